@@ -1,0 +1,366 @@
+//! Subjects (states, other areas, historical entities, armed groups) and name resolution.
+//!
+//! Researchers bring names as their sources spell them: "Myanmar (Burma)", "Congo - Kinshasa",
+//! "St. Kitts & Nevis", "Korea, Rep.", "Türkiye". [`Gazetteer::resolve`] maps such a name, or an
+//! ISO 3166 alpha-2/alpha-3 code, to exactly one subject, or says why it cannot: unknown (with the
+//! closest candidates) or ambiguous (with every candidate). Case, accents and punctuation do not
+//! matter.
+
+use serde::Serialize;
+use std::collections::HashMap;
+use std::fmt;
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+
+/// What sort of subject this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectKind {
+    /// A state (UN member or observer state).
+    State,
+    /// A dependent territory with its own ISO 3166 code.
+    Territory,
+    /// An area the Monitor reports on that is not a state (Kosovo, Western Sahara, Somaliland, ...).
+    OtherArea,
+    /// An entity that no longer exists (Yugoslavia, Serbia and Montenegro), with its successors.
+    Historical,
+    /// A non-state armed group (an actor, not a territory).
+    ArmedGroup,
+    /// The world as a whole: global figures and UN General Assembly roll calls.
+    World,
+}
+
+impl SubjectKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubjectKind::State => "state",
+            SubjectKind::Territory => "territory",
+            SubjectKind::OtherArea => "other_area",
+            SubjectKind::Historical => "historical",
+            SubjectKind::ArmedGroup => "armed_group",
+            SubjectKind::World => "world",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SubjectKind> {
+        Some(match s {
+            "state" => SubjectKind::State,
+            "territory" => SubjectKind::Territory,
+            "other_area" => SubjectKind::OtherArea,
+            "historical" => SubjectKind::Historical,
+            "armed_group" => SubjectKind::ArmedGroup,
+            "world" => SubjectKind::World,
+            _ => return None,
+        })
+    }
+}
+
+/// A state, area, historical entity, armed group or the world.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Subject {
+    /// The primary key: ISO 3166-1 alpha-3 where one exists (XKX for Kosovo by convention),
+    /// otherwise a project code (armed groups: `NSAG-...`).
+    pub code: String,
+    pub alpha2: Option<String>,
+    pub numeric: Option<String>,
+    /// Display name.
+    pub name: String,
+    pub kind: SubjectKind,
+    pub aliases: Vec<String>,
+    /// Codes of successor subjects (for historical entities).
+    pub successors: Vec<String>,
+    /// The subject this one belongs to (an armed group's country of operation), if any.
+    pub parent: Option<String>,
+    /// UN geoscheme region ("Africa", "Americas", "Asia", "Europe", "Oceania"), where known.
+    pub region: Option<String>,
+}
+
+/// Why a name did not resolve to one subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResolveError {
+    Empty,
+    /// No subject has this name; the closest candidates as (code, name).
+    Unknown {
+        input: String,
+        candidates: Vec<(String, String)>,
+    },
+    /// Several subjects have this name: every one as (code, name).
+    Ambiguous {
+        input: String,
+        candidates: Vec<(String, String)>,
+    },
+}
+
+fn list(c: &[(String, String)]) -> String {
+    c.iter()
+        .map(|(code, name)| format!("{name} ({code})"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl fmt::Display for ResolveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ResolveError::Empty => write!(f, "empty name; expected a state name or an ISO 3166 code"),
+            ResolveError::Unknown { input, candidates } if candidates.is_empty() => {
+                write!(f, "unknown state or area {input:?}; expected a name or an ISO 3166 code")
+            }
+            ResolveError::Unknown { input, candidates } => write!(
+                f,
+                "unknown state or area {input:?}; closest: {}",
+                list(candidates)
+            ),
+            ResolveError::Ambiguous { input, candidates } => write!(
+                f,
+                "ambiguous name {input:?}: it could be {}; use a more specific name or a code",
+                list(candidates)
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ResolveError {}
+
+/// Folds a name for matching: accents removed, lower case, `&` read as "and", punctuation
+/// dropped, "St." read as "Saint", a leading or trailing "the" ignored.
+pub fn normalize_name(s: &str) -> String {
+    let mut folded = String::with_capacity(s.len());
+    for c in s.nfkd() {
+        if is_combining_mark(c) {
+            continue;
+        }
+        match c {
+            '\'' | '\u{2019}' | '\u{2018}' | '`' | '\u{b4}' => {}
+            '&' => folded.push_str(" and "),
+            'ß' => folded.push_str("ss"),
+            c if c.is_alphanumeric() => folded.extend(c.to_lowercase()),
+            _ => folded.push(' '),
+        }
+    }
+    let words: Vec<&str> = folded
+        .split_whitespace()
+        .map(|w| if w == "st" { "saint" } else { w })
+        .filter(|w| *w != "the")
+        .collect();
+    words.join(" ")
+}
+
+/// Edit distance between two strings (by chars).
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j + 1] + 1).min(cur[j] + 1).min(prev[j] + cost);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// The subjects and an index from every folded name and code to the subjects it names.
+#[derive(Debug, Clone, Default)]
+pub struct Gazetteer {
+    subjects: Vec<Subject>,
+    by_code: HashMap<String, usize>,
+    by_name: HashMap<String, Vec<usize>>,
+}
+
+impl Gazetteer {
+    /// Builds the index. Names shared by several subjects become ambiguous, not an error.
+    pub fn new(subjects: Vec<Subject>) -> Gazetteer {
+        let mut g = Gazetteer {
+            subjects,
+            ..Gazetteer::default()
+        };
+        for (i, s) in g.subjects.iter().enumerate() {
+            g.by_code.insert(s.code.to_ascii_uppercase(), i);
+            if let Some(a2) = &s.alpha2 {
+                g.by_code.entry(a2.to_ascii_uppercase()).or_insert(i);
+            }
+            for name in std::iter::once(&s.name).chain(&s.aliases) {
+                let key = normalize_name(name);
+                if key.is_empty() {
+                    continue;
+                }
+                let slot = g.by_name.entry(key).or_default();
+                if !slot.contains(&i) {
+                    slot.push(i);
+                }
+            }
+        }
+        g
+    }
+
+    pub fn subjects(&self) -> &[Subject] {
+        &self.subjects
+    }
+
+    pub fn len(&self) -> usize {
+        self.subjects.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.subjects.is_empty()
+    }
+
+    /// Looks up an exact code (alpha-3, alpha-2 or project code), any case.
+    pub fn by_code(&self, code: &str) -> Option<&Subject> {
+        self.by_code
+            .get(&code.trim().to_ascii_uppercase())
+            .map(|&i| &self.subjects[i])
+    }
+
+    /// Resolves a code or a name to exactly one subject.
+    pub fn resolve(&self, input: &str) -> Result<&Subject, ResolveError> {
+        let trimmed = input.trim();
+        if trimmed.is_empty() {
+            return Err(ResolveError::Empty);
+        }
+        let looks_like_code = (2..=3).contains(&trimmed.len()) && trimmed.bytes().all(|b| b.is_ascii_alphabetic())
+            || trimmed.starts_with("NSAG-");
+        if looks_like_code {
+            if let Some(s) = self.by_code(trimmed) {
+                return Ok(s);
+            }
+        }
+        let key = normalize_name(trimmed);
+        match self.by_name.get(&key).map(Vec::as_slice) {
+            Some([i]) => Ok(&self.subjects[*i]),
+            Some(many) if !many.is_empty() => Err(ResolveError::Ambiguous {
+                input: trimmed.to_string(),
+                candidates: many
+                    .iter()
+                    .map(|&i| (self.subjects[i].code.clone(), self.subjects[i].name.clone()))
+                    .collect(),
+            }),
+            _ => Err(ResolveError::Unknown {
+                input: trimmed.to_string(),
+                candidates: self.closest(&key, 5),
+            }),
+        }
+    }
+
+    /// The `n` subjects whose names are closest to a folded name.
+    pub fn closest(&self, key: &str, n: usize) -> Vec<(String, String)> {
+        if key.is_empty() {
+            return Vec::new();
+        }
+        let words: Vec<&str> = key.split(' ').filter(|w| w.len() > 2).collect();
+        let mut best: HashMap<usize, usize> = HashMap::new();
+        for (name, ids) in &self.by_name {
+            let mut score = levenshtein(key, name) * 10;
+            // A shared word ("korea", "congo", "guinea") is a strong hint.
+            if words.iter().any(|w| name.split(' ').any(|nw| nw == *w)) {
+                score = score.min(5 * name.len().abs_diff(key.len()) + 1);
+            } else if name.starts_with(key) || key.starts_with(name.as_str()) {
+                score = score.min(10 * name.len().abs_diff(key.len()) + 2);
+            }
+            for &i in ids {
+                let e = best.entry(i).or_insert(usize::MAX);
+                *e = (*e).min(score);
+            }
+        }
+        let limit = key.chars().count().max(3) * 10 / 2 + 10;
+        let mut ranked: Vec<(usize, usize)> = best.into_iter().filter(|(_, s)| *s <= limit).collect();
+        ranked.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| self.subjects[a.0].code.cmp(&self.subjects[b.0].code)));
+        ranked
+            .into_iter()
+            .take(n)
+            .map(|(i, _)| (self.subjects[i].code.clone(), self.subjects[i].name.clone()))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn subject(code: &str, a2: &str, name: &str, aliases: &[&str]) -> Subject {
+        Subject {
+            code: code.into(),
+            alpha2: Some(a2.into()),
+            numeric: None,
+            name: name.into(),
+            kind: SubjectKind::State,
+            aliases: aliases.iter().map(|s| s.to_string()).collect(),
+            successors: vec![],
+            parent: None,
+            region: None,
+        }
+    }
+
+    fn sample() -> Gazetteer {
+        Gazetteer::new(vec![
+            subject("KOR", "KR", "Republic of Korea", &["South Korea", "Korea, Rep.", "Korea"]),
+            subject("PRK", "KP", "Democratic People's Republic of Korea", &["North Korea", "DPRK", "Korea"]),
+            subject("CIV", "CI", "Côte d'Ivoire", &["Ivory Coast"]),
+            subject("KNA", "KN", "Saint Kitts and Nevis", &[]),
+            subject("TUR", "TR", "Türkiye", &["Turkey"]),
+        ])
+    }
+
+    #[test]
+    fn folds_case_accents_and_punctuation() {
+        assert_eq!(normalize_name("Côte d’Ivoire"), "cote divoire");
+        assert_eq!(normalize_name("St. Kitts & Nevis"), "saint kitts and nevis");
+        assert_eq!(normalize_name("  The  Gambia "), "gambia");
+    }
+
+    #[test]
+    fn resolves_codes_names_and_variants() {
+        let g = sample();
+        for (input, code) in [
+            ("kor", "KOR"),
+            ("KR", "KOR"),
+            ("Korea, Rep.", "KOR"),
+            ("DPRK", "PRK"),
+            ("COTE D'IVOIRE", "CIV"),
+            ("Côte d’Ivoire", "CIV"),
+            ("St. Kitts & Nevis", "KNA"),
+            ("Turkiye", "TUR"),
+        ] {
+            assert_eq!(g.resolve(input).map(|s| s.code.as_str()), Ok(code), "{input}");
+        }
+    }
+
+    #[test]
+    fn ambiguous_and_unknown_names_list_candidates() {
+        let g = sample();
+        match g.resolve("Korea") {
+            Err(ResolveError::Ambiguous { candidates, .. }) => assert_eq!(candidates.len(), 2),
+            other => panic!("expected ambiguity, got {other:?}"),
+        }
+        match g.resolve("Turkee") {
+            Err(e @ ResolveError::Unknown { .. }) => assert!(e.to_string().contains("Türkiye (TUR)"), "{e}"),
+            other => panic!("expected unknown, got {other:?}"),
+        }
+        assert_eq!(g.resolve("  "), Err(ResolveError::Empty));
+    }
+
+    proptest! {
+        #[test]
+        fn normalization_is_idempotent(s in "\\PC{0,30}") {
+            let once = normalize_name(&s);
+            prop_assert_eq!(normalize_name(&once), once.clone());
+        }
+
+        #[test]
+        fn case_and_spacing_do_not_matter(upper in proptest::bool::ANY, pad in 0usize..3) {
+            let g = sample();
+            let base = "Saint Kitts and Nevis";
+            let s = if upper { base.to_uppercase() } else { base.to_lowercase() };
+            let s = format!("{}{}{}", " ".repeat(pad), s.replace(' ', &" ".repeat(pad + 1)), " ".repeat(pad));
+            prop_assert_eq!(g.resolve(&s).map(|s| s.code.clone()), Ok("KNA".to_string()));
+        }
+
+        #[test]
+        fn resolve_never_panics(s in "\\PC{0,40}") {
+            let _ = sample().resolve(&s);
+        }
+    }
+}
