@@ -1,1 +1,369 @@
-fn main() {}
+//! The `minewatch` command: serve the record, import files, read facts, export.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use minewatch_domain::{Date, FactKind};
+use minewatch_import::{shipped, Kind, Options, KINDS};
+use minewatch_store::{FactFilter, Store};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const IMPORT_HELP: &str = "Import kinds (the file's columns must match):
+  sources           minewatch sources: key,title,publisher,published,url,note
+  facts-csv         minewatch facts: key,subject,kind,valid_from,valid_to,payload,sources,note
+  facts-json        minewatch JSON document {\"sources\": [...], \"facts\": [...]}
+  parties           treaty/parties.csv
+  treaty-actions    treaty/actions_sample.csv
+  art5-extensions   treaty/art5_extensions_sample.csv
+  armed-conflict    treaty/armed_conflict_sample.csv
+  unga-roll-calls   unga/roll_calls.csv
+  unga-votes        unga/votes.csv (after its roll calls)
+  us-policies       policies/us_policies.csv
+  us-events         policies/us_events.csv
+  us-stockpile      policies/us_stockpile_2002.csv
+  headline-figures  monitor/headline_figures.csv
+  stockpiles        monitor/stockpiles.csv
+
+The whole file is checked first; every problem is reported as
+file:line:column: field: what was wrong, what was expected
+and nothing is written unless the whole file is good. Re-importing the same file
+adds nothing; a changed row supersedes the fact it recorded before.";
+
+/// minewatch: an open monitoring platform for the Mine Ban Treaty.
+///
+/// Every fact is a sourced, dated claim in an append-only record; status, deadlines and
+/// findings are derived from it.
+#[derive(Debug, Parser)]
+#[command(name = "minewatch", version, about, long_about = None)]
+struct Cli {
+    /// SQLite database file (created on first use). Default: $MINEWATCH_DB or ./minewatch.sqlite
+    #[arg(long, global = true, value_name = "PATH")]
+    db: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the JSON API (loads the shipped dataset into an empty database first)
+    Serve {
+        /// Address to listen on
+        #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+        bind: String,
+    },
+    /// Import a file into the record (see the kinds below)
+    #[command(after_help = IMPORT_HELP)]
+    Import {
+        /// What the file is
+        #[arg(value_parser = KINDS.iter().map(|k| k.name).collect::<Vec<_>>())]
+        kind: String,
+        /// The file to import
+        file: PathBuf,
+        /// Check the whole file and report what would change; write nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Source key to cite for rows that carry no source (e.g. the UN votes files)
+        #[arg(long, value_name = "KEY")]
+        source: Option<String>,
+        /// Who records the facts (kept in the record)
+        #[arg(long, default_value = "cli", value_name = "NAME")]
+        by: String,
+    },
+    /// Load the shipped dataset (also done by `serve` on an empty database)
+    Load,
+    /// Show the facts recorded about a state or area
+    Facts {
+        /// A name or an ISO 3166 code ("United States", "usa", "US")
+        state: String,
+        /// Only facts that had begun by this date and were published by then (YYYY-MM-DD)
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        /// Only facts of this kind (treaty_action, unga_vote, stockpile_count, ...)
+        #[arg(long, value_name = "KIND")]
+        kind: Option<String>,
+        /// Print JSON (the same shape as the API)
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the sources
+    Sources {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export the current facts and sources in minewatch's own format
+    Export {
+        #[arg(long, value_enum)]
+        format: Format,
+        /// csv: a directory (sources.csv and facts.csv are written in it);
+        /// json: a file (default: standard output)
+        #[arg(long, value_name = "PATH")]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    Csv,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type Res = Result<(), Box<dyn std::error::Error>>;
+
+fn db_path(cli: &Option<PathBuf>) -> PathBuf {
+    cli.clone()
+        .or_else(|| std::env::var_os("MINEWATCH_DB").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("minewatch.sqlite"))
+}
+
+fn open(db: &Path) -> Result<Store, Box<dyn std::error::Error>> {
+    let mut store = Store::open(db).map_err(|e| format!("{}: {e}", db.display()))?;
+    shipped::load_subjects(&mut store)?;
+    Ok(store)
+}
+
+fn load_shipped(store: &mut Store) -> Res {
+    let t = std::time::Instant::now();
+    let reports = shipped::load(store)?;
+    let added: u64 = reports.iter().map(|(_, r)| r.stats.facts_added).sum();
+    eprintln!(
+        "loaded the shipped dataset: {added} facts from {} files in {:.2} s",
+        reports.len(),
+        t.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn run(cli: Cli) -> Res {
+    let db = db_path(&cli.db);
+    match cli.command {
+        Command::Serve { bind } => {
+            let mut store = open(&db)?;
+            if store.fact_count()? == 0 {
+                load_shipped(&mut store)?;
+            }
+            drop(store);
+            let app = minewatch_web::App::new(db.clone())?;
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(&bind)
+                    .await
+                    .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+                let addr = listener.local_addr()?;
+                eprintln!("minewatch serving {} on http://{addr}", db.display());
+                minewatch_web::serve(listener, app).await?;
+                Ok::<(), Box<dyn std::error::Error>>(())
+            })
+        }
+        Command::Import {
+            kind,
+            file,
+            dry_run,
+            source,
+            by,
+        } => {
+            let kind = Kind::by_name(&kind).ok_or_else(|| format!("unknown import kind {kind:?}"))?;
+            let mut store = open(&db)?;
+            let opts = Options {
+                dry_run,
+                recorded_by: by,
+                default_source: source,
+                ..Options::default()
+            };
+            let report = minewatch_import::import_file(&mut store, kind, &file, &opts)?;
+            println!("{}: {report}", file.display());
+            Ok(())
+        }
+        Command::Load => {
+            let mut store = open(&db)?;
+            load_shipped(&mut store)
+        }
+        Command::Facts {
+            state,
+            as_of,
+            kind,
+            json,
+        } => {
+            let store = open(&db)?;
+            let g = store.gazetteer()?;
+            let subject = g.resolve(&state)?.clone();
+            let as_of = as_of
+                .map(|s| Date::parse(&s).map_err(|e| format!("--as-of: {e}")))
+                .transpose()?;
+            let kind = kind
+                .map(|k| {
+                    FactKind::parse(&k)
+                        .ok_or_else(|| format!("--kind: unknown kind {k:?}; expected one of: {}", FactKind::expected()))
+                })
+                .transpose()?;
+            let facts = store.facts(&FactFilter {
+                subject: Some(subject.code.clone()),
+                kind,
+                as_of,
+                recorded_by_time: None,
+            })?;
+            let mut out = std::io::stdout().lock();
+            if json {
+                let v = serde_json::json!({
+                    "state": {"code": subject.code, "name": subject.name},
+                    "as_of": as_of.map(|d| d.to_string()),
+                    "count": facts.len(),
+                    "facts": minewatch_web::json::facts_with_sources(&store, &facts)?,
+                });
+                writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+            } else {
+                writeln!(
+                    out,
+                    "{} ({}): {} facts{}",
+                    subject.name,
+                    subject.code,
+                    facts.len(),
+                    as_of.map(|d| format!(" as of {}", d.long())).unwrap_or_default()
+                )?;
+                for r in &facts {
+                    let f = &r.fact;
+                    let cites: Vec<String> = f
+                        .citations
+                        .iter()
+                        .map(|c| match &c.locator {
+                            Some(l) => format!("{}#{l}", c.source),
+                            None => c.source.clone(),
+                        })
+                        .collect();
+                    writeln!(
+                        out,
+                        "#{:<6} {:<10} {:<22} {}\n        sources: {}",
+                        f.id,
+                        f.valid_from.map(|d| d.to_string()).unwrap_or_else(|| "(no date)".into()),
+                        f.kind().as_str(),
+                        f.payload.to_json(),
+                        cites.join("; ")
+                    )?;
+                }
+            }
+            Ok(())
+        }
+        Command::Sources { json } => {
+            let store = open(&db)?;
+            let sources = store.sources()?;
+            let mut out = std::io::stdout().lock();
+            if json {
+                let list: Vec<_> = sources.iter().map(|s| minewatch_web::json::source(&s.source)).collect();
+                writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?;
+            } else {
+                for s in &sources {
+                    let s = &s.source;
+                    writeln!(
+                        out,
+                        "{}  {}{}",
+                        s.key,
+                        s.title,
+                        s.published.map(|d| format!(" ({d})")).unwrap_or_default()
+                    )?;
+                }
+            }
+            Ok(())
+        }
+        Command::Export { format, out } => {
+            let store = open(&db)?;
+            export(&store, format, out.as_deref())
+        }
+    }
+}
+
+fn citations_text(c: &[minewatch_domain::Citation]) -> String {
+    c.iter()
+        .map(|c| match &c.locator {
+            Some(l) => format!("{}#{l}", c.source),
+            None => c.source.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+fn export(store: &Store, format: Format, out: Option<&Path>) -> Res {
+    let sources = store.sources()?;
+    let facts = store.facts(&FactFilter::default())?;
+    let opt = |d: Option<minewatch_domain::PartialDate>| d.map(|d| d.to_string()).unwrap_or_default();
+    match format {
+        Format::Csv => {
+            let dir = out.ok_or("--out DIR is required for --format csv (sources.csv and facts.csv are written there)")?;
+            std::fs::create_dir_all(dir)?;
+            let mut w = csv::Writer::from_path(dir.join("sources.csv"))?;
+            w.write_record(["key", "title", "publisher", "published", "url", "note"])?;
+            for s in &sources {
+                let s = &s.source;
+                w.write_record([
+                    s.key.as_str(),
+                    &s.title,
+                    s.publisher.as_deref().unwrap_or(""),
+                    &opt(s.published),
+                    s.url.as_deref().unwrap_or(""),
+                    s.note.as_deref().unwrap_or(""),
+                ])?;
+            }
+            w.flush()?;
+            let mut w = csv::Writer::from_path(dir.join("facts.csv"))?;
+            w.write_record(["key", "subject", "kind", "valid_from", "valid_to", "payload", "sources", "note"])?;
+            for r in &facts {
+                let f = &r.fact;
+                w.write_record([
+                    r.key.as_str(),
+                    &f.subject,
+                    f.kind().as_str(),
+                    &opt(f.valid_from),
+                    &opt(f.valid_to),
+                    &f.payload.to_json(),
+                    &citations_text(&f.citations),
+                    f.note.as_deref().unwrap_or(""),
+                ])?;
+            }
+            w.flush()?;
+            eprintln!("wrote {} sources and {} facts to {}", sources.len(), facts.len(), dir.display());
+        }
+        Format::Json => {
+            let doc = serde_json::json!({
+                "sources": sources.iter().map(|s| {
+                    let mut v = minewatch_web::json::source(&s.source);
+                    if let Some(o) = v.as_object_mut() { o.retain(|_, x| !x.is_null()); }
+                    v
+                }).collect::<Vec<_>>(),
+                "facts": facts.iter().map(|r| {
+                    let f = &r.fact;
+                    let mut v = serde_json::json!({
+                        "key": r.key,
+                        "subject": f.subject,
+                        "kind": f.kind().as_str(),
+                        "valid_from": f.valid_from.map(|d| d.to_string()),
+                        "valid_to": f.valid_to.map(|d| d.to_string()),
+                        "payload": f.payload.to_value(),
+                        "sources": f.citations.iter().map(|c| match &c.locator {
+                            Some(l) => format!("{}#{l}", c.source),
+                            None => c.source.clone(),
+                        }).collect::<Vec<_>>(),
+                        "note": f.note,
+                    });
+                    if let Some(o) = v.as_object_mut() { o.retain(|_, x| !x.is_null()); }
+                    v
+                }).collect::<Vec<_>>(),
+            });
+            let text = serde_json::to_string_pretty(&doc)?;
+            match out {
+                Some(p) => std::fs::write(p, text + "\n")?,
+                None => writeln!(std::io::stdout().lock(), "{text}")?,
+            }
+        }
+    }
+    Ok(())
+}

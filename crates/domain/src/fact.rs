@@ -235,6 +235,10 @@ pub struct Art7Report {
     /// The calendar year an annual update covers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub year_covered: Option<i32>,
+    /// True when a source states that this report had *not* been submitted by the fact's date
+    /// (a recorded non-submission; the absence of a report fact is never read as one).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_submitted: bool,
 }
 
 /// National implementing legislation (Art. 9).

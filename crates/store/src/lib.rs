@@ -1,1 +1,766 @@
-//! placeholder
+//! The record: subjects, sources and facts in one SQLite file (bundled SQLite, WAL).
+//!
+//! Facts and sources are append-only: the schema has triggers that abort any UPDATE or DELETE on
+//! them. A correction is a new fact whose `supersedes` names the old one; a retraction is a fact of
+//! kind `retraction` that supersedes its target. Every write goes through a [`Batch`], one SQLite
+//! transaction: it commits whole or not at all, which is what makes imports all-or-nothing.
+
+mod schema;
+
+use minewatch_domain::{
+    Citation, Date, Fact, FactKind, Gazetteer, PartialDate, Payload, Source, Subject, SubjectKind,
+};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::path::Path;
+
+/// What went wrong in the store.
+#[derive(Debug)]
+pub enum StoreError {
+    Sqlite(rusqlite::Error),
+    /// A stored row could not be read back (a corrupt or foreign database).
+    Corrupt(String),
+    /// A write broke a rule of the record (unknown subject, unknown source, ...).
+    Rejected(String),
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreError::Sqlite(e) => write!(f, "database error: {e}"),
+            StoreError::Corrupt(m) => write!(f, "the database holds a row minewatch cannot read: {m}"),
+            StoreError::Rejected(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Sqlite(e)
+    }
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// The current UTC time as RFC 3339 (seconds), for record time.
+pub fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let day = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let date = Date::from_days(day).map(|d| d.to_string()).unwrap_or_else(|| "1970-01-01".into());
+    format!("{date}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// Today's UTC date (`None` only if the clock is outside years 1..=9999).
+pub fn today() -> Option<Date> {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    Date::from_days(secs.div_euclid(86_400))
+}
+
+/// A fact to record (the record assigns id and record time).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewFact {
+    /// Natural key: same key + different content supersedes; same content is a no-op.
+    /// `None`: the content itself is the key (re-recording it is a no-op).
+    pub key: Option<String>,
+    pub subject: String,
+    pub valid_from: Option<PartialDate>,
+    pub valid_to: Option<PartialDate>,
+    pub payload: Payload,
+    pub citations: Vec<Citation>,
+    pub note: Option<String>,
+    /// For retractions (and explicit corrections): the fact this one supersedes.
+    pub supersedes: Option<i64>,
+}
+
+impl NewFact {
+    fn content_hash(&self) -> String {
+        let mut h = Sha256::new();
+        let mut put = |s: &str| {
+            h.update((s.len() as u64).to_le_bytes());
+            h.update(s.as_bytes());
+        };
+        put(&self.subject);
+        put(self.payload.kind().as_str());
+        put(&self.valid_from.map(|d| d.to_string()).unwrap_or_default());
+        put(&self.valid_to.map(|d| d.to_string()).unwrap_or_default());
+        put(&self.payload.to_json());
+        for c in &self.citations {
+            put(&c.source);
+            put(c.locator.as_deref().unwrap_or(""));
+        }
+        put(self.note.as_deref().unwrap_or(""));
+        put(&self.supersedes.map(|i| i.to_string()).unwrap_or_default());
+        let digest = h.finalize();
+        digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// What recording one fact or source did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Added(i64),
+    Superseded { new: i64, old: i64 },
+    Unchanged(i64),
+}
+
+/// Counts of a batch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct BatchStats {
+    pub facts_added: u64,
+    pub facts_superseded: u64,
+    pub facts_unchanged: u64,
+    pub sources_added: u64,
+    pub sources_superseded: u64,
+    pub sources_unchanged: u64,
+}
+
+impl BatchStats {
+    fn count(&mut self, o: Outcome, fact: bool) {
+        let (a, s, u) = if fact {
+            (&mut self.facts_added, &mut self.facts_superseded, &mut self.facts_unchanged)
+        } else {
+            (&mut self.sources_added, &mut self.sources_superseded, &mut self.sources_unchanged)
+        };
+        match o {
+            Outcome::Added(_) => *a += 1,
+            Outcome::Superseded { .. } => *s += 1,
+            Outcome::Unchanged(_) => *u += 1,
+        }
+    }
+}
+
+/// A source as recorded, with its record id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceRecord {
+    pub id: i64,
+    pub source: Source,
+    pub recorded_at: String,
+}
+
+/// A fact as recorded, with its natural key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FactRecord {
+    pub key: String,
+    pub fact: Fact,
+    /// The fact that superseded this one, if any (only in history views).
+    pub superseded_by: Option<i64>,
+}
+
+/// Which facts to read.
+#[derive(Debug, Clone, Default)]
+pub struct FactFilter {
+    pub subject: Option<String>,
+    pub kind: Option<FactKind>,
+    /// Valid time and knowledge: only facts that had begun by this date (or carry no date) and
+    /// were published by one of their sources by this date (sources without a publication date
+    /// count as published when the fact began).
+    pub as_of: Option<Date>,
+    /// Record time (RFC 3339): the record as it stood at that instant. Default: now.
+    pub recorded_by_time: Option<String>,
+}
+
+/// The record on one SQLite connection.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+}
+
+fn opt_text(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<String>> {
+    row.get::<_, Option<String>>(i)
+}
+
+fn split_list(s: &str) -> Vec<String> {
+    s.split('|').map(str::trim).filter(|x| !x.is_empty()).map(String::from).collect()
+}
+
+impl Store {
+    /// Opens (creating if needed) the database file at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent() {
+            if !dir.as_os_str().is_empty() && !dir.exists() {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    StoreError::Rejected(format!("cannot create directory {}: {e}", dir.display()))
+                })?;
+            }
+        }
+        let conn = Connection::open(path)?;
+        Store::init(conn, true)
+    }
+
+    /// A private in-memory database (tests, dry runs).
+    pub fn open_in_memory() -> Result<Store> {
+        Store::init(Connection::open_in_memory()?, false)
+    }
+
+    fn init(conn: Connection, wal: bool) -> Result<Store> {
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        if wal {
+            let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                return Err(StoreError::Rejected(format!(
+                    "could not switch the database to WAL mode (got {mode})"
+                )));
+            }
+        }
+        conn.execute_batch("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")?;
+        let mut store = Store { conn };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let version: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let known = schema::MIGRATIONS.len() as i64;
+        if version > known {
+            return Err(StoreError::Rejected(format!(
+                "the database was written by a newer minewatch (schema {version}, this build knows {known})"
+            )));
+        }
+        let tx = self.conn.transaction()?;
+        for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(version as usize) {
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The underlying connection (benchmarks and tests).
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Adds subjects not yet known; known codes are left as they are.
+    pub fn add_subjects(&mut self, subjects: &[Subject]) -> Result<usize> {
+        let tx = self.conn.transaction()?;
+        let mut n = 0;
+        {
+            let mut st = tx.prepare(
+                "INSERT OR IGNORE INTO subjects (code, alpha2, numeric, name, kind, region, aliases, successors, parent)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?;
+            for s in subjects {
+                n += st.execute(params![
+                    s.code,
+                    s.alpha2,
+                    s.numeric,
+                    s.name,
+                    s.kind.as_str(),
+                    s.region,
+                    s.aliases.join("|"),
+                    s.successors.join("|"),
+                    s.parent
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// Every subject, ordered by code.
+    pub fn subjects(&self) -> Result<Vec<Subject>> {
+        let mut st = self.conn.prepare(
+            "SELECT code, alpha2, numeric, name, kind, region, aliases, successors, parent FROM subjects ORDER BY code",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                opt_text(r, 1)?,
+                opt_text(r, 2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                opt_text(r, 5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, String>(7)?,
+                opt_text(r, 8)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (code, alpha2, numeric, name, kind, region, aliases, successors, parent) = row?;
+            let kind = SubjectKind::parse(&kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("subject {code} has unknown kind {kind:?}")))?;
+            out.push(Subject {
+                code,
+                alpha2,
+                numeric,
+                name,
+                kind,
+                aliases: split_list(&aliases),
+                successors: split_list(&successors),
+                parent,
+                region,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The name index over every subject.
+    pub fn gazetteer(&self) -> Result<Gazetteer> {
+        Ok(Gazetteer::new(self.subjects()?))
+    }
+
+    /// Number of facts ever recorded (all versions).
+    pub fn fact_count(&self) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT COUNT(*) FROM facts", [], |r| r.get(0))?)
+    }
+
+    /// Starts a write. Nothing is visible to readers until [`Batch::commit`].
+    pub fn batch(&mut self, origin: &str, file: Option<&str>, recorded_by: &str) -> Result<Batch<'_>> {
+        let recorded_at = now_rfc3339();
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO batches (origin, file, recorded_at, recorded_by) VALUES (?1, ?2, ?3, ?4)",
+            params![origin, file, recorded_at, recorded_by],
+        )?;
+        let id = tx.last_insert_rowid();
+        let subjects = {
+            let mut st = tx.prepare("SELECT code FROM subjects")?;
+            let rows = st.query_map([], |r| r.get::<_, String>(0))?;
+            rows.collect::<rusqlite::Result<HashSet<String>>>()?
+        };
+        let sources = {
+            let mut st = tx.prepare("SELECT DISTINCT key FROM sources")?;
+            let rows = st.query_map([], |r| r.get::<_, String>(0))?;
+            rows.collect::<rusqlite::Result<HashSet<String>>>()?
+        };
+        Ok(Batch {
+            tx,
+            id,
+            recorded_at,
+            recorded_by: recorded_by.to_string(),
+            stats: BatchStats::default(),
+            subjects,
+            sources,
+        })
+    }
+
+    /// The current version of a source.
+    pub fn source(&self, key: &str) -> Result<Option<SourceRecord>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT id, key, title, publisher, published, url, note, recorded_at FROM sources
+             WHERE key = ?1 ORDER BY id DESC LIMIT 1",
+        )?;
+        let row = st.query_row([key], source_row).optional()?;
+        row.transpose()
+    }
+
+    /// The current version of every source, ordered by key.
+    pub fn sources(&self) -> Result<Vec<SourceRecord>> {
+        let mut st = self.conn.prepare(
+            "SELECT id, key, title, publisher, published, url, note, recorded_at FROM sources s
+             WHERE id = (SELECT MAX(id) FROM sources t WHERE t.key = s.key) ORDER BY key",
+        )?;
+        let rows = st.query_map([], source_row)?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(r??);
+        }
+        Ok(out)
+    }
+
+    /// Publication dates of the current sources, for "as of" filtering.
+    fn published_dates(&self) -> Result<HashMap<String, Option<PartialDate>>> {
+        Ok(self
+            .sources()?
+            .into_iter()
+            .map(|s| (s.source.key, s.source.published))
+            .collect())
+    }
+
+    /// Facts as the filter asks, in order of subject, date, id. Superseded and retracted facts
+    /// are left out (see [`Store::history`] for them).
+    pub fn facts(&self, filter: &FactFilter) -> Result<Vec<FactRecord>> {
+        let time = filter.recorded_by_time.clone().unwrap_or_else(|| "9999".to_string());
+        let mut st = self.conn.prepare_cached(
+            "SELECT f.id, f.key, f.subject, f.kind, f.valid_from, f.valid_to, f.payload, f.note,
+                    f.recorded_at, f.recorded_by, f.supersedes
+             FROM facts f
+             WHERE (?1 IS NULL OR f.subject = ?1) AND (?2 IS NULL OR f.kind = ?2)
+               AND f.kind <> 'retraction' AND f.recorded_at <= ?3
+               AND NOT EXISTS (SELECT 1 FROM facts g WHERE g.supersedes = f.id AND g.recorded_at <= ?3)
+             ORDER BY f.subject, f.valid_from, f.id",
+        )?;
+        let rows = st.query_map(
+            params![filter.subject, filter.kind.map(|k| k.as_str()), time],
+            fact_row,
+        )?;
+        let published = if filter.as_of.is_some() {
+            Some(self.published_dates()?)
+        } else {
+            None
+        };
+        let mut out = Vec::new();
+        for r in rows {
+            let mut rec = r??;
+            rec.fact.citations = self.citations(rec.fact.id)?;
+            if let (Some(as_of), Some(published)) = (filter.as_of, &published) {
+                if !visible_as_of(&rec.fact, published, as_of) {
+                    continue;
+                }
+            }
+            out.push(rec);
+        }
+        Ok(out)
+    }
+
+    /// One fact by id, whatever its state, with the id of the fact that superseded it.
+    pub fn fact(&self, id: i64) -> Result<Option<FactRecord>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT id, key, subject, kind, valid_from, valid_to, payload, note, recorded_at, recorded_by, supersedes
+             FROM facts WHERE id = ?1",
+        )?;
+        let Some(rec) = st.query_row([id], fact_row).optional()? else {
+            return Ok(None);
+        };
+        let mut rec = rec?;
+        rec.fact.citations = self.citations(id)?;
+        rec.superseded_by = self
+            .conn
+            .query_row("SELECT id FROM facts WHERE supersedes = ?1", [id], |r| r.get(0))
+            .optional()?;
+        Ok(Some(rec))
+    }
+
+    /// Every version of the facts with this natural key, oldest first.
+    pub fn history(&self, key: &str) -> Result<Vec<FactRecord>> {
+        let ids: Vec<i64> = {
+            let mut st = self.conn.prepare_cached("SELECT id FROM facts WHERE key = ?1 ORDER BY id")?;
+            let rows = st.query_map([key], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let mut out = Vec::new();
+        for id in ids {
+            if let Some(f) = self.fact(id)? {
+                out.push(f);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Current facts citing a source.
+    pub fn facts_citing(&self, source_key: &str) -> Result<Vec<FactRecord>> {
+        let ids: Vec<i64> = {
+            let mut st = self.conn.prepare_cached(
+                "SELECT DISTINCT c.fact_id FROM citations c JOIN facts f ON f.id = c.fact_id
+                 WHERE c.source_key = ?1 AND f.kind <> 'retraction'
+                   AND NOT EXISTS (SELECT 1 FROM facts g WHERE g.supersedes = f.id)
+                 ORDER BY c.fact_id",
+            )?;
+            let rows = st.query_map([source_key], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let mut out = Vec::new();
+        for id in ids {
+            if let Some(f) = self.fact(id)? {
+                out.push(f);
+            }
+        }
+        Ok(out)
+    }
+
+    fn citations(&self, fact_id: i64) -> Result<Vec<Citation>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT source_key, locator FROM citations WHERE fact_id = ?1 ORDER BY position",
+        )?;
+        let rows = st.query_map([fact_id], |r| {
+            Ok(Citation {
+                source: r.get(0)?,
+                locator: r.get(1)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+/// Is the fact visible in a view as of `as_of`? See [`FactFilter::as_of`].
+pub fn visible_as_of(fact: &Fact, published: &HashMap<String, Option<PartialDate>>, as_of: Date) -> bool {
+    if let Some(from) = fact.valid_from {
+        if from.earliest() > as_of {
+            return false;
+        }
+    }
+    let dates: Vec<PartialDate> = fact
+        .citations
+        .iter()
+        .filter_map(|c| published.get(&c.source).copied().flatten())
+        .collect();
+    // Unknown publication dates: the fact counts as known from when it began.
+    dates.is_empty() || dates.iter().any(|p| p.earliest() <= as_of)
+}
+
+fn parse_opt_date(v: Option<String>, what: &str, id: i64) -> Result<Option<PartialDate>> {
+    v.map(|s| {
+        PartialDate::parse(&s).map_err(|e| StoreError::Corrupt(format!("{what} of row {id}: {e}")))
+    })
+    .transpose()
+}
+
+type RowResult<T> = rusqlite::Result<Result<T>>;
+
+fn source_row(r: &rusqlite::Row<'_>) -> RowResult<SourceRecord> {
+    let id: i64 = r.get(0)?;
+    let published = opt_text(r, 4)?;
+    let build = || -> Result<SourceRecord> {
+        Ok(SourceRecord {
+            id,
+            source: Source {
+                key: r.get(1)?,
+                title: r.get(2)?,
+                publisher: opt_text(r, 3)?,
+                published: parse_opt_date(published.clone(), "source publication date", id)?,
+                url: opt_text(r, 5)?,
+                note: opt_text(r, 6)?,
+            },
+            recorded_at: r.get(7)?,
+        })
+    };
+    Ok(build())
+}
+
+fn fact_row(r: &rusqlite::Row<'_>) -> RowResult<FactRecord> {
+    let id: i64 = r.get(0)?;
+    let key: String = r.get(1)?;
+    let subject: String = r.get(2)?;
+    let kind: String = r.get(3)?;
+    let valid_from = opt_text(r, 4)?;
+    let valid_to = opt_text(r, 5)?;
+    let payload: String = r.get(6)?;
+    let note = opt_text(r, 7)?;
+    let recorded_at: String = r.get(8)?;
+    let recorded_by: String = r.get(9)?;
+    let supersedes: Option<i64> = r.get(10)?;
+    let build = || -> Result<FactRecord> {
+        let payload = Payload::from_stored(&kind, &payload)
+            .map_err(|e| StoreError::Corrupt(format!("fact {id}: {e}")))?;
+        Ok(FactRecord {
+            key,
+            fact: Fact {
+                id,
+                subject,
+                valid_from: parse_opt_date(valid_from, "valid_from", id)?,
+                valid_to: parse_opt_date(valid_to, "valid_to", id)?,
+                payload,
+                citations: Vec::new(),
+                note,
+                recorded_at,
+                recorded_by,
+                supersedes,
+            },
+            superseded_by: None,
+        })
+    };
+    Ok(build())
+}
+
+/// One all-or-nothing write to the record.
+#[derive(Debug)]
+pub struct Batch<'c> {
+    tx: Transaction<'c>,
+    id: i64,
+    recorded_at: String,
+    recorded_by: String,
+    stats: BatchStats,
+    subjects: HashSet<String>,
+    sources: HashSet<String>,
+}
+
+fn source_hash(s: &Source) -> String {
+    let mut h = Sha256::new();
+    for part in [
+        Some(s.title.as_str()),
+        s.publisher.as_deref(),
+        s.published.map(|d| d.to_string()).as_deref(),
+        s.url.as_deref(),
+        s.note.as_deref(),
+    ] {
+        let p = part.unwrap_or("");
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p.as_bytes());
+    }
+    h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+impl Batch<'_> {
+    pub fn stats(&self) -> BatchStats {
+        self.stats
+    }
+
+    /// Is a subject code known?
+    pub fn has_subject(&self, code: &str) -> bool {
+        self.subjects.contains(code)
+    }
+
+    /// Is a source key known (recorded earlier or in this batch)?
+    pub fn has_source(&self, key: &str) -> bool {
+        self.sources.contains(key)
+    }
+
+    /// Records a source: a new key is added; a known key with the same content is a no-op; with
+    /// different content, a new version of the source is recorded.
+    pub fn put_source(&mut self, s: &Source) -> Result<Outcome> {
+        if !minewatch_domain::is_source_key(&s.key) {
+            return Err(StoreError::Rejected(format!(
+                "invalid source key {:?}; expected lower-case letters, digits and '-'",
+                s.key
+            )));
+        }
+        let hash = source_hash(s);
+        let current: Option<(i64, String)> = self
+            .tx
+            .prepare_cached("SELECT id, content_hash FROM sources WHERE key = ?1 ORDER BY id DESC LIMIT 1")?
+            .query_row([&s.key], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        if let Some((id, h)) = &current {
+            if *h == hash {
+                self.stats.count(Outcome::Unchanged(*id), false);
+                return Ok(Outcome::Unchanged(*id));
+            }
+        }
+        self.tx
+            .prepare_cached(
+                "INSERT INTO sources (key, title, publisher, published, url, note, recorded_at, recorded_by, content_hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                s.key,
+                s.title,
+                s.publisher,
+                s.published.map(|d| d.to_string()),
+                s.url,
+                s.note,
+                self.recorded_at,
+                self.recorded_by,
+                hash
+            ])?;
+        let new = self.tx.last_insert_rowid();
+        self.sources.insert(s.key.clone());
+        let o = match current {
+            Some((old, _)) => Outcome::Superseded { new, old },
+            None => Outcome::Added(new),
+        };
+        self.stats.count(o, false);
+        Ok(o)
+    }
+
+    /// Records a fact. With a key: unchanged content is a no-op, changed content supersedes the
+    /// current fact of that key. Checks subject, sources and payload first.
+    pub fn put_fact(&mut self, f: &NewFact) -> Result<Outcome> {
+        if !self.subjects.contains(&f.subject) {
+            return Err(StoreError::Rejected(format!("unknown subject code {:?}", f.subject)));
+        }
+        if f.citations.is_empty() {
+            return Err(StoreError::Rejected(
+                "a fact needs at least one source; a claim without a source is not a fact".into(),
+            ));
+        }
+        for c in &f.citations {
+            if !self.sources.contains(&c.source) {
+                return Err(StoreError::Rejected(format!(
+                    "unknown source {:?}: record the source first",
+                    c.source
+                )));
+            }
+        }
+        f.payload
+            .validate()
+            .map_err(|e| StoreError::Rejected(e.to_string()))?;
+        let hash = f.content_hash();
+        let key = f.key.clone().unwrap_or_else(|| format!("hash:{hash}"));
+        let head: Option<(i64, String)> = self
+            .tx
+            .prepare_cached("SELECT id, content_hash FROM facts WHERE key = ?1 ORDER BY id DESC LIMIT 1")?
+            .query_row([&key], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        if let Some((id, h)) = &head {
+            if *h == hash {
+                self.stats.count(Outcome::Unchanged(*id), true);
+                return Ok(Outcome::Unchanged(*id));
+            }
+        }
+        let supersedes = match (f.supersedes, &head) {
+            (Some(target), _) => {
+                let taken: Option<i64> = self
+                    .tx
+                    .prepare_cached("SELECT id FROM facts WHERE supersedes = ?1")?
+                    .query_row([target], |r| r.get(0))
+                    .optional()?;
+                let exists: Option<i64> = self
+                    .tx
+                    .prepare_cached("SELECT id FROM facts WHERE id = ?1")?
+                    .query_row([target], |r| r.get(0))
+                    .optional()?;
+                if exists.is_none() {
+                    return Err(StoreError::Rejected(format!("fact {target} does not exist")));
+                }
+                if let Some(by) = taken {
+                    return Err(StoreError::Rejected(format!(
+                        "fact {target} was already superseded by fact {by}; correct the current version instead"
+                    )));
+                }
+                Some(target)
+            }
+            (None, Some((old, _))) => Some(*old),
+            (None, None) => None,
+        };
+        self.tx
+            .prepare_cached(
+                "INSERT INTO facts (key, subject, kind, valid_from, valid_to, payload, note, recorded_at, recorded_by, supersedes, content_hash, batch)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?
+            .execute(params![
+                key,
+                f.subject,
+                f.payload.kind().as_str(),
+                f.valid_from.map(|d| d.to_string()),
+                f.valid_to.map(|d| d.to_string()),
+                f.payload.to_json(),
+                f.note,
+                self.recorded_at,
+                self.recorded_by,
+                supersedes,
+                hash,
+                self.id
+            ])?;
+        let new = self.tx.last_insert_rowid();
+        {
+            let mut st = self.tx.prepare_cached(
+                "INSERT INTO citations (fact_id, position, source_key, locator) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for (i, c) in f.citations.iter().enumerate() {
+                st.execute(params![new, i as i64, c.source, c.locator])?;
+            }
+        }
+        let o = match supersedes {
+            Some(old) => Outcome::Superseded { new, old },
+            None => Outcome::Added(new),
+        };
+        self.stats.count(o, true);
+        Ok(o)
+    }
+
+    /// Makes the batch visible.
+    pub fn commit(self) -> Result<BatchStats> {
+        let stats = self.stats;
+        self.tx.commit()?;
+        Ok(stats)
+    }
+
+    /// Discards the batch (dry runs, failed imports). Dropping a batch does the same.
+    pub fn rollback(self) -> Result<BatchStats> {
+        let stats = self.stats;
+        self.tx.rollback()?;
+        Ok(stats)
+    }
+}

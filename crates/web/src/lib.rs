@@ -1,1 +1,414 @@
-//! placeholder
+//! minewatch's HTTP server: the JSON API over the record.
+//!
+//! Reads only, for now: every route is a GET that needs no account. Each request takes a SQLite
+//! connection from a small pool and runs its queries on the blocking thread pool.
+
+pub mod json;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use minewatch_domain::fact::Vote;
+use minewatch_domain::{Date, FactKind, Gazetteer, Payload};
+use minewatch_store::{FactFilter, Store, StoreError};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+/// The OpenAPI document of the API.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+/// Shared state: where the database is, a pool of open connections, the name index.
+#[derive(Debug)]
+pub struct App {
+    db: PathBuf,
+    pool: Mutex<Vec<Store>>,
+    gazetteer: Gazetteer,
+}
+
+impl App {
+    /// Opens the database once to build the name index.
+    pub fn new(db: PathBuf) -> Result<Arc<App>, StoreError> {
+        let store = Store::open(&db)?;
+        let gazetteer = store.gazetteer()?;
+        Ok(Arc::new(App {
+            db,
+            pool: Mutex::new(vec![store]),
+            gazetteer,
+        }))
+    }
+
+    fn with_store<T>(&self, f: impl FnOnce(&Store) -> Result<T, ApiError>) -> Result<T, ApiError> {
+        let taken = self.pool.lock().ok().and_then(|mut p| p.pop());
+        let store = match taken {
+            Some(s) => s,
+            None => Store::open(&self.db).map_err(ApiError::from)?,
+        };
+        let r = f(&store);
+        if let Ok(mut p) = self.pool.lock() {
+            if p.len() < 16 {
+                p.push(store);
+            }
+        }
+        r
+    }
+}
+
+/// An error as the API reports it: a status and a JSON body `{"error": {"status", "message"}}`.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
+    extra: Option<Value>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+            extra: None,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = json!({"error": {"status": self.status.as_u16(), "message": self.message}});
+        if let (Some(extra), Some(obj)) = (self.extra, body["error"].as_object_mut()) {
+            if let Value::Object(m) = extra {
+                obj.extend(m);
+            }
+        }
+        (self.status, Json(body)).into_response()
+    }
+}
+
+type ApiResult = Result<Json<Value>, ApiError>;
+
+async fn blocking<T: Send + 'static>(
+    app: Arc<App>,
+    f: impl FnOnce(&App) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(move || f(&app))
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("worker failed: {e}")))?
+}
+
+/// The router with every route.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/", get(home))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/states", get(states))
+        .route("/api/v1/states/{code}", get(state))
+        .route("/api/v1/states/{code}/facts", get(state_facts))
+        .route("/api/v1/facts/{id}", get(fact))
+        .route("/api/v1/sources", get(sources))
+        .route("/api/v1/sources/{key}", get(source))
+        .route("/api/v1/unga/{session}/{number}", get(unga))
+        .fallback(not_found)
+        .with_state(app)
+}
+
+async fn not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        format!("no route for {}; the API is described at /api/v1/openapi.json", uri.path()),
+    )
+}
+
+async fn home() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        "<!doctype html><html lang=en><meta charset=utf-8><title>minewatch</title>\
+         <main><h1>minewatch</h1><p>An open monitoring platform for the Mine Ban Treaty.</p>\
+         <ul><li><a href=/api/v1/states>States</a></li>\
+         <li><a href=/api/v1/states/USA/facts?as_of=2010-10-18>United States, as of 18 October 2010</a></li>\
+         <li><a href=/api/v1/unga/64/56>General Assembly resolution 64/56</a></li>\
+         <li><a href=/api/v1/openapi.json>API description (OpenAPI)</a></li></ul></main></html>",
+    )
+}
+
+async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+}
+
+fn find_subject<'a>(app: &'a App, code: &str) -> Result<&'a minewatch_domain::Subject, ApiError> {
+    app.gazetteer.by_code(code).ok_or_else(|| {
+        let closest = app.gazetteer.closest(&minewatch_domain::normalize_name(code), 3);
+        let mut e = ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("unknown state or area code {code:?}; expected an ISO 3166 alpha-2 or alpha-3 code (any case)"),
+        );
+        e.extra = Some(json!({"closest": closest.iter().map(|(c, n)| json!({"code": c, "name": n})).collect::<Vec<_>>()}));
+        e
+    })
+}
+
+/// Parses `as_of` (`YYYY-MM-DD`), or says why not.
+pub fn parse_as_of(v: Option<&str>) -> Result<Option<Date>, ApiError> {
+    match v.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => Date::parse(s).map(Some).map_err(|e| {
+            ApiError::new(StatusCode::BAD_REQUEST, format!("as_of: {e}; expected a calendar date YYYY-MM-DD"))
+        }),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct StatesQuery {
+    kind: Option<String>,
+}
+
+async fn states(State(app): State<Arc<App>>, Query(q): Query<StatesQuery>) -> ApiResult {
+    let list: Vec<Value> = app
+        .gazetteer
+        .subjects()
+        .iter()
+        .filter(|s| q.kind.as_deref().is_none_or(|k| s.kind.as_str() == k))
+        .map(json::subject)
+        .collect();
+    Ok(Json(json!({"count": list.len(), "states": list})))
+}
+
+async fn state(State(app): State<Arc<App>>, Path(code): Path<String>) -> ApiResult {
+    let s = find_subject(&app, &code)?.clone();
+    let code = s.code.clone();
+    let counts = blocking(app, move |app| {
+        app.with_store(|store| {
+            let facts = store.facts(&FactFilter {
+                subject: Some(code.clone()),
+                ..FactFilter::default()
+            })?;
+            let mut by_kind = serde_json::Map::new();
+            for f in &facts {
+                let e = by_kind.entry(f.fact.kind().as_str()).or_insert(json!(0));
+                *e = json!(e.as_u64().unwrap_or(0) + 1);
+            }
+            Ok(json!({"facts": facts.len(), "by_kind": by_kind}))
+        })
+    })
+    .await?;
+    let mut v = json::subject(&s);
+    v["counts"] = counts;
+    v["links"] = json!({"facts": format!("/api/v1/states/{}/facts", s.code)});
+    Ok(Json(v))
+}
+
+#[derive(Debug, Deserialize)]
+struct FactsQuery {
+    as_of: Option<String>,
+    kind: Option<String>,
+}
+
+async fn state_facts(State(app): State<Arc<App>>, Path(code): Path<String>, Query(q): Query<FactsQuery>) -> ApiResult {
+    let s = find_subject(&app, &code)?.clone();
+    let as_of = parse_as_of(q.as_of.as_deref())?;
+    let kind = match q.kind.as_deref().filter(|k| !k.is_empty()) {
+        None => None,
+        Some(k) => Some(FactKind::parse(k).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("kind: unknown fact kind {k:?}; expected one of: {}", FactKind::expected()),
+            )
+        })?),
+    };
+    let code = s.code.clone();
+    let facts = blocking(app, move |app| {
+        app.with_store(|store| {
+            let facts = store.facts(&FactFilter {
+                subject: Some(code),
+                kind,
+                as_of,
+                recorded_by_time: None,
+            })?;
+            json::facts_with_sources(store, &facts).map_err(ApiError::from)
+        })
+    })
+    .await?;
+    Ok(Json(json!({
+        "state": {"code": s.code, "name": s.name},
+        "as_of": as_of.map(|d| d.to_string()),
+        "kind": kind.map(|k| k.as_str()),
+        "count": facts.len(),
+        "facts": facts,
+    })))
+}
+
+async fn fact(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult {
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, format!("fact id {id:?}: expected a whole number")))?;
+    blocking(app, move |app| {
+        app.with_store(|store| {
+            let rec = store
+                .fact(id)?
+                .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no fact with id {id}")))?;
+            let history = store.history(&rec.key)?;
+            let mut v = json::facts_with_sources(store, std::slice::from_ref(&rec))?
+                .pop()
+                .unwrap_or(Value::Null);
+            v["superseded_by"] = json!(rec.superseded_by);
+            v["history"] = history
+                .iter()
+                .map(|h| json!({"id": h.fact.id, "recorded_at": h.fact.recorded_at, "recorded_by": h.fact.recorded_by, "supersedes": h.fact.supersedes, "kind": h.fact.kind().as_str()}))
+                .collect();
+            Ok(Json(v))
+        })
+    })
+    .await
+}
+
+async fn sources(State(app): State<Arc<App>>) -> ApiResult {
+    blocking(app, |app| {
+        app.with_store(|store| {
+            let list: Vec<Value> = store.sources()?.iter().map(|s| json::source(&s.source)).collect();
+            Ok(Json(json!({"count": list.len(), "sources": list})))
+        })
+    })
+    .await
+}
+
+async fn source(State(app): State<Arc<App>>, Path(key): Path<String>) -> ApiResult {
+    blocking(app, move |app| {
+        app.with_store(|store| {
+            let s = store.source(&key)?.ok_or_else(|| {
+                ApiError::new(StatusCode::NOT_FOUND, format!("no source with key {key:?}; list them at /api/v1/sources"))
+            })?;
+            let facts = store.facts_citing(&key)?;
+            let mut v = json::source(&s.source);
+            v["recorded_at"] = json!(s.recorded_at);
+            v["facts"] = json!(json::facts_with_sources(store, &facts)?);
+            Ok(Json(v))
+        })
+    })
+    .await
+}
+
+async fn unga(State(app): State<Arc<App>>, Path((session, number)): Path<(String, String)>) -> ApiResult {
+    let resolution = format!("{session}/{number}");
+    blocking(app, move |app| {
+        app.with_store(|store| {
+            let calls = store.facts(&FactFilter {
+                kind: Some(FactKind::UngaRollCall),
+                ..FactFilter::default()
+            })?;
+            let call = calls.iter().find(|f| match &f.fact.payload {
+                Payload::UngaRollCall(r) => r.resolution.eq_ignore_ascii_case(&resolution),
+                _ => false,
+            });
+            let Some(call) = call else {
+                let known: Vec<String> = calls
+                    .iter()
+                    .filter_map(|f| match &f.fact.payload {
+                        Payload::UngaRollCall(r) => Some(r.resolution.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                let mut e = ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    format!("no recorded roll call on resolution {resolution}"),
+                );
+                e.extra = Some(json!({"recorded_resolutions": known}));
+                return Err(e);
+            };
+            let Payload::UngaRollCall(rc) = &call.fact.payload else {
+                return Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "roll call payload"));
+            };
+            let votes = store.facts(&FactFilter {
+                kind: Some(FactKind::UngaVote),
+                ..FactFilter::default()
+            })?;
+            // One vote per state: several facts (sources) may record the same vote.
+            let mut by_state: std::collections::BTreeMap<String, (Vec<Vote>, Vec<i64>, Option<String>)> =
+                std::collections::BTreeMap::new();
+            for v in &votes {
+                let Payload::UngaVote(p) = &v.fact.payload else { continue };
+                if p.rcid != Some(rc.rcid) {
+                    continue;
+                }
+                let e = by_state.entry(v.fact.subject.clone()).or_default();
+                if !e.0.contains(&p.vote) {
+                    e.0.push(p.vote);
+                }
+                e.1.push(v.fact.id);
+                if e.2.is_none() {
+                    e.2.clone_from(&p.name_in_source);
+                }
+            }
+            let mut list = Vec::new();
+            let (mut yes, mut no, mut abstain) = (0u32, 0u32, 0u32);
+            let mut conflicts = Vec::new();
+            for (code, (recorded, facts, name_in_source)) in &by_state {
+                if recorded.len() > 1 {
+                    conflicts.push(json!({"code": code, "votes": recorded.iter().map(|v| v.as_str()).collect::<Vec<_>>(), "facts": facts}));
+                    continue;
+                }
+                let Some(vote) = recorded.first() else { continue };
+                match vote {
+                    Vote::Yes => yes += 1,
+                    Vote::No => no += 1,
+                    Vote::Abstain => abstain += 1,
+                }
+                let name = app.gazetteer.by_code(code).map(|s| s.name.clone());
+                list.push(json!({
+                    "code": code,
+                    "name": name,
+                    "name_in_source": name_in_source,
+                    "vote": vote.as_str(),
+                    "facts": facts,
+                }));
+            }
+            let roll_call = json::facts_with_sources(store, std::slice::from_ref(call))?;
+            Ok(Json(json!({
+                "resolution": rc.resolution,
+                "session": rc.session,
+                "rcid": rc.rcid,
+                "date": call.fact.valid_from.map(|d| d.to_string()),
+                "topic": rc.topic,
+                "tally": {"yes": rc.yes, "no": rc.no, "abstain": rc.abstain},
+                "recorded_votes": {"yes": yes, "no": no, "abstain": abstain, "total": yes + no + abstain},
+                "tally_matches_recorded_votes": (rc.yes, rc.no, rc.abstain) == (yes, no, abstain),
+                "votes": list,
+                "conflicting_votes": conflicts,
+                "roll_call_fact": roll_call.into_iter().next(),
+            })))
+        })
+    })
+    .await
+}
+
+/// Serves the router on `listener` until Ctrl-C or SIGTERM.
+pub async fn serve(listener: tokio::net::TcpListener, app: Arc<App>) -> std::io::Result<()> {
+    axum::serve(listener, router(app))
+        .with_graceful_shutdown(async {
+            let ctrl_c = tokio::signal::ctrl_c();
+            #[cfg(unix)]
+            {
+                let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(s) => s,
+                    Err(_) => {
+                        let _ = ctrl_c.await;
+                        return;
+                    }
+                };
+                tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = ctrl_c.await;
+            }
+        })
+        .await
+}

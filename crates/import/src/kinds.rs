@@ -1,0 +1,995 @@
+//! The importers, one per file shape.
+
+use crate::row::{Ctx, Row};
+use crate::{write_items, ImportError, Item};
+use minewatch_domain::fact::*;
+use minewatch_domain::{slug_key, Citation, FactKind, PartialDate, Payload, Source};
+use minewatch_store::{Batch, FactFilter, NewFact, Store, StoreError};
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
+
+type RowFn = fn(&mut Ctx<'_>, &Row<'_>, &mut State) -> (Option<String>, Vec<Item>);
+
+/// An importer: its name on the command line, what it reads, and its columns.
+#[derive(Clone, Copy)]
+pub struct Kind {
+    pub name: &'static str,
+    pub about: &'static str,
+    pub required: &'static [&'static str],
+    pub optional: &'static [&'static str],
+    pub(crate) row: RowFn,
+}
+
+impl std::fmt::Debug for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+impl Kind {
+    pub fn by_name(name: &str) -> Option<Kind> {
+        KINDS.iter().copied().find(|k| k.name == name)
+    }
+}
+
+/// Every importer.
+pub const KINDS: &[Kind] = &[
+    Kind {
+        name: "sources",
+        about: "sources in minewatch's format (key,title,publisher,published,url,note)",
+        required: &["key", "title"],
+        optional: &["publisher", "published", "url", "note"],
+        row: sources_row,
+    },
+    Kind {
+        name: "facts-csv",
+        about: "facts in minewatch's format (key,subject,kind,valid_from,valid_to,payload,sources,note)",
+        required: &["subject", "kind", "payload", "sources"],
+        optional: &["key", "valid_from", "valid_to", "note"],
+        row: facts_row,
+    },
+    Kind {
+        name: "facts-json",
+        about: "sources and facts in minewatch's JSON document format",
+        required: &[],
+        optional: &[],
+        row: facts_row,
+    },
+    Kind {
+        name: "parties",
+        about: "treaty/parties.csv: signature and deposit of every State Party",
+        required: &["state", "iso3", "signed", "deposited", "method", "source_signed", "source_deposited"],
+        optional: &["notes"],
+        row: parties_row,
+    },
+    Kind {
+        name: "treaty-actions",
+        about: "treaty/actions_sample.csv: signatures, deposits, withdrawal notices, declarations",
+        required: &["state", "iso3", "action", "date", "source"],
+        optional: &["method", "note"],
+        row: actions_row,
+    },
+    Kind {
+        name: "art5-extensions",
+        about: "treaty/art5_extensions_sample.csv: Article 5 extension history",
+        required: &["state", "iso3", "event", "source"],
+        optional: &["requested", "decided", "new_deadline", "outcome", "note"],
+        row: art5_row,
+    },
+    Kind {
+        name: "armed-conflict",
+        about: "treaty/armed_conflict_sample.csv: periods of armed conflict (Art. 20(3))",
+        required: &["state", "iso3", "from", "source"],
+        optional: &["to", "note"],
+        row: conflict_row,
+    },
+    Kind {
+        name: "unga-roll-calls",
+        about: "unga/roll_calls.csv: UN General Assembly roll calls with their tallies",
+        required: &["rcid", "session", "date", "resolution", "subject", "yes", "no", "abstain"],
+        optional: &["source"],
+        row: roll_call_row,
+    },
+    Kind {
+        name: "unga-votes",
+        about: "unga/votes.csv: each state's vote (import the roll calls first)",
+        required: &["rcid", "resolution", "country", "vote"],
+        optional: &["country_code", "source"],
+        row: vote_row,
+    },
+    Kind {
+        name: "us-policies",
+        about: "policies/us_policies.csv: US policy instruments, one row per activity",
+        required: &["policy_id", "date", "instrument", "activity", "stance", "source"],
+        optional: &["effective_from", "mine_scope", "geography", "authority", "note"],
+        row: policy_row,
+    },
+    Kind {
+        name: "us-events",
+        about: "policies/us_events.csv: dated events (use, production, transfer, votes, meetings)",
+        required: &["state", "iso3", "date", "event", "detail", "source"],
+        optional: &[],
+        row: event_row,
+    },
+    Kind {
+        name: "us-stockpile",
+        about: "policies/us_stockpile_2002.csv: stockpile by mine type",
+        required: &["state", "iso3", "as_of", "mine_type", "quantity", "source"],
+        optional: &[],
+        row: us_stockpile_row,
+    },
+    Kind {
+        name: "headline-figures",
+        about: "monitor/headline_figures.csv: Monitor figures by report edition and data year",
+        required: &["report_edition", "data_year", "metric", "value", "unit", "source"],
+        optional: &["basis"],
+        row: headline_row,
+    },
+    Kind {
+        name: "stockpiles",
+        about: "monitor/stockpiles.csv: stockpile counts and completions",
+        required: &["state", "iso3", "as_of", "metric", "source"],
+        optional: &["value", "note"],
+        row: stockpiles_row,
+    },
+];
+
+/// Data an importer needs from the record before it starts.
+#[derive(Debug, Default)]
+pub(crate) struct Lookups {
+    /// rcid -> (date, resolution)
+    roll_calls: HashMap<u32, (PartialDate, String)>,
+}
+
+pub(crate) fn prepare(kind: Kind, store: &Store) -> Result<Lookups, StoreError> {
+    let mut l = Lookups::default();
+    if kind.name == "unga-votes" {
+        let facts = store.facts(&FactFilter {
+            kind: Some(FactKind::UngaRollCall),
+            ..FactFilter::default()
+        })?;
+        for f in facts {
+            if let (Payload::UngaRollCall(r), Some(d)) = (&f.fact.payload, f.fact.valid_from) {
+                l.roll_calls.insert(r.rcid, (d, r.resolution.clone()));
+            }
+        }
+    }
+    Ok(l)
+}
+
+/// Per-file state of importers that group rows.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    policies: BTreeMap<String, PolicyAcc>,
+}
+
+#[derive(Debug)]
+struct PolicyAcc {
+    line: u64,
+    date: PartialDate,
+    instrument: String,
+    provisions: Vec<Provision>,
+    citations: Vec<Citation>,
+    ensure: Vec<Item>,
+}
+
+pub(crate) fn finish(kind: Kind, ctx: &mut Ctx<'_>, state: &mut State) -> Vec<(u64, Vec<Item>)> {
+    if kind.name != "us-policies" {
+        return Vec::new();
+    }
+    let policies = std::mem::take(&mut state.policies);
+    // "rescinds the 2014 policy" in an instrument's description: every policy dated that year.
+    let by_year: BTreeMap<i32, Vec<String>> = policies.iter().fold(BTreeMap::new(), |mut m, (id, p)| {
+        m.entry(p.date.year()).or_insert_with(Vec::new).push(id.clone());
+        m
+    });
+    let mut out = Vec::new();
+    for (id, p) in policies {
+        let lower = p.instrument.to_lowercase();
+        let mut rescinds = Vec::new();
+        if let Some(pos) = lower.find("rescinds the ") {
+            let year: String = lower[pos + 13..].chars().take(4).collect();
+            if let Ok(y) = year.parse::<i32>() {
+                rescinds = by_year.get(&y).cloned().unwrap_or_default();
+            }
+        }
+        let payload = Payload::PolicyInstrument(PolicyInstrument {
+            policy_id: id.clone(),
+            instrument: p.instrument,
+            provisions: p.provisions,
+            rescinds,
+        });
+        if let Err(e) = payload.validate() {
+            ctx.problem_at(p.line, None, "policy_id", &e.to_string());
+            continue;
+        }
+        let mut items = p.ensure;
+        items.push(fact(format!("us-policy:{id}"), "USA", payload, Some(p.date), None, p.citations, None));
+        out.push((p.line, items));
+    }
+    out
+}
+
+fn fact(
+    key: String,
+    subject: &str,
+    payload: Payload,
+    valid_from: Option<PartialDate>,
+    valid_to: Option<PartialDate>,
+    citations: Vec<Citation>,
+    note: Option<&str>,
+) -> Item {
+    Item::Fact(NewFact {
+        key: Some(key),
+        subject: subject.to_string(),
+        valid_from,
+        valid_to,
+        payload,
+        citations,
+        note: note.map(String::from),
+        supersedes: None,
+    })
+}
+
+/// Splits free-text citations at `;` outside parentheses.
+fn split_citations(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut depth = 0i32;
+    let mut cur = String::new();
+    for c in text.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ';' if depth <= 0 => {
+                out.push(std::mem::take(&mut cur));
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(c);
+    }
+    out.push(cur);
+    out.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+}
+
+/// The citation for one free-text reference. References to the seed documents ("seed 002
+/// (footnote 28)") cite the curated source of that document with the rest as locator.
+fn citation_for(text: &str) -> (Citation, Option<Source>) {
+    let lower = text.to_lowercase();
+    if let Some(rest) = lower.strip_prefix("seed 00") {
+        let digit = rest.chars().next().filter(char::is_ascii_digit);
+        if let Some(d) = digit {
+            let key = if d == '2' { "lm-2010-usa".to_string() } else { format!("seed-00{d}") };
+            let rest = text.get(8..).unwrap_or("").trim();
+            let locator = match rest.strip_prefix('(').and_then(|r| r.split_once(')')) {
+                Some((inside, tail)) if tail.trim().is_empty() => inside.trim().to_string(),
+                Some((inside, tail)) => format!("{} {}", inside.trim(), tail.trim()),
+                None => rest.to_string(),
+            };
+            let locator = (!locator.is_empty()).then_some(locator);
+            let source = Source {
+                key: key.clone(),
+                title: format!("seed document 00{d}"),
+                publisher: None,
+                published: None,
+                url: None,
+                note: None,
+            };
+            return (Citation { source: key, locator }, Some(source));
+        }
+    }
+    let key = slug_key(text);
+    let source = Source {
+        key: key.clone(),
+        title: text.to_string(),
+        publisher: None,
+        published: None,
+        url: None,
+        note: None,
+    };
+    (Citation { source: key, locator: None }, Some(source))
+}
+
+/// Citations from a free-text source column; reports an empty one.
+fn cites(ctx: &mut Ctx<'_>, row: &Row<'_>, col: &str) -> Option<(Vec<Citation>, Vec<Item>)> {
+    let text = match row.opt(col) {
+        Some(t) => t.to_string(),
+        None => match &ctx.default_source {
+            Some(k) => {
+                return Some((
+                    vec![Citation {
+                        source: k.clone(),
+                        locator: None,
+                    }],
+                    Vec::new(),
+                ))
+            }
+            None => {
+                row.bad(ctx, col, "empty; expected a source (a claim without a source is not a fact)");
+                return None;
+            }
+        },
+    };
+    let mut citations = Vec::new();
+    let mut items = Vec::new();
+    for part in split_citations(&text) {
+        let (c, s) = citation_for(&part);
+        if !citations.contains(&c) {
+            citations.push(c);
+        }
+        if let Some(s) = s {
+            items.push(Item::EnsureSource(s));
+        }
+    }
+    Some((citations, items))
+}
+
+fn with(mut ensure: Vec<Item>, f: Item) -> Vec<Item> {
+    ensure.push(f);
+    ensure
+}
+
+// ---- minewatch's own formats ------------------------------------------------------------------
+
+fn sources_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<String>, Vec<Item>) {
+    let key = row.req(ctx, "key", "a source key ([a-z0-9-])").map(String::from);
+    if let Some(k) = &key {
+        if !minewatch_domain::is_source_key(k) {
+            row.bad(ctx, "key", &format!("{k:?} is not a valid key; expected lower-case letters, digits and '-'"));
+        }
+    }
+    let title = row.req(ctx, "title", "the title of the source").map(String::from);
+    let published = row.partial_date(ctx, "published");
+    let (Some(key), Some(title)) = (key, title) else {
+        return (None, Vec::new());
+    };
+    let s = Source {
+        key: key.clone(),
+        title,
+        publisher: row.opt("publisher").map(String::from),
+        published,
+        url: row.opt("url").map(String::from),
+        note: row.opt("note").map(String::from),
+    };
+    (Some(format!("key {key}")), vec![Item::Source(s)])
+}
+
+/// Parses `key` or `key#locator` citations separated by `;`.
+pub(crate) fn parse_citations(text: &str) -> Result<Vec<Citation>, String> {
+    let mut out = Vec::new();
+    for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let (key, locator) = match part.split_once('#') {
+            Some((k, l)) => (k.trim(), Some(l.trim().to_string()).filter(|l| !l.is_empty())),
+            None => (part, None),
+        };
+        if !minewatch_domain::is_source_key(key) {
+            return Err(format!(
+                "{key:?} is not a source key; expected `key` or `key#locator` with keys of lower-case letters, digits and '-'"
+            ));
+        }
+        out.push(Citation {
+            source: key.to_string(),
+            locator,
+        });
+    }
+    if out.is_empty() {
+        return Err("empty; expected one or more source keys (a claim without a source is not a fact)".into());
+    }
+    Ok(out)
+}
+
+fn facts_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<String>, Vec<Item>) {
+    let subject = row.subject(ctx, None, Some("subject"));
+    let kind = row.req_word(ctx, "kind", FactKind::parse, &FactKind::expected());
+    let valid_from = row.partial_date(ctx, "valid_from");
+    let valid_to = row.partial_date(ctx, "valid_to");
+    if let (Some(a), Some(b)) = (valid_from, valid_to) {
+        if b.latest() < a.earliest() {
+            row.bad(ctx, "valid_to", &format!("{b} is before valid_from {a}; expected the end of the period after its start"));
+        }
+    }
+    let payload = match (kind, row.req(ctx, "payload", "a JSON object")) {
+        (Some(k), Some(text)) => match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(v) => match Payload::from_value(k, v) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    row.bad(ctx, "payload", &e.to_string());
+                    None
+                }
+            },
+            Err(e) => {
+                row.bad(ctx, "payload", &format!("not valid JSON ({e}); expected a JSON object"));
+                None
+            }
+        },
+        _ => None,
+    };
+    let citations = match row.opt("sources").map(parse_citations) {
+        Some(Ok(c)) => Some(c),
+        Some(Err(m)) => {
+            row.bad(ctx, "sources", &m);
+            None
+        }
+        None => {
+            row.bad(ctx, "sources", "empty; expected one or more source keys (a claim without a source is not a fact)");
+            None
+        }
+    };
+    let (Some(subject), Some(payload), Some(citations)) = (subject, payload, citations) else {
+        return (None, Vec::new());
+    };
+    let key = row.opt("key").map(String::from);
+    let dup = key.clone().map(|k| format!("key {k}"));
+    let item = Item::Fact(NewFact {
+        key,
+        subject,
+        valid_from,
+        valid_to,
+        payload,
+        citations,
+        note: row.opt("note").map(String::from),
+        supersedes: None,
+    });
+    (dup, vec![item])
+}
+
+/// The JSON document: `{"sources": [...], "facts": [...]}` (either may be absent).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonDoc {
+    #[serde(default)]
+    sources: Vec<JsonSource>,
+    #[serde(default)]
+    facts: Vec<JsonFact>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonSource {
+    key: String,
+    title: String,
+    publisher: Option<String>,
+    published: Option<String>,
+    url: Option<String>,
+    note: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonFact {
+    key: Option<String>,
+    subject: String,
+    kind: String,
+    valid_from: Option<String>,
+    valid_to: Option<String>,
+    payload: serde_json::Value,
+    sources: Vec<String>,
+    note: Option<String>,
+}
+
+pub(crate) fn facts_json<R: Read>(ctx: &mut Ctx<'_>, batch: &mut Batch<'_>, reader: R) -> Result<u64, ImportError> {
+    let doc: JsonDoc = match serde_json::from_reader(std::io::BufReader::new(reader)) {
+        Ok(d) => d,
+        Err(e) => {
+            let what = if e.is_data() {
+                "does not fit the facts document format {\"sources\": [...], \"facts\": [...]}"
+            } else {
+                "is not valid JSON"
+            };
+            ctx.problem_at(e.line() as u64, Some(e.column()), "", &format!("the document {what}: {e}"));
+            return Ok(0);
+        }
+    };
+    // Entries have no line numbers once parsed: report them by position ("sources[3].key").
+    let mut n = 0u64;
+    let mut seen = HashMap::new();
+    for (i, s) in doc.sources.into_iter().enumerate() {
+        n += 1;
+        let at = |f: &str| format!("sources[{i}].{f}");
+        let published = match s.published.as_deref().map(PartialDate::parse) {
+            Some(Ok(d)) => Some(d),
+            Some(Err(e)) => {
+                ctx.problem_at(0, None, &at("published"), &format!("{e}"));
+                continue;
+            }
+            None => None,
+        };
+        if !minewatch_domain::is_source_key(&s.key) {
+            ctx.problem_at(0, None, &at("key"), &format!("{:?} is not a valid key; expected lower-case letters, digits and '-'", s.key));
+            continue;
+        }
+        if let Some(prev) = seen.insert(format!("source {}", s.key), i) {
+            ctx.problem_at(0, None, &at("key"), &format!("duplicate source key {:?}: also at sources[{prev}]", s.key));
+            continue;
+        }
+        let item = Item::Source(Source {
+            key: s.key,
+            title: s.title,
+            publisher: s.publisher,
+            published,
+            url: s.url,
+            note: s.note,
+        });
+        write_items(ctx, batch, 0, vec![item])?;
+    }
+    for (i, f) in doc.facts.into_iter().enumerate() {
+        n += 1;
+        let at = |field: &str| format!("facts[{i}].{field}");
+        let before = ctx.problem_count();
+        let subject = match ctx.gazetteer.resolve(&f.subject) {
+            Ok(s) => Some(s.code.clone()),
+            Err(e) => {
+                ctx.problem_at(0, None, &at("subject"), &e.to_string());
+                None
+            }
+        };
+        let date = |v: &Option<String>, field: &str, ctx: &mut Ctx<'_>| match v.as_deref().map(PartialDate::parse) {
+            Some(Ok(d)) => Some(d),
+            Some(Err(e)) => {
+                ctx.problem_at(0, None, &at(field), &e.to_string());
+                None
+            }
+            None => None,
+        };
+        let valid_from = date(&f.valid_from, "valid_from", ctx);
+        let valid_to = date(&f.valid_to, "valid_to", ctx);
+        let payload = match FactKind::parse(&f.kind) {
+            Some(k) => match Payload::from_value(k, f.payload) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    ctx.problem_at(0, None, &at("payload"), &e.to_string());
+                    None
+                }
+            },
+            None => {
+                ctx.problem_at(0, None, &at("kind"), &format!("unknown kind {:?}; expected one of: {}", f.kind, FactKind::expected()));
+                None
+            }
+        };
+        let citations = match parse_citations(&f.sources.join(";")) {
+            Ok(c) => Some(c),
+            Err(m) => {
+                ctx.problem_at(0, None, &at("sources"), &m);
+                None
+            }
+        };
+        if let Some(k) = &f.key {
+            if let Some(prev) = seen.insert(format!("fact {k}"), i) {
+                ctx.problem_at(0, None, &at("key"), &format!("duplicate fact key {k:?}: also at facts[{prev}]"));
+            }
+        }
+        if ctx.problem_count() > before {
+            continue;
+        }
+        if let (Some(subject), Some(payload), Some(citations)) = (subject, payload, citations) {
+            let item = Item::Fact(NewFact {
+                key: f.key,
+                subject,
+                valid_from,
+                valid_to,
+                payload,
+                citations,
+                note: f.note,
+                supersedes: None,
+            });
+            let problems_before = ctx.problems.len();
+            write_items(ctx, batch, 0, vec![item])?;
+            // Store-level rejections carry no field: name the entry.
+            for p in ctx.problems.iter_mut().skip(problems_before) {
+                if p.field.is_empty() {
+                    p.field = format!("facts[{i}]");
+                }
+            }
+        }
+    }
+    Ok(n)
+}
+
+// ---- the shared data files --------------------------------------------------------------------
+
+fn parties_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<String>, Vec<Item>) {
+    let subject = row.subject(ctx, Some("iso3"), Some("state"));
+    let signed = row.partial_date(ctx, "signed");
+    let deposited = row.partial_date(ctx, "deposited");
+    let method = match row.opt("method") {
+        Some(_) => row.req_word(ctx, "method", DepositMethod::parse, &DepositMethod::expected()),
+        None => None,
+    };
+    if deposited.is_some() && method.is_none() && row.opt("method").is_none() {
+        row.bad(ctx, "method", &format!("empty while deposited is given; expected one of: {}", DepositMethod::expected()));
+    }
+    let mut items = Vec::new();
+    let note = row.opt("notes");
+    let Some(code) = subject else { return (None, items) };
+    if let Some(d) = signed {
+        if let Some((c, ensure)) = cites(ctx, row, "source_signed") {
+            items.extend(ensure);
+            let p = Payload::TreatyAction(TreatyAction {
+                action: TreatyActionType::Signature,
+                method: None,
+                date_inferred: false,
+            });
+            items.push(fact(format!("parties:{code}:signature"), &code, p, Some(d), None, c, None));
+        }
+    }
+    if let (Some(d), Some(m)) = (deposited, method) {
+        if let Some((c, ensure)) = cites(ctx, row, "source_deposited") {
+            items.extend(ensure);
+            let p = Payload::TreatyAction(TreatyAction {
+                action: TreatyActionType::Deposit,
+                method: Some(m),
+                date_inferred: false,
+            });
+            items.push(fact(format!("parties:{code}:deposit"), &code, p, Some(d), None, c, note));
+        }
+    }
+    (Some(format!("state {code}")), items)
+}
+
+fn actions_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<String>, Vec<Item>) {
+    let subject = row.subject(ctx, Some("iso3"), Some("state"));
+    let action = row.req_word(ctx, "action", TreatyActionType::parse, &TreatyActionType::expected());
+    let method = match row.opt("method") {
+        Some(_) => row.req_word(ctx, "method", DepositMethod::parse, &DepositMethod::expected()),
+        None => None,
+    };
+    let date = row.req_partial_date(ctx, "date");
+    let cit = cites(ctx, row, "source");
+    let note = row.opt("note");
+    let (Some(code), Some(action), Some(date), Some((c, ensure))) = (subject, action, date, cit) else {
+        return (None, Vec::new());
+    };
+    let p = Payload::TreatyAction(TreatyAction {
+        action,
+        method,
+        date_inferred: note.is_some_and(|n| n.to_lowercase().contains("inferred")),
+    });
+    if let Err(e) = p.validate() {
+        row.bad(ctx, "method", &e.to_string());
+        return (None, Vec::new());
+    }
+    let key = format!("treaty-actions:{code}:{action}");
+    (Some(format!("{code} {action}")), with(ensure, fact(key, &code, p, Some(date), None, c, note)))
+}
+
+fn art5_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<String>, Vec<Item>) {
+    let subject = row.subject(ctx, Some("iso3"), Some("state"));
+    let requested = row.partial_date(ctx, "requested");
+    let decided = row.partial_date(ctx, "decided");
+    let new_deadline = row.partial_date(ctx, "new_deadline");
+    let event = row.req(ctx, "event", "extension or deadline_missed").map(str::to_lowercase);
+    let outcome = row.opt("outcome").map(str::to_lowercase);
+    let event = match (event.as_deref(), outcome.as_deref()) {
+        (Some("extension"), Some("granted")) => Some(Art5EventType::ExtensionGranted),
+        (Some("extension"), Some("requested") | None) => Some(Art5EventType::ExtensionRequested),
+        (Some("extension"), Some(o)) => {
+            row.bad(ctx, "outcome", &format!("{o:?} is not allowed here; expected granted or requested"));
+            None
+        }
+        (Some(e), _) => {
+            let parsed = Art5EventType::parse(e);
+            if parsed.is_none() {
+                row.bad(ctx, "event", &format!("{e:?} is not allowed here; expected extension or one of: {}", Art5EventType::expected()));
+            }
+            parsed
+        }
+        (None, _) => None,
+    };
+    let cit = cites(ctx, row, "source");
+    let (Some(code), Some(event), Some((c, ensure))) = (subject, event, cit) else {
+        return (None, Vec::new());
+    };
+    let valid_from = match event {
+        Art5EventType::ExtensionRequested => requested,
+        _ => decided,
+    };
+    let p = Payload::Art5Event(Art5Event {
+        event,
+        requested,
+        decided,
+        new_deadline,
+    });
+    let tail = new_deadline.or(requested).map(|d| d.to_string()).unwrap_or_default();
+    let key = format!("art5:{code}:{event}:{tail}");
+    (Some(key.clone()), with(ensure, fact(key, &code, p, valid_from, None, c, row.opt("note"))))
+}
+
+fn conflict_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<String>, Vec<Item>) {
+    let subject = row.subject(ctx, Some("iso3"), Some("state"));
+    let from = row.req_partial_date(ctx, "from");
+    let to = row.partial_date(ctx, "to");
+    if let (Some(a), Some(b)) = (from, to) {
+        if b.latest() < a.earliest() {
+            row.bad(ctx, "to", &format!("{b} is before {a}; expected the end of the conflict after its start"));
+        }
+    }
+    let cit = cites(ctx, row, "source");
+    let (Some(code), Some(from), Some((c, ensure))) = (subject, from, cit) else {
+        return (None, Vec::new());
+    };
+    let description = row.opt("note").unwrap_or("armed conflict").to_string();
+    let p = Payload::ArmedConflict(ArmedConflict { description });
+    let key = format!("armed-conflict:{code}:{from}");
+    (Some(key.clone()), with(ensure, fact(key, &code, p, Some(from), to, c, None)))
+}
+
+fn u32_field(ctx: &mut Ctx<'_>, row: &Row<'_>, name: &str) -> Option<u32> {
+    let n = row.req_count(ctx, name)?;
+    match u32::try_from(n) {
+        Ok(v) => Some(v),
+        Err(_) => {
+            row.bad(ctx, name, &format!("{n} is too large; expected at most {}", u32::MAX));
+            None
+        }
+    }
+}
+
+fn roll_call_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<String>, Vec<Item>) {
+    let rcid = u32_field(ctx, row, "rcid");
+    let session = u32_field(ctx, row, "session");
+    let date = row.req_day(ctx, "date");
+    let resolution = row.req(ctx, "resolution", "a resolution number such as 64/56").map(String::from);
+    let topic = row.req(ctx, "subject", "the roll call's topic").map(String::from);
+    let yes = u32_field(ctx, row, "yes");
+    let no = u32_field(ctx, row, "no");
+    let abstain = u32_field(ctx, row, "abstain");
+    let cit = cites(ctx, row, "source");
+    let (Some(rcid), Some(session), Some(date), Some(resolution), Some(topic), Some(yes), Some(no), Some(abstain), Some((c, ensure))) =
+        (rcid, session, date, resolution, topic, yes, no, abstain, cit)
+    else {
+        return (None, Vec::new());
+    };
+    let p = Payload::UngaRollCall(UngaRollCall {
+        rcid,
+        session,
+        resolution,
+        topic,
+        yes,
+        no,
+        abstain,
+    });
+    let key = format!("unga-roll-call:{rcid}");
+    (Some(key.clone()), with(ensure, fact(key, "WLD", p, Some(date.into()), None, c, None)))
+}
+
+fn vote_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<String>, Vec<Item>) {
+    let rcid = u32_field(ctx, row, "rcid");
+    let resolution = row.req(ctx, "resolution", "a resolution number such as 64/56").map(String::from);
+    let subject = row.subject(ctx, Some("country_code"), Some("country"));
+    let vote = row.req_word(ctx, "vote", Vote::parse, &Vote::expected());
+    let cit = cites(ctx, row, "source");
+    let (Some(rcid), Some(resolution), Some(code), Some(vote), Some((c, ensure))) = (rcid, resolution, subject, vote, cit) else {
+        return (None, Vec::new());
+    };
+    let Some((date, known_resolution)) = ctx.lookups.roll_calls.get(&rcid).cloned() else {
+        row.bad(
+            ctx,
+            "rcid",
+            &format!("roll call {rcid} is not in the record; expected the rcid of a recorded roll call (import roll_calls.csv first: minewatch import unga-roll-calls FILE)"),
+        );
+        return (None, Vec::new());
+    };
+    if known_resolution != resolution {
+        row.bad(
+            ctx,
+            "resolution",
+            &format!("roll call {rcid} is on resolution {known_resolution}, not {resolution}; expected the two to match"),
+        );
+        return (None, Vec::new());
+    }
+    let name = row.opt("country").map(String::from);
+    let display = ctx.gazetteer.by_code(&code).map(|s| s.name.clone());
+    let p = Payload::UngaVote(UngaVote {
+        rcid: Some(rcid),
+        resolution,
+        vote,
+        name_in_source: name.filter(|n| Some(n) != display.as_ref()),
+    });
+    let key = format!("unga-vote:{rcid}:{code}");
+    (Some(format!("roll call {rcid} and state {code}")), with(ensure, fact(key, &code, p, Some(date), None, c, None)))
+}
+
+fn policy_row(ctx: &mut Ctx<'_>, row: &Row<'_>, state: &mut State) -> (Option<String>, Vec<Item>) {
+    let id = row.req(ctx, "policy_id", "a policy id").map(String::from);
+    let date = row.req_partial_date(ctx, "date");
+    let instrument = row.req(ctx, "instrument", "a description of the instrument").map(String::from);
+    let activity = row.req_word(ctx, "activity", Activity::parse, &Activity::expected());
+    let stance = row.req_word(ctx, "stance", Stance::parse, &Stance::expected());
+    let effective_from = match row.opt("effective_from") {
+        Some(_) => {
+            let y = row.req_year(ctx, "effective_from");
+            y.map(Some)
+        }
+        None => Some(None),
+    };
+    let cit = cites(ctx, row, "source");
+    let (Some(id), Some(date), Some(instrument), Some(activity), Some(stance), Some(effective_from), Some((c, ensure))) =
+        (id, date, instrument, activity, stance, effective_from, cit)
+    else {
+        return (None, Vec::new());
+    };
+    let acc = state.policies.entry(id.clone()).or_insert_with(|| PolicyAcc {
+        line: row.line,
+        date,
+        instrument: instrument.clone(),
+        provisions: Vec::new(),
+        citations: Vec::new(),
+        ensure: Vec::new(),
+    });
+    if acc.date != date || acc.instrument != instrument {
+        row.bad(
+            ctx,
+            if acc.date != date { "date" } else { "instrument" },
+            &format!("differs from line {} for the same policy_id {id}; expected every row of a policy to share its date and instrument", acc.line),
+        );
+        return (None, Vec::new());
+    }
+    let text = |n: &str| row.opt(n).map(String::from);
+    acc.provisions.push(Provision {
+        activity,
+        stance,
+        mine_scope: text("mine_scope"),
+        geography: text("geography"),
+        authority: text("authority"),
+        effective_from,
+        note: text("note"),
+    });
+    for cit in c {
+        if !acc.citations.contains(&cit) {
+            acc.citations.push(cit);
+        }
+    }
+    acc.ensure.extend(ensure);
+    (Some(format!("policy {id} and activity {activity}")), Vec::new())
+}
+
+fn event_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<String>, Vec<Item>) {
+    const EVENTS: &str = "use, production, transfer, stockpile, unga_vote, meeting, legislature";
+    let subject = row.subject(ctx, Some("iso3"), Some("state"));
+    let date = row.req_partial_date(ctx, "date");
+    let event = row.req(ctx, "event", EVENTS).map(str::to_lowercase);
+    let detail = row.req(ctx, "detail", "a description of the event").map(String::from);
+    let cit = cites(ctx, row, "source");
+    let (Some(code), Some(date), Some(event), Some(detail), Some((c, ensure))) = (subject, date, event, detail, cit) else {
+        return (None, Vec::new());
+    };
+    let activity = MineActivityType::parse(&event);
+    let payload = match (activity, event.as_str()) {
+        (Some(activity), _) => Payload::MineActivity(MineActivity {
+            activity,
+            actor: None,
+            certainty: Certainty::Confirmed,
+            last_known: detail.to_lowercase().starts_with("last "),
+            quantity: None,
+            detail,
+        }),
+        (None, "stockpile" | "unga_vote" | "meeting" | "legislature") => {
+            let topic = match event.as_str() {
+                "unga_vote" => "unga",
+                "meeting" => "meetings",
+                "legislature" => "ban_policy",
+                other => other,
+            };
+            Payload::Development(Development {
+                topic: topic.to_string(),
+                summary: detail,
+            })
+        }
+        (None, other) => {
+            row.bad(ctx, "event", &format!("{other:?} is not allowed here; expected one of: {EVENTS}"));
+            return (None, Vec::new());
+        }
+    };
+    let key = format!("us-events:{code}:{date}:{event}");
+    (Some(key.clone()), with(ensure, fact(key, &code, payload, Some(date), None, c, None)))
+}
+
+fn us_stockpile_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<String>, Vec<Item>) {
+    let subject = row.subject(ctx, Some("iso3"), Some("state"));
+    let date = row.req_partial_date(ctx, "as_of");
+    let mine_type = row.req(ctx, "mine_type", "the mine type").map(String::from);
+    let quantity = row.req_count(ctx, "quantity");
+    let cit = cites(ctx, row, "source");
+    let (Some(code), Some(date), Some(mine_type), Some(quantity), Some((c, ensure))) = (subject, date, mine_type, quantity, cit) else {
+        return (None, Vec::new());
+    };
+    let key = format!("us-stockpile:{code}:{date}:{mine_type}");
+    let p = Payload::StockpileCount(StockpileCount {
+        mine_type,
+        measure: StockpileMeasure::Total,
+        quantity,
+    });
+    (Some(key.clone()), with(ensure, fact(key, &code, p, Some(date), None, c, None)))
+}
+
+fn headline_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<String>, Vec<Item>) {
+    let edition = row.req_year(ctx, "report_edition");
+    let data_year = row.req_year(ctx, "data_year");
+    let metric = row.req(ctx, "metric", "a metric name such as casualties_total").map(String::from);
+    let value = row.req_number(ctx, "value");
+    let unit = row.req(ctx, "unit", "a unit such as people or km2").map(String::from);
+    if let (Some(e), Some(d)) = (edition, data_year) {
+        if d > e {
+            row.bad(ctx, "data_year", &format!("{d} is after the report edition {e}; expected a year the edition could report on"));
+        }
+    }
+    if let (Some(v), Some(u)) = (value, unit.as_deref()) {
+        if v < 0.0 && u != "percent" {
+            row.bad(ctx, "value", &format!("negative value {v}; expected 0 or more"));
+        }
+    }
+    let cit = cites(ctx, row, "source");
+    let (Some(edition), Some(data_year), Some(metric), Some(value), Some(unit), Some((c, ensure))) =
+        (edition, data_year, metric, value, unit, cit)
+    else {
+        return (None, Vec::new());
+    };
+    let key = format!("headline:{edition}:{data_year}:{metric}");
+    let p = Payload::HeadlineFigure(HeadlineFigure {
+        metric,
+        value,
+        unit,
+        basis: row.opt("basis").map(String::from),
+        data_year,
+        report_edition: edition,
+    });
+    (Some(key.clone()), with(ensure, fact(key, "WLD", p, Some(PartialDate::Year(edition)), None, c, None)))
+}
+
+fn stockpiles_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<String>, Vec<Item>) {
+    const METRICS: &str = "stockpile_remaining, stockpile_destruction_completed";
+    let subject = row.subject(ctx, Some("iso3"), Some("state"));
+    let date = row.req_partial_date(ctx, "as_of");
+    let metric = row.req(ctx, "metric", METRICS).map(str::to_lowercase);
+    let value = row.count(ctx, "value");
+    let cit = cites(ctx, row, "source");
+    let (Some(code), Some(date), Some(metric), Some((c, ensure))) = (subject, date, metric, cit) else {
+        return (None, Vec::new());
+    };
+    let payload = match metric.as_str() {
+        "stockpile_remaining" => match value {
+            Some(quantity) => Payload::StockpileCount(StockpileCount {
+                mine_type: "all antipersonnel mines".into(),
+                measure: StockpileMeasure::Remaining,
+                quantity,
+            }),
+            None => {
+                row.bad(ctx, "value", "empty; expected the number of mines remaining");
+                return (None, Vec::new());
+            }
+        },
+        "stockpile_destruction_completed" => Payload::Art4Event(Art4Event {
+            event: Art4EventType::Completed,
+            destroyed: value,
+            retained: None,
+        }),
+        other => {
+            row.bad(ctx, "metric", &format!("{other:?} is not allowed here; expected one of: {METRICS}"));
+            return (None, Vec::new());
+        }
+    };
+    let key = format!("stockpiles:{code}:{date}:{metric}");
+    (Some(key.clone()), with(ensure, fact(key, &code, payload, Some(date), None, c, row.opt("note"))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_citations_outside_parentheses() {
+        assert_eq!(
+            split_citations("a (x; y); b;  ; c"),
+            vec!["a (x; y)".to_string(), "b".into(), "c".into()]
+        );
+    }
+
+    #[test]
+    fn seed_references_cite_the_curated_documents() {
+        let (c, _) = citation_for("seed 002 (footnote 28) citing GAO-02-1003 Appendix I");
+        assert_eq!(c.source, "lm-2010-usa");
+        assert_eq!(c.locator.as_deref(), Some("footnote 28 citing GAO-02-1003 Appendix I"));
+        let (c, _) = citation_for("seed 003");
+        assert_eq!((c.source.as_str(), c.locator), ("seed-003", None));
+    }
+}

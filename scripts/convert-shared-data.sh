@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Converts the research extracts in ../shared/data into minewatch's own format under
+# data/converted/: each file goes through its importer into a fresh database, then the record is
+# exported. Sources already in data/curated/sources.csv are not repeated.
+# Usage: scripts/convert-shared-data.sh [SHARED_DATA_DIR]   (MINEWATCH=path/to/binary to skip the build)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+shared=${1:-$root/../shared/data}
+if [ -z "${MINEWATCH:-}" ]; then
+  cargo build --quiet --manifest-path "$root/Cargo.toml" -p minewatch
+  MINEWATCH=$root/target/debug/minewatch
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mw() { "$MINEWATCH" --db "$tmp/convert.sqlite" "$@"; }
+mw import sources "$root/data/curated/sources.csv"
+mw import parties "$shared/treaty/parties.csv"
+mw import treaty-actions "$shared/treaty/actions_sample.csv"
+mw import art5-extensions "$shared/treaty/art5_extensions_sample.csv"
+mw import armed-conflict "$shared/treaty/armed_conflict_sample.csv"
+mw import unga-roll-calls "$shared/unga/roll_calls.csv" --source voeten-unga-voting-data
+mw import unga-votes "$shared/unga/votes.csv" --source voeten-unga-voting-data
+mw import us-policies "$shared/policies/us_policies.csv"
+mw import us-events "$shared/policies/us_events.csv"
+mw import us-stockpile "$shared/policies/us_stockpile_2002.csv"
+mw import headline-figures "$shared/monitor/headline_figures.csv"
+mw import stockpiles "$shared/monitor/stockpiles.csv"
+mw export --format csv --out "$tmp/out"
+python3 - "$root/data/curated/sources.csv" "$tmp/out/sources.csv" "$root/data/converted/sources.csv" <<'PY'
+import csv, sys
+curated = {r["key"] for r in csv.DictReader(open(sys.argv[1], encoding="utf-8"))}
+rows = list(csv.reader(open(sys.argv[2], encoding="utf-8")))
+with open(sys.argv[3], "w", encoding="utf-8", newline="") as f:
+    w = csv.writer(f, lineterminator="\n")
+    w.writerow(rows[0])
+    w.writerows(r for r in rows[1:] if r[0] not in curated)
+PY
+python3 - "$tmp/out/facts.csv" "$root/data/converted/facts.csv" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], encoding="utf-8")))
+with open(sys.argv[2], "w", encoding="utf-8", newline="") as f:
+    csv.writer(f, lineterminator="\n").writerows(rows)
+PY
+echo "data/converted: $(($(wc -l < "$root/data/converted/facts.csv") - 1)) facts, $(($(wc -l < "$root/data/converted/sources.csv") - 1)) sources"
