@@ -173,7 +173,8 @@ fn run(cli: Cli) -> Res {
             source,
             by,
         } => {
-            let kind = Kind::by_name(&kind).ok_or_else(|| format!("unknown import kind {kind:?}"))?;
+            let kind =
+                Kind::by_name(&kind).ok_or_else(|| format!("unknown import kind {kind:?}"))?;
             let mut store = open(&db)?;
             let opts = Options {
                 dry_run,
@@ -203,8 +204,12 @@ fn run(cli: Cli) -> Res {
                 .transpose()?;
             let kind = kind
                 .map(|k| {
-                    FactKind::parse(&k)
-                        .ok_or_else(|| format!("--kind: unknown kind {k:?}; expected one of: {}", FactKind::expected()))
+                    FactKind::parse(&k).ok_or_else(|| {
+                        format!(
+                            "--kind: unknown kind {k:?}; expected one of: {}",
+                            FactKind::expected()
+                        )
+                    })
                 })
                 .transpose()?;
             let facts = store.facts(&FactFilter {
@@ -229,7 +234,9 @@ fn run(cli: Cli) -> Res {
                     subject.name,
                     subject.code,
                     facts.len(),
-                    as_of.map(|d| format!(" as of {}", d.long())).unwrap_or_default()
+                    as_of
+                        .map(|d| format!(" as of {}", d.long()))
+                        .unwrap_or_default()
                 )?;
                 for r in &facts {
                     let f = &r.fact;
@@ -245,7 +252,9 @@ fn run(cli: Cli) -> Res {
                         out,
                         "#{:<6} {:<10} {:<22} {}\n        sources: {}",
                         f.id,
-                        f.valid_from.map(|d| d.to_string()).unwrap_or_else(|| "(no date)".into()),
+                        f.valid_from
+                            .map(|d| d.to_string())
+                            .unwrap_or_else(|| "(no date)".into()),
                         f.kind().as_str(),
                         f.payload.to_json(),
                         cites.join("; ")
@@ -259,7 +268,10 @@ fn run(cli: Cli) -> Res {
             let sources = store.sources()?;
             let mut out = std::io::stdout().lock();
             if json {
-                let list: Vec<_> = sources.iter().map(|s| minewatch_web::json::source(&s.source)).collect();
+                let list: Vec<_> = sources
+                    .iter()
+                    .map(|s| minewatch_web::json::source(&s.source))
+                    .collect();
                 writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?;
             } else {
                 for s in &sources {
@@ -295,7 +307,8 @@ fn citations_text(c: &[minewatch_domain::Citation]) -> String {
 fn export(store: &Store, format: Format, out: Option<&Path>) -> Res {
     let sources = store.sources()?;
     let facts = store.facts(&FactFilter::default())?;
-    let opt = |d: Option<minewatch_domain::PartialDate>| d.map(|d| d.to_string()).unwrap_or_default();
+    let opt =
+        |d: Option<minewatch_domain::PartialDate>| d.map(|d| d.to_string()).unwrap_or_default();
     match format {
         Format::Csv => {
             let dir = out.ok_or("--out DIR is required for --format csv (sources.csv and facts.csv are written there)")?;
@@ -315,7 +328,16 @@ fn export(store: &Store, format: Format, out: Option<&Path>) -> Res {
             }
             w.flush()?;
             let mut w = csv::Writer::from_path(dir.join("facts.csv"))?;
-            w.write_record(["key", "subject", "kind", "valid_from", "valid_to", "payload", "sources", "note"])?;
+            w.write_record([
+                "key",
+                "subject",
+                "kind",
+                "valid_from",
+                "valid_to",
+                "payload",
+                "sources",
+                "note",
+            ])?;
             for r in &facts {
                 let f = &r.fact;
                 w.write_record([
@@ -330,7 +352,12 @@ fn export(store: &Store, format: Format, out: Option<&Path>) -> Res {
                 ])?;
             }
             w.flush()?;
-            eprintln!("wrote {} sources and {} facts to {}", sources.len(), facts.len(), dir.display());
+            eprintln!(
+                "wrote {} sources and {} facts to {}",
+                sources.len(),
+                facts.len(),
+                dir.display()
+            );
         }
         Format::Json => {
             let doc = serde_json::json!({

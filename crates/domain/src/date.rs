@@ -192,7 +192,10 @@ const MONTHS: [&str; 12] = [
 
 /// The English name of a month 1..=12 ("" otherwise).
 pub fn month_name(month: u8) -> &'static str {
-    MONTHS.get(usize::from(month).wrapping_sub(1)).copied().unwrap_or("")
+    MONTHS
+        .get(usize::from(month).wrapping_sub(1))
+        .copied()
+        .unwrap_or("")
 }
 
 impl Date {
@@ -256,7 +259,9 @@ impl PartialDate {
                 let (Ok(m), Ok(d)) = (u8::try_from(m), u8::try_from(d)) else {
                     return Err(impossible());
                 };
-                Date::new(y, m, d).map(PartialDate::Day).ok_or_else(impossible)
+                Date::new(y, m, d)
+                    .map(PartialDate::Day)
+                    .ok_or_else(impossible)
             }
             _ => Err(syntax()),
         }
@@ -367,7 +372,10 @@ mod tests {
     #[test]
     fn parses_each_precision() {
         assert_eq!(PartialDate::parse("1991"), Ok(PartialDate::Year(1991)));
-        assert_eq!(PartialDate::parse("2009-04"), Ok(PartialDate::Month(2009, 4)));
+        assert_eq!(
+            PartialDate::parse("2009-04"),
+            Ok(PartialDate::Month(2009, 4))
+        );
         assert_eq!(
             PartialDate::parse("1997-12-03").map(|d| d.to_string()),
             Ok("1997-12-03".to_string())
@@ -376,15 +384,36 @@ mod tests {
 
     #[test]
     fn rejects_impossible_and_malformed_dates() {
-        assert!(matches!(PartialDate::parse("2025-02-30"), Err(DateError::Impossible(_))));
-        assert!(matches!(PartialDate::parse("2023-02-29"), Err(DateError::Impossible(_))));
+        assert!(matches!(
+            PartialDate::parse("2025-02-30"),
+            Err(DateError::Impossible(_))
+        ));
+        assert!(matches!(
+            PartialDate::parse("2023-02-29"),
+            Err(DateError::Impossible(_))
+        ));
         assert!(PartialDate::parse("2024-02-29").is_ok());
-        assert!(matches!(PartialDate::parse("2025-13"), Err(DateError::Impossible(_))));
-        assert!(matches!(PartialDate::parse("3 Dec 1997"), Err(DateError::Syntax(_))));
-        assert!(matches!(PartialDate::parse("1997/12/03"), Err(DateError::Syntax(_))));
-        assert!(matches!(PartialDate::parse("97-12-03"), Err(DateError::Syntax(_))));
+        assert!(matches!(
+            PartialDate::parse("2025-13"),
+            Err(DateError::Impossible(_))
+        ));
+        assert!(matches!(
+            PartialDate::parse("3 Dec 1997"),
+            Err(DateError::Syntax(_))
+        ));
+        assert!(matches!(
+            PartialDate::parse("1997/12/03"),
+            Err(DateError::Syntax(_))
+        ));
+        assert!(matches!(
+            PartialDate::parse("97-12-03"),
+            Err(DateError::Syntax(_))
+        ));
         assert!(matches!(PartialDate::parse(""), Err(DateError::Syntax(_))));
-        assert!(matches!(PartialDate::parse("+997-12-03"), Err(DateError::Syntax(_))));
+        assert!(matches!(
+            PartialDate::parse("+997-12-03"),
+            Err(DateError::Syntax(_))
+        ));
         assert!(matches!(Date::parse("1997-12"), Err(DateError::Syntax(_))));
     }
 

@@ -412,7 +412,9 @@ impl fmt::Display for PayloadError {
             PayloadError::Malformed { kind, message } => {
                 write!(f, "payload does not fit kind {kind}: {message}")
             }
-            PayloadError::Invalid { kind, message } => write!(f, "invalid {kind} payload: {message}"),
+            PayloadError::Invalid { kind, message } => {
+                write!(f, "invalid {kind} payload: {message}")
+            }
         }
     }
 }
@@ -442,11 +444,13 @@ impl Payload {
 
     /// Reads a payload from its kind word and JSON text. Total: never panics.
     pub fn from_stored(kind: &str, json: &str) -> Result<Payload, PayloadError> {
-        let kind = FactKind::parse(kind).ok_or_else(|| PayloadError::UnknownKind(kind.to_string()))?;
-        let value: serde_json::Value = serde_json::from_str(json).map_err(|e| PayloadError::Malformed {
-            kind,
-            message: e.to_string(),
-        })?;
+        let kind =
+            FactKind::parse(kind).ok_or_else(|| PayloadError::UnknownKind(kind.to_string()))?;
+        let value: serde_json::Value =
+            serde_json::from_str(json).map_err(|e| PayloadError::Malformed {
+                kind,
+                message: e.to_string(),
+            })?;
         Payload::from_value(kind, value)
     }
 
@@ -505,8 +509,12 @@ impl Payload {
             Payload::UngaVote(v) if v.resolution.trim().is_empty() => {
                 invalid("resolution must not be empty")
             }
-            Payload::HeadlineFigure(h) if !h.value.is_finite() => invalid("value must be a finite number"),
-            Payload::HeadlineFigure(h) if h.metric.trim().is_empty() => invalid("metric must not be empty"),
+            Payload::HeadlineFigure(h) if !h.value.is_finite() => {
+                invalid("value must be a finite number")
+            }
+            Payload::HeadlineFigure(h) if h.metric.trim().is_empty() => {
+                invalid("metric must not be empty")
+            }
             Payload::PolicyInstrument(p) => {
                 if p.policy_id.trim().is_empty() {
                     return invalid("policy_id must not be empty");
@@ -523,7 +531,9 @@ impl Payload {
                 }
                 Ok(())
             }
-            Payload::Development(d) if d.summary.trim().is_empty() => invalid("summary must not be empty"),
+            Payload::Development(d) if d.summary.trim().is_empty() => {
+                invalid("summary must not be empty")
+            }
             _ => Ok(()),
         }
     }
@@ -587,7 +597,10 @@ mod tests {
             Err(PayloadError::Invalid { .. })
         ));
         assert!(matches!(
-            Payload::from_stored("unga_vote", "{\"resolution\":\"64/56\",\"vote\":\"abstain\",\"extra\":1}"),
+            Payload::from_stored(
+                "unga_vote",
+                "{\"resolution\":\"64/56\",\"vote\":\"abstain\",\"extra\":1}"
+            ),
             Err(PayloadError::Malformed { .. })
         ));
     }

@@ -67,7 +67,9 @@ impl Fact {
 pub fn is_source_key(key: &str) -> bool {
     !key.is_empty()
         && key.len() <= 120
-        && key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !key.starts_with('-')
 }
 

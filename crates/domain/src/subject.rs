@@ -101,9 +101,14 @@ fn list(c: &[(String, String)]) -> String {
 impl fmt::Display for ResolveError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ResolveError::Empty => write!(f, "empty name; expected a state name or an ISO 3166 code"),
+            ResolveError::Empty => {
+                write!(f, "empty name; expected a state name or an ISO 3166 code")
+            }
             ResolveError::Unknown { input, candidates } if candidates.is_empty() => {
-                write!(f, "unknown state or area {input:?}; expected a name or an ISO 3166 code")
+                write!(
+                    f,
+                    "unknown state or area {input:?}; expected a name or an ISO 3166 code"
+                )
             }
             ResolveError::Unknown { input, candidates } => write!(
                 f,
@@ -220,7 +225,8 @@ impl Gazetteer {
         if trimmed.is_empty() {
             return Err(ResolveError::Empty);
         }
-        let looks_like_code = (2..=3).contains(&trimmed.len()) && trimmed.bytes().all(|b| b.is_ascii_alphabetic())
+        let looks_like_code = (2..=3).contains(&trimmed.len())
+            && trimmed.bytes().all(|b| b.is_ascii_alphabetic())
             || trimmed.starts_with("NSAG-");
         if looks_like_code {
             if let Some(s) = self.by_code(trimmed) {
@@ -265,8 +271,12 @@ impl Gazetteer {
             }
         }
         let limit = key.chars().count().max(3) * 10 / 2 + 10;
-        let mut ranked: Vec<(usize, usize)> = best.into_iter().filter(|(_, s)| *s <= limit).collect();
-        ranked.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| self.subjects[a.0].code.cmp(&self.subjects[b.0].code)));
+        let mut ranked: Vec<(usize, usize)> =
+            best.into_iter().filter(|(_, s)| *s <= limit).collect();
+        ranked.sort_by(|a, b| {
+            a.1.cmp(&b.1)
+                .then_with(|| self.subjects[a.0].code.cmp(&self.subjects[b.0].code))
+        });
         ranked
             .into_iter()
             .take(n)
@@ -296,8 +306,18 @@ mod tests {
 
     fn sample() -> Gazetteer {
         Gazetteer::new(vec![
-            subject("KOR", "KR", "Republic of Korea", &["South Korea", "Korea, Rep.", "Korea"]),
-            subject("PRK", "KP", "Democratic People's Republic of Korea", &["North Korea", "DPRK", "Korea"]),
+            subject(
+                "KOR",
+                "KR",
+                "Republic of Korea",
+                &["South Korea", "Korea, Rep.", "Korea"],
+            ),
+            subject(
+                "PRK",
+                "KP",
+                "Democratic People's Republic of Korea",
+                &["North Korea", "DPRK", "Korea"],
+            ),
             subject("CIV", "CI", "Côte d'Ivoire", &["Ivory Coast"]),
             subject("KNA", "KN", "Saint Kitts and Nevis", &[]),
             subject("TUR", "TR", "Türkiye", &["Turkey"]),
@@ -324,7 +344,11 @@ mod tests {
             ("St. Kitts & Nevis", "KNA"),
             ("Turkiye", "TUR"),
         ] {
-            assert_eq!(g.resolve(input).map(|s| s.code.as_str()), Ok(code), "{input}");
+            assert_eq!(
+                g.resolve(input).map(|s| s.code.as_str()),
+                Ok(code),
+                "{input}"
+            );
         }
     }
 
@@ -336,7 +360,9 @@ mod tests {
             other => panic!("expected ambiguity, got {other:?}"),
         }
         match g.resolve("Turkee") {
-            Err(e @ ResolveError::Unknown { .. }) => assert!(e.to_string().contains("Türkiye (TUR)"), "{e}"),
+            Err(e @ ResolveError::Unknown { .. }) => {
+                assert!(e.to_string().contains("Türkiye (TUR)"), "{e}")
+            }
             other => panic!("expected unknown, got {other:?}"),
         }
         assert_eq!(g.resolve("  "), Err(ResolveError::Empty));

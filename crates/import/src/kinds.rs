@@ -179,10 +179,13 @@ pub(crate) fn finish(kind: Kind, ctx: &mut Ctx<'_>, state: &mut State) -> Vec<(u
     }
     let policies = std::mem::take(&mut state.policies);
     // "rescinds the 2014 policy" in an instrument's description: every policy dated that year.
-    let by_year: BTreeMap<i32, Vec<String>> = policies.iter().fold(BTreeMap::new(), |mut m, (id, p)| {
-        m.entry(p.date.year()).or_insert_with(Vec::new).push(id.clone());
-        m
-    });
+    let by_year: BTreeMap<i32, Vec<String>> =
+        policies.iter().fold(BTreeMap::new(), |mut m, (id, p)| {
+            m.entry(p.date.year())
+                .or_insert_with(Vec::new)
+                .push(id.clone());
+            m
+        });
     let mut out = Vec::new();
     for (id, p) in policies {
         let lower = p.instrument.to_lowercase();
@@ -204,7 +207,15 @@ pub(crate) fn finish(kind: Kind, ctx: &mut Ctx<'_>, state: &mut State) -> Vec<(u
             continue;
         }
         let mut items = p.ensure;
-        items.push(fact(format!("us-policy:{id}"), "USA", payload, Some(p.date), None, p.citations, None));
+        items.push(fact(
+            format!("us-policy:{id}"),
+            "USA",
+            payload,
+            Some(p.date),
+            None,
+            p.citations,
+            None,
+        ));
         out.push((p.line, items));
     }
     out
@@ -249,7 +260,10 @@ fn split_citations(text: &str) -> Vec<String> {
         cur.push(c);
     }
     out.push(cur);
-    out.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+    out.into_iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 /// The citation for one free-text reference. References to the seed documents ("seed 002
@@ -259,7 +273,11 @@ fn citation_for(text: &str) -> (Citation, Option<Source>) {
     if let Some(rest) = lower.strip_prefix("seed 00") {
         let digit = rest.chars().next().filter(char::is_ascii_digit);
         if let Some(d) = digit {
-            let key = if d == '2' { "lm-2010-usa".to_string() } else { format!("seed-00{d}") };
+            let key = if d == '2' {
+                "lm-2010-usa".to_string()
+            } else {
+                format!("seed-00{d}")
+            };
             let rest = text.get(8..).unwrap_or("").trim();
             let locator = match rest.strip_prefix('(').and_then(|r| r.split_once(')')) {
                 Some((inside, tail)) if tail.trim().is_empty() => inside.trim().to_string(),
@@ -275,7 +293,13 @@ fn citation_for(text: &str) -> (Citation, Option<Source>) {
                 url: None,
                 note: None,
             };
-            return (Citation { source: key, locator }, Some(source));
+            return (
+                Citation {
+                    source: key,
+                    locator,
+                },
+                Some(source),
+            );
         }
     }
     let key = slug_key(text);
@@ -287,7 +311,13 @@ fn citation_for(text: &str) -> (Citation, Option<Source>) {
         url: None,
         note: None,
     };
-    (Citation { source: key, locator: None }, Some(source))
+    (
+        Citation {
+            source: key,
+            locator: None,
+        },
+        Some(source),
+    )
 }
 
 /// Citations from a free-text source column; reports an empty one.
@@ -305,7 +335,11 @@ fn cites(ctx: &mut Ctx<'_>, row: &Row<'_>, col: &str) -> Option<(Vec<Citation>, 
                 ))
             }
             None => {
-                row.bad(ctx, col, "empty; expected a source (a claim without a source is not a fact)");
+                row.bad(
+                    ctx,
+                    col,
+                    "empty; expected a source (a claim without a source is not a fact)",
+                );
                 return None;
             }
         },
@@ -332,13 +366,21 @@ fn with(mut ensure: Vec<Item>, f: Item) -> Vec<Item> {
 // ---- minewatch's own formats ------------------------------------------------------------------
 
 fn sources_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<String>, Vec<Item>) {
-    let key = row.req(ctx, "key", "a source key ([a-z0-9-])").map(String::from);
+    let key = row
+        .req(ctx, "key", "a source key ([a-z0-9-])")
+        .map(String::from);
     if let Some(k) = &key {
         if !minewatch_domain::is_source_key(k) {
-            row.bad(ctx, "key", &format!("{k:?} is not a valid key; expected lower-case letters, digits and '-'"));
+            row.bad(
+                ctx,
+                "key",
+                &format!("{k:?} is not a valid key; expected lower-case letters, digits and '-'"),
+            );
         }
     }
-    let title = row.req(ctx, "title", "the title of the source").map(String::from);
+    let title = row
+        .req(ctx, "title", "the title of the source")
+        .map(String::from);
     let published = row.partial_date(ctx, "published");
     let (Some(key), Some(title)) = (key, title) else {
         return (None, Vec::new());
@@ -359,7 +401,10 @@ pub(crate) fn parse_citations(text: &str) -> Result<Vec<Citation>, String> {
     let mut out = Vec::new();
     for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
         let (key, locator) = match part.split_once('#') {
-            Some((k, l)) => (k.trim(), Some(l.trim().to_string()).filter(|l| !l.is_empty())),
+            Some((k, l)) => (
+                k.trim(),
+                Some(l.trim().to_string()).filter(|l| !l.is_empty()),
+            ),
             None => (part, None),
         };
         if !minewatch_domain::is_source_key(key) {
@@ -373,7 +418,10 @@ pub(crate) fn parse_citations(text: &str) -> Result<Vec<Citation>, String> {
         });
     }
     if out.is_empty() {
-        return Err("empty; expected one or more source keys (a claim without a source is not a fact)".into());
+        return Err(
+            "empty; expected one or more source keys (a claim without a source is not a fact)"
+                .into(),
+        );
     }
     Ok(out)
 }
@@ -385,7 +433,13 @@ fn facts_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<String>
     let valid_to = row.partial_date(ctx, "valid_to");
     if let (Some(a), Some(b)) = (valid_from, valid_to) {
         if b.latest() < a.earliest() {
-            row.bad(ctx, "valid_to", &format!("{b} is before valid_from {a}; expected the end of the period after its start"));
+            row.bad(
+                ctx,
+                "valid_to",
+                &format!(
+                    "{b} is before valid_from {a}; expected the end of the period after its start"
+                ),
+            );
         }
     }
     let payload = match (kind, row.req(ctx, "payload", "a JSON object")) {
@@ -398,7 +452,11 @@ fn facts_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<String>
                 }
             },
             Err(e) => {
-                row.bad(ctx, "payload", &format!("not valid JSON ({e}); expected a JSON object"));
+                row.bad(
+                    ctx,
+                    "payload",
+                    &format!("not valid JSON ({e}); expected a JSON object"),
+                );
                 None
             }
         },
@@ -411,7 +469,11 @@ fn facts_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<String>
             None
         }
         None => {
-            row.bad(ctx, "sources", "empty; expected one or more source keys (a claim without a source is not a fact)");
+            row.bad(
+                ctx,
+                "sources",
+                "empty; expected one or more source keys (a claim without a source is not a fact)",
+            );
             None
         }
     };
@@ -467,7 +529,11 @@ struct JsonFact {
     note: Option<String>,
 }
 
-pub(crate) fn facts_json<R: Read>(ctx: &mut Ctx<'_>, batch: &mut Batch<'_>, reader: R) -> Result<u64, ImportError> {
+pub(crate) fn facts_json<R: Read>(
+    ctx: &mut Ctx<'_>,
+    batch: &mut Batch<'_>,
+    reader: R,
+) -> Result<u64, ImportError> {
     let doc: JsonDoc = match serde_json::from_reader(std::io::BufReader::new(reader)) {
         Ok(d) => d,
         Err(e) => {
@@ -476,7 +542,12 @@ pub(crate) fn facts_json<R: Read>(ctx: &mut Ctx<'_>, batch: &mut Batch<'_>, read
             } else {
                 "is not valid JSON"
             };
-            ctx.problem_at(e.line() as u64, Some(e.column()), "", &format!("the document {what}: {e}"));
+            ctx.problem_at(
+                e.line() as u64,
+                Some(e.column()),
+                "",
+                &format!("the document {what}: {e}"),
+            );
             return Ok(0);
         }
     };
@@ -495,11 +566,24 @@ pub(crate) fn facts_json<R: Read>(ctx: &mut Ctx<'_>, batch: &mut Batch<'_>, read
             None => None,
         };
         if !minewatch_domain::is_source_key(&s.key) {
-            ctx.problem_at(0, None, &at("key"), &format!("{:?} is not a valid key; expected lower-case letters, digits and '-'", s.key));
+            ctx.problem_at(
+                0,
+                None,
+                &at("key"),
+                &format!(
+                    "{:?} is not a valid key; expected lower-case letters, digits and '-'",
+                    s.key
+                ),
+            );
             continue;
         }
         if let Some(prev) = seen.insert(format!("source {}", s.key), i) {
-            ctx.problem_at(0, None, &at("key"), &format!("duplicate source key {:?}: also at sources[{prev}]", s.key));
+            ctx.problem_at(
+                0,
+                None,
+                &at("key"),
+                &format!("duplicate source key {:?}: also at sources[{prev}]", s.key),
+            );
             continue;
         }
         let item = Item::Source(Source {
@@ -523,7 +607,10 @@ pub(crate) fn facts_json<R: Read>(ctx: &mut Ctx<'_>, batch: &mut Batch<'_>, read
                 None
             }
         };
-        let date = |v: &Option<String>, field: &str, ctx: &mut Ctx<'_>| match v.as_deref().map(PartialDate::parse) {
+        let date = |v: &Option<String>, field: &str, ctx: &mut Ctx<'_>| match v
+            .as_deref()
+            .map(PartialDate::parse)
+        {
             Some(Ok(d)) => Some(d),
             Some(Err(e)) => {
                 ctx.problem_at(0, None, &at(field), &e.to_string());
@@ -542,7 +629,16 @@ pub(crate) fn facts_json<R: Read>(ctx: &mut Ctx<'_>, batch: &mut Batch<'_>, read
                 }
             },
             None => {
-                ctx.problem_at(0, None, &at("kind"), &format!("unknown kind {:?}; expected one of: {}", f.kind, FactKind::expected()));
+                ctx.problem_at(
+                    0,
+                    None,
+                    &at("kind"),
+                    &format!(
+                        "unknown kind {:?}; expected one of: {}",
+                        f.kind,
+                        FactKind::expected()
+                    ),
+                );
                 None
             }
         };
@@ -555,7 +651,12 @@ pub(crate) fn facts_json<R: Read>(ctx: &mut Ctx<'_>, batch: &mut Batch<'_>, read
         };
         if let Some(k) = &f.key {
             if let Some(prev) = seen.insert(format!("fact {k}"), i) {
-                ctx.problem_at(0, None, &at("key"), &format!("duplicate fact key {k:?}: also at facts[{prev}]"));
+                ctx.problem_at(
+                    0,
+                    None,
+                    &at("key"),
+                    &format!("duplicate fact key {k:?}: also at facts[{prev}]"),
+                );
             }
         }
         if ctx.problem_count() > before {
@@ -592,15 +693,29 @@ fn parties_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<Strin
     let signed = row.partial_date(ctx, "signed");
     let deposited = row.partial_date(ctx, "deposited");
     let method = match row.opt("method") {
-        Some(_) => row.req_word(ctx, "method", DepositMethod::parse, &DepositMethod::expected()),
+        Some(_) => row.req_word(
+            ctx,
+            "method",
+            DepositMethod::parse,
+            &DepositMethod::expected(),
+        ),
         None => None,
     };
     if deposited.is_some() && method.is_none() && row.opt("method").is_none() {
-        row.bad(ctx, "method", &format!("empty while deposited is given; expected one of: {}", DepositMethod::expected()));
+        row.bad(
+            ctx,
+            "method",
+            &format!(
+                "empty while deposited is given; expected one of: {}",
+                DepositMethod::expected()
+            ),
+        );
     }
     let mut items = Vec::new();
     let note = row.opt("notes");
-    let Some(code) = subject else { return (None, items) };
+    let Some(code) = subject else {
+        return (None, items);
+    };
     if let Some(d) = signed {
         if let Some((c, ensure)) = cites(ctx, row, "source_signed") {
             items.extend(ensure);
@@ -609,7 +724,15 @@ fn parties_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<Strin
                 method: None,
                 date_inferred: false,
             });
-            items.push(fact(format!("parties:{code}:signature"), &code, p, Some(d), None, c, None));
+            items.push(fact(
+                format!("parties:{code}:signature"),
+                &code,
+                p,
+                Some(d),
+                None,
+                c,
+                None,
+            ));
         }
     }
     if let (Some(d), Some(m)) = (deposited, method) {
@@ -620,7 +743,15 @@ fn parties_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<Strin
                 method: Some(m),
                 date_inferred: false,
             });
-            items.push(fact(format!("parties:{code}:deposit"), &code, p, Some(d), None, c, note));
+            items.push(fact(
+                format!("parties:{code}:deposit"),
+                &code,
+                p,
+                Some(d),
+                None,
+                c,
+                note,
+            ));
         }
     }
     (Some(format!("state {code}")), items)
@@ -628,15 +759,26 @@ fn parties_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<Strin
 
 fn actions_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<String>, Vec<Item>) {
     let subject = row.subject(ctx, Some("iso3"), Some("state"));
-    let action = row.req_word(ctx, "action", TreatyActionType::parse, &TreatyActionType::expected());
+    let action = row.req_word(
+        ctx,
+        "action",
+        TreatyActionType::parse,
+        &TreatyActionType::expected(),
+    );
     let method = match row.opt("method") {
-        Some(_) => row.req_word(ctx, "method", DepositMethod::parse, &DepositMethod::expected()),
+        Some(_) => row.req_word(
+            ctx,
+            "method",
+            DepositMethod::parse,
+            &DepositMethod::expected(),
+        ),
         None => None,
     };
     let date = row.req_partial_date(ctx, "date");
     let cit = cites(ctx, row, "source");
     let note = row.opt("note");
-    let (Some(code), Some(action), Some(date), Some((c, ensure))) = (subject, action, date, cit) else {
+    let (Some(code), Some(action), Some(date), Some((c, ensure))) = (subject, action, date, cit)
+    else {
         return (None, Vec::new());
     };
     let p = Payload::TreatyAction(TreatyAction {
@@ -649,7 +791,10 @@ fn actions_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<Strin
         return (None, Vec::new());
     }
     let key = format!("treaty-actions:{code}:{action}");
-    (Some(format!("{code} {action}")), with(ensure, fact(key, &code, p, Some(date), None, c, note)))
+    (
+        Some(format!("{code} {action}")),
+        with(ensure, fact(key, &code, p, Some(date), None, c, note)),
+    )
 }
 
 fn art5_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<String>, Vec<Item>) {
@@ -657,19 +802,32 @@ fn art5_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<String>,
     let requested = row.partial_date(ctx, "requested");
     let decided = row.partial_date(ctx, "decided");
     let new_deadline = row.partial_date(ctx, "new_deadline");
-    let event = row.req(ctx, "event", "extension or deadline_missed").map(str::to_lowercase);
+    let event = row
+        .req(ctx, "event", "extension or deadline_missed")
+        .map(str::to_lowercase);
     let outcome = row.opt("outcome").map(str::to_lowercase);
     let event = match (event.as_deref(), outcome.as_deref()) {
         (Some("extension"), Some("granted")) => Some(Art5EventType::ExtensionGranted),
         (Some("extension"), Some("requested") | None) => Some(Art5EventType::ExtensionRequested),
         (Some("extension"), Some(o)) => {
-            row.bad(ctx, "outcome", &format!("{o:?} is not allowed here; expected granted or requested"));
+            row.bad(
+                ctx,
+                "outcome",
+                &format!("{o:?} is not allowed here; expected granted or requested"),
+            );
             None
         }
         (Some(e), _) => {
             let parsed = Art5EventType::parse(e);
             if parsed.is_none() {
-                row.bad(ctx, "event", &format!("{e:?} is not allowed here; expected extension or one of: {}", Art5EventType::expected()));
+                row.bad(
+                    ctx,
+                    "event",
+                    &format!(
+                        "{e:?} is not allowed here; expected extension or one of: {}",
+                        Art5EventType::expected()
+                    ),
+                );
             }
             parsed
         }
@@ -689,9 +847,18 @@ fn art5_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<String>,
         decided,
         new_deadline,
     });
-    let tail = new_deadline.or(requested).map(|d| d.to_string()).unwrap_or_default();
+    let tail = new_deadline
+        .or(requested)
+        .map(|d| d.to_string())
+        .unwrap_or_default();
     let key = format!("art5:{code}:{event}:{tail}");
-    (Some(key.clone()), with(ensure, fact(key, &code, p, valid_from, None, c, row.opt("note"))))
+    (
+        Some(key.clone()),
+        with(
+            ensure,
+            fact(key, &code, p, valid_from, None, c, row.opt("note")),
+        ),
+    )
 }
 
 fn conflict_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<String>, Vec<Item>) {
@@ -700,7 +867,11 @@ fn conflict_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<Stri
     let to = row.partial_date(ctx, "to");
     if let (Some(a), Some(b)) = (from, to) {
         if b.latest() < a.earliest() {
-            row.bad(ctx, "to", &format!("{b} is before {a}; expected the end of the conflict after its start"));
+            row.bad(
+                ctx,
+                "to",
+                &format!("{b} is before {a}; expected the end of the conflict after its start"),
+            );
         }
     }
     let cit = cites(ctx, row, "source");
@@ -710,7 +881,10 @@ fn conflict_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<Stri
     let description = row.opt("note").unwrap_or("armed conflict").to_string();
     let p = Payload::ArmedConflict(ArmedConflict { description });
     let key = format!("armed-conflict:{code}:{from}");
-    (Some(key.clone()), with(ensure, fact(key, &code, p, Some(from), to, c, None)))
+    (
+        Some(key.clone()),
+        with(ensure, fact(key, &code, p, Some(from), to, c, None)),
+    )
 }
 
 fn u32_field(ctx: &mut Ctx<'_>, row: &Row<'_>, name: &str) -> Option<u32> {
@@ -718,7 +892,11 @@ fn u32_field(ctx: &mut Ctx<'_>, row: &Row<'_>, name: &str) -> Option<u32> {
     match u32::try_from(n) {
         Ok(v) => Some(v),
         Err(_) => {
-            row.bad(ctx, name, &format!("{n} is too large; expected at most {}", u32::MAX));
+            row.bad(
+                ctx,
+                name,
+                &format!("{n} is too large; expected at most {}", u32::MAX),
+            );
             None
         }
     }
@@ -728,14 +906,29 @@ fn roll_call_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<Str
     let rcid = u32_field(ctx, row, "rcid");
     let session = u32_field(ctx, row, "session");
     let date = row.req_day(ctx, "date");
-    let resolution = row.req(ctx, "resolution", "a resolution number such as 64/56").map(String::from);
-    let topic = row.req(ctx, "subject", "the roll call's topic").map(String::from);
+    let resolution = row
+        .req(ctx, "resolution", "a resolution number such as 64/56")
+        .map(String::from);
+    let topic = row
+        .req(ctx, "subject", "the roll call's topic")
+        .map(String::from);
     let yes = u32_field(ctx, row, "yes");
     let no = u32_field(ctx, row, "no");
     let abstain = u32_field(ctx, row, "abstain");
     let cit = cites(ctx, row, "source");
-    let (Some(rcid), Some(session), Some(date), Some(resolution), Some(topic), Some(yes), Some(no), Some(abstain), Some((c, ensure))) =
-        (rcid, session, date, resolution, topic, yes, no, abstain, cit)
+    let (
+        Some(rcid),
+        Some(session),
+        Some(date),
+        Some(resolution),
+        Some(topic),
+        Some(yes),
+        Some(no),
+        Some(abstain),
+        Some((c, ensure)),
+    ) = (
+        rcid, session, date, resolution, topic, yes, no, abstain, cit,
+    )
     else {
         return (None, Vec::new());
     };
@@ -749,16 +942,26 @@ fn roll_call_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<Str
         abstain,
     });
     let key = format!("unga-roll-call:{rcid}");
-    (Some(key.clone()), with(ensure, fact(key, "WLD", p, Some(date.into()), None, c, None)))
+    (
+        Some(key.clone()),
+        with(
+            ensure,
+            fact(key, "WLD", p, Some(date.into()), None, c, None),
+        ),
+    )
 }
 
 fn vote_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<String>, Vec<Item>) {
     let rcid = u32_field(ctx, row, "rcid");
-    let resolution = row.req(ctx, "resolution", "a resolution number such as 64/56").map(String::from);
+    let resolution = row
+        .req(ctx, "resolution", "a resolution number such as 64/56")
+        .map(String::from);
     let subject = row.subject(ctx, Some("country_code"), Some("country"));
     let vote = row.req_word(ctx, "vote", Vote::parse, &Vote::expected());
     let cit = cites(ctx, row, "source");
-    let (Some(rcid), Some(resolution), Some(code), Some(vote), Some((c, ensure))) = (rcid, resolution, subject, vote, cit) else {
+    let (Some(rcid), Some(resolution), Some(code), Some(vote), Some((c, ensure))) =
+        (rcid, resolution, subject, vote, cit)
+    else {
         return (None, Vec::new());
     };
     let Some((date, known_resolution)) = ctx.lookups.roll_calls.get(&rcid).cloned() else {
@@ -786,13 +989,18 @@ fn vote_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<String>,
         name_in_source: name.filter(|n| Some(n) != display.as_ref()),
     });
     let key = format!("unga-vote:{rcid}:{code}");
-    (Some(format!("roll call {rcid} and state {code}")), with(ensure, fact(key, &code, p, Some(date), None, c, None)))
+    (
+        Some(format!("roll call {rcid} and state {code}")),
+        with(ensure, fact(key, &code, p, Some(date), None, c, None)),
+    )
 }
 
 fn policy_row(ctx: &mut Ctx<'_>, row: &Row<'_>, state: &mut State) -> (Option<String>, Vec<Item>) {
     let id = row.req(ctx, "policy_id", "a policy id").map(String::from);
     let date = row.req_partial_date(ctx, "date");
-    let instrument = row.req(ctx, "instrument", "a description of the instrument").map(String::from);
+    let instrument = row
+        .req(ctx, "instrument", "a description of the instrument")
+        .map(String::from);
     let activity = row.req_word(ctx, "activity", Activity::parse, &Activity::expected());
     let stance = row.req_word(ctx, "stance", Stance::parse, &Stance::expected());
     let effective_from = match row.opt("effective_from") {
@@ -803,19 +1011,29 @@ fn policy_row(ctx: &mut Ctx<'_>, row: &Row<'_>, state: &mut State) -> (Option<St
         None => Some(None),
     };
     let cit = cites(ctx, row, "source");
-    let (Some(id), Some(date), Some(instrument), Some(activity), Some(stance), Some(effective_from), Some((c, ensure))) =
-        (id, date, instrument, activity, stance, effective_from, cit)
+    let (
+        Some(id),
+        Some(date),
+        Some(instrument),
+        Some(activity),
+        Some(stance),
+        Some(effective_from),
+        Some((c, ensure)),
+    ) = (id, date, instrument, activity, stance, effective_from, cit)
     else {
         return (None, Vec::new());
     };
-    let acc = state.policies.entry(id.clone()).or_insert_with(|| PolicyAcc {
-        line: row.line,
-        date,
-        instrument: instrument.clone(),
-        provisions: Vec::new(),
-        citations: Vec::new(),
-        ensure: Vec::new(),
-    });
+    let acc = state
+        .policies
+        .entry(id.clone())
+        .or_insert_with(|| PolicyAcc {
+            line: row.line,
+            date,
+            instrument: instrument.clone(),
+            provisions: Vec::new(),
+            citations: Vec::new(),
+            ensure: Vec::new(),
+        });
     if acc.date != date || acc.instrument != instrument {
         row.bad(
             ctx,
@@ -840,7 +1058,10 @@ fn policy_row(ctx: &mut Ctx<'_>, row: &Row<'_>, state: &mut State) -> (Option<St
         }
     }
     acc.ensure.extend(ensure);
-    (Some(format!("policy {id} and activity {activity}")), Vec::new())
+    (
+        Some(format!("policy {id} and activity {activity}")),
+        Vec::new(),
+    )
 }
 
 fn event_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<String>, Vec<Item>) {
@@ -848,9 +1069,13 @@ fn event_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<String>
     let subject = row.subject(ctx, Some("iso3"), Some("state"));
     let date = row.req_partial_date(ctx, "date");
     let event = row.req(ctx, "event", EVENTS).map(str::to_lowercase);
-    let detail = row.req(ctx, "detail", "a description of the event").map(String::from);
+    let detail = row
+        .req(ctx, "detail", "a description of the event")
+        .map(String::from);
     let cit = cites(ctx, row, "source");
-    let (Some(code), Some(date), Some(event), Some(detail), Some((c, ensure))) = (subject, date, event, detail, cit) else {
+    let (Some(code), Some(date), Some(event), Some(detail), Some((c, ensure))) =
+        (subject, date, event, detail, cit)
+    else {
         return (None, Vec::new());
     };
     let activity = MineActivityType::parse(&event);
@@ -876,21 +1101,34 @@ fn event_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<String>
             })
         }
         (None, other) => {
-            row.bad(ctx, "event", &format!("{other:?} is not allowed here; expected one of: {EVENTS}"));
+            row.bad(
+                ctx,
+                "event",
+                &format!("{other:?} is not allowed here; expected one of: {EVENTS}"),
+            );
             return (None, Vec::new());
         }
     };
     let key = format!("us-events:{code}:{date}:{event}");
-    (Some(key.clone()), with(ensure, fact(key, &code, payload, Some(date), None, c, None)))
+    (
+        Some(key.clone()),
+        with(ensure, fact(key, &code, payload, Some(date), None, c, None)),
+    )
 }
 
-fn us_stockpile_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<String>, Vec<Item>) {
+fn us_stockpile_row(
+    ctx: &mut Ctx<'_>,
+    row: &Row<'_>,
+    _: &mut State,
+) -> (Option<String>, Vec<Item>) {
     let subject = row.subject(ctx, Some("iso3"), Some("state"));
     let date = row.req_partial_date(ctx, "as_of");
     let mine_type = row.req(ctx, "mine_type", "the mine type").map(String::from);
     let quantity = row.req_count(ctx, "quantity");
     let cit = cites(ctx, row, "source");
-    let (Some(code), Some(date), Some(mine_type), Some(quantity), Some((c, ensure))) = (subject, date, mine_type, quantity, cit) else {
+    let (Some(code), Some(date), Some(mine_type), Some(quantity), Some((c, ensure))) =
+        (subject, date, mine_type, quantity, cit)
+    else {
         return (None, Vec::new());
     };
     let key = format!("us-stockpile:{code}:{date}:{mine_type}");
@@ -899,15 +1137,22 @@ fn us_stockpile_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<
         measure: StockpileMeasure::Total,
         quantity,
     });
-    (Some(key.clone()), with(ensure, fact(key, &code, p, Some(date), None, c, None)))
+    (
+        Some(key.clone()),
+        with(ensure, fact(key, &code, p, Some(date), None, c, None)),
+    )
 }
 
 fn headline_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<String>, Vec<Item>) {
     let edition = row.req_year(ctx, "report_edition");
     let data_year = row.req_year(ctx, "data_year");
-    let metric = row.req(ctx, "metric", "a metric name such as casualties_total").map(String::from);
+    let metric = row
+        .req(ctx, "metric", "a metric name such as casualties_total")
+        .map(String::from);
     let value = row.req_number(ctx, "value");
-    let unit = row.req(ctx, "unit", "a unit such as people or km2").map(String::from);
+    let unit = row
+        .req(ctx, "unit", "a unit such as people or km2")
+        .map(String::from);
     if let (Some(e), Some(d)) = (edition, data_year) {
         if d > e {
             row.bad(ctx, "data_year", &format!("{d} is after the report edition {e}; expected a year the edition could report on"));
@@ -915,7 +1160,11 @@ fn headline_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<Stri
     }
     if let (Some(v), Some(u)) = (value, unit.as_deref()) {
         if v < 0.0 && u != "percent" {
-            row.bad(ctx, "value", &format!("negative value {v}; expected 0 or more"));
+            row.bad(
+                ctx,
+                "value",
+                &format!("negative value {v}; expected 0 or more"),
+            );
         }
     }
     let cit = cites(ctx, row, "source");
@@ -933,7 +1182,21 @@ fn headline_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<Stri
         data_year,
         report_edition: edition,
     });
-    (Some(key.clone()), with(ensure, fact(key, "WLD", p, Some(PartialDate::Year(edition)), None, c, None)))
+    (
+        Some(key.clone()),
+        with(
+            ensure,
+            fact(
+                key,
+                "WLD",
+                p,
+                Some(PartialDate::Year(edition)),
+                None,
+                c,
+                None,
+            ),
+        ),
+    )
 }
 
 fn stockpiles_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<String>, Vec<Item>) {
@@ -943,7 +1206,8 @@ fn stockpiles_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<St
     let metric = row.req(ctx, "metric", METRICS).map(str::to_lowercase);
     let value = row.count(ctx, "value");
     let cit = cites(ctx, row, "source");
-    let (Some(code), Some(date), Some(metric), Some((c, ensure))) = (subject, date, metric, cit) else {
+    let (Some(code), Some(date), Some(metric), Some((c, ensure))) = (subject, date, metric, cit)
+    else {
         return (None, Vec::new());
     };
     let payload = match metric.as_str() {
@@ -954,7 +1218,11 @@ fn stockpiles_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<St
                 quantity,
             }),
             None => {
-                row.bad(ctx, "value", "empty; expected the number of mines remaining");
+                row.bad(
+                    ctx,
+                    "value",
+                    "empty; expected the number of mines remaining",
+                );
                 return (None, Vec::new());
             }
         },
@@ -964,12 +1232,22 @@ fn stockpiles_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<St
             retained: None,
         }),
         other => {
-            row.bad(ctx, "metric", &format!("{other:?} is not allowed here; expected one of: {METRICS}"));
+            row.bad(
+                ctx,
+                "metric",
+                &format!("{other:?} is not allowed here; expected one of: {METRICS}"),
+            );
             return (None, Vec::new());
         }
     };
     let key = format!("stockpiles:{code}:{date}:{metric}");
-    (Some(key.clone()), with(ensure, fact(key, &code, payload, Some(date), None, c, row.opt("note"))))
+    (
+        Some(key.clone()),
+        with(
+            ensure,
+            fact(key, &code, payload, Some(date), None, c, row.opt("note")),
+        ),
+    )
 }
 
 #[cfg(test)]
@@ -988,7 +1266,10 @@ mod tests {
     fn seed_references_cite_the_curated_documents() {
         let (c, _) = citation_for("seed 002 (footnote 28) citing GAO-02-1003 Appendix I");
         assert_eq!(c.source, "lm-2010-usa");
-        assert_eq!(c.locator.as_deref(), Some("footnote 28 citing GAO-02-1003 Appendix I"));
+        assert_eq!(
+            c.locator.as_deref(),
+            Some("footnote 28 citing GAO-02-1003 Appendix I")
+        );
         let (c, _) = citation_for("seed 003");
         assert_eq!((c.source.as_str(), c.locator), ("seed-003", None));
     }

@@ -7,8 +7,8 @@
 //! is shown when standard error is a terminal.
 
 mod kinds;
-pub mod shipped;
 mod row;
+pub mod shipped;
 
 pub use kinds::{Kind, KINDS};
 pub use row::Problem;
@@ -118,7 +118,12 @@ impl From<StoreError> for ImportError {
 }
 
 /// Imports `path` with the importer `kind` into `store`.
-pub fn import_file(store: &mut Store, kind: Kind, path: &Path, opts: &Options) -> Result<Report, ImportError> {
+pub fn import_file(
+    store: &mut Store,
+    kind: Kind,
+    path: &Path,
+    opts: &Options,
+) -> Result<Report, ImportError> {
     let name = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|e| ImportError::Io {
         file: name.clone(),
@@ -156,6 +161,7 @@ pub fn import_reader<R: Read>(
         max: opts.max_problems.max(1),
         default_source: opts.default_source.clone(),
         lookups,
+        pending_sources: Default::default(),
     };
     let progress = Progress::new(name, size, opts.progress && std::io::stderr().is_terminal());
     let rows = if kind.name == "facts-json" {
@@ -171,7 +177,11 @@ pub fn import_reader<R: Read>(
             more: ctx.more,
         });
     }
-    let stats = if opts.dry_run { batch.rollback()? } else { batch.commit()? };
+    let stats = if opts.dry_run {
+        batch.rollback()?
+    } else {
+        batch.commit()?
+    };
     Ok(Report {
         rows,
         dry_run: opts.dry_run,
@@ -195,7 +205,9 @@ fn read_csv<R: Read>(
     reader: R,
     progress: &Progress,
 ) -> Result<u64, ImportError> {
-    let mut rdr = csv::ReaderBuilder::new().has_headers(false).from_reader(reader);
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(reader);
     let mut header: Vec<String> = Vec::new();
     let mut record = csv::ByteRecord::new();
     let mut rows = 0u64;
@@ -210,7 +222,9 @@ fn read_csv<R: Read>(
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
                 let message = match e.kind() {
-                    csv::ErrorKind::UnequalLengths { expected_len, len, .. } => format!(
+                    csv::ErrorKind::UnequalLengths {
+                        expected_len, len, ..
+                    } => format!(
                         "row has {len} fields; expected {expected_len} (one per header column)"
                     ),
                     _ => format!("cannot read CSV: {e}"),
@@ -254,7 +268,11 @@ fn read_csv<R: Read>(
             }
             header = fields.iter().map(|h| h.trim().to_string()).collect();
             check_header(ctx, kind, &header, line);
-            columns = header.iter().enumerate().map(|(i, h)| (h.clone(), i)).collect();
+            columns = header
+                .iter()
+                .enumerate()
+                .map(|(i, h)| (h.clone(), i))
+                .collect();
             continue;
         }
         rows += 1;
@@ -287,7 +305,12 @@ fn read_csv<R: Read>(
         write_items(ctx, batch, line, items)?;
     }
     if first {
-        ctx.problem_at(1, None, "", "the file is empty; expected a header row and data rows");
+        ctx.problem_at(
+            1,
+            None,
+            "",
+            "the file is empty; expected a header row and data rows",
+        );
     }
     for (line, items) in kinds::finish(kind, ctx, &mut state) {
         write_items(ctx, batch, line, items)?;
@@ -301,8 +324,29 @@ pub(crate) fn write_items(
     line: u64,
     items: Vec<Item>,
 ) -> Result<(), ImportError> {
-    // Once a problem is found nothing will be committed: keep checking, skip the writes.
+    // Once a problem is found nothing will be committed: skip the writes, but keep checking
+    // what the store would check, so every problem in the file is reported.
     if ctx.problem_count() > 0 {
+        for item in items {
+            match item {
+                Item::Source(s) | Item::EnsureSource(s) => {
+                    ctx.pending_sources.insert(s.key);
+                }
+                Item::Fact(f) => {
+                    for c in &f.citations {
+                        if !batch.has_source(&c.source) && !ctx.pending_sources.contains(&c.source)
+                        {
+                            ctx.problem_at(
+                                line,
+                                None,
+                                "",
+                                &format!("unknown source {:?}: record the source first", c.source),
+                            );
+                        }
+                    }
+                }
+            }
+        }
         return Ok(());
     }
     for item in items {
@@ -335,16 +379,29 @@ fn check_header(ctx: &mut Ctx<'_>, kind: Kind, header: &[String], line: u64) {
                 line,
                 Some(i + 1),
                 h,
-                &format!("unknown column {h:?}; expected columns: {}", expected.join(", ")),
+                &format!(
+                    "unknown column {h:?}; expected columns: {}",
+                    expected.join(", ")
+                ),
             );
         }
         if header[..i].contains(h) {
-            ctx.problem_at(line, Some(i + 1), h, "column appears twice; expected each column once");
+            ctx.problem_at(
+                line,
+                Some(i + 1),
+                h,
+                "column appears twice; expected each column once",
+            );
         }
     }
     for r in kind.required {
         if !header.iter().any(|h| h == r) {
-            ctx.problem_at(line, None, r, &format!("missing column {r:?}; the header must include it"));
+            ctx.problem_at(
+                line,
+                None,
+                r,
+                &format!("missing column {r:?}; the header must include it"),
+            );
         }
     }
 }
@@ -387,7 +444,11 @@ impl Progress {
             }
         }
         self.last.set(Some(now));
-        let pct = if self.size > 0 { (byte * 100 / self.size).min(100) } else { 0 };
+        let pct = if self.size > 0 {
+            (byte * 100 / self.size).min(100)
+        } else {
+            0
+        };
         let width = 30u64;
         let filled = (pct * width / 100) as usize;
         eprint!(

@@ -52,6 +52,8 @@ pub(crate) struct Ctx<'a> {
     pub max: usize,
     pub default_source: Option<String>,
     pub lookups: Lookups,
+    /// Sources defined earlier in a file whose writes were skipped (see `write_items`).
+    pub pending_sources: std::collections::HashSet<String>,
 }
 
 impl Ctx<'_> {
@@ -114,7 +116,9 @@ impl Row<'_> {
             "expected YYYY-MM-DD"
         };
         let msg = match e {
-            DateError::Impossible(s) => format!("impossible date {s:?}: no such day in the calendar; {expected}"),
+            DateError::Impossible(s) => {
+                format!("impossible date {s:?}: no such day in the calendar; {expected}")
+            }
             DateError::Syntax(s) => format!("cannot read {s:?} as a date; {expected}"),
         };
         self.bad(ctx, name, &msg);
@@ -166,14 +170,22 @@ impl Row<'_> {
         let cleaned: String = v.chars().filter(|c| *c != '_').collect();
         if let Some(n) = cleaned.strip_prefix('-') {
             if n.parse::<u64>().is_ok() {
-                self.bad(ctx, name, &format!("negative count {v}; expected a whole number (0 or more)"));
+                self.bad(
+                    ctx,
+                    name,
+                    &format!("negative count {v}; expected a whole number (0 or more)"),
+                );
                 return None;
             }
         }
         match cleaned.parse::<u64>() {
             Ok(n) => Some(n),
             Err(_) => {
-                self.bad(ctx, name, &format!("cannot read {v:?} as a count; expected a whole number (0 or more)"));
+                self.bad(
+                    ctx,
+                    name,
+                    &format!("cannot read {v:?} as a count; expected a whole number (0 or more)"),
+                );
                 None
             }
         }
@@ -185,7 +197,11 @@ impl Row<'_> {
         match PartialDate::parse(v) {
             Ok(PartialDate::Year(y)) => Some(y),
             _ => {
-                self.bad(ctx, name, &format!("cannot read {v:?} as a year; expected YYYY"));
+                self.bad(
+                    ctx,
+                    name,
+                    &format!("cannot read {v:?} as a year; expected YYYY"),
+                );
                 None
             }
         }
@@ -214,14 +230,23 @@ impl Row<'_> {
         let v = self.req(ctx, name, &format!("one of: {expected}"))?;
         let r = parse(&v.to_lowercase());
         if r.is_none() {
-            self.bad(ctx, name, &format!("{v:?} is not allowed here; expected one of: {expected}"));
+            self.bad(
+                ctx,
+                name,
+                &format!("{v:?} is not allowed here; expected one of: {expected}"),
+            );
         }
         r
     }
 
     /// Resolves a subject from a code column and/or a name column. When both are given they must
     /// agree.
-    pub fn subject(&self, ctx: &mut Ctx<'_>, code_col: Option<&str>, name_col: Option<&str>) -> Option<String> {
+    pub fn subject(
+        &self,
+        ctx: &mut Ctx<'_>,
+        code_col: Option<&str>,
+        name_col: Option<&str>,
+    ) -> Option<String> {
         let g = ctx.gazetteer;
         let by_code = match code_col.and_then(|c| self.opt(c).map(|v| (c, v))) {
             Some((c, v)) => match g.by_code(v) {
@@ -233,7 +258,11 @@ impl Row<'_> {
                     } else {
                         format!(
                             " (closest: {})",
-                            candidates.iter().map(|(c, n)| format!("{n} ({c})")).collect::<Vec<_>>().join(", ")
+                            candidates
+                                .iter()
+                                .map(|(c, n)| format!("{n} ({c})"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         )
                     };
                     self.bad(ctx, c, &format!("unknown code {v:?}; expected an ISO 3166 alpha-2 or alpha-3 code{hint}"));

@@ -10,11 +10,31 @@ pub const SUBJECTS_CSV: &str = include_str!("../../../data/reference/subjects.cs
 
 /// Embedded files in load order: (importer, name, content).
 pub const FILES: &[(&str, &str, &str)] = &[
-    ("sources", "data/curated/sources.csv", include_str!("../../../data/curated/sources.csv")),
-    ("sources", "data/converted/sources.csv", include_str!("../../../data/converted/sources.csv")),
-    ("facts-csv", "data/converted/facts.csv", include_str!("../../../data/converted/facts.csv")),
-    ("facts-csv", "data/curated/facts/seed002_usa.csv", include_str!("../../../data/curated/facts/seed002_usa.csv")),
-    ("facts-csv", "data/curated/facts/conflicts.csv", include_str!("../../../data/curated/facts/conflicts.csv")),
+    (
+        "sources",
+        "data/curated/sources.csv",
+        include_str!("../../../data/curated/sources.csv"),
+    ),
+    (
+        "sources",
+        "data/converted/sources.csv",
+        include_str!("../../../data/converted/sources.csv"),
+    ),
+    (
+        "facts-csv",
+        "data/converted/facts.csv",
+        include_str!("../../../data/converted/facts.csv"),
+    ),
+    (
+        "facts-csv",
+        "data/curated/facts/seed002_usa.csv",
+        include_str!("../../../data/curated/facts/seed002_usa.csv"),
+    ),
+    (
+        "facts-csv",
+        "data/curated/facts/conflicts.csv",
+        include_str!("../../../data/curated/facts/conflicts.csv"),
+    ),
 ];
 
 /// Parses the subjects table (`code,alpha2,numeric,name,kind,region,aliases,successors,parent`).
@@ -23,10 +43,20 @@ pub fn parse_subjects(text: &str) -> Result<Vec<Subject>, String> {
     let mut out = Vec::new();
     for (i, rec) in rdr.records().enumerate() {
         let rec = rec.map_err(|e| format!("subjects.csv: {e}"))?;
-        let get = |n: usize| rec.get(n).map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+        let get = |n: usize| {
+            rec.get(n)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+        };
         let list = |n: usize| {
             get(n)
-                .map(|s| s.split('|').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect())
+                .map(|s| {
+                    s.split('|')
+                        .map(|x| x.trim().to_string())
+                        .filter(|x| !x.is_empty())
+                        .collect()
+                })
                 .unwrap_or_default()
         };
         let line = i + 2;
@@ -85,7 +115,9 @@ pub fn load(store: &mut Store) -> Result<Vec<(String, Report)>, LoadError> {
     };
     let mut out = Vec::new();
     for (kind, name, text) in FILES {
-        let Some(k) = Kind::by_name(kind) else { continue };
+        let Some(k) = Kind::by_name(kind) else {
+            continue;
+        };
         let r = import_reader(store, k, name, text.as_bytes(), text.len() as u64, &opts)
             .map_err(|e| LoadError::File(name.to_string(), e))?;
         out.push((name.to_string(), r));

@@ -30,7 +30,9 @@ impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             StoreError::Sqlite(e) => write!(f, "database error: {e}"),
-            StoreError::Corrupt(m) => write!(f, "the database holds a row minewatch cannot read: {m}"),
+            StoreError::Corrupt(m) => {
+                write!(f, "the database holds a row minewatch cannot read: {m}")
+            }
             StoreError::Rejected(m) => f.write_str(m),
         }
     }
@@ -54,8 +56,15 @@ pub fn now_rfc3339() -> String {
         .unwrap_or(0);
     let day = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
-    let date = Date::from_days(day).map(|d| d.to_string()).unwrap_or_else(|| "1970-01-01".into());
-    format!("{date}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    let date = Date::from_days(day)
+        .map(|d| d.to_string())
+        .unwrap_or_else(|| "1970-01-01".into());
+    format!(
+        "{date}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// Today's UTC date (`None` only if the clock is outside years 1..=9999).
@@ -128,9 +137,17 @@ pub struct BatchStats {
 impl BatchStats {
     fn count(&mut self, o: Outcome, fact: bool) {
         let (a, s, u) = if fact {
-            (&mut self.facts_added, &mut self.facts_superseded, &mut self.facts_unchanged)
+            (
+                &mut self.facts_added,
+                &mut self.facts_superseded,
+                &mut self.facts_unchanged,
+            )
         } else {
-            (&mut self.sources_added, &mut self.sources_superseded, &mut self.sources_unchanged)
+            (
+                &mut self.sources_added,
+                &mut self.sources_superseded,
+                &mut self.sources_unchanged,
+            )
         };
         match o {
             Outcome::Added(_) => *a += 1,
@@ -181,7 +198,11 @@ fn opt_text(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<String
 }
 
 fn split_list(s: &str) -> Vec<String> {
-    s.split('|').map(str::trim).filter(|x| !x.is_empty()).map(String::from).collect()
+    s.split('|')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(String::from)
+        .collect()
 }
 
 impl Store {
@@ -220,7 +241,9 @@ impl Store {
     }
 
     fn migrate(&mut self) -> Result<()> {
-        let version: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
         let known = schema::MIGRATIONS.len() as i64;
         if version > known {
             return Err(StoreError::Rejected(format!(
@@ -289,8 +312,9 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             let (code, alpha2, numeric, name, kind, region, aliases, successors, parent) = row?;
-            let kind = SubjectKind::parse(&kind)
-                .ok_or_else(|| StoreError::Corrupt(format!("subject {code} has unknown kind {kind:?}")))?;
+            let kind = SubjectKind::parse(&kind).ok_or_else(|| {
+                StoreError::Corrupt(format!("subject {code} has unknown kind {kind:?}"))
+            })?;
             out.push(Subject {
                 code,
                 alpha2,
@@ -313,11 +337,18 @@ impl Store {
 
     /// Number of facts ever recorded (all versions).
     pub fn fact_count(&self) -> Result<i64> {
-        Ok(self.conn.query_row("SELECT COUNT(*) FROM facts", [], |r| r.get(0))?)
+        Ok(self
+            .conn
+            .query_row("SELECT COUNT(*) FROM facts", [], |r| r.get(0))?)
     }
 
     /// Starts a write. Nothing is visible to readers until [`Batch::commit`].
-    pub fn batch(&mut self, origin: &str, file: Option<&str>, recorded_by: &str) -> Result<Batch<'_>> {
+    pub fn batch(
+        &mut self,
+        origin: &str,
+        file: Option<&str>,
+        recorded_by: &str,
+    ) -> Result<Batch<'_>> {
         let recorded_at = now_rfc3339();
         let tx = self.conn.transaction()?;
         tx.execute(
@@ -382,7 +413,10 @@ impl Store {
     /// Facts as the filter asks, in order of subject, date, id. Superseded and retracted facts
     /// are left out (see [`Store::history`] for them).
     pub fn facts(&self, filter: &FactFilter) -> Result<Vec<FactRecord>> {
-        let time = filter.recorded_by_time.clone().unwrap_or_else(|| "9999".to_string());
+        let time = filter
+            .recorded_by_time
+            .clone()
+            .unwrap_or_else(|| "9999".to_string());
         let mut st = self.conn.prepare_cached(
             "SELECT f.id, f.key, f.subject, f.kind, f.valid_from, f.valid_to, f.payload, f.note,
                     f.recorded_at, f.recorded_by, f.supersedes
@@ -428,7 +462,9 @@ impl Store {
         rec.fact.citations = self.citations(id)?;
         rec.superseded_by = self
             .conn
-            .query_row("SELECT id FROM facts WHERE supersedes = ?1", [id], |r| r.get(0))
+            .query_row("SELECT id FROM facts WHERE supersedes = ?1", [id], |r| {
+                r.get(0)
+            })
             .optional()?;
         Ok(Some(rec))
     }
@@ -436,7 +472,9 @@ impl Store {
     /// Every version of the facts with this natural key, oldest first.
     pub fn history(&self, key: &str) -> Result<Vec<FactRecord>> {
         let ids: Vec<i64> = {
-            let mut st = self.conn.prepare_cached("SELECT id FROM facts WHERE key = ?1 ORDER BY id")?;
+            let mut st = self
+                .conn
+                .prepare_cached("SELECT id FROM facts WHERE key = ?1 ORDER BY id")?;
             let rows = st.query_map([key], |r| r.get(0))?;
             rows.collect::<rusqlite::Result<_>>()?
         };
@@ -485,7 +523,11 @@ impl Store {
 }
 
 /// Is the fact visible in a view as of `as_of`? See [`FactFilter::as_of`].
-pub fn visible_as_of(fact: &Fact, published: &HashMap<String, Option<PartialDate>>, as_of: Date) -> bool {
+pub fn visible_as_of(
+    fact: &Fact,
+    published: &HashMap<String, Option<PartialDate>>,
+    as_of: Date,
+) -> bool {
     if let Some(from) = fact.valid_from {
         if from.earliest() > as_of {
             return false;
@@ -589,7 +631,11 @@ fn source_hash(s: &Source) -> String {
         h.update((p.len() as u64).to_le_bytes());
         h.update(p.as_bytes());
     }
-    h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
+    h.finalize()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl Batch<'_> {
@@ -619,7 +665,9 @@ impl Batch<'_> {
         let hash = source_hash(s);
         let current: Option<(i64, String)> = self
             .tx
-            .prepare_cached("SELECT id, content_hash FROM sources WHERE key = ?1 ORDER BY id DESC LIMIT 1")?
+            .prepare_cached(
+                "SELECT id, content_hash FROM sources WHERE key = ?1 ORDER BY id DESC LIMIT 1",
+            )?
             .query_row([&s.key], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         if let Some((id, h)) = &current {
@@ -658,7 +706,10 @@ impl Batch<'_> {
     /// current fact of that key. Checks subject, sources and payload first.
     pub fn put_fact(&mut self, f: &NewFact) -> Result<Outcome> {
         if !self.subjects.contains(&f.subject) {
-            return Err(StoreError::Rejected(format!("unknown subject code {:?}", f.subject)));
+            return Err(StoreError::Rejected(format!(
+                "unknown subject code {:?}",
+                f.subject
+            )));
         }
         if f.citations.is_empty() {
             return Err(StoreError::Rejected(
@@ -680,7 +731,9 @@ impl Batch<'_> {
         let key = f.key.clone().unwrap_or_else(|| format!("hash:{hash}"));
         let head: Option<(i64, String)> = self
             .tx
-            .prepare_cached("SELECT id, content_hash FROM facts WHERE key = ?1 ORDER BY id DESC LIMIT 1")?
+            .prepare_cached(
+                "SELECT id, content_hash FROM facts WHERE key = ?1 ORDER BY id DESC LIMIT 1",
+            )?
             .query_row([&key], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         if let Some((id, h)) = &head {
@@ -702,7 +755,9 @@ impl Batch<'_> {
                     .query_row([target], |r| r.get(0))
                     .optional()?;
                 if exists.is_none() {
-                    return Err(StoreError::Rejected(format!("fact {target} does not exist")));
+                    return Err(StoreError::Rejected(format!(
+                        "fact {target} does not exist"
+                    )));
                 }
                 if let Some(by) = taken {
                     return Err(StoreError::Rejected(format!(

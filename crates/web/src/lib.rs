@@ -101,7 +101,12 @@ async fn blocking<T: Send + 'static>(
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(move || f(&app))
         .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("worker failed: {e}")))?
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("worker failed: {e}"),
+            )
+        })?
 }
 
 /// The router with every route.
@@ -124,7 +129,10 @@ pub fn router(app: Arc<App>) -> Router {
 async fn not_found(uri: axum::http::Uri) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
-        format!("no route for {}; the API is described at /api/v1/openapi.json", uri.path()),
+        format!(
+            "no route for {}; the API is described at /api/v1/openapi.json",
+            uri.path()
+        ),
     )
 }
 
@@ -161,7 +169,10 @@ pub fn parse_as_of(v: Option<&str>) -> Result<Option<Date>, ApiError> {
     match v.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
         Some(s) => Date::parse(s).map(Some).map_err(|e| {
-            ApiError::new(StatusCode::BAD_REQUEST, format!("as_of: {e}; expected a calendar date YYYY-MM-DD"))
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("as_of: {e}; expected a calendar date YYYY-MM-DD"),
+            )
         }),
     }
 }
@@ -212,7 +223,11 @@ struct FactsQuery {
     kind: Option<String>,
 }
 
-async fn state_facts(State(app): State<Arc<App>>, Path(code): Path<String>, Query(q): Query<FactsQuery>) -> ApiResult {
+async fn state_facts(
+    State(app): State<Arc<App>>,
+    Path(code): Path<String>,
+    Query(q): Query<FactsQuery>,
+) -> ApiResult {
     let s = find_subject(&app, &code)?.clone();
     let as_of = parse_as_of(q.as_of.as_deref())?;
     let kind = match q.kind.as_deref().filter(|k| !k.is_empty()) {
@@ -220,7 +235,10 @@ async fn state_facts(State(app): State<Arc<App>>, Path(code): Path<String>, Quer
         Some(k) => Some(FactKind::parse(k).ok_or_else(|| {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
-                format!("kind: unknown fact kind {k:?}; expected one of: {}", FactKind::expected()),
+                format!(
+                    "kind: unknown fact kind {k:?}; expected one of: {}",
+                    FactKind::expected()
+                ),
             )
         })?),
     };
@@ -247,9 +265,12 @@ async fn state_facts(State(app): State<Arc<App>>, Path(code): Path<String>, Quer
 }
 
 async fn fact(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult {
-    let id: i64 = id
-        .parse()
-        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, format!("fact id {id:?}: expected a whole number")))?;
+    let id: i64 = id.parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("fact id {id:?}: expected a whole number"),
+        )
+    })?;
     blocking(app, move |app| {
         app.with_store(|store| {
             let rec = store
@@ -273,7 +294,11 @@ async fn fact(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult 
 async fn sources(State(app): State<Arc<App>>) -> ApiResult {
     blocking(app, |app| {
         app.with_store(|store| {
-            let list: Vec<Value> = store.sources()?.iter().map(|s| json::source(&s.source)).collect();
+            let list: Vec<Value> = store
+                .sources()?
+                .iter()
+                .map(|s| json::source(&s.source))
+                .collect();
             Ok(Json(json!({"count": list.len(), "sources": list})))
         })
     })
@@ -284,7 +309,10 @@ async fn source(State(app): State<Arc<App>>, Path(key): Path<String>) -> ApiResu
     blocking(app, move |app| {
         app.with_store(|store| {
             let s = store.source(&key)?.ok_or_else(|| {
-                ApiError::new(StatusCode::NOT_FOUND, format!("no source with key {key:?}; list them at /api/v1/sources"))
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    format!("no source with key {key:?}; list them at /api/v1/sources"),
+                )
             })?;
             let facts = store.facts_citing(&key)?;
             let mut v = json::source(&s.source);
@@ -296,7 +324,10 @@ async fn source(State(app): State<Arc<App>>, Path(key): Path<String>) -> ApiResu
     .await
 }
 
-async fn unga(State(app): State<Arc<App>>, Path((session, number)): Path<(String, String)>) -> ApiResult {
+async fn unga(
+    State(app): State<Arc<App>>,
+    Path((session, number)): Path<(String, String)>,
+) -> ApiResult {
     let resolution = format!("{session}/{number}");
     blocking(app, move |app| {
         app.with_store(|store| {
@@ -396,13 +427,15 @@ pub async fn serve(listener: tokio::net::TcpListener, app: Arc<App>) -> std::io:
             let ctrl_c = tokio::signal::ctrl_c();
             #[cfg(unix)]
             {
-                let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                    Ok(s) => s,
-                    Err(_) => {
-                        let _ = ctrl_c.await;
-                        return;
-                    }
-                };
+                let mut term =
+                    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    {
+                        Ok(s) => s,
+                        Err(_) => {
+                            let _ = ctrl_c.await;
+                            return;
+                        }
+                    };
                 tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
             }
             #[cfg(not(unix))]

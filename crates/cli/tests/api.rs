@@ -1,0 +1,139 @@
+//! The JSON API on a real server (the `minewatch` binary) bound to a random port.
+
+use crate::support::Server;
+use std::sync::OnceLock;
+
+fn server() -> &'static Server {
+    static S: OnceLock<Server> = OnceLock::new();
+    S.get_or_init(Server::start)
+}
+
+#[test]
+fn resolution_64_56_shows_the_united_states_abstaining_among_18() {
+    let (status, v) = server().get("/api/v1/unga/64/56");
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["date"], "2009-12-02");
+    assert_eq!(v["tally"]["abstain"], 18);
+    assert_eq!(
+        v["recorded_votes"]["abstain"], 18,
+        "{}",
+        v["recorded_votes"]
+    );
+    assert_eq!(v["tally_matches_recorded_votes"], true);
+    let us = v["votes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["code"] == "USA")
+        .unwrap();
+    assert_eq!(us["vote"], "abstain");
+    // Two facts record the vote: the voting data and seed 002.
+    assert_eq!(us["facts"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn us_facts_as_of_18_october_2010_carry_the_seed_002_sources() {
+    let (status, v) = server().get("/api/v1/states/USA/facts?as_of=2010-10-18");
+    assert_eq!(status, 200);
+    assert_eq!(v["state"]["code"], "USA");
+    let facts = v["facts"].as_array().unwrap();
+    let seed: Vec<_> = facts
+        .iter()
+        .filter(|f| f["key"].as_str().unwrap().starts_with("seed002:"))
+        .collect();
+    assert!(seed.len() > 40, "{}", seed.len());
+    for f in &seed {
+        let sources = f["sources"].as_array().unwrap();
+        assert!(
+            sources
+                .iter()
+                .any(|s| s["key"] == "lm-2010-usa" && s["published"] == "2010-10-18"),
+            "{f}"
+        );
+    }
+    // The 2002 stockpile by type adds up to 10,404,148 (footnote 28).
+    let total: u64 = seed
+        .iter()
+        .filter(|f| f["kind"] == "stockpile_count")
+        .map(|f| f["payload"]["quantity"].as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 10_404_148);
+    assert!(facts
+        .iter()
+        .all(|f| f["valid_from"].as_str().is_none_or(|d| d <= "2010-10-18")));
+}
+
+#[test]
+fn codes_accept_alpha2_and_alpha3_in_any_case() {
+    for code in ["usa", "US", "uS", "USA"] {
+        let (status, v) = server().get(&format!("/api/v1/states/{code}"));
+        assert_eq!(status, 200, "{code}");
+        assert_eq!(v["code"], "USA");
+    }
+    let (status, v) = server().get("/api/v1/states");
+    assert_eq!(status, 200);
+    assert!(v["count"].as_u64().unwrap() > 250);
+}
+
+#[test]
+fn unknown_code_is_a_404_with_a_json_error() {
+    let (status, v) = server().get("/api/v1/states/QQQ");
+    assert_eq!(status, 404);
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("unknown state or area code \"QQQ\""));
+    let (status, v) = server().get("/api/v1/states/QQQ/facts");
+    assert_eq!(status, 404, "{v}");
+}
+
+#[test]
+fn bad_as_of_is_a_400_that_says_why() {
+    let (status, v) = server().get("/api/v1/states/USA/facts?as_of=2010-02-30");
+    assert_eq!(status, 400);
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("\"2010-02-30\" is not a real calendar date"),
+        "{v}"
+    );
+    let (status, v) = server().get("/api/v1/states/USA/facts?as_of=yesterday");
+    assert_eq!(status, 400);
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("expected"),
+        "{v}"
+    );
+    let (status, _) = server().get("/api/v1/states/USA/facts?kind=nonsense");
+    assert_eq!(status, 400);
+}
+
+#[test]
+fn sources_list_their_facts() {
+    let (status, v) = server().get("/api/v1/sources/gao-02-1003");
+    assert_eq!(status, 200, "{v}");
+    assert!(!v["facts"].as_array().unwrap().is_empty());
+    let (status, _) = server().get("/api/v1/sources/no-such-source");
+    assert_eq!(status, 404);
+}
+
+#[test]
+fn a_fact_shows_its_history() {
+    let (_, v) = server().get("/api/v1/states/TON/facts?kind=treaty_action");
+    let id = v["facts"][0]["id"].as_i64().unwrap();
+    let (status, f) = server().get(&format!("/api/v1/facts/{id}"));
+    assert_eq!(status, 200);
+    assert_eq!(f["history"].as_array().unwrap().len(), 1);
+    let (status, _) = server().get("/api/v1/facts/abc");
+    assert_eq!(status, 400);
+}
+
+#[test]
+fn unknown_routes_are_json_404s_and_the_openapi_document_is_served() {
+    let (status, v) = server().get("/api/v1/nothing");
+    assert_eq!(status, 404);
+    assert!(v["error"]["message"].as_str().unwrap().contains("openapi"));
+    let (status, v) = server().get("/api/v1/openapi.json");
+    assert_eq!(status, 200);
+    assert!(v["paths"]["/api/v1/unga/{session}/{number}"].is_object());
+}

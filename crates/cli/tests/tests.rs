@@ -1,0 +1,6 @@
+//! Integration tests: one binary (one link step) with a module per area.
+#![allow(clippy::unwrap_used)]
+
+mod api;
+mod import;
+mod support;
