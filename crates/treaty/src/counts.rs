@@ -152,7 +152,7 @@ impl Engine {
     pub fn counts<S: AsRef<str>>(&self, as_of: Date, states: &[S]) -> Counts {
         let mut universe: BTreeSet<&str> = states.iter().map(AsRef::as_ref).collect();
         universe.extend(self.treaty_subjects());
-        let mut by = |want: &dyn Fn(Status) -> bool| -> Vec<String> {
+        let by = |want: &dyn Fn(Status) -> bool| -> Vec<String> {
             universe
                 .iter()
                 .filter(|c| want(self.status_only(c, as_of)))

@@ -412,7 +412,7 @@ impl Engine {
     /// consecutive days of this list (sorted, deduplicated).
     pub(crate) fn change_points(&self, sf: &SubjectFacts) -> Vec<Date> {
         let mut pts = vec![self.fortieth.day, self.fortieth.general_eif];
-        let mut push_fact = |i: Option<usize>, pts: &mut Vec<Date>| {
+        let push_fact = |i: Option<usize>, pts: &mut Vec<Date>| {
             if let Some(d) = i.and_then(|i| self.facts[i].valid_from) {
                 pts.push(d.latest());
             }
@@ -464,11 +464,4 @@ impl Engine {
         out
     }
 
-    /// Has this subject recorded `no_stockpile_declared` (Art. 4 not applicable)?
-    pub(crate) fn no_stockpile(&self, sf: &SubjectFacts, as_of: Date) -> Option<&Fact> {
-        sf.art4.iter().map(|&i| &self.facts[i]).find(|f| {
-            known(f, as_of)
-                && matches!(&f.payload, Payload::Art4Event(e) if e.event == Art4EventType::NoStockpileDeclared)
-        })
-    }
 }

@@ -225,7 +225,11 @@ impl Engine {
             }
         }
         if let Some(w) = &core.withdrawal {
-            let nd = w.notice.valid_from.map(date_words).unwrap_or_default();
+            let inferred = match &w.notice.payload {
+                Payload::TreatyAction(a) if a.date_inferred => " (date inferred by the source)",
+                _ => "",
+            };
+            let nd = w.notice.valid_from.map(date_words).unwrap_or_default() + inferred;
             let six = w.six_months.map(Date::long).unwrap_or_else(|| "beyond the calendar".into());
             out.push(
                 Reason::new(
