@@ -436,10 +436,11 @@ fn as_of_leaves_out_later_and_unpublished_facts() {
         .unwrap()
     };
     let in_2010 = at("2010-10-18");
-    assert!(in_2010.iter().all(|f| f
-        .fact
-        .valid_from
-        .is_none_or(|d| d.earliest().to_string() <= "2010-10-18".to_string())));
+    assert!(in_2010.iter().all(|f| f.fact.valid_from.is_none_or(|d| d
+        .earliest()
+        .to_string()
+        .as_str()
+        <= "2010-10-18")));
     // The 2022 policy and the 2024 transfer are not in the 2010 view; they are today.
     let ids =
         |v: &[minewatch_store::FactRecord]| v.iter().map(|f| f.key.clone()).collect::<Vec<_>>();

@@ -444,11 +444,7 @@ impl Progress {
             }
         }
         self.last.set(Some(now));
-        let pct = if self.size > 0 {
-            (byte * 100 / self.size).min(100)
-        } else {
-            0
-        };
+        let pct = (byte * 100).checked_div(self.size).unwrap_or(0).min(100);
         let width = 30u64;
         let filled = (pct * width / 100) as usize;
         eprint!(

@@ -234,7 +234,9 @@ impl Store {
                 )));
             }
         }
-        conn.execute_batch("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;")?;
+        conn.execute_batch(
+            "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",
+        )?;
         let mut store = Store { conn };
         store.migrate()?;
         Ok(store)

@@ -184,7 +184,10 @@ impl Device {
         let check = |name: &str, m: &Option<Mechanism>| -> Result<(), DeviceError> {
             if let Some(m) = m {
                 if !(m.days.is_finite() && m.days >= 0.0) {
-                    return Err(DeviceError(format!("{name}.days must be a non-negative number, got {}", m.days)));
+                    return Err(DeviceError(format!(
+                        "{name}.days must be a non-negative number, got {}",
+                        m.days
+                    )));
                 }
                 if !(m.reliability.is_finite() && (0.0..=1.0).contains(&m.reliability)) {
                     return Err(DeviceError(format!(
@@ -206,7 +209,9 @@ impl Device {
         }
         if let Some(m) = self.delivery.distance_m {
             if !(m.is_finite() && m >= 0.0) {
-                return Err(DeviceError(format!("delivery.distance_m must be a non-negative number, got {m}")));
+                return Err(DeviceError(format!(
+                    "delivery.distance_m must be a non-negative number, got {m}"
+                )));
             }
         }
         Ok(())
@@ -220,7 +225,10 @@ impl Device {
     /// Remotely delivered under CCW APII Art. 2(2): remote, and not from less than 500 m.
     pub fn remotely_delivered(&self) -> bool {
         self.delivery.mode == DeliveryMode::Remote
-            && self.delivery.distance_m.is_none_or(|d| d >= APII_REMOTE_MIN_DISTANCE_M)
+            && self
+                .delivery
+                .distance_m
+                .is_none_or(|d| d >= APII_REMOTE_MIN_DISTANCE_M)
     }
 }
 
@@ -269,7 +277,12 @@ pub struct Classification {
 
 /// Classifies a device under the Mine Ban Treaty, CCW APII, the policy instruments in force on
 /// `on`, and each alternative definition.
-pub fn classify(device: &Device, policies: &[PolicyRecord], on: Date, definitions: &[Definition]) -> Classification {
+pub fn classify(
+    device: &Device,
+    policies: &[PolicyRecord],
+    on: Date,
+    definitions: &[Definition],
+) -> Classification {
     let apmbc = classify_apmbc(device);
     let ccw_apii = classify_apii(device);
     let policies = policy_verdicts(device, apmbc.anti_personnel_mine, policies, on);
@@ -391,7 +404,10 @@ pub fn classify_apmbc(d: &Device) -> ApmbcVerdict {
         ));
     }
     if apm && d.delivery.mode == DeliveryMode::Remote {
-        reasons.push(Reason::new(ART2, "remote delivery does not change the definition"));
+        reasons.push(Reason::new(
+            ART2,
+            "remote delivery does not change the definition",
+        ));
     }
     if apm {
         reasons.push(Reason::new(
@@ -419,7 +435,10 @@ fn sd_sda_compliant(d: &Device) -> (bool, Vec<String>) {
         Some(sd) => {
             if sd.days > APII_SD_MAX_DAYS {
                 ok = false;
-                why.push(format!("self-destructs after {} days, more than 30", sd.days));
+                why.push(format!(
+                    "self-destructs after {} days, more than 30",
+                    sd.days
+                ));
             }
             if sd.reliability < APII_SD_MIN_RELIABILITY {
                 ok = false;
@@ -438,7 +457,10 @@ fn sd_sda_compliant(d: &Device) -> (bool, Vec<String>) {
         Some(sda) => {
             if sda.days > APII_SDA_DAYS {
                 ok = false;
-                why.push(format!("self-deactivates after {} days, more than 120", sda.days));
+                why.push(format!(
+                    "self-deactivates after {} days, more than 120",
+                    sda.days
+                ));
             }
             let sd_fail = d.self_destruct.map_or(1.0, |sd| 1.0 - sd.reliability);
             let functioning = sd_fail * (1.0 - sda.reliability);
@@ -474,7 +496,9 @@ pub fn classify_apii(d: &Device) -> ApiiVerdict {
             "primarily designed to be exploded by the presence, proximity or contact of a person: an anti-personnel mine \
              under the Protocol",
         ));
-    } else if d.target == Target::Vehicle && matches!(d.activation, Activation::Tripwire | Activation::BreakWire) {
+    } else if d.target == Target::Vehicle
+        && matches!(d.activation, Activation::Tripwire | Activation::BreakWire)
+    {
         reasons.push(Reason::new(
             "CCW APII Art. 2(3)",
             "primarily designed against vehicles: not an anti-personnel mine under the Protocol's \"primarily \
@@ -496,7 +520,10 @@ pub fn classify_apii(d: &Device) -> ApiiVerdict {
             ),
         ));
     }
-    conditions.push("no indiscriminate use; all feasible precautions to protect civilians (Art. 3(8)-(10))".to_string());
+    conditions.push(
+        "no indiscriminate use; all feasible precautions to protect civilians (Art. 3(8)-(10))"
+            .to_string(),
+    );
     conditions.push("location recorded (Art. 9)".to_string());
     if d.activation == Activation::Magnetic {
         conditions.push("must not be designed to detonate by the presence of commonly available mine detectors (Art. 3(5))".into());
@@ -520,7 +547,9 @@ pub fn classify_apii(d: &Device) -> ApiiVerdict {
                 unlawful = true;
                 reasons.push(Reason::new(
                     "CCW APII Art. 4; Technical Annex 2(a)",
-                    format!("detectable as {g} g of iron, less than the 8 g required: use prohibited"),
+                    format!(
+                        "detectable as {g} g of iron, less than the 8 g required: use prohibited"
+                    ),
                 ));
             }
             Some(g) => reasons.push(Reason::new(

@@ -218,7 +218,11 @@ impl Engine {
         }
         let n = usize::try_from(from.days_until(to)).unwrap_or(0) + 1;
         let mut delta = vec![0i64; n + 1];
-        let index = |d: Date| -> usize { usize::try_from(from.days_until(d).max(0)).unwrap_or(0).min(n) };
+        let index = |d: Date| -> usize {
+            usize::try_from(from.days_until(d).max(0))
+                .unwrap_or(0)
+                .min(n)
+        };
         for (code, sf) in &self.subjects {
             if sf.deposit.is_none() {
                 continue;
@@ -257,7 +261,12 @@ impl Engine {
 
     /// Every dated obligation of every state (or of one) on `as_of`, sorted by due date, then
     /// code (Arts. 4, 5, 7). `overdue_only` keeps recorded breaches past their deadline.
-    pub fn deadlines(&self, as_of: Date, state: Option<&str>, overdue_only: bool) -> Vec<DeadlineRow> {
+    pub fn deadlines(
+        &self,
+        as_of: Date,
+        state: Option<&str>,
+        overdue_only: bool,
+    ) -> Vec<DeadlineRow> {
         let codes: Vec<&str> = match state {
             Some(s) => vec![s],
             None => self.treaty_subjects().collect(),
@@ -269,11 +278,18 @@ impl Engine {
                 let sf = self.subject(code).unwrap_or(&empty);
                 let core = self.core(sf, as_of);
                 let (obligations, _) = obligations(self, sf, &core, as_of);
-                obligations.into_iter().filter_map(move |o| DeadlineRow::from(code, o))
+                obligations
+                    .into_iter()
+                    .filter_map(move |o| DeadlineRow::from(code, o))
             })
             .filter(|r| !overdue_only || r.overdue)
             .collect();
-        rows.sort_by(|a, b| a.due.cmp(&b.due).then_with(|| a.code.cmp(&b.code)).then_with(|| a.article.cmp(&b.article)));
+        rows.sort_by(|a, b| {
+            a.due
+                .cmp(&b.due)
+                .then_with(|| a.code.cmp(&b.code))
+                .then_with(|| a.article.cmp(&b.article))
+        });
         rows
     }
 }

@@ -48,7 +48,11 @@ impl fmt::Display for DefinitionError {
         if self.path.is_empty() {
             write!(f, "definition {}: {}", self.file, self.message)
         } else {
-            write!(f, "definition {}: at {}: {}", self.file, self.path, self.message)
+            write!(
+                f,
+                "definition {}: at {}: {}",
+                self.file, self.path, self.message
+            )
         }
     }
 }
@@ -170,7 +174,11 @@ impl Ctx<'_> {
         }
     }
 
-    fn strings<'v>(&self, path: &str, v: &'v Value) -> Result<Vec<(String, &'v str)>, DefinitionError> {
+    fn strings<'v>(
+        &self,
+        path: &str,
+        v: &'v Value,
+    ) -> Result<Vec<(String, &'v str)>, DefinitionError> {
         match v {
             Value::String(s) => Ok(vec![(path.to_string(), s.as_str())]),
             Value::Array(a) if !a.is_empty() => a
@@ -198,7 +206,13 @@ impl Ctx<'_> {
             .map(|(p, s)| {
                 all.iter().copied().find(|x| name(*x) == s).ok_or_else(|| {
                     let expected: Vec<&str> = all.iter().map(|x| name(*x)).collect();
-                    self.err(&p, format!("unknown {what} {s:?}; expected one of: {}", expected.join(", ")))
+                    self.err(
+                        &p,
+                        format!(
+                            "unknown {what} {s:?}; expected one of: {}",
+                            expected.join(", ")
+                        ),
+                    )
                 })
             })
             .collect()
@@ -266,7 +280,13 @@ impl Ctx<'_> {
         Ok(out)
     }
 
-    fn number(&self, path: &str, v: &Value, field: NumField, name: &'static str) -> Result<Test, DefinitionError> {
+    fn number(
+        &self,
+        path: &str,
+        v: &Value,
+        field: NumField,
+        name: &'static str,
+    ) -> Result<Test, DefinitionError> {
         let Value::Object(m) = v else {
             return Err(self.err(path, "expected a comparison object such as {\"gte\": 8}"));
         };
@@ -368,9 +388,16 @@ impl Definition {
     /// Parses a definition file; `file` names it in error messages.
     pub fn from_json(file: &str, text: &str) -> Result<Definition, DefinitionError> {
         let ctx = Ctx { file };
-        let raw: RawDefinition = serde_json::from_str(text).map_err(|e| ctx.err("", e.to_string()))?;
+        let raw: RawDefinition =
+            serde_json::from_str(text).map_err(|e| ctx.err("", e.to_string()))?;
         if raw.format != 1 {
-            return Err(ctx.err("format", format!("unsupported format {}; this version reads format 1", raw.format)));
+            return Err(ctx.err(
+                "format",
+                format!(
+                    "unsupported format {}; this version reads format 1",
+                    raw.format
+                ),
+            ));
         }
         if raw.id.trim().is_empty() {
             return Err(ctx.err("id", "must not be empty"));
@@ -378,7 +405,8 @@ impl Definition {
         let mut rules = Vec::new();
         for (i, r) in raw.rules.iter().enumerate() {
             let path = format!("rules[{i}]");
-            let rr: RawRule = serde_json::from_value(r.clone()).map_err(|e| ctx.err(&path, e.to_string()))?;
+            let rr: RawRule =
+                serde_json::from_value(r.clone()).map_err(|e| ctx.err(&path, e.to_string()))?;
             let when = match &rr.when {
                 None => When::default(),
                 Some(w) => ctx.when(&format!("{path}.when"), w)?,
@@ -392,8 +420,8 @@ impl Definition {
                 reason: rr.reason,
             });
         }
-        let o: RawOtherwise =
-            serde_json::from_value(raw.otherwise).map_err(|e| ctx.err("otherwise", e.to_string()))?;
+        let o: RawOtherwise = serde_json::from_value(raw.otherwise)
+            .map_err(|e| ctx.err("otherwise", e.to_string()))?;
         Ok(Definition {
             article: raw.article.unwrap_or_else(|| raw.title.clone()),
             id: raw.id,
@@ -413,9 +441,19 @@ impl Definition {
                 let text = if matched.is_empty() {
                     format!("{} (rule {} of {})", r.reason, i + 1, self.id)
                 } else {
-                    format!("{} (rule {} of {}: {})", r.reason, i + 1, self.id, matched.join(", "))
+                    format!(
+                        "{} (rule {} of {}: {})",
+                        r.reason,
+                        i + 1,
+                        self.id,
+                        matched.join(", ")
+                    )
                 };
-                (r.apm, Some(i + 1), vec![Reason::new(self.article.clone(), text)])
+                (
+                    r.apm,
+                    Some(i + 1),
+                    vec![Reason::new(self.article.clone(), text)],
+                )
             }
             None => (
                 self.otherwise.0,
@@ -439,8 +477,14 @@ impl Definition {
 
 /// The definition files shipped in `data/definitions/` (file name, text).
 pub const SHIPPED_DEFINITIONS: [(&str, &str); 2] = [
-    ("apmbc.json", include_str!("../../../data/definitions/apmbc.json")),
-    ("broad-sensor.json", include_str!("../../../data/definitions/broad-sensor.json")),
+    (
+        "apmbc.json",
+        include_str!("../../../data/definitions/apmbc.json"),
+    ),
+    (
+        "broad-sensor.json",
+        include_str!("../../../data/definitions/broad-sensor.json"),
+    ),
 ];
 
 /// Parses the shipped definitions.

@@ -6,8 +6,8 @@
 //! and are reported as findings instead of being guessed.
 
 use crate::status::Status;
-use minewatch_domain::fact::{Art4EventType, TreatyActionType};
-use minewatch_domain::{Date, Fact, Payload, PartialDate, Precision};
+use minewatch_domain::fact::TreatyActionType;
+use minewatch_domain::{Date, Fact, PartialDate, Payload, Precision};
 use std::collections::BTreeMap;
 
 /// The day the 40th instrument was deposited according to the depositary (Burkina Faso,
@@ -91,7 +91,9 @@ pub(crate) struct Fortieth {
 pub(crate) enum Eif {
     NotDeposited,
     /// Deposited before the 40th instrument, which had not been deposited by `as_of`.
-    Pending { deposited: usize },
+    Pending {
+        deposited: usize,
+    },
     General(Date),
     Individual(Date),
 }
@@ -192,10 +194,26 @@ impl Engine {
                         TreatyActionType::ProvisionalApplication => s.provisional.push(i),
                     }
                 }
-                Payload::ArmedConflict(_) => subjects.entry(f.subject.clone()).or_insert_with(sf).conflicts.push(i),
-                Payload::Art4Event(_) => subjects.entry(f.subject.clone()).or_insert_with(sf).art4.push(i),
-                Payload::Art5Event(_) => subjects.entry(f.subject.clone()).or_insert_with(sf).art5.push(i),
-                Payload::Art7Report(_) => subjects.entry(f.subject.clone()).or_insert_with(sf).art7.push(i),
+                Payload::ArmedConflict(_) => subjects
+                    .entry(f.subject.clone())
+                    .or_insert_with(sf)
+                    .conflicts
+                    .push(i),
+                Payload::Art4Event(_) => subjects
+                    .entry(f.subject.clone())
+                    .or_insert_with(sf)
+                    .art4
+                    .push(i),
+                Payload::Art5Event(_) => subjects
+                    .entry(f.subject.clone())
+                    .or_insert_with(sf)
+                    .art5
+                    .push(i),
+                Payload::Art7Report(_) => subjects
+                    .entry(f.subject.clone())
+                    .or_insert_with(sf)
+                    .art7
+                    .push(i),
                 Payload::Legislation(_) => subjects
                     .entry(f.subject.clone())
                     .or_insert_with(sf)
@@ -211,7 +229,11 @@ impl Engine {
                     .or_insert_with(sf)
                     .activities
                     .push(i),
-                Payload::UngaVote(_) => subjects.entry(f.subject.clone()).or_insert_with(sf).votes.push(i),
+                Payload::UngaVote(_) => subjects
+                    .entry(f.subject.clone())
+                    .or_insert_with(sf)
+                    .votes
+                    .push(i),
                 Payload::UngaRollCall(_) => roll_calls.push(i),
                 Payload::PolicyInstrument(_) => policies.push(i),
                 _ => {}
@@ -227,13 +249,20 @@ impl Engine {
             .filter_map(|s| s.deposit)
             .filter_map(|i| facts[i].valid_from.map(|d| (d.latest(), i)))
             .collect();
-        deposits.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| facts[a.1].subject.cmp(&facts[b.1].subject)));
+        deposits.sort_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| facts[a.1].subject.cmp(&facts[b.1].subject))
+        });
         let (day, from_record) = match deposits.get(39) {
             Some(&(d, _)) => (d, true),
             None => (depositary_fortieth_deposit(), false),
         };
         let facts_on_day = if from_record {
-            deposits.iter().filter(|(d, _)| *d == day).map(|&(_, i)| i).collect()
+            deposits
+                .iter()
+                .filter(|(d, _)| *d == day)
+                .map(|&(_, i)| i)
+                .collect()
         } else {
             Vec::new()
         };
@@ -309,7 +338,11 @@ impl Engine {
     }
 
     /// Armed conflicts of a subject known on `as_of`, as (fact, first day, last day if known).
-    pub(crate) fn conflicts_known<'e>(&'e self, sf: &SubjectFacts, as_of: Date) -> Vec<(&'e Fact, Date, Option<Date>)> {
+    pub(crate) fn conflicts_known<'e>(
+        &'e self,
+        sf: &SubjectFacts,
+        as_of: Date,
+    ) -> Vec<(&'e Fact, Date, Option<Date>)> {
         sf.conflicts
             .iter()
             .map(|&i| &self.facts[i])
@@ -322,7 +355,12 @@ impl Engine {
             .collect()
     }
 
-    fn withdrawal_core<'e>(&'e self, sf: &SubjectFacts, notice: &'e Fact, as_of: Date) -> WithdrawalCore<'e> {
+    fn withdrawal_core<'e>(
+        &'e self,
+        sf: &SubjectFacts,
+        notice: &'e Fact,
+        as_of: Date,
+    ) -> WithdrawalCore<'e> {
         let notice_day = notice.valid_from.map_or(as_of, PartialDate::latest);
         let six_months = notice_day.add_months(6);
         let conflicts = self.conflicts_known(sf, as_of);
@@ -403,7 +441,10 @@ impl Engine {
     pub(crate) fn bound_on(&self, sf: &SubjectFacts, day: Date) -> bool {
         match self.core(sf, day).status {
             Status::StateParty | Status::WithdrawalPending => true,
-            Status::Deposited => sf.provisional.iter().any(|&i| happened(&self.facts[i], day)),
+            Status::Deposited => sf
+                .provisional
+                .iter()
+                .any(|&i| happened(&self.facts[i], day)),
             _ => false,
         }
     }
@@ -463,5 +504,4 @@ impl Engine {
         }
         out
     }
-
 }

@@ -1,6 +1,8 @@
 //! Findings: what a monitor should flag about a subject on a date, each with its reasons.
 
-use crate::engine::{distinct_sources, entry_into_force, happened, known, prefer, Core, Engine, SubjectFacts};
+use crate::engine::{
+    distinct_sources, entry_into_force, happened, known, prefer, Core, Engine, SubjectFacts,
+};
 use crate::obligations::{Obligation, ObligationState};
 use crate::reason::{cite_inline, Reason};
 use crate::status::date_words;
@@ -53,7 +55,9 @@ pub struct Finding {
 }
 
 fn pdate(f: &Fact) -> String {
-    f.valid_from.map(PartialDate::long).unwrap_or_else(|| "an unrecorded date".into())
+    f.valid_from
+        .map(PartialDate::long)
+        .unwrap_or_else(|| "an unrecorded date".into())
 }
 
 pub(crate) fn findings(
@@ -85,7 +89,13 @@ pub(crate) fn findings(
         }
     }
     // Undated treaty actions.
-    for &i in sf.signatures.iter().chain(&sf.deposits).chain(&sf.notices).chain(&sf.suspensions) {
+    for &i in sf
+        .signatures
+        .iter()
+        .chain(&sf.deposits)
+        .chain(&sf.notices)
+        .chain(&sf.suspensions)
+    {
         let f = engine.fact(i);
         if f.valid_from.is_none() {
             let what = match &f.payload {
@@ -96,8 +106,15 @@ pub(crate) fn findings(
                 FindingKind::UndatedFact,
                 "Art. 15-20",
                 None,
-                format!("a {what} is recorded without a date ({}); it is not used for status", cite_inline(f)),
-                vec![Reason::new("Art. 15-20", format!("{what} without a date cannot be placed in time")).with_fact(f)],
+                format!(
+                    "a {what} is recorded without a date ({}); it is not used for status",
+                    cite_inline(f)
+                ),
+                vec![Reason::new(
+                    "Art. 15-20",
+                    format!("{what} without a date cannot be placed in time"),
+                )
+                .with_fact(f)],
             ));
         }
     }
@@ -120,7 +137,10 @@ pub(crate) fn findings(
             ),
         ];
         let conflicts = engine.conflicts_known(sf, as_of);
-        if let Some((c, _, end)) = conflicts.iter().find(|(_, _, end)| end.is_none_or(|e| e >= as_of)) {
+        if let Some((c, _, end)) = conflicts
+            .iter()
+            .find(|(_, _, end)| end.is_none_or(|e| e >= as_of))
+        {
             let period = match end {
                 Some(e) => format!("until {}", e.long()),
                 None => format!("ongoing on {}", as_of.long()),
@@ -183,12 +203,17 @@ pub(crate) fn findings(
     // Use, production, transfer by the state itself while bound (Art. 1).
     for &i in &sf.activities {
         let f = engine.fact(i);
-        let Payload::MineActivity(a) = &f.payload else { continue };
+        let Payload::MineActivity(a) = &f.payload else {
+            continue;
+        };
         let Some(d) = f.valid_from else { continue };
         if d.latest() > as_of {
             continue;
         }
-        if a.actor.as_deref().is_some_and(|actor| !actor.eq_ignore_ascii_case(code)) {
+        if a.actor
+            .as_deref()
+            .is_some_and(|actor| !actor.eq_ignore_ascii_case(code))
+        {
             continue;
         }
         // Bound for the whole period the date can mean (a year-only date needs the whole year).
@@ -197,8 +222,16 @@ pub(crate) fn findings(
         }
         let (kind, article, verb) = match a.activity {
             MineActivityType::Use => (FindingKind::ApmUseByStateParty, "Art. 1(1)(a)", "use"),
-            MineActivityType::Production => (FindingKind::ApmProductionByStateParty, "Art. 1(1)(b)", "production"),
-            MineActivityType::Transfer => (FindingKind::ApmTransferByStateParty, "Art. 1(1)(b)", "transfer"),
+            MineActivityType::Production => (
+                FindingKind::ApmProductionByStateParty,
+                "Art. 1(1)(b)",
+                "production",
+            ),
+            MineActivityType::Transfer => (
+                FindingKind::ApmTransferByStateParty,
+                "Art. 1(1)(b)",
+                "transfer",
+            ),
         };
         let status = engine.core(sf, d.latest()).status;
         out.push(finding(
@@ -221,15 +254,26 @@ pub(crate) fn findings(
     // Recorded missed deadlines and missing reports.
     for o in obligations {
         let kind = match (o.article.as_str(), o.state) {
-            ("Art. 4", ObligationState::Missed | ObligationState::MetLate) => FindingKind::Art4DeadlineMissed,
+            ("Art. 4", ObligationState::Missed | ObligationState::MetLate) => {
+                FindingKind::Art4DeadlineMissed
+            }
             ("Art. 5", ObligationState::MissedWithoutExtension) => FindingKind::Art5DeadlineMissed,
-            (a, ObligationState::Missed) if a.starts_with("Art. 7") => FindingKind::Art7ReportMissing,
+            (a, ObligationState::Missed) if a.starts_with("Art. 7") => {
+                FindingKind::Art7ReportMissing
+            }
             _ => continue,
         };
         let due = o.due.map(Date::long).unwrap_or_default();
         let summary = match o.state {
-            ObligationState::MetLate => format!("{} deadline of {due} missed; completed late", o.article),
-            _ => format!("{}: {} due {due} recorded as not done ({})", o.article, o.title, o.state.as_str()),
+            ObligationState::MetLate => {
+                format!("{} deadline of {due} missed; completed late", o.article)
+            }
+            _ => format!(
+                "{}: {} due {due} recorded as not done ({})",
+                o.article,
+                o.title,
+                o.state.as_str()
+            ),
         };
         out.push(finding(
             kind,
@@ -240,13 +284,17 @@ pub(crate) fn findings(
         ));
     }
     // Art. 5 deadlines missed in the past, since extended.
-    if !obligations.iter().any(|o| o.article == "Art. 5" && o.state == ObligationState::MissedWithoutExtension) {
+    if !obligations
+        .iter()
+        .any(|o| o.article == "Art. 5" && o.state == ObligationState::MissedWithoutExtension)
+    {
         for &i in &sf.art5 {
             let f = engine.fact(i);
             if !known(f, as_of) {
                 continue;
             }
-            if matches!(&f.payload, Payload::Art5Event(e) if e.event == Art5EventType::DeadlineMissed) {
+            if matches!(&f.payload, Payload::Art5Event(e) if e.event == Art5EventType::DeadlineMissed)
+            {
                 out.push(finding(
                     FindingKind::Art5DeadlineMissed,
                     "Art. 5",
@@ -264,7 +312,14 @@ pub(crate) fn findings(
 
 /// A conflicting-sources finding when dated facts for the same act do not agree (their date
 /// ranges do not overlap) and at least one of them has happened by `as_of`.
-fn conflict(engine: &Engine, code: &str, what: &str, idx: &[usize], article: &str, as_of: Date) -> Option<Finding> {
+fn conflict(
+    engine: &Engine,
+    code: &str,
+    what: &str,
+    idx: &[usize],
+    article: &str,
+    as_of: Date,
+) -> Option<Finding> {
     let dated: Vec<&Fact> = idx
         .iter()
         .map(|&i| engine.fact(i))
@@ -288,15 +343,32 @@ fn conflict(engine: &Engine, code: &str, what: &str, idx: &[usize], article: &st
     }
     let mut reasons: Vec<Reason> = std::iter::once(preferred)
         .chain(disagree.iter().copied())
-        .map(|f| Reason::new(article, format!("{what} on {} according to {}", pdate(f), cite_inline(f))).with_fact(f))
+        .map(|f| {
+            Reason::new(
+                article,
+                format!("{what} on {} according to {}", pdate(f), cite_inline(f)),
+            )
+            .with_fact(f)
+        })
         .collect();
     // Which rule decided.
-    let rule = if pd.precision() == Precision::Day && disagree.iter().any(|f| f.valid_from.is_some_and(|d| d.precision() != Precision::Day)) {
+    let rule = if pd.precision() == Precision::Day
+        && disagree.iter().any(|f| {
+            f.valid_from
+                .is_some_and(|d| d.precision() != Precision::Day)
+        }) {
         "it gives a day where the others give only a month or a year".to_string()
-    } else if disagree.iter().all(|f| distinct_sources(f) < distinct_sources(preferred)) {
-        format!("it is cited by more sources ({})", distinct_sources(preferred))
+    } else if disagree
+        .iter()
+        .all(|f| distinct_sources(f) < distinct_sources(preferred))
+    {
+        format!(
+            "it is cited by more sources ({})",
+            distinct_sources(preferred)
+        )
     } else {
-        "equally precise and equally cited: the earliest recorded fact (lowest id) is used".to_string()
+        "equally precise and equally cited: the earliest recorded fact (lowest id) is used"
+            .to_string()
     };
     reasons.push(Reason::new(
         article,
@@ -311,19 +383,31 @@ fn conflict(engine: &Engine, code: &str, what: &str, idx: &[usize], article: &st
         let (fortieth, _) = engine.fortieth_deposit();
         let eifs: Vec<Option<Date>> = std::iter::once(preferred)
             .chain(disagree.iter().copied())
-            .map(|f| f.valid_from.and_then(|d| entry_into_force(d.latest(), fortieth)))
+            .map(|f| {
+                f.valid_from
+                    .and_then(|d| entry_into_force(d.latest(), fortieth))
+            })
             .collect();
         if eifs.windows(2).all(|w| w[0] == w[1]) {
             if let Some(Some(e)) = eifs.first() {
                 consequence = format!("; entry into force is {} either way", e.long());
-                reasons.push(Reason::new("Art. 17", format!("every date gives entry into force on {}", e.long())));
+                reasons.push(Reason::new(
+                    "Art. 17",
+                    format!("every date gives entry into force on {}", e.long()),
+                ));
             }
         } else {
             let list: Vec<String> = eifs.iter().flatten().map(|e| e.long()).collect();
-            consequence = format!("; the dates give different entries into force: {}", list.join(", "));
+            consequence = format!(
+                "; the dates give different entries into force: {}",
+                list.join(", ")
+            );
         }
     }
-    let mut dates: Vec<String> = std::iter::once(preferred).chain(disagree.iter().copied()).map(pdate).collect();
+    let mut dates: Vec<String> = std::iter::once(preferred)
+        .chain(disagree.iter().copied())
+        .map(pdate)
+        .collect();
     dates.dedup();
     Some(Finding {
         subject: code.to_string(),
@@ -338,4 +422,3 @@ fn conflict(engine: &Engine, code: &str, what: &str, idx: &[usize], article: &st
         reasons,
     })
 }
-

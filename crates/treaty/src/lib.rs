@@ -25,17 +25,22 @@ mod status;
 pub mod unga;
 
 pub use classify::{
-    classify, classify_apii, classify_apmbc, Activation, ApiiVerdict, ApmbcVerdict, Classification, Delivery,
-    DeliveryMode, Device, DeviceError, Mechanism, Target,
+    classify, classify_apii, classify_apmbc, Activation, ApiiVerdict, ApmbcVerdict, Classification,
+    Delivery, DeliveryMode, Device, DeviceError, Mechanism, Target,
 };
 pub use counts::{Basis, CodeList, Counts, DeadlineRow, Parties, SeriesPoint};
-pub use definitions::{shipped_definitions, Definition, DefinitionError, DefinitionVerdict, SHIPPED_DEFINITIONS};
+pub use definitions::{
+    shipped_definitions, Definition, DefinitionError, DefinitionVerdict, SHIPPED_DEFINITIONS,
+};
 pub use engine::{depositary_fortieth_deposit, entry_into_force, Engine};
 pub use findings::{Finding, FindingKind};
-pub use obligations::{art4_due, art5_due, art7_annual_due, art7_initial_due, Deadlines, Obligation, ObligationState};
+pub use obligations::{
+    art4_due, art5_due, art7_annual_due, art7_initial_due, Deadlines, Obligation, ObligationState,
+};
 pub use policy::{
-    alignment, alignment_in_force, compare_in_force, diff, in_force, Alignment, AlignmentRow, Change, InForce,
-    InForceDiff, PolicyDiff, PolicyRecord, PolicyVerdict, PolicyVerdicts, UsePermission,
+    alignment, alignment_in_force, compare_in_force, diff, in_force, Alignment, AlignmentRow,
+    Change, InForce, InForceDiff, PolicyDiff, PolicyRecord, PolicyVerdict, PolicyVerdicts,
+    UsePermission,
 };
 pub use reason::Reason;
 pub use status::{Status, StatusReport};

@@ -9,7 +9,7 @@ use crate::engine::{known, Core, Engine, SubjectFacts};
 use crate::reason::Reason;
 use crate::status::Status;
 use minewatch_domain::fact::{Art4EventType, Art5EventType};
-use minewatch_domain::{Date, Fact, Payload, PartialDate};
+use minewatch_domain::{Date, Fact, PartialDate, Payload};
 use serde::Serialize;
 
 /// The state of an obligation on a date.
@@ -65,7 +65,10 @@ impl ObligationState {
 
     /// A recorded failure that is not cured.
     pub fn is_breach(self) -> bool {
-        matches!(self, ObligationState::Missed | ObligationState::MissedWithoutExtension)
+        matches!(
+            self,
+            ObligationState::Missed | ObligationState::MissedWithoutExtension
+        )
     }
 }
 
@@ -146,25 +149,42 @@ fn obligation(
 /// How a dated completion compares with a deadline.
 fn timeliness(date: Option<PartialDate>, due: Date) -> (ObligationState, String) {
     match date {
-        None => (ObligationState::Completed, "date not recorded, so timeliness is unknown".into()),
-        Some(d) if d.latest() <= due => (ObligationState::Met, format!("on {}, by the deadline of {}", d.long(), due.long())),
+        None => (
+            ObligationState::Completed,
+            "date not recorded, so timeliness is unknown".into(),
+        ),
+        Some(d) if d.latest() <= due => (
+            ObligationState::Met,
+            format!("on {}, by the deadline of {}", d.long(), due.long()),
+        ),
         Some(d) if d.earliest() > due => (
             ObligationState::MetLate,
             format!("on {}, after the deadline of {}", d.long(), due.long()),
         ),
         Some(d) => (
             ObligationState::Completed,
-            format!("dated only to {}, which spans the deadline of {}", d.long(), due.long()),
+            format!(
+                "dated only to {}, which spans the deadline of {}",
+                d.long(),
+                due.long()
+            ),
         ),
     }
 }
 
 fn on_date(f: &Fact) -> String {
-    f.valid_from.map(|d| format!("on {}", d.long())).unwrap_or_else(|| "(undated)".into())
+    f.valid_from
+        .map(|d| format!("on {}", d.long()))
+        .unwrap_or_else(|| "(undated)".into())
 }
 
 /// Obligations and deadlines of a subject on `as_of` (none until entry into force is known).
-pub(crate) fn obligations(engine: &Engine, sf: &SubjectFacts, core: &Core<'_>, as_of: Date) -> (Vec<Obligation>, Deadlines) {
+pub(crate) fn obligations(
+    engine: &Engine,
+    sf: &SubjectFacts,
+    core: &Core<'_>,
+    as_of: Date,
+) -> (Vec<Obligation>, Deadlines) {
     let Some(eif) = core.eif.date() else {
         return (Vec::new(), Deadlines::default());
     };
@@ -188,12 +208,17 @@ pub(crate) fn obligations(engine: &Engine, sf: &SubjectFacts, core: &Core<'_>, a
     out.push(art9(engine, sf, as_of));
     if let Some(end) = end {
         for o in &mut out {
-            if o.due.is_some_and(|d| d >= end) && !matches!(o.state, ObligationState::Met | ObligationState::MetLate) {
+            if o.due.is_some_and(|d| d >= end)
+                && !matches!(o.state, ObligationState::Met | ObligationState::MetLate)
+            {
                 o.state = ObligationState::Lapsed;
                 o.overdue = false;
                 o.reasons.push(Reason::new(
                     "Art. 20(2)",
-                    format!("falls due on or after {}, when the withdrawal took effect", end.long()),
+                    format!(
+                        "falls due on or after {}, when the withdrawal took effect",
+                        end.long()
+                    ),
                 ));
             }
         }
@@ -201,7 +226,13 @@ pub(crate) fn obligations(engine: &Engine, sf: &SubjectFacts, core: &Core<'_>, a
     (out, deadlines)
 }
 
-fn art7(engine: &Engine, sf: &SubjectFacts, eif: Date, as_of: Date, end: Option<Date>) -> Vec<Obligation> {
+fn art7(
+    engine: &Engine,
+    sf: &SubjectFacts,
+    eif: Date,
+    as_of: Date,
+    end: Option<Date>,
+) -> Vec<Obligation> {
     let mut out = Vec::new();
     let Some(initial_due) = art7_initial_due(eif) else {
         return out;
@@ -223,16 +254,29 @@ fn art7(engine: &Engine, sf: &SubjectFacts, eif: Date, as_of: Date, end: Option<
     );
 
     // Art. 7(1): the initial report.
-    let submitted: Vec<&Fact> = reports.iter().filter(|r| r.1 && !r.3).map(|r| r.0).collect();
+    let submitted: Vec<&Fact> = reports
+        .iter()
+        .filter(|r| r.1 && !r.3)
+        .map(|r| r.0)
+        .collect();
     let not_submitted: Vec<&Fact> = reports
         .iter()
         .filter(|r| r.1 && r.3 && r.0.valid_from.is_some_and(|d| d.earliest() > initial_due))
         .map(|r| r.0)
         .collect();
     let base = Reason::new("Art. 7(1)", format!("initial report due {due_words}"));
-    let (state, mut reasons) = if let Some(f) = submitted.iter().min_by_key(|f| f.valid_from.map(|d| d.latest())) {
+    let (state, mut reasons) = if let Some(f) = submitted
+        .iter()
+        .min_by_key(|f| f.valid_from.map(|d| d.latest()))
+    {
         let (state, words) = timeliness(f.valid_from, initial_due);
-        (state, vec![base, Reason::new("Art. 7(1)", format!("initial report submitted {words}")).with_fact(f)])
+        (
+            state,
+            vec![
+                base,
+                Reason::new("Art. 7(1)", format!("initial report submitted {words}")).with_fact(f),
+            ],
+        )
     } else if let Some(f) = not_submitted.first() {
         (
             ObligationState::Missed,
@@ -240,25 +284,53 @@ fn art7(engine: &Engine, sf: &SubjectFacts, eif: Date, as_of: Date, end: Option<
                 base,
                 Reason::new(
                     "Art. 7(1)",
-                    format!("a source records that the initial report had not been submitted {}", on_date(f)),
+                    format!(
+                        "a source records that the initial report had not been submitted {}",
+                        on_date(f)
+                    ),
                 )
                 .with_fact(f),
             ],
         )
     } else if reports.is_empty() {
-        (ObligationState::Unknown, vec![base, Reason::new("Art. 7(1)", "no Art. 7 reports recorded")])
+        (
+            ObligationState::Unknown,
+            vec![base, Reason::new("Art. 7(1)", "no Art. 7 reports recorded")],
+        )
     } else if initial_due >= as_of {
-        (ObligationState::Pending, vec![base, Reason::new("Art. 7(1)", "not yet due; no initial report recorded")])
+        (
+            ObligationState::Pending,
+            vec![
+                base,
+                Reason::new("Art. 7(1)", "not yet due; no initial report recorded"),
+            ],
+        )
     } else {
         (
             ObligationState::Unknown,
-            vec![base, Reason::new("Art. 7(1)", "deadline passed; no initial report recorded (absence is not evidence)")],
+            vec![
+                base,
+                Reason::new(
+                    "Art. 7(1)",
+                    "deadline passed; no initial report recorded (absence is not evidence)",
+                ),
+            ],
         )
     };
     if reports.is_empty() && initial_due >= as_of {
-        reasons.push(Reason::new("Art. 7(1)", format!("not yet due on {}", as_of.long())));
+        reasons.push(Reason::new(
+            "Art. 7(1)",
+            format!("not yet due on {}", as_of.long()),
+        ));
     }
-    out.push(obligation("Art. 7(1)", "initial transparency report", Some(initial_due), state, as_of, reasons));
+    out.push(obligation(
+        "Art. 7(1)",
+        "initial transparency report",
+        Some(initial_due),
+        state,
+        as_of,
+        reasons,
+    ));
 
     // Art. 7(2): annual updates covering the last calendar year, due 30 April, for every 30 April
     // after the initial report's deadline.
@@ -280,7 +352,11 @@ fn art7(engine: &Engine, sf: &SubjectFacts, eif: Date, as_of: Date, end: Option<
     }
     if reports.is_empty() {
         let past = years.iter().filter(|(_, d)| *d <= as_of).count();
-        let due = years.iter().find(|(_, d)| *d > as_of).or(years.last()).map(|&(_, d)| d);
+        let due = years
+            .iter()
+            .find(|(_, d)| *d > as_of)
+            .or(years.last())
+            .map(|&(_, d)| d);
         if let (Some(first), Some(due)) = (years.first(), due) {
             let text = format!(
                 "annual updates covering the last calendar year are due by 30 April each year from {} \
@@ -312,7 +388,12 @@ fn art7(engine: &Engine, sf: &SubjectFacts, eif: Date, as_of: Date, end: Option<
             "Art. 7(2)",
             format!("annual update covering {year} due by 30 April {}", year + 1),
         );
-        let done = reports.iter().filter(covering).filter(|r| !r.3).map(|r| r.0).min_by_key(|f| f.valid_from.map(|d| d.latest()));
+        let done = reports
+            .iter()
+            .filter(covering)
+            .filter(|r| !r.3)
+            .map(|r| r.0)
+            .min_by_key(|f| f.valid_from.map(|d| d.latest()));
         let missing = reports
             .iter()
             .filter(covering)
@@ -326,7 +407,13 @@ fn art7(engine: &Engine, sf: &SubjectFacts, eif: Date, as_of: Date, end: Option<
             } else {
                 " (year covered taken from the submission year)"
             };
-            (state, vec![base, Reason::new("Art. 7(2)", format!("update submitted {words}{how}")).with_fact(f)])
+            (
+                state,
+                vec![
+                    base,
+                    Reason::new("Art. 7(2)", format!("update submitted {words}{how}")).with_fact(f),
+                ],
+            )
         } else if let Some(f) = missing {
             (
                 ObligationState::Missed,
@@ -340,7 +427,10 @@ fn art7(engine: &Engine, sf: &SubjectFacts, eif: Date, as_of: Date, end: Option<
                 ],
             )
         } else if due >= as_of {
-            (ObligationState::Pending, vec![base, Reason::new("Art. 7(2)", "not yet due")])
+            (
+                ObligationState::Pending,
+                vec![base, Reason::new("Art. 7(2)", "not yet due")],
+            )
         } else {
             (
                 ObligationState::Unknown,
@@ -353,7 +443,14 @@ fn art7(engine: &Engine, sf: &SubjectFacts, eif: Date, as_of: Date, end: Option<
                 ],
             )
         };
-        let mut o = obligation("Art. 7(2)", format!("annual transparency update covering {year}"), Some(due), state, as_of, reasons);
+        let mut o = obligation(
+            "Art. 7(2)",
+            format!("annual transparency update covering {year}"),
+            Some(due),
+            state,
+            as_of,
+            reasons,
+        );
         o.year_covered = Some(year);
         out.push(o);
     }
@@ -364,9 +461,25 @@ fn art4(engine: &Engine, sf: &SubjectFacts, eif: Date, as_of: Date) -> Obligatio
     let due = art4_due(eif);
     let title = "destroy stockpiled anti-personnel mines";
     let due_words = due.map(Date::long).unwrap_or_default();
-    let base = Reason::new("Art. 4", format!("due entry into force {} + 4 years = {due_words}", eif.long()));
-    let events: Vec<&Fact> = sf.art4.iter().map(|&i| engine.fact(i)).filter(|f| known(f, as_of)).collect();
-    let counts: Vec<&Fact> = sf.stockpiles.iter().map(|&i| engine.fact(i)).filter(|f| known(f, as_of)).collect();
+    let base = Reason::new(
+        "Art. 4",
+        format!(
+            "due entry into force {} + 4 years = {due_words}",
+            eif.long()
+        ),
+    );
+    let events: Vec<&Fact> = sf
+        .art4
+        .iter()
+        .map(|&i| engine.fact(i))
+        .filter(|f| known(f, as_of))
+        .collect();
+    let counts: Vec<&Fact> = sf
+        .stockpiles
+        .iter()
+        .map(|&i| engine.fact(i))
+        .filter(|f| known(f, as_of))
+        .collect();
     let event = |t: Art4EventType| {
         events
             .iter()
@@ -374,17 +487,46 @@ fn art4(engine: &Engine, sf: &SubjectFacts, eif: Date, as_of: Date) -> Obligatio
             .filter(move |f| matches!(&f.payload, Payload::Art4Event(e) if e.event == t))
     };
     let Some(due) = due else {
-        return obligation("Art. 4", title, None, ObligationState::Unknown, as_of, vec![base]);
+        return obligation(
+            "Art. 4",
+            title,
+            None,
+            ObligationState::Unknown,
+            as_of,
+            vec![base],
+        );
     };
     if let Some(f) = event(Art4EventType::NoStockpileDeclared).next() {
-        let r = Reason::new("Art. 4", format!("declared {} that it holds no stockpile", on_date(f))).with_fact(f);
-        return obligation("Art. 4", title, Some(due), ObligationState::NotApplicable, as_of, vec![base, r]);
+        let r = Reason::new(
+            "Art. 4",
+            format!("declared {} that it holds no stockpile", on_date(f)),
+        )
+        .with_fact(f);
+        return obligation(
+            "Art. 4",
+            title,
+            Some(due),
+            ObligationState::NotApplicable,
+            as_of,
+            vec![base, r],
+        );
     }
-    if let Some(f) = event(Art4EventType::Completed).min_by_key(|f| f.valid_from.map(|d| d.latest())) {
+    if let Some(f) =
+        event(Art4EventType::Completed).min_by_key(|f| f.valid_from.map(|d| d.latest()))
+    {
         let (state, words) = timeliness(f.valid_from, due);
-        let mut reasons = vec![base, Reason::new("Art. 4", format!("destruction completed {words}")).with_fact(f)];
+        let mut reasons = vec![
+            base,
+            Reason::new("Art. 4", format!("destruction completed {words}")).with_fact(f),
+        ];
         if let Some(m) = event(Art4EventType::DeadlineMissed).next() {
-            reasons.push(Reason::new("Art. 4", format!("a missed deadline was recorded {}", on_date(m))).with_fact(m));
+            reasons.push(
+                Reason::new(
+                    "Art. 4",
+                    format!("a missed deadline was recorded {}", on_date(m)),
+                )
+                .with_fact(m),
+            );
         }
         return obligation("Art. 4", title, Some(due), state, as_of, reasons);
     }
@@ -397,16 +539,31 @@ fn art4(engine: &Engine, sf: &SubjectFacts, eif: Date, as_of: Date) -> Obligatio
             ),
         )
         .with_fact(f);
-        return obligation("Art. 4", title, Some(due), ObligationState::Missed, as_of, vec![base, r]);
+        return obligation(
+            "Art. 4",
+            title,
+            Some(due),
+            ObligationState::Missed,
+            as_of,
+            vec![base, r],
+        );
     }
     let mut reasons = vec![base];
-    let latest_count = counts.iter().max_by_key(|f| (f.valid_from.map(|d| d.latest()), f.id));
+    let latest_count = counts
+        .iter()
+        .max_by_key(|f| (f.valid_from.map(|d| d.latest()), f.id));
     if let Some(c) = latest_count {
         if let Payload::StockpileCount(s) = &c.payload {
             reasons.push(
                 Reason::new(
                     "Art. 4",
-                    format!("stockpile count {}: {} {} {}", on_date(c), s.measure, s.quantity, s.mine_type),
+                    format!(
+                        "stockpile count {}: {} {} {}",
+                        on_date(c),
+                        s.measure,
+                        s.quantity,
+                        s.mine_type
+                    ),
                 )
                 .with_fact(c),
             );
@@ -414,10 +571,16 @@ fn art4(engine: &Engine, sf: &SubjectFacts, eif: Date, as_of: Date) -> Obligatio
     }
     let state = if due >= as_of {
         if counts.is_empty() && events.is_empty() {
-            reasons.push(Reason::new("Art. 4", "not yet due; no stockpile facts recorded"));
+            reasons.push(Reason::new(
+                "Art. 4",
+                "not yet due; no stockpile facts recorded",
+            ));
             ObligationState::Unknown
         } else {
-            reasons.push(Reason::new("Art. 4", "not yet due; destruction not recorded as complete"));
+            reasons.push(Reason::new(
+                "Art. 4",
+                "not yet due; destruction not recorded as complete",
+            ));
             ObligationState::Ongoing
         }
     } else if counts.is_empty() && events.is_empty() {
@@ -451,7 +614,12 @@ fn art5_known(f: &Fact, as_of: Date) -> bool {
 fn art5(engine: &Engine, sf: &SubjectFacts, eif: Date, as_of: Date) -> (Obligation, Option<Date>) {
     let title = "clear mined areas";
     let original = art5_due(eif);
-    let events: Vec<&Fact> = sf.art5.iter().map(|&i| engine.fact(i)).filter(|f| art5_known(f, as_of)).collect();
+    let events: Vec<&Fact> = sf
+        .art5
+        .iter()
+        .map(|&i| engine.fact(i))
+        .filter(|f| art5_known(f, as_of))
+        .collect();
     let of = |t: Art5EventType| {
         events
             .iter()
@@ -459,11 +627,25 @@ fn art5(engine: &Engine, sf: &SubjectFacts, eif: Date, as_of: Date) -> (Obligati
             .filter(move |f| matches!(&f.payload, Payload::Art5Event(e) if e.event == t))
     };
     let Some(original) = original else {
-        return (obligation("Art. 5", title, None, ObligationState::Unknown, as_of, Vec::new()), None);
+        return (
+            obligation(
+                "Art. 5",
+                title,
+                None,
+                ObligationState::Unknown,
+                as_of,
+                Vec::new(),
+            ),
+            None,
+        );
     };
     let mut reasons = vec![Reason::new(
         "Art. 5(1)",
-        format!("due entry into force {} + 10 years = {}", eif.long(), original.long()),
+        format!(
+            "due entry into force {} + 10 years = {}",
+            eif.long(),
+            original.long()
+        ),
     )];
     // The current deadline: the latest new deadline among granted extensions (Art. 5(3)-(6)).
     let grant = of(Art5EventType::ExtensionGranted)
@@ -475,32 +657,73 @@ fn art5(engine: &Engine, sf: &SubjectFacts, eif: Date, as_of: Date) -> (Obligati
     let mut current = original;
     for f in of(Art5EventType::ExtensionGranted) {
         if let Payload::Art5Event(e) = &f.payload {
-            let when = f.valid_from.or(e.decided).map(|d| format!(" on {}", d.long())).unwrap_or_default();
-            let to = e.new_deadline.map(|d| d.long()).unwrap_or_else(|| "an unrecorded date".into());
-            reasons.push(Reason::new("Art. 5(6)", format!("extension granted{when}, to {to}")).with_fact(f));
+            let when = f
+                .valid_from
+                .or(e.decided)
+                .map(|d| format!(" on {}", d.long()))
+                .unwrap_or_default();
+            let to = e
+                .new_deadline
+                .map(|d| d.long())
+                .unwrap_or_else(|| "an unrecorded date".into());
+            reasons.push(
+                Reason::new("Art. 5(6)", format!("extension granted{when}, to {to}")).with_fact(f),
+            );
         }
     }
     if let Some((d, _)) = grant {
         if d > current {
             current = d;
         }
-        reasons.push(Reason::new("Art. 5(6)", format!("current deadline: {} (the latest granted extension)", current.long())));
+        reasons.push(Reason::new(
+            "Art. 5(6)",
+            format!(
+                "current deadline: {} (the latest granted extension)",
+                current.long()
+            ),
+        ));
     }
     for f in of(Art5EventType::ExtensionRequested) {
         if let Payload::Art5Event(e) = &f.payload {
-            let to = e.new_deadline.map(|d| format!(" to {}", d.long())).unwrap_or_default();
-            let when = e.requested.or(f.valid_from).map(|d| format!(" in {}", d.long())).unwrap_or_default();
-            reasons.push(Reason::new("Art. 5(3)", format!("extension requested{when}{to}; no decision recorded with it")).with_fact(f));
+            let to = e
+                .new_deadline
+                .map(|d| format!(" to {}", d.long()))
+                .unwrap_or_default();
+            let when = e
+                .requested
+                .or(f.valid_from)
+                .map(|d| format!(" in {}", d.long()))
+                .unwrap_or_default();
+            reasons.push(
+                Reason::new(
+                    "Art. 5(3)",
+                    format!("extension requested{when}{to}; no decision recorded with it"),
+                )
+                .with_fact(f),
+            );
         }
     }
-    let o = |state, reasons| (obligation("Art. 5", title, Some(current), state, as_of, reasons), Some(current));
-    if let Some(f) = of(Art5EventType::CompletionDeclared).min_by_key(|f| f.valid_from.map(|d| d.latest())) {
+    let o = |state, reasons| {
+        (
+            obligation("Art. 5", title, Some(current), state, as_of, reasons),
+            Some(current),
+        )
+    };
+    if let Some(f) =
+        of(Art5EventType::CompletionDeclared).min_by_key(|f| f.valid_from.map(|d| d.latest()))
+    {
         let (_, words) = timeliness(f.valid_from, current);
         reasons.push(Reason::new("Art. 5", format!("completion declared {words}")).with_fact(f));
         for n in of(Art5EventType::NewContaminationReported) {
             reasons.push(
-                Reason::new("Art. 5", format!("new contamination reported {} (handled by its own procedure)", on_date(n)))
-                    .with_fact(n),
+                Reason::new(
+                    "Art. 5",
+                    format!(
+                        "new contamination reported {} (handled by its own procedure)",
+                        on_date(n)
+                    ),
+                )
+                .with_fact(n),
             );
         }
         return o(ObligationState::Completed, reasons);
@@ -514,7 +737,11 @@ fn art5(engine: &Engine, sf: &SubjectFacts, eif: Date, as_of: Date) -> (Obligati
     });
     for m in of(Art5EventType::DeadlineMissed) {
         let text = if Some(m.id) == current_missed.map(|c| c.id) {
-            format!("a source records the deadline of {} missed {}", current.long(), on_date(m))
+            format!(
+                "a source records the deadline of {} missed {}",
+                current.long(),
+                on_date(m)
+            )
         } else {
             format!(
                 "a source records an earlier deadline missed {}; an extension was granted, so it does not concern the current deadline",
@@ -528,14 +755,23 @@ fn art5(engine: &Engine, sf: &SubjectFacts, eif: Date, as_of: Date) -> (Obligati
     }
     if current >= as_of {
         if grant.is_some() {
-            reasons.push(Reason::new("Art. 5(6)", format!("extended deadline {} not yet reached", current.long())));
+            reasons.push(Reason::new(
+                "Art. 5(6)",
+                format!("extended deadline {} not yet reached", current.long()),
+            ));
             return o(ObligationState::Extended, reasons);
         }
         if events.is_empty() {
-            reasons.push(Reason::new("Art. 5", "not yet due; no clearance facts recorded"));
+            reasons.push(Reason::new(
+                "Art. 5",
+                "not yet due; no clearance facts recorded",
+            ));
             return o(ObligationState::Unknown, reasons);
         }
-        reasons.push(Reason::new("Art. 5", format!("deadline {} not yet reached", current.long())));
+        reasons.push(Reason::new(
+            "Art. 5",
+            format!("deadline {} not yet reached", current.long()),
+        ));
         return o(ObligationState::OnTrack, reasons);
     }
     if events.is_empty() {
@@ -556,7 +792,12 @@ fn art5(engine: &Engine, sf: &SubjectFacts, eif: Date, as_of: Date) -> (Obligati
 }
 
 fn art9(engine: &Engine, sf: &SubjectFacts, as_of: Date) -> Obligation {
-    let laws: Vec<&Fact> = sf.legislation.iter().map(|&i| engine.fact(i)).filter(|f| known(f, as_of)).collect();
+    let laws: Vec<&Fact> = sf
+        .legislation
+        .iter()
+        .map(|&i| engine.fact(i))
+        .filter(|f| known(f, as_of))
+        .collect();
     let title = "national implementation measures, including penal sanctions";
     if laws.is_empty() {
         return obligation(
@@ -578,5 +819,12 @@ fn art9(engine: &Engine, sf: &SubjectFacts, as_of: Date) -> Obligation {
             Reason::new("Art. 9", format!("{t} ({s}) {}", on_date(f))).with_fact(f)
         })
         .collect();
-    obligation("Art. 9", title, None, ObligationState::Recorded, as_of, reasons)
+    obligation(
+        "Art. 9",
+        title,
+        None,
+        ObligationState::Recorded,
+        as_of,
+        reasons,
+    )
 }

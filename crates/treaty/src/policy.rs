@@ -47,7 +47,9 @@ impl PolicyRecord {
     }
 
     fn adopted_words(&self) -> String {
-        self.adopted.map(|d| d.long()).unwrap_or_else(|| "an unrecorded date".into())
+        self.adopted
+            .map(|d| d.long())
+            .unwrap_or_else(|| "an unrecorded date".into())
     }
 }
 
@@ -75,7 +77,10 @@ pub fn stance_rank(s: Stance) -> Option<u8> {
 }
 
 fn restrictive(s: Stance) -> bool {
-    matches!(s, Stance::Prohibited | Stance::ProhibitedWithExceptions | Stance::Capped)
+    matches!(
+        s,
+        Stance::Prohibited | Stance::ProhibitedWithExceptions | Stance::Capped
+    )
 }
 
 /// Which mines a provision's `mine_scope` text covers.
@@ -98,7 +103,10 @@ impl MineScope {
     pub fn of(text: Option<&str>) -> MineScope {
         let Some(t) = text else { return MineScope::All };
         let t = t.to_lowercase();
-        if t.contains("non-persistent") || t.contains("non persistent") || t.contains("nonpersistent") {
+        if t.contains("non-persistent")
+            || t.contains("non persistent")
+            || t.contains("nonpersistent")
+        {
             MineScope::NonPersistent
         } else if t.contains("non-self-destruct") || t.contains("persistent") {
             MineScope::Persistent
@@ -173,7 +181,10 @@ pub struct PolicyDiff {
 
 fn describe(p: &Provision) -> String {
     let mut parts = vec![p.stance.as_str().to_string()];
-    for x in [&p.mine_scope, &p.geography, &p.authority].into_iter().flatten() {
+    for x in [&p.mine_scope, &p.geography, &p.authority]
+        .into_iter()
+        .flatten()
+    {
         parts.push(x.clone());
     }
     if let Some(y) = p.effective_from {
@@ -198,8 +209,14 @@ fn diff_cell(
     let a = activity.as_str();
     let (change, summary) = match (from, to) {
         (None, None) => (Change::NotAddressed, format!("{a}: addressed by neither")),
-        (None, Some((p, id))) => (Change::Added, format!("{a}: not addressed, then {} ({id})", describe(p))),
-        (Some((p, id)), None) => (Change::Removed, format!("{a}: {} ({id}), then not addressed", describe(p))),
+        (None, Some((p, id))) => (
+            Change::Added,
+            format!("{a}: not addressed, then {} ({id})", describe(p)),
+        ),
+        (Some((p, id)), None) => (
+            Change::Removed,
+            format!("{a}: {} ({id}), then not addressed", describe(p)),
+        ),
         (Some((f, fid)), Some((t, tid))) => {
             let (rf, rt) = (stance_rank(f.stance), stance_rank(t.stance));
             let arrow = format!("{a}: {} ({fid}) -> {} ({tid})", describe(f), describe(t));
@@ -208,20 +225,42 @@ fn diff_cell(
             } else if rt > rf {
                 (Change::Loosened, format!("{arrow}: more permissive stance"))
             } else {
-                let (sf, st) = (MineScope::of(f.mine_scope.as_deref()), MineScope::of(t.mine_scope.as_deref()));
-                let other_same = f.geography == t.geography && f.authority == t.authority && f.effective_from == t.effective_from;
+                let (sf, st) = (
+                    MineScope::of(f.mine_scope.as_deref()),
+                    MineScope::of(t.mine_scope.as_deref()),
+                );
+                let other_same = f.geography == t.geography
+                    && f.authority == t.authority
+                    && f.effective_from == t.effective_from;
                 if f.mine_scope == t.mine_scope && other_same {
-                    let note = if f.note != t.note { " (only the note differs)" } else { "" };
-                    (Change::Unchanged, format!("{a}: {} in both{note}", describe(f)))
+                    let note = if f.note != t.note {
+                        " (only the note differs)"
+                    } else {
+                        ""
+                    };
+                    (
+                        Change::Unchanged,
+                        format!("{a}: {} in both{note}", describe(f)),
+                    )
                 } else if other_same && (st.broader_than(sf) || sf.broader_than(st)) {
                     let wider = st.broader_than(sf);
                     let tightened = wider == restrictive(f.stance);
                     let what = if wider { "more mines" } else { "fewer mines" };
-                    let kind = if restrictive(f.stance) { "restriction" } else { "permission" };
-                    if tightened {
-                        (Change::Tightened, format!("{arrow}: the same {kind} over {what}"))
+                    let kind = if restrictive(f.stance) {
+                        "restriction"
                     } else {
-                        (Change::Loosened, format!("{arrow}: the same {kind} over {what}"))
+                        "permission"
+                    };
+                    if tightened {
+                        (
+                            Change::Tightened,
+                            format!("{arrow}: the same {kind} over {what}"),
+                        )
+                    } else {
+                        (
+                            Change::Loosened,
+                            format!("{arrow}: the same {kind} over {what}"),
+                        )
                     }
                 } else {
                     let mut diffs = Vec::new();
@@ -396,7 +435,10 @@ pub fn in_force(records: &[PolicyRecord], subject: &str, on: Date) -> InForce {
                     on.long()
                 );
                 if !superseded.is_empty() {
-                    text.push_str(&format!(" (supersedes {} for {act})", superseded.join(", ")));
+                    text.push_str(&format!(
+                        " (supersedes {} for {act})",
+                        superseded.join(", ")
+                    ));
                 }
                 reasons.push(r.reason(ART1, text));
                 ActivityInForce {
@@ -455,7 +497,12 @@ pub struct InForceDiff {
 }
 
 /// What changed and what did not between the policies in force on `from` and on `to`.
-pub fn compare_in_force(records: &[PolicyRecord], subject: &str, from: Date, to: Date) -> InForceDiff {
+pub fn compare_in_force(
+    records: &[PolicyRecord],
+    subject: &str,
+    from: Date,
+    to: Date,
+) -> InForceDiff {
     let a = in_force(records, subject, from);
     let b = in_force(records, subject, to);
     let activities: Vec<ActivityDiff> = a
@@ -517,26 +564,39 @@ fn align(activity: Activity, p: Option<&Provision>) -> AlignmentRow {
             activity,
             stance: Stance::NotAddressed,
             alignment: Alignment::NotAddressed,
-            reasons: vec![Reason::new(ART1, format!("{a}: the treaty prohibits it; the policy does not address it"))],
+            reasons: vec![Reason::new(
+                ART1,
+                format!("{a}: the treaty prohibits it; the policy does not address it"),
+            )],
         };
     };
     let scope = MineScope::of(p.mine_scope.as_deref());
-    let global = p.geography.as_deref().is_none_or(|g| g.eq_ignore_ascii_case("global"));
+    let global = p
+        .geography
+        .as_deref()
+        .is_none_or(|g| g.eq_ignore_ascii_case("global"));
     let (alignment, text) = match p.stance {
-        Stance::Prohibited if scope == MineScope::All && global => {
-            (Alignment::Aligned, format!("{a}: prohibited for all anti-personnel mines everywhere, as the treaty"))
-        }
+        Stance::Prohibited if scope == MineScope::All && global => (
+            Alignment::Aligned,
+            format!("{a}: prohibited for all anti-personnel mines everywhere, as the treaty"),
+        ),
         Stance::Prohibited => (
             Alignment::Partial,
             format!("{a}: prohibited, but only for {}", describe(p)),
         ),
         Stance::ProhibitedWithExceptions => {
-            let art3 = if matches!(activity, Activity::Retain | Activity::Transfer | Activity::Stockpile) {
+            let art3 = if matches!(
+                activity,
+                Activity::Retain | Activity::Transfer | Activity::Stockpile
+            ) {
                 " (the treaty itself allows retention for training and transfer for destruction, Art. 3: compare the exceptions)"
             } else {
                 ""
             };
-            (Alignment::Partial, format!("{a}: prohibited with exceptions: {}{art3}", describe(p)))
+            (
+                Alignment::Partial,
+                format!("{a}: prohibited with exceptions: {}{art3}", describe(p)),
+            )
         }
         Stance::Capped | Stance::PermittedWithConditions | Stance::Permitted => (
             Alignment::NotAligned,
@@ -559,7 +619,9 @@ pub fn alignment(p: &PolicyInstrument) -> Vec<AlignmentRow> {
         .map(|&a| {
             align(
                 a,
-                p.provisions.iter().find(|x| x.activity == a && x.stance != Stance::NotAddressed),
+                p.provisions
+                    .iter()
+                    .find(|x| x.activity == a && x.stance != Stance::NotAddressed),
             )
         })
         .collect()
@@ -615,9 +677,17 @@ pub struct PolicyVerdicts {
     pub verdicts: Vec<PolicyVerdict>,
 }
 
-fn evaluate_use(p: &Provision, device: &Device, apm: bool, r: &PolicyRecord) -> (UsePermission, Vec<String>, Vec<Reason>) {
+fn evaluate_use(
+    p: &Provision,
+    device: &Device,
+    apm: bool,
+    r: &PolicyRecord,
+) -> (UsePermission, Vec<String>, Vec<Reason>) {
     let id = &r.instrument.policy_id;
-    let scope_text = p.mine_scope.clone().unwrap_or_else(|| "all anti-personnel mines".into());
+    let scope_text = p
+        .mine_scope
+        .clone()
+        .unwrap_or_else(|| "all anti-personnel mines".into());
     let scope = MineScope::of(p.mine_scope.as_deref());
     let lower = scope_text.to_lowercase();
     let covers_vehicle = lower.contains("antivehicle") || lower.contains("anti-vehicle");
@@ -658,7 +728,9 @@ fn evaluate_use(p: &Provision, device: &Device, apm: bool, r: &PolicyRecord) -> 
             }
             UsePermission::ProhibitedWithExceptions
         }
-        Stance::Prohibited | Stance::ProhibitedWithExceptions | Stance::Capped => UsePermission::NotRestricted,
+        Stance::Prohibited | Stance::ProhibitedWithExceptions | Stance::Capped => {
+            UsePermission::NotRestricted
+        }
         Stance::PermittedWithConditions | Stance::Permitted if !in_scope => {
             if lower.contains("only") {
                 reasons.push(Reason::new(
@@ -683,7 +755,12 @@ fn evaluate_use(p: &Provision, device: &Device, apm: bool, r: &PolicyRecord) -> 
 }
 
 /// For each instrument in force on `on` (any subject), is use of the device permitted?
-pub(crate) fn policy_verdicts(device: &Device, apm: bool, records: &[PolicyRecord], on: Date) -> PolicyVerdicts {
+pub(crate) fn policy_verdicts(
+    device: &Device,
+    apm: bool,
+    records: &[PolicyRecord],
+    on: Date,
+) -> PolicyVerdicts {
     let subjects: BTreeSet<&str> = records.iter().map(|r| r.subject.as_str()).collect();
     let mut verdicts = Vec::new();
     for subject in subjects {
@@ -699,16 +776,26 @@ pub(crate) fn policy_verdicts(device: &Device, apm: bool, records: &[PolicyRecor
                 continue;
             };
             let governs = governing.as_deref() == Some(id.as_str());
-            let (use_permitted, conditions, reasons) = match (governs, use_row.and_then(|u| u.provision.as_ref())) {
-                (true, Some(p)) => evaluate_use(p, device, apm, r),
-                _ => {
-                    let text = match &governing {
-                        Some(g) => format!("{id} does not govern use on {}; {g} does", on.long()),
-                        None => format!("{id} does not govern use on {}; no instrument in force does", on.long()),
-                    };
-                    (UsePermission::NotAddressed, Vec::new(), vec![r.reason(ART1, text)])
-                }
-            };
+            let (use_permitted, conditions, reasons) =
+                match (governs, use_row.and_then(|u| u.provision.as_ref())) {
+                    (true, Some(p)) => evaluate_use(p, device, apm, r),
+                    _ => {
+                        let text = match &governing {
+                            Some(g) => {
+                                format!("{id} does not govern use on {}; {g} does", on.long())
+                            }
+                            None => format!(
+                                "{id} does not govern use on {}; no instrument in force does",
+                                on.long()
+                            ),
+                        };
+                        (
+                            UsePermission::NotAddressed,
+                            Vec::new(),
+                            vec![r.reason(ART1, text)],
+                        )
+                    }
+                };
             verdicts.push(PolicyVerdict {
                 subject: subject.to_string(),
                 policy_id: id.clone(),

@@ -5,7 +5,7 @@ use crate::findings::{findings, Finding};
 use crate::obligations::{obligations, Deadlines, Obligation};
 use crate::reason::{cite_inline, Reason};
 use minewatch_domain::fact::DepositMethod;
-use minewatch_domain::{Date, Fact, Payload, PartialDate, Precision};
+use minewatch_domain::{Date, Fact, PartialDate, Payload, Precision};
 use serde::Serialize;
 use std::fmt;
 
@@ -96,7 +96,11 @@ pub struct StatusReport {
 pub(crate) fn date_words(d: PartialDate) -> String {
     match d.precision() {
         Precision::Day => d.long(),
-        _ => format!("{} (taken as its last day, {})", d.long(), d.latest().long()),
+        _ => format!(
+            "{} (taken as its last day, {})",
+            d.long(),
+            d.latest().long()
+        ),
     }
 }
 
@@ -109,7 +113,10 @@ fn deposit_words(f: &Fact) -> String {
         Payload::TreatyAction(a) if a.date_inferred => " (date inferred by the source)",
         _ => "",
     };
-    let date = f.valid_from.map(date_words).unwrap_or_else(|| "an unrecorded date".into());
+    let date = f
+        .valid_from
+        .map(date_words)
+        .unwrap_or_else(|| "an unrecorded date".into());
     format!("deposited its instrument of {method} on {date}{inferred}")
 }
 
@@ -147,7 +154,10 @@ impl Engine {
 
     /// Status reports for several subjects on one date.
     pub fn statuses<S: AsRef<str>>(&self, codes: &[S], as_of: Date) -> Vec<StatusReport> {
-        codes.iter().map(|c| self.status(c.as_ref(), as_of)).collect()
+        codes
+            .iter()
+            .map(|c| self.status(c.as_ref(), as_of))
+            .collect()
     }
 
     fn status_reasons(&self, sf: &SubjectFacts, core: &Core<'_>, as_of: Date) -> Vec<Reason> {
@@ -230,7 +240,10 @@ impl Engine {
                 _ => "",
             };
             let nd = w.notice.valid_from.map(date_words).unwrap_or_default() + inferred;
-            let six = w.six_months.map(Date::long).unwrap_or_else(|| "beyond the calendar".into());
+            let six = w
+                .six_months
+                .map(Date::long)
+                .unwrap_or_else(|| "beyond the calendar".into());
             out.push(
                 Reason::new(
                     "Art. 20(2)",
@@ -242,7 +255,10 @@ impl Engine {
                 .with_fact(w.notice),
             );
             for (c, end) in &w.deferrals {
-                let start = c.valid_from.map(PartialDate::long).unwrap_or_else(|| "an unrecorded date".into());
+                let start = c
+                    .valid_from
+                    .map(PartialDate::long)
+                    .unwrap_or_else(|| "an unrecorded date".into());
                 let text = match end {
                     Some(e) => format!(
                         "engaged in an armed conflict from {start} to {} ({}): the withdrawal does not take effect \
@@ -262,21 +278,31 @@ impl Engine {
             if let Some(e) = w.effective {
                 if !w.deferrals.is_empty() {
                     out.push(
-                        Reason::new("Art. 20(3)", format!("withdrawal takes effect on {}", e.long()))
-                            .with_fact(w.notice),
+                        Reason::new(
+                            "Art. 20(3)",
+                            format!("withdrawal takes effect on {}", e.long()),
+                        )
+                        .with_fact(w.notice),
                     );
                 }
             }
         }
         // Recorded acts dated after the as-of date have not happened yet.
-        for (i, what) in [(sf.signature, "signature"), (sf.deposit, "deposit"), (sf.notice, "withdrawal notice")] {
+        for (i, what) in [
+            (sf.signature, "signature"),
+            (sf.deposit, "deposit"),
+            (sf.notice, "withdrawal notice"),
+        ] {
             if let Some(f) = i.map(|i| self.fact(i)) {
                 if !happened(f, as_of) {
                     if let Some(d) = f.valid_from {
                         out.push(
                             Reason::new(
                                 "Art. 15-20",
-                                format!("the recorded {what} of {} is after {on}: not counted", d.long()),
+                                format!(
+                                    "the recorded {what} of {} is after {on}: not counted",
+                                    d.long()
+                                ),
                             )
                             .with_fact(f),
                         );
@@ -320,9 +346,13 @@ impl Engine {
             ),
         };
         let mut r = Reason::new(article, format!("{}: {text}", core.status));
-        for f in [core.signature, core.deposit, core.withdrawal.as_ref().map(|w| w.notice)]
-            .into_iter()
-            .flatten()
+        for f in [
+            core.signature,
+            core.deposit,
+            core.withdrawal.as_ref().map(|w| w.notice),
+        ]
+        .into_iter()
+        .flatten()
         {
             r = r.with_fact(f);
         }

@@ -75,7 +75,11 @@ pub struct VotingRecord {
     pub votes: Vec<RecordedVote>,
 }
 
-fn roll_call_for<'e>(engine: &'e Engine, rcid: Option<u32>, resolution: &str) -> Option<(&'e Fact, &'e UngaRollCall)> {
+fn roll_call_for<'e>(
+    engine: &'e Engine,
+    rcid: Option<u32>,
+    resolution: &str,
+) -> Option<(&'e Fact, &'e UngaRollCall)> {
     engine
         .roll_calls
         .iter()
@@ -101,7 +105,9 @@ fn vote_known(f: &Fact, rc: Option<&Fact>, as_of: Date) -> bool {
 
 /// Analyses one vote of a subject: its status that day and whether it is an anomaly.
 fn analyse(engine: &Engine, sf: &SubjectFacts, f: &Fact) -> Option<RecordedVote> {
-    let Payload::UngaVote(v) = &f.payload else { return None };
+    let Payload::UngaVote(v) = &f.payload else {
+        return None;
+    };
     let rc = roll_call_for(engine, v.rcid, &v.resolution);
     let date = vote_date(f, rc.map(|r| r.0));
     let mut reasons = Vec::new();
@@ -111,7 +117,10 @@ fn analyse(engine: &Engine, sf: &SubjectFacts, f: &Fact) -> Option<RecordedVote>
             reasons.push(
                 Reason::new(
                     format!("UNGA res. {}", r.resolution),
-                    format!("roll call {} on resolution {} (topic {})", r.rcid, r.resolution, r.topic),
+                    format!(
+                        "roll call {} on resolution {} (topic {})",
+                        r.rcid, r.resolution, r.topic
+                    ),
                 )
                 .with_fact(rf),
             );
@@ -127,10 +136,13 @@ fn analyse(engine: &Engine, sf: &SubjectFacts, f: &Fact) -> Option<RecordedVote>
     };
     let status = date.map(|d| engine.core(sf, d.latest()).status);
     let bound_whole = date.is_some_and(|d| {
-        engine.core(sf, d.earliest()).status.is_bound() && engine.core(sf, d.latest()).status.is_bound()
+        engine.core(sf, d.earliest()).status.is_bound()
+            && engine.core(sf, d.latest()).status.is_bound()
     });
     let anomaly = supports && bound_whole && matches!(v.vote, Vote::No | Vote::Abstain);
-    let on = date.map(|d| d.long()).unwrap_or_else(|| "an unrecorded date".into());
+    let on = date
+        .map(|d| d.long())
+        .unwrap_or_else(|| "an unrecorded date".into());
     let text = match status {
         Some(s) => format!("voted {} on {on}, when its status was {s}", v.vote),
         None => format!("voted {} on {on}", v.vote),
@@ -147,11 +159,18 @@ fn analyse(engine: &Engine, sf: &SubjectFacts, f: &Fact) -> Option<RecordedVote>
     })
 }
 
-pub(crate) fn vote_anomalies(engine: &Engine, code: &str, sf: &SubjectFacts, as_of: Date) -> Vec<Finding> {
+pub(crate) fn vote_anomalies(
+    engine: &Engine,
+    code: &str,
+    sf: &SubjectFacts,
+    as_of: Date,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     for &i in &sf.votes {
         let f = engine.fact(i);
-        let Payload::UngaVote(v) = &f.payload else { continue };
+        let Payload::UngaVote(v) = &f.payload else {
+            continue;
+        };
         if matches!(v.vote, Vote::Yes) {
             continue;
         }
@@ -159,7 +178,9 @@ pub(crate) fn vote_anomalies(engine: &Engine, code: &str, sf: &SubjectFacts, as_
         if !vote_known(f, rc, as_of) {
             continue;
         }
-        let Some(rv) = analyse(engine, sf, f) else { continue };
+        let Some(rv) = analyse(engine, sf, f) else {
+            continue;
+        };
         if !rv.anomaly {
             continue;
         }
@@ -313,7 +334,9 @@ impl Engine {
         if let Some(sf) = self.subject(code) {
             for &i in &sf.votes {
                 let f = self.fact(i);
-                let Payload::UngaVote(v) = &f.payload else { continue };
+                let Payload::UngaVote(v) = &f.payload else {
+                    continue;
+                };
                 let rc = roll_call_for(self, v.rcid, &v.resolution).map(|r| r.0);
                 if !vote_known(f, rc, as_of) {
                     continue;
@@ -341,4 +364,3 @@ impl Engine {
             .collect()
     }
 }
-

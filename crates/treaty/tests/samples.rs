@@ -16,7 +16,11 @@ fn engine() -> Engine {
 }
 
 fn texts(r: &StatusReport) -> String {
-    r.reasons.iter().map(|x| x.text.clone()).collect::<Vec<_>>().join("\n")
+    r.reasons
+        .iter()
+        .map(|x| x.text.clone())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[test]
@@ -30,14 +34,23 @@ fn the_40th_deposit_is_derived_from_the_record() {
         assert_eq!(r.status, Status::StateParty);
     }
     let bfa = e.status("BFA", d("2000-01-01"));
-    assert!(texts(&bfa).contains("the 40th instrument was deposited on 16 September 1998 (40 deposits recorded by that day)"));
+    assert!(texts(&bfa).contains(
+        "the 40th instrument was deposited on 16 September 1998 (40 deposits recorded by that day)"
+    ));
     assert!(bfa.reasons.iter().any(|r| r.article == "Art. 17(1)"));
     // Before the 40th instrument, entry into force is not yet known.
     let can = e.status("CAN", d("1998-09-15"));
     assert_eq!(can.status, Status::Deposited);
     assert_eq!(can.entry_into_force, None);
-    assert!(texts(&can).contains("39 instruments deposited by 15 September 1998"), "{}", texts(&can));
-    assert_eq!(e.status("CAN", d("1998-09-16")).entry_into_force, Some(d("1999-03-01")));
+    assert!(
+        texts(&can).contains("38 instruments deposited by 15 September 1998"),
+        "{}",
+        texts(&can)
+    );
+    assert_eq!(
+        e.status("CAN", d("1998-09-16")).entry_into_force,
+        Some(d("1999-03-01"))
+    );
     assert_eq!(e.status("CAN", d("1999-02-28")).status, Status::Deposited);
     assert_eq!(e.status("CAN", d("1999-03-01")).status, Status::StateParty);
 }
@@ -53,20 +66,33 @@ fn cambodia_enters_into_force_on_1_january_2000_with_its_extensions() {
         t.contains("deposited 28 July 1999; in force on the first day of the sixth month after the month of deposit: 1 January 2000"),
         "{t}"
     );
-    assert!(r.reasons.iter().any(|x| x.article == "Art. 17(2)" && x.citations.iter().any(|c| c.source == "untc-xxvi-5")));
+    assert!(r.reasons.iter().any(
+        |x| x.article == "Art. 17(2)" && x.citations.iter().any(|c| c.source == "untc-xxvi-5")
+    ));
     assert_eq!(r.deadlines.art4, Some(d("2004-01-01")));
     assert_eq!(r.deadlines.art5_original, Some(d("2010-01-01")));
     assert_eq!(r.deadlines.art5, Some(d("2025-12-31")));
     assert_eq!(r.deadlines.art7_initial, Some(d("2000-06-29")));
-    let a5 = r.obligations.iter().find(|o| o.article == "Art. 5").unwrap();
+    let a5 = r
+        .obligations
+        .iter()
+        .find(|o| o.article == "Art. 5")
+        .unwrap();
     assert_eq!(a5.state, ObligationState::Extended);
     assert_eq!(a5.due, Some(d("2025-12-31")));
     // After the extended deadline with nothing recorded: unknown, never missed.
     let later = e.status("KHM", d("2026-06-01"));
-    let a5 = later.obligations.iter().find(|o| o.article == "Art. 5").unwrap();
+    let a5 = later
+        .obligations
+        .iter()
+        .find(|o| o.article == "Art. 5")
+        .unwrap();
     assert_eq!(a5.state, ObligationState::Unknown);
     assert!(!a5.overdue);
-    assert!(a5.reasons.iter().any(|x| x.text.contains("neither completion nor a missed deadline")));
+    assert!(a5
+        .reasons
+        .iter()
+        .any(|x| x.text.contains("neither completion nor a missed deadline")));
 }
 
 #[test]
@@ -77,8 +103,14 @@ fn marshall_islands_and_tonga_in_2025() {
     assert_eq!(m.entry_into_force, Some(d("2025-09-01")));
     assert_eq!(e.status("MHL", d("2025-09-01")).status, Status::StateParty);
     assert_eq!(e.status("MHL", d("2025-03-11")).status, Status::Signatory);
-    assert_eq!(e.status("TON", d("2025-06-24")).status, Status::NonSignatory);
-    assert_eq!(e.status("TON", d("2025-07-01")).entry_into_force, Some(d("2025-12-01")));
+    assert_eq!(
+        e.status("TON", d("2025-06-24")).status,
+        Status::NonSignatory
+    );
+    assert_eq!(
+        e.status("TON", d("2025-07-01")).entry_into_force,
+        Some(d("2025-12-01"))
+    );
     assert_eq!(e.status("TON", d("2025-12-01")).status, Status::StateParty);
 }
 
@@ -95,16 +127,26 @@ fn the_2025_withdrawals_take_effect_six_months_after_notice() {
         let eff = d(effective);
         let before = e.status(code, eff.add_days(-1).unwrap());
         assert_eq!(before.status, Status::WithdrawalPending, "{code}");
-        assert_eq!(before.withdrawal_notified.map(|x| x.to_string()), Some(notice.to_string()));
+        assert_eq!(
+            before.withdrawal_notified.map(|x| x.to_string()),
+            Some(notice.to_string())
+        );
         assert_eq!(before.withdrawal_effective, Some(eff), "{code}");
         assert!(!before.withdrawal_deferred);
         assert!(before.reasons.iter().any(|r| r.article == "Art. 20(2)"));
         let after = e.status(code, eff);
         assert_eq!(after.status, Status::Withdrawn, "{code}");
-        assert_eq!(e.status(code, d(notice).add_days(-1).unwrap()).status, Status::StateParty);
+        assert_eq!(
+            e.status(code, d(notice).add_days(-1).unwrap()).status,
+            Status::StateParty
+        );
     }
     let pol = e.status("POL", d("2025-09-01"));
-    assert!(texts(&pol).contains("date inferred by the source"), "{}", texts(&pol));
+    assert!(
+        texts(&pol).contains("date inferred by the source"),
+        "{}",
+        texts(&pol)
+    );
 }
 
 #[test]
@@ -120,14 +162,26 @@ fn ukraine_suspension_changes_nothing() {
         .expect("suspension finding");
     assert!(f.article.contains("Art. 19") && f.article.contains("Art. 20"));
     assert!(f.summary.contains("remains state_party"), "{}", f.summary);
-    assert!(f.reasons.iter().any(|x| x.article == "Art. 20(3)" && x.text.contains("armed conflict from 2022")));
+    assert!(f
+        .reasons
+        .iter()
+        .any(|x| x.article == "Art. 20(3)" && x.text.contains("armed conflict from 2022")));
     // Art. 5: original 1 June 2016, extended to 1 June 2021; the missed original is history.
     assert_eq!(r.deadlines.art5_original, Some(d("2016-06-01")));
     assert_eq!(r.deadlines.art5, Some(d("2021-06-01")));
-    let a5 = r.obligations.iter().find(|o| o.article == "Art. 5").unwrap();
+    let a5 = r
+        .obligations
+        .iter()
+        .find(|o| o.article == "Art. 5")
+        .unwrap();
     assert_eq!(a5.state, ObligationState::Unknown);
-    assert!(r.findings.iter().any(|f| f.kind == FindingKind::Art5DeadlineMissed));
-    assert!(a5.reasons.iter().any(|x| x.text.contains("extension requested in 2020 to 1 December 2023")));
+    assert!(r
+        .findings
+        .iter()
+        .any(|f| f.kind == FindingKind::Art5DeadlineMissed));
+    assert!(a5.reasons.iter().any(|x| x
+        .text
+        .contains("extension requested in 2020 to 1 December 2023")));
 }
 
 #[test]
@@ -141,8 +195,14 @@ fn ukraine_style_withdrawal_is_deferred_by_armed_conflict() {
     assert_eq!(r.status, Status::WithdrawalPending);
     assert_eq!(r.withdrawal_effective, None);
     assert!(r.withdrawal_deferred);
-    assert!(r.reasons.iter().any(|x| x.article == "Art. 20(3)" && x.text.contains("deferred")));
-    assert!(r.findings.iter().any(|f| f.kind == FindingKind::WithdrawalDeferred));
+    assert!(r
+        .reasons
+        .iter()
+        .any(|x| x.article == "Art. 20(3)" && x.text.contains("deferred")));
+    assert!(r
+        .findings
+        .iter()
+        .any(|f| f.kind == FindingKind::WithdrawalDeferred));
     let json = serde_json::to_value(&r).unwrap();
     assert!(json["withdrawal_effective"].is_null());
 }
@@ -151,7 +211,12 @@ fn ukraine_style_withdrawal_is_deferred_by_armed_conflict() {
 fn conflict_ending_moves_the_withdrawal_to_the_day_after() {
     let mut f = Facts::new();
     f.sign("XAA", "1997-12-03", &["s"]);
-    f.deposit("XAA", "1999-01-10", minewatch_domain::fact::DepositMethod::Ratification, &["s"]);
+    f.deposit(
+        "XAA",
+        "1999-01-10",
+        minewatch_domain::fact::DepositMethod::Ratification,
+        &["s"],
+    );
     f.notice("XAA", "2030-01-15", &["s"]);
     f.conflict("XAA", "2029-05", Some("2030-09-30"), &["c"]);
     let e = Engine::from_facts(f.facts);
@@ -162,25 +227,57 @@ fn conflict_ending_moves_the_withdrawal_to_the_day_after() {
     let after = e.status("XAA", d("2030-10-01"));
     assert_eq!(after.withdrawal_effective, Some(d("2030-10-01")));
     assert_eq!(after.status, Status::Withdrawn);
-    assert_eq!(e.status("XAA", d("2030-09-30")).status, Status::WithdrawalPending);
+    assert_eq!(
+        e.status("XAA", d("2030-09-30")).status,
+        Status::WithdrawalPending
+    );
 }
 
 #[test]
 fn conflicting_deposit_dates_use_the_preferred_fact_and_say_so() {
     let e = engine();
     let r = e.status("IDN", d("2010-01-01"));
-    assert_eq!(r.deposited.map(|x| x.to_string()), Some("2007-02-20".into()));
+    assert_eq!(
+        r.deposited.map(|x| x.to_string()),
+        Some("2007-02-20".into())
+    );
     assert_eq!(r.entry_into_force, Some(d("2007-08-01")));
-    let f = r.findings.iter().find(|f| f.kind == FindingKind::ConflictingSources).expect("conflict");
-    assert!(f.summary.contains("16 February 2007") && f.summary.contains("20 February 2007"), "{}", f.summary);
-    assert!(f.summary.contains("entry into force is 1 August 2007 either way"), "{}", f.summary);
-    let cited: Vec<&str> = f.reasons.iter().flat_map(|r| r.citations.iter().map(|c| c.source.as_str())).collect();
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.kind == FindingKind::ConflictingSources)
+        .expect("conflict");
+    assert!(
+        f.summary.contains("16 February 2007") && f.summary.contains("20 February 2007"),
+        "{}",
+        f.summary
+    );
+    assert!(
+        f.summary
+            .contains("entry into force is 1 August 2007 either way"),
+        "{}",
+        f.summary
+    );
+    let cited: Vec<&str> = f
+        .reasons
+        .iter()
+        .flat_map(|r| r.citations.iter().map(|c| c.source.as_str()))
+        .collect();
     assert!(cited.contains(&"untc-xxvi-5") && cited.contains(&"icbl-2007-indonesia"));
-    assert!(f.reasons.iter().any(|r| r.text.contains("cited by more sources")));
+    assert!(f
+        .reasons
+        .iter()
+        .any(|r| r.text.contains("cited by more sources")));
     let p = e.status("PLW", d("2010-01-01"));
-    assert_eq!(p.deposited.map(|x| x.to_string()), Some("2007-11-18".into()));
+    assert_eq!(
+        p.deposited.map(|x| x.to_string()),
+        Some("2007-11-18".into())
+    );
     assert_eq!(p.entry_into_force, Some(d("2008-05-01")));
-    assert!(p.findings.iter().any(|f| f.kind == FindingKind::ConflictingSources));
+    assert!(p
+        .findings
+        .iter()
+        .any(|f| f.kind == FindingKind::ConflictingSources));
     // Between the two dates, the preferred (later) date has not happened yet.
     assert_eq!(e.status("IDN", d("2007-02-18")).status, Status::Signatory);
 }
@@ -213,7 +310,7 @@ fn counts_on_dates() {
     let all = ["USA", "RUS", "CHN", "MHL", "CAN"];
     let c = e.counts(d("2025-01-01"), &all);
     assert_eq!(c.signatories.states, vec!["MHL".to_string()]);
-    assert_eq!(c.non_signatories.states, vec!["CHN", "RUS", "USA"]);
+    assert_eq!(c.non_signatories.states, vec!["CHN", "RUS", "TON", "USA"]);
     assert_eq!(c.parties_by_eif.count, 164);
     let c = e.counts(d("2026-03-01"), &all);
     assert_eq!(c.withdrawn.states, vec!["EST", "FIN", "LTU", "LVA", "POL"]);
@@ -227,9 +324,20 @@ fn daily_series_agrees_with_counts() {
         assert_eq!(s.first().unwrap().date, d("1997-01-01"));
         assert_eq!(s.last().unwrap().date, d("2026-11-22"));
         for p in s.iter().step_by(97).chain(s.last()) {
-            assert_eq!(p.count, e.parties(p.date, basis).count, "{} {basis:?}", p.date);
+            assert_eq!(
+                p.count,
+                e.parties(p.date, basis).count,
+                "{} {basis:?}",
+                p.date
+            );
         }
-        for date in ["1999-03-01", "2025-12-27", "2026-01-10", "2026-02-20", "2025-09-01"] {
+        for date in [
+            "1999-03-01",
+            "2025-12-27",
+            "2026-01-10",
+            "2026-02-20",
+            "2025-09-01",
+        ] {
             let p = s.iter().find(|p| p.date == d(date)).unwrap();
             assert_eq!(p.count, e.parties(d(date), basis).count);
         }
@@ -282,12 +390,66 @@ fn unga_anomalies_flag_state_parties_only() {
     let mut f = Facts::new();
     add_parties(&mut f);
     add_samples(&mut f);
-    f.roll_call(4052, 52, "1997-12-03", "52/38H", "ban_landmines", 147, 0, 15);
-    f.roll_call(4566, 59, "2004-12-03", "59/84", "apmbc_implementation", 157, 0, 22);
-    f.roll_call(4638, 60, "2005-12-08", "60/80", "apmbc_implementation", 158, 0, 17);
-    f.roll_call(5259, 68, "2013-12-05", "68/30", "apmbc_implementation", 165, 0, 19);
-    f.roll_call(6079, 73, "2018-12-05", "73/61", "apmbc_implementation", 169, 0, 16);
-    f.roll_call(9072, 74, "2019-12-12", "74/61", "apmbc_implementation", 169, 0, 18);
+    f.roll_call(
+        4052,
+        52,
+        "1997-12-03",
+        "52/38H",
+        "ban_landmines",
+        147,
+        0,
+        15,
+    );
+    f.roll_call(
+        4566,
+        59,
+        "2004-12-03",
+        "59/84",
+        "apmbc_implementation",
+        157,
+        0,
+        22,
+    );
+    f.roll_call(
+        4638,
+        60,
+        "2005-12-08",
+        "60/80",
+        "apmbc_implementation",
+        158,
+        0,
+        17,
+    );
+    f.roll_call(
+        5259,
+        68,
+        "2013-12-05",
+        "68/30",
+        "apmbc_implementation",
+        165,
+        0,
+        19,
+    );
+    f.roll_call(
+        6079,
+        73,
+        "2018-12-05",
+        "73/61",
+        "apmbc_implementation",
+        169,
+        0,
+        16,
+    );
+    f.roll_call(
+        9072,
+        74,
+        "2019-12-12",
+        "74/61",
+        "apmbc_implementation",
+        169,
+        0,
+        18,
+    );
     f.vote("ZWE", 4052, "1997-12-03", "52/38H", Vote::Abstain);
     f.vote("ZWE", 5259, "2013-12-05", "68/30", Vote::Abstain);
     f.vote("ZWE", 9072, "2019-12-12", "74/61", Vote::Abstain);
@@ -313,9 +475,17 @@ fn unga_anomalies_flag_state_parties_only() {
             ("ZWE".to_string(), "2019-12-12".to_string()),
         ]
     );
-    assert!(anomalies[0].summary.contains("possibly an error in the source"));
+    assert!(anomalies[0]
+        .summary
+        .contains("possibly an error in the source"));
     let zwe = e.status("ZWE", d("2020-01-01"));
-    assert_eq!(zwe.findings.iter().filter(|f| f.kind == FindingKind::UngaVoteAnomaly).count(), 2);
+    assert_eq!(
+        zwe.findings
+            .iter()
+            .filter(|f| f.kind == FindingKind::UngaVoteAnomaly)
+            .count(),
+        2
+    );
     let record = e.unga_record("PLW", d("2026-01-01"));
     assert_eq!(record.votes.len(), 4);
     assert_eq!(record.totals.abstain, 4);
@@ -333,12 +503,16 @@ fn unga_anomalies_flag_state_parties_only() {
 fn deadlines_list_covers_every_state() {
     let e = engine();
     let rows = e.deadlines(d("2025-11-22"), None, false);
-    assert!(rows.iter().any(|r| r.code == "KHM" && r.article == "Art. 5" && r.due == d("2025-12-31")));
+    assert!(rows
+        .iter()
+        .any(|r| r.code == "KHM" && r.article == "Art. 5" && r.due == d("2025-12-31")));
     assert!(rows.windows(2).all(|w| w[0].due <= w[1].due));
     // Nothing is recorded as missed in these facts except Ukraine's old Art. 5 deadline, which
     // was extended: no row is overdue.
     assert!(e.deadlines(d("2025-11-22"), None, true).is_empty());
     let one = e.deadlines(d("2025-11-22"), Some("MHL"), false);
     assert!(one.iter().all(|r| r.code == "MHL"));
-    assert!(one.iter().any(|r| r.article == "Art. 7(1)" && r.due == d("2026-02-28")));
+    assert!(one
+        .iter()
+        .any(|r| r.article == "Art. 7(1)" && r.due == d("2026-02-28")));
 }

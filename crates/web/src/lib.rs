@@ -84,16 +84,18 @@ impl From<StoreError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut body = json!({"error": {"status": self.status.as_u16(), "message": self.message}});
-        if let (Some(extra), Some(obj)) = (self.extra, body["error"].as_object_mut()) {
-            if let Value::Object(m) = extra {
-                obj.extend(m);
-            }
+        if let (Some(Value::Object(extra)), Some(obj)) = (self.extra, body["error"].as_object_mut())
+        {
+            obj.extend(extra);
         }
         (self.status, Json(body)).into_response()
     }
 }
 
 type ApiResult = Result<Json<Value>, ApiError>;
+
+/// One state's recorded votes in a roll call: distinct votes, the facts, the name in the source.
+type StateVotes = (Vec<Vote>, Vec<i64>, Option<String>);
 
 async fn blocking<T: Send + 'static>(
     app: Arc<App>,
@@ -362,8 +364,7 @@ async fn unga(
                 ..FactFilter::default()
             })?;
             // One vote per state: several facts (sources) may record the same vote.
-            let mut by_state: std::collections::BTreeMap<String, (Vec<Vote>, Vec<i64>, Option<String>)> =
-                std::collections::BTreeMap::new();
+            let mut by_state: std::collections::BTreeMap<String, StateVotes> = std::collections::BTreeMap::new();
             for v in &votes {
                 let Payload::UngaVote(p) = &v.fact.payload else { continue };
                 if p.rcid != Some(rc.rcid) {

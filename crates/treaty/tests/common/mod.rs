@@ -2,9 +2,9 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use minewatch_domain::fact::{
-    Art4Event, Art4EventType, Art5Event, Art5EventType, Art7Report, ArmedConflict, Certainty, DepositMethod,
-    Legislation, MineActivity, MineActivityType, StockpileCount, StockpileMeasure, TreatyAction, TreatyActionType,
-    UngaRollCall, UngaVote, Vote,
+    ArmedConflict, Art4Event, Art4EventType, Art5Event, Art5EventType, Art7Report, Certainty,
+    DepositMethod, Legislation, MineActivity, MineActivityType, StockpileCount, StockpileMeasure,
+    TreatyAction, TreatyActionType, UngaRollCall, UngaVote, Vote,
 };
 use minewatch_domain::{Citation, Date, Fact, PartialDate, Payload};
 use std::cell::Cell;
@@ -48,7 +48,14 @@ impl Facts {
         }
     }
 
-    pub fn add(&mut self, subject: &str, from: Option<&str>, to: Option<&str>, payload: Payload, sources: &[&str]) -> i64 {
+    pub fn add(
+        &mut self,
+        subject: &str,
+        from: Option<&str>,
+        to: Option<&str>,
+        payload: Payload,
+        sources: &[&str],
+    ) -> i64 {
         let id = self.next.get();
         self.next.set(id + 1);
         self.facts.push(Fact {
@@ -66,7 +73,14 @@ impl Facts {
         id
     }
 
-    fn action(&mut self, code: &str, date: &str, action: TreatyActionType, method: Option<DepositMethod>, sources: &[&str]) -> i64 {
+    fn action(
+        &mut self,
+        code: &str,
+        date: &str,
+        action: TreatyActionType,
+        method: Option<DepositMethod>,
+        sources: &[&str],
+    ) -> i64 {
         self.add(
             code,
             Some(date),
@@ -84,16 +98,34 @@ impl Facts {
         self.action(code, date, TreatyActionType::Signature, None, sources)
     }
 
-    pub fn deposit(&mut self, code: &str, date: &str, method: DepositMethod, sources: &[&str]) -> i64 {
+    pub fn deposit(
+        &mut self,
+        code: &str,
+        date: &str,
+        method: DepositMethod,
+        sources: &[&str],
+    ) -> i64 {
         self.action(code, date, TreatyActionType::Deposit, Some(method), sources)
     }
 
     pub fn notice(&mut self, code: &str, date: &str, sources: &[&str]) -> i64 {
-        self.action(code, date, TreatyActionType::WithdrawalNotice, None, sources)
+        self.action(
+            code,
+            date,
+            TreatyActionType::WithdrawalNotice,
+            None,
+            sources,
+        )
     }
 
     pub fn suspension(&mut self, code: &str, date: &str, sources: &[&str]) -> i64 {
-        self.action(code, date, TreatyActionType::SuspensionDeclaration, None, sources)
+        self.action(
+            code,
+            date,
+            TreatyActionType::SuspensionDeclaration,
+            None,
+            sources,
+        )
     }
 
     pub fn conflict(&mut self, code: &str, from: &str, to: Option<&str>, sources: &[&str]) -> i64 {
@@ -131,7 +163,13 @@ impl Facts {
         )
     }
 
-    pub fn art4(&mut self, code: &str, date: Option<&str>, event: Art4EventType, sources: &[&str]) -> i64 {
+    pub fn art4(
+        &mut self,
+        code: &str,
+        date: Option<&str>,
+        event: Art4EventType,
+        sources: &[&str],
+    ) -> i64 {
         self.add(
             code,
             date,
@@ -145,7 +183,15 @@ impl Facts {
         )
     }
 
-    pub fn art7(&mut self, code: &str, date: Option<&str>, initial: bool, year: Option<i32>, not_submitted: bool, sources: &[&str]) -> i64 {
+    pub fn art7(
+        &mut self,
+        code: &str,
+        date: Option<&str>,
+        initial: bool,
+        year: Option<i32>,
+        not_submitted: bool,
+        sources: &[&str],
+    ) -> i64 {
         self.add(
             code,
             date,
@@ -159,7 +205,14 @@ impl Facts {
         )
     }
 
-    pub fn stockpile(&mut self, code: &str, date: &str, measure: StockpileMeasure, quantity: u64, sources: &[&str]) -> i64 {
+    pub fn stockpile(
+        &mut self,
+        code: &str,
+        date: &str,
+        measure: StockpileMeasure,
+        quantity: u64,
+        sources: &[&str],
+    ) -> i64 {
         self.add(
             code,
             Some(date),
@@ -203,7 +256,17 @@ impl Facts {
         )
     }
 
-    pub fn roll_call(&mut self, rcid: u32, session: u32, date: &str, resolution: &str, topic: &str, y: u32, n: u32, a: u32) -> i64 {
+    pub fn roll_call(
+        &mut self,
+        rcid: u32,
+        session: u32,
+        date: &str,
+        resolution: &str,
+        topic: &str,
+        y: u32,
+        n: u32,
+        a: u32,
+    ) -> i64 {
         self.add(
             "WLD",
             Some(date),
@@ -261,7 +324,11 @@ pub fn add_samples(f: &mut Facts) {
     f.notice("EST", "2025-06-27", &["pap-pl", "lokmattimes"]);
     f.notice("LVA", "2025-06-27", &["censor-net-3562737"]);
     f.notice("LTU", "2025-06-27", &["caliber-az", "thegaze"]);
-    f.notice("FIN", "2025-07-10", &["censor-net-3562737", "censor-net-3594788"]);
+    f.notice(
+        "FIN",
+        "2025-07-10",
+        &["censor-net-3562737", "censor-net-3594788"],
+    );
     f.add(
         "POL",
         Some("2025-08-20"),
@@ -322,5 +389,10 @@ pub fn add_samples(f: &mut Facts) {
         DepositMethod::Ratification,
         &["icbl-2007-indonesia", "lm-2007-ban", "lm-2019-indonesia"],
     );
-    f.deposit("PLW", "2007-11-18", DepositMethod::Accession, &["lm-2008-ban", "lm-2023-palau"]);
+    f.deposit(
+        "PLW",
+        "2007-11-18",
+        DepositMethod::Accession,
+        &["lm-2008-ban", "lm-2023-palau"],
+    );
 }
