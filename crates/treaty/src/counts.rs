@@ -102,7 +102,7 @@ pub struct SeriesPoint {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DeadlineRow {
     pub code: String,
-    pub article: String,
+    pub article: &'static str,
     pub title: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub year_covered: Option<i32>,

@@ -253,7 +253,7 @@ pub(crate) fn findings(
 
     // Recorded missed deadlines and missing reports.
     for o in obligations {
-        let kind = match (o.article.as_str(), o.state) {
+        let kind = match (o.article, o.state) {
             ("Art. 4", ObligationState::Missed | ObligationState::MetLate) => {
                 FindingKind::Art4DeadlineMissed
             }
@@ -317,7 +317,7 @@ fn conflict(
     code: &str,
     what: &str,
     idx: &[usize],
-    article: &str,
+    article: &'static str,
     as_of: Date,
 ) -> Option<Finding> {
     let dated: Vec<&Fact> = idx

@@ -76,7 +76,7 @@ impl ObligationState {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Obligation {
     /// "Art. 4", "Art. 5", "Art. 7(1)", "Art. 7(2)", "Art. 9".
-    pub article: String,
+    pub article: &'static str,
     /// What is due, in words.
     pub title: String,
     /// The calendar year an Art. 7(2) annual update covers.
@@ -126,7 +126,7 @@ pub fn art7_annual_due(year: i32) -> Option<Date> {
 }
 
 fn obligation(
-    article: &str,
+    article: &'static str,
     title: impl Into<String>,
     due: Option<Date>,
     state: ObligationState,
@@ -135,7 +135,7 @@ fn obligation(
 ) -> Obligation {
     let passed = due.is_some_and(|d| d < as_of);
     Obligation {
-        article: article.to_string(),
+        article,
         title: title.into(),
         year_covered: None,
         due,

@@ -35,7 +35,7 @@ impl PolicyRecord {
         }
     }
 
-    fn reason(&self, article: &str, text: impl Into<String>) -> Reason {
+    fn reason(&self, article: &'static str, text: impl Into<String>) -> Reason {
         Reason::new(article, text).with_cited(self.fact_id, &self.citations)
     }
 
@@ -217,72 +217,7 @@ fn diff_cell(
             Change::Removed,
             format!("{a}: {} ({id}), then not addressed", describe(p)),
         ),
-        (Some((f, fid)), Some((t, tid))) => {
-            let (rf, rt) = (stance_rank(f.stance), stance_rank(t.stance));
-            let arrow = format!("{a}: {} ({fid}) -> {} ({tid})", describe(f), describe(t));
-            if rt < rf {
-                (Change::Tightened, format!("{arrow}: stricter stance"))
-            } else if rt > rf {
-                (Change::Loosened, format!("{arrow}: more permissive stance"))
-            } else {
-                let (sf, st) = (
-                    MineScope::of(f.mine_scope.as_deref()),
-                    MineScope::of(t.mine_scope.as_deref()),
-                );
-                let other_same = f.geography == t.geography
-                    && f.authority == t.authority
-                    && f.effective_from == t.effective_from;
-                if f.mine_scope == t.mine_scope && other_same {
-                    let note = if f.note != t.note {
-                        " (only the note differs)"
-                    } else {
-                        ""
-                    };
-                    (
-                        Change::Unchanged,
-                        format!("{a}: {} in both{note}", describe(f)),
-                    )
-                } else if other_same && (st.broader_than(sf) || sf.broader_than(st)) {
-                    let wider = st.broader_than(sf);
-                    let tightened = wider == restrictive(f.stance);
-                    let what = if wider { "more mines" } else { "fewer mines" };
-                    let kind = if restrictive(f.stance) {
-                        "restriction"
-                    } else {
-                        "permission"
-                    };
-                    if tightened {
-                        (
-                            Change::Tightened,
-                            format!("{arrow}: the same {kind} over {what}"),
-                        )
-                    } else {
-                        (
-                            Change::Loosened,
-                            format!("{arrow}: the same {kind} over {what}"),
-                        )
-                    }
-                } else {
-                    let mut diffs = Vec::new();
-                    if f.mine_scope != t.mine_scope {
-                        diffs.push("mine types");
-                    }
-                    if f.geography != t.geography {
-                        diffs.push("geography");
-                    }
-                    if f.authority != t.authority {
-                        diffs.push("authority");
-                    }
-                    if f.effective_from != t.effective_from {
-                        diffs.push("start year");
-                    }
-                    (
-                        Change::ChangedScope,
-                        format!("{arrow}: same stance, different {}", diffs.join(", ")),
-                    )
-                }
-            }
-        }
+        (Some((f, fid)), Some((t, tid))) => compare_provisions(a, (f, fid), (t, tid)),
     };
     reasons.push(Reason::new(
         ART1,
@@ -300,6 +235,73 @@ fn diff_cell(
         summary,
         reasons,
     }
+}
+
+/// Classifies the change between two provisions for the same activity.
+fn compare_provisions(a: &str, (f, fid): (&Provision, &str), (t, tid): (&Provision, &str)) -> (Change, String) {
+    let (rf, rt) = (stance_rank(f.stance), stance_rank(t.stance));
+    let arrow = format!("{a}: {} ({fid}) -> {} ({tid})", describe(f), describe(t));
+    let (sf, st) = (MineScope::of(f.mine_scope.as_deref()), MineScope::of(t.mine_scope.as_deref()));
+    // Does the change of mine types tighten? Comparable only when both stances restrict or both
+    // permit: more mines under a restriction (or fewer under a permission) is stricter.
+    let scope_tightens = if restrictive(f.stance) == restrictive(t.stance) {
+        if st.broader_than(sf) {
+            Some(restrictive(f.stance))
+        } else if sf.broader_than(st) {
+            Some(!restrictive(f.stance))
+        } else {
+            None
+        }
+    } else {
+        None
+    };
+    let more_or_fewer = if st.broader_than(sf) { "more" } else { "fewer" };
+    let same_mines = f.mine_scope == t.mine_scope || (sf == st && sf != MineScope::Other);
+    let other_same = f.geography == t.geography && f.authority == t.authority && f.effective_from == t.effective_from;
+    if rt != rf {
+        let stance_tightens = rt < rf;
+        let word = if stance_tightens { "stricter stance" } else { "more permissive stance" };
+        return match scope_tightens {
+            Some(s) if s != stance_tightens => (
+                Change::ChangedScope,
+                format!("{arrow}: mixed: {word}, but over {more_or_fewer} mines"),
+            ),
+            _ if stance_tightens => (Change::Tightened, format!("{arrow}: {word}")),
+            _ => (Change::Loosened, format!("{arrow}: {word}")),
+        };
+    }
+    if same_mines && other_same {
+        let mut note = String::new();
+        if f.mine_scope != t.mine_scope {
+            note.push_str(" (same mine types, different wording)");
+        }
+        if f.note != t.note {
+            note.push_str(" (the notes differ)");
+        }
+        return (Change::Unchanged, format!("{a}: {} in both{note}", describe(f)));
+    }
+    if let (Some(tightens), true) = (scope_tightens, other_same) {
+        let kind = if restrictive(f.stance) { "restriction" } else { "permission" };
+        let change = if tightens { Change::Tightened } else { Change::Loosened };
+        return (change, format!("{arrow}: the same {kind} over {more_or_fewer} mines"));
+    }
+    let mut diffs = Vec::new();
+    if !same_mines {
+        diffs.push("mine types");
+    }
+    if f.geography != t.geography {
+        diffs.push("geography");
+    }
+    if f.authority != t.authority {
+        diffs.push("authority");
+    }
+    if f.effective_from != t.effective_from {
+        diffs.push("start year");
+    }
+    (
+        Change::ChangedScope,
+        format!("{arrow}: same stance, different {}", diffs.join(", ")),
+    )
 }
 
 fn split(rows: &[ActivityDiff]) -> (Vec<Activity>, Vec<Activity>) {

@@ -3,6 +3,7 @@
 
 use minewatch_domain::{Citation, Fact};
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// One step of an explanation: the computation in words, the article it applies, the facts it
 /// rests on and their citations.
@@ -11,7 +12,7 @@ pub struct Reason {
     /// The computation in words ("deposited 28 July 1999; in force on ... 1 January 2000").
     pub text: String,
     /// The article applied ("Art. 17(2)"), or the instrument for rules outside the treaty.
-    pub article: String,
+    pub article: Cow<'static, str>,
     /// Ids of the facts the step rests on.
     pub facts: Vec<i64>,
     /// The citations of those facts (deduplicated, in order).
@@ -20,7 +21,7 @@ pub struct Reason {
 
 impl Reason {
     /// A reason resting on no fact (a rule of the treaty, a device characteristic).
-    pub fn new(article: impl Into<String>, text: impl Into<String>) -> Reason {
+    pub fn new(article: impl Into<Cow<'static, str>>, text: impl Into<String>) -> Reason {
         Reason {
             text: text.into(),
             article: article.into(),
