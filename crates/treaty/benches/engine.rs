@@ -10,8 +10,9 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use minewatch_domain::fact::{
-    Art4Event, Art4EventType, Art5Event, Art5EventType, Art7Report, ArmedConflict, DepositMethod, Legislation,
-    StockpileCount, StockpileMeasure, TreatyAction, TreatyActionType, UngaRollCall, UngaVote, Vote,
+    ArmedConflict, Art4Event, Art4EventType, Art5Event, Art5EventType, Art7Report, DepositMethod,
+    Legislation, StockpileCount, StockpileMeasure, TreatyAction, TreatyActionType, UngaRollCall,
+    UngaVote, Vote,
 };
 use minewatch_domain::{Citation, Date, Fact, PartialDate, Payload};
 use minewatch_treaty::{Basis, Engine};
@@ -41,7 +42,13 @@ impl Builder {
         });
     }
 
-    fn action(&mut self, code: &str, date: &str, action: TreatyActionType, method: Option<DepositMethod>) {
+    fn action(
+        &mut self,
+        code: &str,
+        date: &str,
+        action: TreatyActionType,
+        method: Option<DepositMethod>,
+    ) {
         self.add(
             code,
             Some(date),
@@ -108,9 +115,20 @@ fn record() -> (Vec<Fact>, Vec<String>) {
         if !c[1].is_empty() {
             b.action(code, c[1], TreatyActionType::Signature, None);
         }
-        let Some(dep) = Date::parse(c[2]).ok() else { continue };
-        b.action(code, c[2], TreatyActionType::Deposit, DepositMethod::parse(c[3]));
-        let eif = dep.first_of_month().add_months(6).unwrap_or(dep).max(Date::parse("1999-03-01").unwrap_or(dep));
+        let Some(dep) = Date::parse(c[2]).ok() else {
+            continue;
+        };
+        b.action(
+            code,
+            c[2],
+            TreatyActionType::Deposit,
+            DepositMethod::parse(c[3]),
+        );
+        let eif = dep
+            .first_of_month()
+            .add_months(6)
+            .unwrap_or(dep)
+            .max(Date::parse("1999-03-01").unwrap_or(dep));
         // Art. 7: an initial report and most annual updates.
         let initial = eif.add_days(150).unwrap_or(eif).to_string();
         b.add(
@@ -201,7 +219,11 @@ fn record() -> (Vec<Fact>, Vec<String>) {
             );
         }
         for (k, (rcid, _, date, res)) in ROLL_CALLS.iter().enumerate() {
-            let vote = if (n + k) % 41 == 0 { Vote::Abstain } else { Vote::Yes };
+            let vote = if (n + k) % 41 == 0 {
+                Vote::Abstain
+            } else {
+                Vote::Yes
+            };
             b.add(
                 code,
                 Some(date),
@@ -224,7 +246,12 @@ fn record() -> (Vec<Fact>, Vec<String>) {
     ] {
         b.action(code, date, TreatyActionType::WithdrawalNotice, None);
     }
-    b.action("UKR", "2025-07-15", TreatyActionType::SuspensionDeclaration, None);
+    b.action(
+        "UKR",
+        "2025-07-15",
+        TreatyActionType::SuspensionDeclaration,
+        None,
+    );
     b.add(
         "UKR",
         Some("2022"),
@@ -256,10 +283,13 @@ fn record() -> (Vec<Fact>, Vec<String>) {
 fn bench(c: &mut Criterion) {
     let (facts, codes) = record();
     let engine = Engine::from_facts(facts.clone());
-    let on = Date::parse("2025-11-22").unwrap_or(Date::parse("2025-01-01").unwrap_or_else(|_| unreachable!()));
+    let on = Date::parse("2025-11-22")
+        .unwrap_or(Date::parse("2025-01-01").unwrap_or_else(|_| unreachable!()));
     eprintln!("{} facts, {} subjects", facts.len(), codes.len());
 
-    c.bench_function("engine_build", |b| b.iter(|| Engine::new(black_box(&facts))));
+    c.bench_function("engine_build", |b| {
+        b.iter(|| Engine::new(black_box(&facts)))
+    });
     c.bench_function("status_deadlines_findings_all_subjects", |b| {
         b.iter(|| {
             let reports = engine.statuses(black_box(&codes), on);
@@ -267,8 +297,12 @@ fn bench(c: &mut Criterion) {
             black_box((reports, deadlines))
         })
     });
-    c.bench_function("status_all_subjects", |b| b.iter(|| black_box(engine.statuses(black_box(&codes), on))));
-    c.bench_function("deadlines_all_subjects", |b| b.iter(|| black_box(engine.deadlines(on, None, false))));
+    c.bench_function("status_all_subjects", |b| {
+        b.iter(|| black_box(engine.statuses(black_box(&codes), on)))
+    });
+    c.bench_function("deadlines_all_subjects", |b| {
+        b.iter(|| black_box(engine.deadlines(on, None, false)))
+    });
     let (from, to) = (
         Date::parse("1997-01-01").unwrap_or(on),
         Date::parse("2026-11-22").unwrap_or(on),
@@ -284,7 +318,9 @@ fn bench(c: &mut Criterion) {
             ))
         })
     });
-    c.bench_function("parties_one_date", |b| b.iter(|| black_box(engine.parties(on, Basis::Eif))));
+    c.bench_function("parties_one_date", |b| {
+        b.iter(|| black_box(engine.parties(on, Basis::Eif)))
+    });
 }
 
 criterion_group! {

@@ -103,7 +103,7 @@ pub struct SeriesPoint {
 pub struct DeadlineRow {
     pub code: String,
     pub article: &'static str,
-    pub title: String,
+    pub title: std::borrow::Cow<'static, str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub year_covered: Option<i32>,
     pub due: Date,
@@ -288,7 +288,7 @@ impl Engine {
             a.due
                 .cmp(&b.due)
                 .then_with(|| a.code.cmp(&b.code))
-                .then_with(|| a.article.cmp(&b.article))
+                .then_with(|| a.article.cmp(b.article))
         });
         rows
     }

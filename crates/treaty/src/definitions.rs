@@ -38,7 +38,7 @@ use std::fmt;
 pub struct DefinitionError {
     /// The definition's file name or id, when known.
     pub file: String,
-    /// JSON path of the offending value ("rules[2].when.activation[1]"), or "" for the document.
+    /// JSON path of the offending value (`rules[2].when.activation[1]`), or "" for the document.
     pub path: String,
     pub message: String,
 }

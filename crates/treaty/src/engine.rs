@@ -505,3 +505,65 @@ impl Engine {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use minewatch_domain::fact::{DepositMethod, TreatyAction};
+    use minewatch_domain::Citation;
+
+    fn deposit(id: i64, date: &str, sources: &[&str]) -> Fact {
+        Fact {
+            id,
+            subject: "IDN".into(),
+            valid_from: PartialDate::parse(date).ok(),
+            valid_to: None,
+            payload: Payload::TreatyAction(TreatyAction {
+                action: TreatyActionType::Deposit,
+                method: Some(DepositMethod::Ratification),
+                date_inferred: false,
+            }),
+            citations: sources
+                .iter()
+                .map(|s| Citation {
+                    source: (*s).into(),
+                    locator: None,
+                })
+                .collect(),
+            note: None,
+            recorded_at: String::new(),
+            recorded_by: String::new(),
+            supersedes: None,
+        }
+    }
+
+    #[test]
+    fn preference_day_then_sources_then_lowest_id() {
+        let facts = vec![
+            deposit(5, "2007-02", &["a", "b", "c"]),
+            deposit(7, "2007-02-16", &["untc"]),
+            deposit(6, "2007-02-20", &["icbl", "lm", "lm"]),
+            deposit(3, "2007-02-21", &["x", "y"]),
+        ];
+        // Day beats month; then two distinct sources beat one (duplicates count once); then
+        // the lowest id among equals.
+        assert_eq!(prefer(&facts, &[0, 1, 2, 3]), Some(3));
+        assert_eq!(prefer(&facts, &[0, 1]), Some(1));
+        assert_eq!(prefer(&facts, &[1, 2]), Some(2));
+        assert_eq!(prefer(&facts, &[0]), Some(0));
+        assert_eq!(prefer(&facts, &[]), None);
+    }
+
+    #[test]
+    fn entry_into_force_examples() {
+        let f = depositary_fortieth_deposit();
+        let d = |s: &str| Date::parse(s).expect("date");
+        assert_eq!(entry_into_force(d("1999-07-28"), f), Some(d("2000-01-01")));
+        assert_eq!(entry_into_force(d("2025-03-12"), f), Some(d("2025-09-01")));
+        assert_eq!(entry_into_force(d("2025-06-25"), f), Some(d("2025-12-01")));
+        assert_eq!(entry_into_force(d("1998-09-16"), f), Some(d("1999-03-01")));
+        assert_eq!(entry_into_force(d("1997-12-03"), f), Some(d("1999-03-01")));
+        assert_eq!(entry_into_force(d("1998-09-17"), f), Some(d("1999-03-01")));
+        assert_eq!(entry_into_force(d("1998-10-01"), f), Some(d("1999-04-01")));
+    }
+}

@@ -277,7 +277,7 @@ pub(crate) fn findings(
         };
         out.push(finding(
             kind,
-            &o.article,
+            o.article,
             o.due.map(PartialDate::Day),
             summary,
             o.reasons.clone(),
@@ -299,7 +299,10 @@ pub(crate) fn findings(
                     FindingKind::Art5DeadlineMissed,
                     "Art. 5",
                     f.valid_from,
-                    format!("an Art. 5 deadline was recorded as missed ({}); an extension was granted since", pdate(f)),
+                    format!(
+                        "an Art. 5 deadline was recorded as missed{}; an extension was granted since",
+                        f.valid_from.map(|d| format!(" on {}", d.long())).unwrap_or_default()
+                    ),
                     vec![Reason::new("Art. 5(1)", "recorded missed clearance deadline").with_fact(f)],
                 ));
             }

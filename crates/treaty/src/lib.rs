@@ -5,7 +5,7 @@
 //!   deadlines, obligations and findings), [`Engine::parties`] and [`Engine::counts`],
 //!   [`Engine::parties_series`], [`Engine::deadlines`], and the UN General Assembly record
 //!   ([`Engine::unga_tallies`], [`Engine::unga_record`], [`Engine::unga_anomalies`]).
-//! - [`classify`]: a device under Art. 2, CCW Amended Protocol II, national policies in force
+//! - [`classify()`]: a device under Art. 2, CCW Amended Protocol II, national policies in force
 //!   and alternative [`Definition`]s read from files.
 //! - [`policy`]: policy matrices over the eight activities of Art. 1: instrument in force,
 //!   diffs, alignment with the treaty.

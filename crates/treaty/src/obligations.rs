@@ -6,11 +6,12 @@
 //! a declared completion, a recorded missed deadline or non-submission) make it met or missed.
 
 use crate::engine::{known, Core, Engine, SubjectFacts};
-use crate::reason::Reason;
+use crate::reason::{long, Long, Reason};
 use crate::status::Status;
 use minewatch_domain::fact::{Art4EventType, Art5EventType};
 use minewatch_domain::{Date, Fact, PartialDate, Payload};
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// The state of an obligation on a date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -78,7 +79,7 @@ pub struct Obligation {
     /// "Art. 4", "Art. 5", "Art. 7(1)", "Art. 7(2)", "Art. 9".
     pub article: &'static str,
     /// What is due, in words.
-    pub title: String,
+    pub title: Cow<'static, str>,
     /// The calendar year an Art. 7(2) annual update covers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub year_covered: Option<i32>,
@@ -127,7 +128,7 @@ pub fn art7_annual_due(year: i32) -> Option<Date> {
 
 fn obligation(
     article: &'static str,
-    title: impl Into<String>,
+    title: impl Into<Cow<'static, str>>,
     due: Option<Date>,
     state: ObligationState,
     as_of: Date,
@@ -155,11 +156,11 @@ fn timeliness(date: Option<PartialDate>, due: Date) -> (ObligationState, String)
         ),
         Some(d) if d.latest() <= due => (
             ObligationState::Met,
-            format!("on {}, by the deadline of {}", d.long(), due.long()),
+            format!("on {}, by the deadline of {}", Long(d), long(due)),
         ),
         Some(d) if d.earliest() > due => (
             ObligationState::MetLate,
-            format!("on {}, after the deadline of {}", d.long(), due.long()),
+            format!("on {}, after the deadline of {}", Long(d), long(due)),
         ),
         Some(d) => (
             ObligationState::Completed,
@@ -206,6 +207,16 @@ pub(crate) fn obligations(
     deadlines.art5 = current;
     out.push(a5);
     out.push(art9(engine, sf, as_of));
+    // Deadlines computed from entry into force rest on the deposit.
+    if let Some(dep) = core.deposit {
+        for o in &mut out {
+            if matches!(o.article, "Art. 4" | "Art. 5" | "Art. 7(1)") {
+                if let Some(r) = o.reasons.first_mut() {
+                    r.add_fact(dep);
+                }
+            }
+        }
+    }
     if let Some(end) = end {
         for o in &mut out {
             if o.due.is_some_and(|d| d >= end)
@@ -384,10 +395,7 @@ fn art7(
                 None => r.0.valid_from.is_some_and(|d| d.year() == year + 1),
             }
         };
-        let base = Reason::new(
-            "Art. 7(2)",
-            format!("annual update covering {year} due by 30 April {}", year + 1),
-        );
+        let next = year + 1;
         let done = reports
             .iter()
             .filter(covering)
@@ -400,7 +408,7 @@ fn art7(
             .filter(|r| r.3 && r.0.valid_from.is_some_and(|d| d.earliest() > due))
             .map(|r| r.0)
             .next();
-        let (state, reasons) = if let Some(f) = done {
+        let (state, reason) = if let Some(f) = done {
             let (state, words) = timeliness(f.valid_from, due);
             let how = if matches!(&f.payload, Payload::Art7Report(r) if r.year_covered.is_some()) {
                 ""
@@ -409,47 +417,52 @@ fn art7(
             };
             (
                 state,
-                vec![
-                    base,
-                    Reason::new("Art. 7(2)", format!("update submitted {words}{how}")).with_fact(f),
-                ],
+                Reason::new(
+                    "Art. 7(2)",
+                    format!(
+                        "update covering {year} due by 30 April {next}: submitted {words}{how}"
+                    ),
+                )
+                .with_fact(f),
             )
         } else if let Some(f) = missing {
             (
                 ObligationState::Missed,
-                vec![
-                    base,
-                    Reason::new(
-                        "Art. 7(2)",
-                        format!("a source records that the update covering {year} had not been submitted {}", on_date(f)),
-                    )
-                    .with_fact(f),
-                ],
+                Reason::new(
+                    "Art. 7(2)",
+                    format!(
+                        "update covering {year} due by 30 April {next}: a source records that it had not been submitted {}",
+                        on_date(f)
+                    ),
+                )
+                .with_fact(f),
             )
         } else if due >= as_of {
             (
                 ObligationState::Pending,
-                vec![base, Reason::new("Art. 7(2)", "not yet due")],
+                Reason::new(
+                    "Art. 7(2)",
+                    format!("update covering {year} due by 30 April {next}: not yet due"),
+                ),
             )
         } else {
             (
                 ObligationState::Unknown,
-                vec![
-                    base,
-                    Reason::new(
-                        "Art. 7(2)",
-                        format!("deadline passed; no update covering {year} recorded (absence is not evidence)"),
+                Reason::new(
+                    "Art. 7(2)",
+                    format!(
+                        "update covering {year} due by 30 April {next}: deadline passed; none recorded (absence is not evidence)"
                     ),
-                ],
+                ),
             )
         };
         let mut o = obligation(
             "Art. 7(2)",
-            format!("annual transparency update covering {year}"),
+            "annual transparency update",
             Some(due),
             state,
             as_of,
-            reasons,
+            vec![reason],
         );
         o.year_covered = Some(year);
         out.push(o);

@@ -238,10 +238,17 @@ fn diff_cell(
 }
 
 /// Classifies the change between two provisions for the same activity.
-fn compare_provisions(a: &str, (f, fid): (&Provision, &str), (t, tid): (&Provision, &str)) -> (Change, String) {
+fn compare_provisions(
+    a: &str,
+    (f, fid): (&Provision, &str),
+    (t, tid): (&Provision, &str),
+) -> (Change, String) {
     let (rf, rt) = (stance_rank(f.stance), stance_rank(t.stance));
     let arrow = format!("{a}: {} ({fid}) -> {} ({tid})", describe(f), describe(t));
-    let (sf, st) = (MineScope::of(f.mine_scope.as_deref()), MineScope::of(t.mine_scope.as_deref()));
+    let (sf, st) = (
+        MineScope::of(f.mine_scope.as_deref()),
+        MineScope::of(t.mine_scope.as_deref()),
+    );
     // Does the change of mine types tighten? Comparable only when both stances restrict or both
     // permit: more mines under a restriction (or fewer under a permission) is stricter.
     let scope_tightens = if restrictive(f.stance) == restrictive(t.stance) {
@@ -257,10 +264,16 @@ fn compare_provisions(a: &str, (f, fid): (&Provision, &str), (t, tid): (&Provisi
     };
     let more_or_fewer = if st.broader_than(sf) { "more" } else { "fewer" };
     let same_mines = f.mine_scope == t.mine_scope || (sf == st && sf != MineScope::Other);
-    let other_same = f.geography == t.geography && f.authority == t.authority && f.effective_from == t.effective_from;
+    let other_same = f.geography == t.geography
+        && f.authority == t.authority
+        && f.effective_from == t.effective_from;
     if rt != rf {
         let stance_tightens = rt < rf;
-        let word = if stance_tightens { "stricter stance" } else { "more permissive stance" };
+        let word = if stance_tightens {
+            "stricter stance"
+        } else {
+            "more permissive stance"
+        };
         return match scope_tightens {
             Some(s) if s != stance_tightens => (
                 Change::ChangedScope,
@@ -278,12 +291,26 @@ fn compare_provisions(a: &str, (f, fid): (&Provision, &str), (t, tid): (&Provisi
         if f.note != t.note {
             note.push_str(" (the notes differ)");
         }
-        return (Change::Unchanged, format!("{a}: {} in both{note}", describe(f)));
+        return (
+            Change::Unchanged,
+            format!("{a}: {} in both{note}", describe(f)),
+        );
     }
     if let (Some(tightens), true) = (scope_tightens, other_same) {
-        let kind = if restrictive(f.stance) { "restriction" } else { "permission" };
-        let change = if tightens { Change::Tightened } else { Change::Loosened };
-        return (change, format!("{arrow}: the same {kind} over {more_or_fewer} mines"));
+        let kind = if restrictive(f.stance) {
+            "restriction"
+        } else {
+            "permission"
+        };
+        let change = if tightens {
+            Change::Tightened
+        } else {
+            Change::Loosened
+        };
+        return (
+            change,
+            format!("{arrow}: the same {kind} over {more_or_fewer} mines"),
+        );
     }
     let mut diffs = Vec::new();
     if !same_mines {
@@ -811,4 +838,37 @@ pub(crate) fn policy_verdicts(
         }
     }
     PolicyVerdicts { on, verdicts }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mine_scopes_of_the_us_policy_texts() {
+        let of = |s: &str| MineScope::of(Some(s));
+        assert_eq!(of("all antipersonnel mines"), MineScope::All);
+        assert_eq!(of("non-self-destructing mines"), MineScope::Persistent);
+        assert_eq!(
+            of("persistent mines (antipersonnel and antivehicle)"),
+            MineScope::Persistent
+        );
+        assert_eq!(of("persistent mines"), MineScope::Persistent);
+        assert_eq!(of("non-persistent mines"), MineScope::NonPersistent);
+        assert_eq!(of("non-persistent mines only"), MineScope::NonPersistent);
+        assert_eq!(of("self-destructing mines"), MineScope::NonPersistent);
+        assert_eq!(of("claymores"), MineScope::Other);
+        assert_eq!(MineScope::of(None), MineScope::All);
+        assert!(MineScope::All.broader_than(MineScope::Persistent));
+        assert!(!MineScope::Persistent.broader_than(MineScope::NonPersistent));
+    }
+
+    #[test]
+    fn stance_order() {
+        let ranks: Vec<Option<u8>> = Stance::ALL.iter().map(|s| stance_rank(*s)).collect();
+        assert_eq!(
+            ranks,
+            vec![Some(0), Some(1), Some(2), Some(3), Some(4), None]
+        );
+    }
 }

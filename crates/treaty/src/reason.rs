@@ -57,7 +57,7 @@ impl Reason {
         self
     }
 
-    fn add_fact(&mut self, fact: &Fact) {
+    pub(crate) fn add_fact(&mut self, fact: &Fact) {
         if !self.facts.contains(&fact.id) {
             self.facts.push(fact.id);
         }
@@ -84,4 +84,26 @@ pub(crate) fn cite_inline(fact: &Fact) -> String {
     } else {
         format!("fact {} ({})", fact.id, sources.join("; "))
     }
+}
+
+/// A date in words ("28 July 1999"; "November 2007", "1991" at the source's precision), written
+/// without an intermediate string.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Long(pub minewatch_domain::PartialDate);
+
+impl std::fmt::Display for Long {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use minewatch_domain::date::month_name;
+        use minewatch_domain::PartialDate;
+        match self.0 {
+            PartialDate::Year(y) => write!(f, "{y}"),
+            PartialDate::Month(y, m) => write!(f, "{} {y}", month_name(m)),
+            PartialDate::Day(d) => write!(f, "{} {} {}", d.day(), month_name(d.month()), d.year()),
+        }
+    }
+}
+
+/// [`Long`] for a complete date.
+pub(crate) fn long(d: minewatch_domain::Date) -> Long {
+    Long(minewatch_domain::PartialDate::Day(d))
 }

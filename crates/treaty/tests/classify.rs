@@ -3,8 +3,8 @@
 #![allow(clippy::unwrap_used)]
 
 use minewatch_treaty::{
-    classify, classify_apii, classify_apmbc, shipped_definitions, Activation, Definition, Delivery, DeliveryMode,
-    Device, Mechanism, Target,
+    classify, classify_apii, classify_apmbc, shipped_definitions, Activation, Definition, Delivery,
+    DeliveryMode, Device, Mechanism, Target,
 };
 
 fn device(target: Target, activation: Activation) -> Device {
@@ -25,8 +25,14 @@ fn device(target: Target, activation: Activation) -> Device {
 }
 
 fn smart(mut d: Device) -> Device {
-    d.self_destruct = Some(Mechanism { days: 4.0, reliability: 0.99 });
-    d.self_deactivation = Some(Mechanism { days: 90.0, reliability: 0.95 });
+    d.self_destruct = Some(Mechanism {
+        days: 4.0,
+        reliability: 0.99,
+    });
+    d.self_deactivation = Some(Mechanism {
+        days: 90.0,
+        reliability: 0.95,
+    });
     d
 }
 
@@ -62,25 +68,79 @@ fn article_2_branches() {
     let av_tripwire = device(Target::Vehicle, Activation::Tripwire);
     let pressure = device(Target::Person, Activation::Pressure);
     let table: Vec<(&str, Device, bool, &str)> = vec![
-        ("command-detonated directional mine", claymore, false, "a person decides"),
-        ("the same with a tripwire", claymore_tripwire, true, "victim-activated"),
-        ("vehicle mine with an anti-handling device", at_mine_ahd, false, "not an anti-personnel mine merely because"),
-        ("magnetic vehicle mine with an anti-handling device", magnetic_ahd, false, "merely because"),
-        ("self-destructing remotely delivered mine", scatterable, true, "still an anti-personnel mine"),
-        ("seismic fuze (POM-3 type)", pom3, true, "whatever its makers claim"),
-        ("command with sensor cue", sensor_cued, false, "not victim-activated"),
-        ("vehicle mine with a tripwire", av_tripwire, true, "whatever the intended target"),
-        ("pressure-fuzed blast mine", pressure, true, "presence, proximity or contact of a person"),
+        (
+            "command-detonated directional mine",
+            claymore,
+            false,
+            "a person decides",
+        ),
+        (
+            "the same with a tripwire",
+            claymore_tripwire,
+            true,
+            "victim-activated",
+        ),
+        (
+            "vehicle mine with an anti-handling device",
+            at_mine_ahd,
+            false,
+            "not an anti-personnel mine merely because",
+        ),
+        (
+            "magnetic vehicle mine with an anti-handling device",
+            magnetic_ahd,
+            false,
+            "merely because",
+        ),
+        (
+            "self-destructing remotely delivered mine",
+            scatterable,
+            true,
+            "still an anti-personnel mine",
+        ),
+        (
+            "seismic fuze (POM-3 type)",
+            pom3,
+            true,
+            "whatever its makers claim",
+        ),
+        (
+            "command with sensor cue",
+            sensor_cued,
+            false,
+            "not victim-activated",
+        ),
+        (
+            "vehicle mine with a tripwire",
+            av_tripwire,
+            true,
+            "whatever the intended target",
+        ),
+        (
+            "pressure-fuzed blast mine",
+            pressure,
+            true,
+            "presence, proximity or contact of a person",
+        ),
     ];
     let defs = shipped_definitions().unwrap();
     let apmbc_file = defs.iter().find(|d| d.id == "apmbc").unwrap();
     for (name, dev, expected, phrase) in table {
         let v = classify_apmbc(&dev);
         assert_eq!(v.anti_personnel_mine, expected, "{name}");
-        let all: String = v.reasons.iter().map(|r| r.text.as_str()).collect::<Vec<_>>().join(" | ");
+        let all: String = v
+            .reasons
+            .iter()
+            .map(|r| r.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" | ");
         assert!(all.contains(phrase), "{name}: {all}");
         assert!(v.reasons.iter().all(|r| r.article.starts_with("Art.")));
-        assert_eq!(apmbc_file.classify(&dev).anti_personnel_mine, expected, "{name} (apmbc.json)");
+        assert_eq!(
+            apmbc_file.classify(&dev).anti_personnel_mine,
+            expected,
+            "{name} (apmbc.json)"
+        );
     }
 }
 
@@ -124,10 +184,26 @@ fn broad_definition_covers_sensor_cued_mines() {
     assert!(v.anti_personnel_mine);
     assert_eq!(v.rule, Some(1));
     assert!(v.reasons[0].text.contains("rule 1 of broad-sensor"));
-    assert!(!broad.classify(&device(Target::Person, Activation::Command)).anti_personnel_mine);
-    assert!(broad.classify(&smart(device(Target::Person, Activation::Infrared))).anti_personnel_mine);
-    assert!(broad.classify(&device(Target::Vehicle, Activation::TiltRod)).anti_personnel_mine);
-    assert!(!broad.classify(&device(Target::Vehicle, Activation::Magnetic)).anti_personnel_mine);
+    assert!(
+        !broad
+            .classify(&device(Target::Person, Activation::Command))
+            .anti_personnel_mine
+    );
+    assert!(
+        broad
+            .classify(&smart(device(Target::Person, Activation::Infrared)))
+            .anti_personnel_mine
+    );
+    assert!(
+        broad
+            .classify(&device(Target::Vehicle, Activation::TiltRod))
+            .anti_personnel_mine
+    );
+    assert!(
+        !broad
+            .classify(&device(Target::Vehicle, Activation::Magnetic))
+            .anti_personnel_mine
+    );
 }
 
 #[test]
@@ -139,25 +215,47 @@ fn apii_detectability_and_self_destruction() {
     assert_eq!(v.lawful, Some(true), "{:?}", v.reasons);
     // Self-destruct after 40 days: prohibited when remotely delivered.
     let mut late = scatterable.clone();
-    late.self_destruct = Some(Mechanism { days: 40.0, reliability: 0.99 });
+    late.self_destruct = Some(Mechanism {
+        days: 40.0,
+        reliability: 0.99,
+    });
     let v = classify_apii(&late);
     assert_eq!(v.lawful, Some(false));
     assert!(v.reasons.iter().any(|r| r.text.contains("more than 30")));
     // 15% failure to self-destruct.
     let mut unreliable = scatterable.clone();
-    unreliable.self_destruct = Some(Mechanism { days: 10.0, reliability: 0.85 });
+    unreliable.self_destruct = Some(Mechanism {
+        days: 10.0,
+        reliability: 0.85,
+    });
     assert_eq!(classify_apii(&unreliable).lawful, Some(false));
     // Combined: 5% SD failure x 5% SDA failure = 2.5 in 1,000 still functioning after 120 days.
     let mut weak = scatterable.clone();
-    weak.self_destruct = Some(Mechanism { days: 10.0, reliability: 0.95 });
-    weak.self_deactivation = Some(Mechanism { days: 120.0, reliability: 0.95 });
+    weak.self_destruct = Some(Mechanism {
+        days: 10.0,
+        reliability: 0.95,
+    });
+    weak.self_deactivation = Some(Mechanism {
+        days: 120.0,
+        reliability: 0.95,
+    });
     let v = classify_apii(&weak);
     assert_eq!(v.lawful, Some(false));
-    assert!(v.reasons.iter().any(|r| r.text.contains("2.50 in 1,000")), "{:?}", v.reasons);
+    assert!(
+        v.reasons.iter().any(|r| r.text.contains("2.50 in 1,000")),
+        "{:?}",
+        v.reasons
+    );
     // Exactly at the thresholds: 10% x 1% = 1 in 1,000.
     let mut edge = scatterable.clone();
-    edge.self_destruct = Some(Mechanism { days: 30.0, reliability: 0.9 });
-    edge.self_deactivation = Some(Mechanism { days: 120.0, reliability: 0.99 });
+    edge.self_destruct = Some(Mechanism {
+        days: 30.0,
+        reliability: 0.9,
+    });
+    edge.self_deactivation = Some(Mechanism {
+        days: 120.0,
+        reliability: 0.99,
+    });
     assert_eq!(classify_apii(&edge).lawful, Some(true));
     // Undetectable: prohibited; detectability not given: cannot tell.
     let mut plastic = device(Target::Person, Activation::Pressure);
@@ -169,9 +267,15 @@ fn apii_detectability_and_self_destruction() {
     let persistent = device(Target::Person, Activation::Pressure);
     let v = classify_apii(&persistent);
     assert_eq!(v.lawful, Some(true));
-    assert!(v.conditions.iter().any(|c| c.contains("perimeter-marked") && c.contains("fencing")));
+    assert!(v
+        .conditions
+        .iter()
+        .any(|c| c.contains("perimeter-marked") && c.contains("fencing")));
     // Persistent and remotely delivered: prohibited.
-    assert_eq!(classify_apii(&remote(persistent.clone())).lawful, Some(false));
+    assert_eq!(
+        classify_apii(&remote(persistent.clone())).lawful,
+        Some(false)
+    );
     // Delivered from under 500 m: not "remotely delivered".
     let mut short = remote(persistent);
     short.delivery.distance_m = Some(300.0);
@@ -187,7 +291,10 @@ fn apii_detectability_and_self_destruction() {
         directional: true,
         ..device(Target::Person, Activation::Tripwire)
     };
-    assert!(classify_apii(&claymore).conditions.iter().any(|c| c.contains("72 hours")));
+    assert!(classify_apii(&claymore)
+        .conditions
+        .iter()
+        .any(|c| c.contains("72 hours")));
 }
 
 #[test]
@@ -195,7 +302,10 @@ fn device_json_is_checked() {
     let ok = r#"{"target":"person","activation":"seismic","delivery":{"mode":"hand_emplaced"},"detectable_iron_equivalent_g":9}"#;
     let d = Device::from_json(ok).unwrap();
     assert_eq!(d.activation, Activation::Seismic);
-    let e = Device::from_json(r#"{"target":"person","activation":"seismc","delivery":{"mode":"remote"}}"#).unwrap_err();
+    let e = Device::from_json(
+        r#"{"target":"person","activation":"seismc","delivery":{"mode":"remote"}}"#,
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("unknown variant `seismc`"), "{e}");
     let e = Device::from_json(r#"{"target":"person","activation":"seismic","delivery":{"mode":"remote"},"colour":"green"}"#)
         .unwrap_err();
@@ -216,7 +326,11 @@ fn definition_files_report_clear_errors() {
         "otherwise":{"anti_personnel_mine":false,"reason":"o"}}"#;
     let e = Definition::from_json("x.json", bad_value).unwrap_err();
     assert_eq!(e.path, "rules[0].when.activation[1]");
-    assert!(e.message.contains("unknown activation \"tripwir\"; expected one of: pressure"), "{e}");
+    assert!(
+        e.message
+            .contains("unknown activation \"tripwir\"; expected one of: pressure"),
+        "{e}"
+    );
     let bad_test = bad_value.replace("\"activation\"", "\"activaton\"");
     let e = Definition::from_json("x.json", &bad_test).unwrap_err();
     assert_eq!(e.path, "rules[0].when.activaton");
@@ -226,7 +340,12 @@ fn definition_files_report_clear_errors() {
     let e = Definition::from_json("x.json", bad_cmp).unwrap_err();
     assert_eq!(e.path, "rules[0].when.detectable_iron_equivalent_g.atleast");
     let bad_format = bad_cmp.replace("\"format\":1", "\"format\":2");
-    assert_eq!(Definition::from_json("x.json", &bad_format).unwrap_err().path, "format");
+    assert_eq!(
+        Definition::from_json("x.json", &bad_format)
+            .unwrap_err()
+            .path,
+        "format"
+    );
     let missing_reason = r#"{"format":1,"id":"x","title":"t","source":"s","rules":[{"anti_personnel_mine":true}],
         "otherwise":{"anti_personnel_mine":false,"reason":"o"}}"#;
     let e = Definition::from_json("x.json", missing_reason).unwrap_err();
@@ -246,11 +365,17 @@ fn definition_tests_any_not_and_numbers() {
     dev.detectable_iron_equivalent_g = Some(1.0);
     assert!(def.classify(&dev).anti_personnel_mine);
     dev.detectable_iron_equivalent_g = None;
-    assert!(!def.classify(&dev).anti_personnel_mine, "a number not given never matches");
+    assert!(
+        !def.classify(&dev).anti_personnel_mine,
+        "a number not given never matches"
+    );
     dev.detectable_iron_equivalent_g = Some(1.0);
     dev = smart(dev);
     assert!(!def.classify(&dev).anti_personnel_mine);
-    dev.self_destruct = Some(Mechanism { days: 60.0, reliability: 0.9 });
+    dev.self_destruct = Some(Mechanism {
+        days: 60.0,
+        reliability: 0.9,
+    });
     assert!(def.classify(&dev).anti_personnel_mine);
     dev.target = Target::Vehicle;
     assert!(!def.classify(&dev).anti_personnel_mine);
@@ -259,7 +384,12 @@ fn definition_tests_any_not_and_numbers() {
 #[test]
 fn classification_json_shape() {
     let dev = remote(smart(device(Target::Person, Activation::Tripwire)));
-    let c = classify(&dev, &[], minewatch_domain::Date::parse("2025-01-01").unwrap(), &shipped_definitions().unwrap());
+    let c = classify(
+        &dev,
+        &[],
+        minewatch_domain::Date::parse("2025-01-01").unwrap(),
+        &shipped_definitions().unwrap(),
+    );
     let v = serde_json::to_value(&c).unwrap();
     assert_eq!(v["apmbc"]["anti_personnel_mine"], true);
     assert!(v["apmbc"]["reasons"].as_array().unwrap().len() >= 2);

@@ -8,8 +8,8 @@ use common::{d, pd, Facts};
 use minewatch_domain::fact::{Activity, PolicyInstrument, Provision, Stance};
 use minewatch_domain::{Citation, Payload};
 use minewatch_treaty::{
-    alignment, classify, compare_in_force, diff, in_force, Activation, Alignment, Change, Delivery, DeliveryMode,
-    Device, Engine, Mechanism, PolicyRecord, Target, UsePermission,
+    alignment, classify, compare_in_force, diff, in_force, Activation, Alignment, Change, Delivery,
+    DeliveryMode, Device, Engine, Mechanism, PolicyRecord, Target, UsePermission,
 };
 
 /// One `PolicyRecord` per policy id of `fixtures/us_policies.csv` (the real rows). The 2020
@@ -34,7 +34,10 @@ fn us_policies() -> Vec<PolicyRecord> {
             continue;
         }
         let rescinds = if c[2].contains("rescinds the 2014 policy") {
-            vec!["us-2014-06-obama".to_string(), "us-2014-09-obama".to_string()]
+            vec![
+                "us-2014-06-obama".to_string(),
+                "us-2014-09-obama".to_string(),
+            ]
         } else {
             Vec::new()
         };
@@ -61,7 +64,10 @@ fn us_policies() -> Vec<PolicyRecord> {
 }
 
 fn policy<'a>(all: &'a [PolicyRecord], id: &str) -> &'a PolicyInstrument {
-    &all.iter().find(|r| r.instrument.policy_id == id).unwrap().instrument
+    &all.iter()
+        .find(|r| r.instrument.policy_id == id)
+        .unwrap()
+        .instrument
 }
 
 fn change_of(rows: &[minewatch_treaty::policy::ActivityDiff], a: Activity) -> Change {
@@ -71,7 +77,10 @@ fn change_of(rows: &[minewatch_treaty::policy::ActivityDiff], a: Activity) -> Ch
 #[test]
 fn diff_of_the_2014_and_2020_instruments() {
     let all = us_policies();
-    let dif = diff(policy(&all, "us-2014-09-obama"), policy(&all, "us-2020-01-trump"));
+    let dif = diff(
+        policy(&all, "us-2014-09-obama"),
+        policy(&all, "us-2020-01-trump"),
+    );
     let c = |a| change_of(&dif.activities, a);
     assert_eq!(c(Activity::Use), Change::Loosened);
     assert_eq!(c(Activity::Develop), Change::Added);
@@ -79,9 +88,19 @@ fn diff_of_the_2014_and_2020_instruments() {
     assert_eq!(c(Activity::Stockpile), Change::Removed);
     assert_eq!(c(Activity::Assist), Change::Removed);
     assert_eq!(c(Activity::Retain), Change::NotAddressed);
-    let use_row = dif.activities.iter().find(|r| r.activity == Activity::Use).unwrap();
-    assert_eq!(use_row.from.as_ref().unwrap().stance, Stance::ProhibitedWithExceptions);
-    assert_eq!(use_row.to.as_ref().unwrap().stance, Stance::PermittedWithConditions);
+    let use_row = dif
+        .activities
+        .iter()
+        .find(|r| r.activity == Activity::Use)
+        .unwrap();
+    assert_eq!(
+        use_row.from.as_ref().unwrap().stance,
+        Stance::ProhibitedWithExceptions
+    );
+    assert_eq!(
+        use_row.to.as_ref().unwrap().stance,
+        Stance::PermittedWithConditions
+    );
     let json = serde_json::to_value(&dif).unwrap();
     let row = &json["activities"][0];
     for k in ["activity", "change", "from", "to"] {
@@ -90,9 +109,18 @@ fn diff_of_the_2014_and_2020_instruments() {
     assert_eq!(row["activity"], "use");
     assert_eq!(row["change"], "loosened");
     // June 2014 (production, acquisition) vs 2020: loosened.
-    let dif = diff(policy(&all, "us-2014-06-obama"), policy(&all, "us-2020-01-trump"));
-    assert_eq!(change_of(&dif.activities, Activity::Produce), Change::Loosened);
-    assert_eq!(change_of(&dif.activities, Activity::Acquire), Change::Loosened);
+    let dif = diff(
+        policy(&all, "us-2014-06-obama"),
+        policy(&all, "us-2020-01-trump"),
+    );
+    assert_eq!(
+        change_of(&dif.activities, Activity::Produce),
+        Change::Loosened
+    );
+    assert_eq!(
+        change_of(&dif.activities, Activity::Acquire),
+        Change::Loosened
+    );
 }
 
 #[test]
@@ -100,11 +128,25 @@ fn what_changed_and_what_did_not_2014_2020_2022() {
     let all = us_policies();
     let y2015 = in_force(&all, "USA", d("2015-01-01"));
     let ids = |f: &minewatch_treaty::InForce, a: Activity| {
-        f.activities.iter().find(|x| x.activity == a).unwrap().policy_id.clone()
+        f.activities
+            .iter()
+            .find(|x| x.activity == a)
+            .unwrap()
+            .policy_id
+            .clone()
     };
-    assert_eq!(ids(&y2015, Activity::Use).as_deref(), Some("us-2014-09-obama"));
-    assert_eq!(ids(&y2015, Activity::Produce).as_deref(), Some("us-2014-06-obama"));
-    assert_eq!(ids(&y2015, Activity::Transfer).as_deref(), Some("us-2004-bush"));
+    assert_eq!(
+        ids(&y2015, Activity::Use).as_deref(),
+        Some("us-2014-09-obama")
+    );
+    assert_eq!(
+        ids(&y2015, Activity::Produce).as_deref(),
+        Some("us-2014-06-obama")
+    );
+    assert_eq!(
+        ids(&y2015, Activity::Transfer).as_deref(),
+        Some("us-2004-bush")
+    );
     assert_eq!(ids(&y2015, Activity::Retain), None);
 
     // 2014 -> 2020.
@@ -113,21 +155,35 @@ fn what_changed_and_what_did_not_2014_2020_2022() {
     assert_eq!(ch(Activity::Use), Change::Loosened);
     assert_eq!(ch(Activity::Produce), Change::Loosened);
     assert_eq!(ch(Activity::Acquire), Change::Loosened);
-    assert_eq!(ch(Activity::Develop), Change::Unchanged, "2004 and 2020 both permit developing non-persistent mines");
+    assert_eq!(
+        ch(Activity::Develop),
+        Change::Unchanged,
+        "2004 and 2020 both permit developing non-persistent mines"
+    );
     assert_eq!(ch(Activity::Transfer), Change::Unchanged);
     assert_eq!(ch(Activity::Assist), Change::Removed);
     assert_eq!(ch(Activity::Stockpile), Change::ChangedScope);
     assert_eq!(ch(Activity::Retain), Change::NotAddressed);
-    assert_eq!(c.unchanged, vec![Activity::Develop, Activity::Retain, Activity::Transfer]);
+    assert_eq!(
+        c.unchanged,
+        vec![Activity::Develop, Activity::Retain, Activity::Transfer]
+    );
     // The rescission is explained.
     let y2021 = in_force(&all, "USA", d("2021-01-01"));
-    let stock = y2021.activities.iter().find(|x| x.activity == Activity::Stockpile).unwrap();
+    let stock = y2021
+        .activities
+        .iter()
+        .find(|x| x.activity == Activity::Stockpile)
+        .unwrap();
     assert_eq!(stock.policy_id.as_deref(), Some("us-2004-bush"));
     assert!(stock
         .reasons
         .iter()
         .any(|r| r.text.contains("us-2014-09-obama (23 September 2014) addressed stockpile but was rescinded by us-2020-01-trump")));
-    assert!(stock.reasons.iter().any(|r| r.citations.iter().any(|c| c.source.contains("state.gov"))));
+    assert!(stock
+        .reasons
+        .iter()
+        .any(|r| r.citations.iter().any(|c| c.source.contains("state.gov"))));
 
     // 2020 -> 2022.
     let c = compare_in_force(&all, "USA", d("2021-01-01"), d("2023-01-01"));
@@ -139,7 +195,11 @@ fn what_changed_and_what_did_not_2014_2020_2022() {
     assert_eq!(ch(Activity::Assist), Change::Added);
     // Persistent mines prohibited -> all mines prohibited except for destruction: mixed.
     assert_eq!(ch(Activity::Transfer), Change::ChangedScope);
-    let t = c.activities.iter().find(|r| r.activity == Activity::Transfer).unwrap();
+    let t = c
+        .activities
+        .iter()
+        .find(|r| r.activity == Activity::Transfer)
+        .unwrap();
     assert!(t.summary.contains("mixed"), "{}", t.summary);
     // 2014 -> 2022: use, assist and stockpile come back to the 2014 wording.
     let c = compare_in_force(&all, "USA", d("2015-01-01"), d("2023-01-01"));
@@ -154,11 +214,22 @@ fn what_changed_and_what_did_not_2014_2020_2022() {
 fn provisions_start_at_their_effective_year() {
     let all = us_policies();
     let f = in_force(&all, "USA", d("2005-01-01"));
-    let use_ = f.activities.iter().find(|x| x.activity == Activity::Use).unwrap();
+    let use_ = f
+        .activities
+        .iter()
+        .find(|x| x.activity == Activity::Use)
+        .unwrap();
     assert_eq!(use_.policy_id.as_deref(), Some("us-1998-pdd64"));
-    assert!(use_.reasons.iter().any(|r| r.text.contains("only from 2011")));
+    assert!(use_
+        .reasons
+        .iter()
+        .any(|r| r.text.contains("only from 2011")));
     let f = in_force(&all, "USA", d("2012-01-01"));
-    let use_ = f.activities.iter().find(|x| x.activity == Activity::Use).unwrap();
+    let use_ = f
+        .activities
+        .iter()
+        .find(|x| x.activity == Activity::Use)
+        .unwrap();
     assert_eq!(use_.policy_id.as_deref(), Some("us-2004-bush"));
     // 1994 speech "not_addressed" governs nothing.
     let f = in_force(&all, "USA", d("1995-01-01"));
@@ -189,8 +260,14 @@ fn scatterable(persistent: bool) -> Device {
         target: Target::Person,
         activation: Activation::Tripwire,
         anti_handling_device: false,
-        self_destruct: (!persistent).then_some(Mechanism { days: 4.0, reliability: 0.99 }),
-        self_deactivation: (!persistent).then_some(Mechanism { days: 90.0, reliability: 0.99 }),
+        self_destruct: (!persistent).then_some(Mechanism {
+            days: 4.0,
+            reliability: 0.99,
+        }),
+        self_deactivation: (!persistent).then_some(Mechanism {
+            days: 90.0,
+            reliability: 0.99,
+        }),
         delivery: Delivery {
             mode: DeliveryMode::Remote,
             distance_m: None,
@@ -205,28 +282,47 @@ fn policies_on_using_a_device() {
     let all = us_policies();
     let use_verdict = |dev: &Device, on: &str| {
         let c = classify(dev, &all, d(on), &[]);
-        c.policies.verdicts.into_iter().find(|v| v.governs_use).unwrap()
+        c.policies
+            .verdicts
+            .into_iter()
+            .find(|v| v.governs_use)
+            .unwrap()
     };
     let v = use_verdict(&scatterable(false), "2021-01-01");
     assert_eq!(v.policy_id, "us-2020-01-trump");
     assert_eq!(v.use_permitted, UsePermission::PermittedWithConditions);
-    assert!(v.conditions.iter().any(|c| c.contains("combatant commanders")));
+    assert!(v
+        .conditions
+        .iter()
+        .any(|c| c.contains("combatant commanders")));
     let v = use_verdict(&scatterable(true), "2021-01-01");
     assert_eq!(v.use_permitted, UsePermission::Prohibited);
     let v = use_verdict(&scatterable(false), "2023-01-01");
     assert_eq!(v.policy_id, "us-2022-06-biden");
     assert_eq!(v.use_permitted, UsePermission::ProhibitedWithExceptions);
-    assert!(v.conditions.iter().any(|c| c.contains("outside the Korean Peninsula")));
+    assert!(v
+        .conditions
+        .iter()
+        .any(|c| c.contains("outside the Korean Peninsula")));
     // 2012: the Bush policy prohibits persistent mines only.
-    assert_eq!(use_verdict(&scatterable(false), "2012-01-01").use_permitted, UsePermission::NotRestricted);
-    assert_eq!(use_verdict(&scatterable(true), "2012-01-01").use_permitted, UsePermission::ProhibitedWithExceptions);
+    assert_eq!(
+        use_verdict(&scatterable(false), "2012-01-01").use_permitted,
+        UsePermission::NotRestricted
+    );
+    assert_eq!(
+        use_verdict(&scatterable(true), "2012-01-01").use_permitted,
+        UsePermission::ProhibitedWithExceptions
+    );
     // A command-detonated Claymore is not an APM: no policy restricts it.
     let claymore = Device {
         activation: Activation::Command,
         directional: true,
         ..scatterable(true)
     };
-    assert_eq!(use_verdict(&claymore, "2023-01-01").use_permitted, UsePermission::NotRestricted);
+    assert_eq!(
+        use_verdict(&claymore, "2023-01-01").use_permitted,
+        UsePermission::NotRestricted
+    );
     // Instruments in force that do not govern use say which one does.
     let c = classify(&scatterable(false), &all, d("2021-01-01"), &[]);
     let other = c.policies.verdicts.iter().find(|v| !v.governs_use).unwrap();

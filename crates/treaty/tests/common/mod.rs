@@ -1,5 +1,5 @@
 //! Fact builders for the engine's tests, and fixtures mirroring the real rows of the shared data.
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(dead_code, clippy::unwrap_used, clippy::too_many_arguments)]
 
 use minewatch_domain::fact::{
     ArmedConflict, Art4Event, Art4EventType, Art5Event, Art5EventType, Art7Report, Certainty,
