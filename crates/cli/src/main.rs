@@ -240,14 +240,6 @@ fn run(cli: Cli) -> Res {
                 )?;
                 for r in &facts {
                     let f = &r.fact;
-                    let cites: Vec<String> = f
-                        .citations
-                        .iter()
-                        .map(|c| match &c.locator {
-                            Some(l) => format!("{}#{l}", c.source),
-                            None => c.source.clone(),
-                        })
-                        .collect();
                     writeln!(
                         out,
                         "#{:<6} {:<10} {:<22} {}\n        sources: {}",
@@ -257,7 +249,7 @@ fn run(cli: Cli) -> Res {
                             .unwrap_or_else(|| "(no date)".into()),
                         f.kind().as_str(),
                         f.payload.to_json(),
-                        cites.join("; ")
+                        citations_text(&f.citations)
                     )?;
                 }
             }
@@ -294,14 +286,17 @@ fn run(cli: Cli) -> Res {
     }
 }
 
+/// A citation in the facts format: `key` or `key#locator`.
+fn citation_text(c: &minewatch_domain::Citation) -> String {
+    match &c.locator {
+        Some(l) => format!("{}#{l}", c.source),
+        None => c.source.clone(),
+    }
+}
+
+/// Citations in the facts format, separated by `;` (as `import facts-csv` reads them).
 fn citations_text(c: &[minewatch_domain::Citation]) -> String {
-    c.iter()
-        .map(|c| match &c.locator {
-            Some(l) => format!("{}#{l}", c.source),
-            None => c.source.clone(),
-        })
-        .collect::<Vec<_>>()
-        .join(";")
+    c.iter().map(citation_text).collect::<Vec<_>>().join(";")
 }
 
 fn export(store: &Store, format: Format, out: Option<&Path>) -> Res {
@@ -375,10 +370,7 @@ fn export(store: &Store, format: Format, out: Option<&Path>) -> Res {
                         "valid_from": f.valid_from.map(|d| d.to_string()),
                         "valid_to": f.valid_to.map(|d| d.to_string()),
                         "payload": f.payload.to_value(),
-                        "sources": f.citations.iter().map(|c| match &c.locator {
-                            Some(l) => format!("{}#{l}", c.source),
-                            None => c.source.clone(),
-                        }).collect::<Vec<_>>(),
+                        "sources": f.citations.iter().map(citation_text).collect::<Vec<_>>(),
                         "note": f.note,
                     });
                     if let Some(o) = v.as_object_mut() { o.retain(|_, x| !x.is_null()); }
