@@ -4,7 +4,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use minewatch_domain::{Date, FactKind};
 use minewatch_import::{shipped, Kind, Options, KINDS};
 use minewatch_store::{FactFilter, Store};
+use minewatch_treaty::Basis;
+use minewatch_web::derived;
 use std::io::Write;
+
+mod report;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -91,6 +95,65 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// A state's treaty status on a date, with deadlines, obligations, findings and reasons
+    Status {
+        /// A name or an ISO 3166 code ("United States", "usa", "US")
+        state: String,
+        /// The date (YYYY-MM-DD); default today
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        /// Print JSON (the same shape as GET /api/v1/states/{code}/status)
+        #[arg(long)]
+        json: bool,
+    },
+    /// The States Parties on a date, on a stated basis
+    Parties {
+        /// The date (YYYY-MM-DD); default today
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        /// eif: the treaty is in force for the state (legally bound);
+        /// deposit: its instrument is deposited (as campaigners count)
+        #[arg(long, value_enum, default_value = "eif")]
+        basis: BasisArg,
+        /// Print JSON (the same shape as GET /api/v1/parties)
+        #[arg(long)]
+        json: bool,
+    },
+    /// Article 4, 5 and 7 deadlines and their state on a date
+    Deadlines {
+        /// The date (YYYY-MM-DD); default today
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        /// Only this state's deadlines (a name or an ISO 3166 code)
+        #[arg(long, value_name = "STATE")]
+        state: Option<String>,
+        /// Only deadlines passed with a recorded failure standing
+        #[arg(long)]
+        overdue: bool,
+        /// Print JSON (the same shape as GET /api/v1/deadlines)
+        #[arg(long)]
+        json: bool,
+    },
+    /// Classify a device (a JSON file) under the Mine Ban Treaty, CCW Amended Protocol II, the
+    /// policies in force and alternative definitions
+    Classify {
+        /// The device description: {"target": "person", "activation": "tripwire", "delivery": {"mode": "hand_emplaced"}, ...}
+        device: PathBuf,
+        /// An alternative definition file to apply as well (repeatable); the shipped ones always apply
+        #[arg(long, value_name = "FILE")]
+        definition: Vec<PathBuf>,
+        /// The date for the policies in force (YYYY-MM-DD); default today
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        /// Print JSON (the same shape as POST /api/v1/classify)
+        #[arg(long)]
+        json: bool,
+    },
+    /// National policy instruments: list them, or compare two
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
     /// Export the current facts and sources in minewatch's own format
     Export {
         #[arg(long, value_enum)]
@@ -100,6 +163,32 @@ enum Command {
         #[arg(long, value_name = "PATH")]
         out: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum PolicyCommand {
+    /// List the policy instruments in the record
+    List {
+        /// Print JSON (the same shape as GET /api/v1/policies)
+        #[arg(long)]
+        json: bool,
+    },
+    /// What changed from one policy to another, activity by activity (Art. 1)
+    Diff {
+        /// The earlier policy's id (e.g. us-2014-06-obama; `minewatch policy list` shows them)
+        from: String,
+        /// The later policy's id (e.g. us-2020-01-trump)
+        to: String,
+        /// Print JSON (the same shape as GET /api/v1/policies/{a}/diff/{b})
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum BasisArg {
+    Eif,
+    Deposit,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -112,6 +201,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // `minewatch deadlines | head`: the reader left; that is not an error.
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
@@ -283,7 +379,116 @@ fn run(cli: Cli) -> Res {
             let store = open(&db)?;
             export(&store, format, out.as_deref())
         }
+        Command::Status { state, as_of, json } => {
+            let store = open(&db)?;
+            let subject = store.gazetteer()?.resolve(&state)?.clone();
+            let as_of = as_of_or_today(as_of)?;
+            let engine = derived::build_engine(&store)?;
+            if json {
+                return print_json(&derived::status(&engine, &subject, as_of)?);
+            }
+            report::status(&engine.status(&subject.code, as_of), &subject.name)
+        }
+        Command::Parties { as_of, basis, json } => {
+            let store = open(&db)?;
+            let as_of = as_of_or_today(as_of)?;
+            let basis = match basis {
+                BasisArg::Eif => Basis::Eif,
+                BasisArg::Deposit => Basis::Deposit,
+            };
+            let engine = derived::build_engine(&store)?;
+            if json {
+                return print_json(&derived::parties(&engine, as_of, basis)?);
+            }
+            report::parties(&engine, as_of, basis, &store.gazetteer()?)
+        }
+        Command::Deadlines {
+            as_of,
+            state,
+            overdue,
+            json,
+        } => {
+            let store = open(&db)?;
+            let as_of = as_of_or_today(as_of)?;
+            let g = store.gazetteer()?;
+            let subject = state.map(|s| g.resolve(&s).cloned()).transpose()?;
+            let engine = derived::build_engine(&store)?;
+            if json {
+                return print_json(&derived::deadlines(
+                    &engine,
+                    as_of,
+                    subject.as_ref(),
+                    overdue,
+                )?);
+            }
+            let rows = engine.deadlines(as_of, subject.as_ref().map(|s| s.code.as_str()), overdue);
+            report::deadlines(&rows, as_of)
+        }
+        Command::Classify {
+            device,
+            definition,
+            as_of,
+            json,
+        } => {
+            let text = read_text(&device)?;
+            let device_name = device.display().to_string();
+            let device = derived::parse_device(&device_name, &text)?;
+            let mut extra = Vec::new();
+            for p in &definition {
+                extra.push(derived::parse_definition(
+                    &p.display().to_string(),
+                    &read_text(p)?,
+                )?);
+            }
+            let on = as_of_or_today(as_of)?;
+            let store = open(&db)?;
+            let engine = derived::build_engine(&store)?;
+            let v = derived::classification(&engine, &device, on, extra)?;
+            if json {
+                return print_json(&v);
+            }
+            report::classification(&v, &device_name)
+        }
+        Command::Policy { command } => {
+            let store = open(&db)?;
+            let engine = derived::build_engine(&store)?;
+            match command {
+                PolicyCommand::List { json } => {
+                    if json {
+                        return print_json(&derived::policies(&engine)?);
+                    }
+                    report::policy_list(&derived::policy_list(&engine))
+                }
+                PolicyCommand::Diff { from, to, json } => {
+                    let v = derived::policy_diff(&engine, &from, &to)?;
+                    if json {
+                        return print_json(&v);
+                    }
+                    report::policy_diff(&v)
+                }
+            }
+        }
     }
+}
+
+fn read_text(p: &Path) -> Result<String, String> {
+    std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))
+}
+
+fn as_of_or_today(v: Option<String>) -> Result<Date, Box<dyn std::error::Error>> {
+    match v {
+        Some(s) => Ok(Date::parse(&s).map_err(|e| format!("--as-of: {e}; expected YYYY-MM-DD"))?),
+        None => Ok(derived::today()?),
+    }
+}
+
+fn print_json(v: &serde_json::Value) -> Res {
+    writeln!(
+        std::io::stdout().lock(),
+        "{}",
+        serde_json::to_string_pretty(v)?
+    )?;
+    Ok(())
 }
 
 /// A citation in the facts format: `key` or `key#locator`.

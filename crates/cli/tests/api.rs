@@ -137,3 +137,30 @@ fn unknown_routes_are_json_404s_and_the_openapi_document_is_served() {
     assert_eq!(status, 200);
     assert!(v["paths"]["/api/v1/unga/{session}/{number}"].is_object());
 }
+
+#[test]
+fn every_api_route_is_in_the_openapi_document() {
+    let source = include_str!("../../web/src/lib.rs");
+    let doc: serde_json::Value = serde_json::from_str(minewatch_web::OPENAPI).unwrap();
+    let mut routes = 0;
+    for line in source.lines() {
+        let Some(rest) = line.trim().strip_prefix(".route(\"") else {
+            continue;
+        };
+        let path = &rest[..rest.find('"').unwrap()];
+        if !path.starts_with("/api/") {
+            continue;
+        }
+        routes += 1;
+        let method = if line.contains("post(") {
+            "post"
+        } else {
+            "get"
+        };
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} is routed but not documented in crates/web/openapi.json"
+        );
+    }
+    assert!(routes >= 14, "found only {routes} routes");
+}

@@ -85,7 +85,7 @@ pub fn shared(rel: &str) -> PathBuf {
 pub struct Server {
     child: Child,
     pub base: String,
-    _dir: TempDir,
+    dir: TempDir,
 }
 
 impl Server {
@@ -112,10 +112,24 @@ impl Server {
         };
         // Keep draining stderr so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        Server {
-            child,
-            base,
-            _dir: dir,
+        Server { child, base, dir }
+    }
+
+    /// The server's database file.
+    pub fn db(&self) -> PathBuf {
+        self.dir.path("serve.sqlite")
+    }
+
+    /// POST a body: (status, JSON body).
+    pub fn post(&self, path: &str, body: &str) -> (u16, serde_json::Value) {
+        let url = format!("{}{path}", self.base);
+        match ureq::post(&url)
+            .set("Content-Type", "application/json")
+            .send_string(body)
+        {
+            Ok(r) => (r.status(), r.into_json().unwrap()),
+            Err(ureq::Error::Status(code, r)) => (code, r.into_json().unwrap()),
+            Err(e) => panic!("POST {url}: {e}"),
         }
     }
 
@@ -135,4 +149,19 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Runs the `minewatch` binary: (exit success, stdout, stderr).
+pub fn minewatch(db: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_minewatch"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }

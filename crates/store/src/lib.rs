@@ -344,6 +344,14 @@ impl Store {
             .query_row("SELECT COUNT(*) FROM facts", [], |r| r.get(0))?)
     }
 
+    /// The id of the newest fact (0 for an empty record). The record is append-only, so this
+    /// changes exactly when facts are added: caches of derived values key on it.
+    pub fn last_fact_id(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT COALESCE(MAX(id), 0) FROM facts", [], |r| r.get(0))?)
+    }
+
     /// Starts a write. Nothing is visible to readers until [`Batch::commit`].
     pub fn batch(
         &mut self,

@@ -4,7 +4,7 @@ use crate::engine::{
     distinct_sources, entry_into_force, happened, known, prefer, Core, Engine, SubjectFacts,
 };
 use crate::obligations::{Obligation, ObligationState};
-use crate::reason::{cite_inline, Reason};
+use crate::reason::{cite_inline, On, Reason};
 use crate::status::date_words;
 use crate::unga::vote_anomalies;
 use minewatch_domain::fact::{Art5EventType, MineActivityType};
@@ -238,13 +238,13 @@ pub(crate) fn findings(
             kind,
             article,
             Some(d),
-            format!("{} {verb} of anti-personnel mines on {} while bound ({status}): {}", a.certainty, d.long(), a.detail),
+            format!("{} {verb} of anti-personnel mines {} while bound ({status}): {}", a.certainty, On(d), a.detail),
             vec![Reason::new(
                 article,
                 format!(
-                    "a State Party may never {verb} anti-personnel mines; recorded as {} on {}, when its status was {status}",
+                    "a State Party may never {verb} anti-personnel mines; recorded as {} {}, when its status was {status}",
                     a.certainty,
-                    d.long()
+                    On(d)
                 ),
             )
             .with_fact(f)],

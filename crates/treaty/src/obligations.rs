@@ -6,7 +6,7 @@
 //! a declared completion, a recorded missed deadline or non-submission) make it met or missed.
 
 use crate::engine::{known, Core, Engine, SubjectFacts};
-use crate::reason::{long, Long, Reason};
+use crate::reason::{long, On, Reason};
 use crate::status::Status;
 use minewatch_domain::fact::{Art4EventType, Art5EventType};
 use minewatch_domain::{Date, Fact, PartialDate, Payload};
@@ -156,11 +156,11 @@ fn timeliness(date: Option<PartialDate>, due: Date) -> (ObligationState, String)
         ),
         Some(d) if d.latest() <= due => (
             ObligationState::Met,
-            format!("on {}, by the deadline of {}", Long(d), long(due)),
+            format!("{}, by the deadline of {}", On(d), long(due)),
         ),
         Some(d) if d.earliest() > due => (
             ObligationState::MetLate,
-            format!("on {}, after the deadline of {}", Long(d), long(due)),
+            format!("{}, after the deadline of {}", On(d), long(due)),
         ),
         Some(d) => (
             ObligationState::Completed,
@@ -175,7 +175,7 @@ fn timeliness(date: Option<PartialDate>, due: Date) -> (ObligationState, String)
 
 fn on_date(f: &Fact) -> String {
     f.valid_from
-        .map(|d| format!("on {}", d.long()))
+        .map(|d| On(d).to_string())
         .unwrap_or_else(|| "(undated)".into())
 }
 

@@ -764,7 +764,7 @@ fn evaluate_use(
             if lower.contains("only") {
                 reasons.push(Reason::new(
                     ART1,
-                    format!("{id} permits only {scope_text}: use of this device is not permitted"),
+                    format!("{id} permits use of {scope_text}: this device is not permitted"),
                 ));
                 UsePermission::Prohibited
             } else {

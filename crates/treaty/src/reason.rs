@@ -107,3 +107,15 @@ impl std::fmt::Display for Long {
 pub(crate) fn long(d: minewatch_domain::Date) -> Long {
     Long(minewatch_domain::PartialDate::Day(d))
 }
+
+/// A date with its preposition: "on 3 May 2021", "in May 2021", "in 2021".
+pub(crate) struct On(pub minewatch_domain::PartialDate);
+
+impl std::fmt::Display for On {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            minewatch_domain::PartialDate::Day(_) => write!(f, "on {}", Long(self.0)),
+            _ => write!(f, "in {}", Long(self.0)),
+        }
+    }
+}

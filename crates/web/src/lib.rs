@@ -3,16 +3,19 @@
 //! Reads only, for now: every route is a GET that needs no account. Each request takes a SQLite
 //! connection from a small pool and runs its queries on the blocking thread pool.
 
+pub mod derived;
 pub mod json;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
+use derived::{DerivedError, EngineCache};
 use minewatch_domain::fact::Vote;
 use minewatch_domain::{Date, FactKind, Gazetteer, Payload};
 use minewatch_store::{FactFilter, Store, StoreError};
+use minewatch_treaty::Engine;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -27,6 +30,7 @@ pub struct App {
     db: PathBuf,
     pool: Mutex<Vec<Store>>,
     gazetteer: Gazetteer,
+    engine: Mutex<EngineCache>,
 }
 
 impl App {
@@ -38,7 +42,28 @@ impl App {
             db,
             pool: Mutex::new(vec![store]),
             gazetteer,
+            engine: Mutex::new(EngineCache::default()),
         }))
+    }
+
+    /// The treaty engine over the record as it is now (rebuilt after facts are added).
+    fn engine(&self, store: &Store) -> Result<Arc<Engine>, ApiError> {
+        let mut cache = self.engine.lock().map_err(|_| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "engine cache poisoned")
+        })?;
+        Ok(cache.get(store)?)
+    }
+
+    /// Runs `f` with the current engine, on the blocking pool.
+    async fn with_engine<T: Send + 'static>(
+        self: Arc<Self>,
+        f: impl FnOnce(&App, &Engine) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        blocking(self, move |app| {
+            let engine = app.with_store(|store| app.engine(store))?;
+            f(app, &engine)
+        })
+        .await
     }
 
     fn with_store<T>(&self, f: impl FnOnce(&Store) -> Result<T, ApiError>) -> Result<T, ApiError> {
@@ -81,6 +106,20 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<DerivedError> for ApiError {
+    fn from(e: DerivedError) -> Self {
+        match e {
+            DerivedError::Input(m) => ApiError::new(StatusCode::BAD_REQUEST, m),
+            DerivedError::Internal(m) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, m),
+            DerivedError::NotFound { message, known } => {
+                let mut e = ApiError::new(StatusCode::NOT_FOUND, message);
+                e.extra = Some(json!({ "known": known }));
+                e
+            }
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut body = json!({"error": {"status": self.status.as_u16(), "message": self.message}});
@@ -120,6 +159,12 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/states", get(states))
         .route("/api/v1/states/{code}", get(state))
         .route("/api/v1/states/{code}/facts", get(state_facts))
+        .route("/api/v1/states/{code}/status", get(state_status))
+        .route("/api/v1/parties", get(parties))
+        .route("/api/v1/deadlines", get(deadlines))
+        .route("/api/v1/classify", post(classify))
+        .route("/api/v1/policies", get(policies))
+        .route("/api/v1/policies/{a}/diff/{b}", get(policy_diff))
         .route("/api/v1/facts/{id}", get(fact))
         .route("/api/v1/sources", get(sources))
         .route("/api/v1/sources/{key}", get(source))
@@ -419,6 +464,136 @@ async fn unga(
         })
     })
     .await
+}
+
+#[derive(Debug, Deserialize)]
+struct AsOfQuery {
+    as_of: Option<String>,
+}
+
+/// `as_of` from the query, today when absent.
+fn as_of_or_today(v: Option<&str>) -> Result<Date, ApiError> {
+    match parse_as_of(v)? {
+        Some(d) => Ok(d),
+        None => Ok(derived::today()?),
+    }
+}
+
+async fn state_status(
+    State(app): State<Arc<App>>,
+    Path(code): Path<String>,
+    Query(q): Query<AsOfQuery>,
+) -> ApiResult {
+    let s = find_subject(&app, &code)?.clone();
+    let as_of = as_of_or_today(q.as_of.as_deref())?;
+    app.with_engine(move |_, engine| Ok(Json(derived::status(engine, &s, as_of)?)))
+        .await
+}
+
+#[derive(Debug, Deserialize)]
+struct PartiesQuery {
+    as_of: Option<String>,
+    basis: Option<String>,
+}
+
+async fn parties(State(app): State<Arc<App>>, Query(q): Query<PartiesQuery>) -> ApiResult {
+    let as_of = as_of_or_today(q.as_of.as_deref())?;
+    let basis = derived::parse_basis(q.basis.as_deref().unwrap_or("eif"))?;
+    app.with_engine(move |_, engine| Ok(Json(derived::parties(engine, as_of, basis)?)))
+        .await
+}
+
+#[derive(Debug, Deserialize)]
+struct DeadlinesQuery {
+    as_of: Option<String>,
+    state: Option<String>,
+    overdue: Option<String>,
+}
+
+/// A boolean query parameter: `true`/`false`/`1`/`0`/`yes`/`no`; absent or empty is false.
+fn parse_flag(name: &str, v: Option<&str>) -> Result<bool, ApiError> {
+    match v.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("") | Some("false") | Some("0") | Some("no") => Ok(false),
+        Some("true") | Some("1") | Some("yes") => Ok(true),
+        Some(other) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("{name}: {other:?} is not a yes/no value; expected true or false"),
+        )),
+    }
+}
+
+async fn deadlines(State(app): State<Arc<App>>, Query(q): Query<DeadlinesQuery>) -> ApiResult {
+    let as_of = as_of_or_today(q.as_of.as_deref())?;
+    let overdue = parse_flag("overdue", q.overdue.as_deref())?;
+    let state = match q.state.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(code) => Some(find_subject(&app, code)?.clone()),
+    };
+    app.with_engine(move |_, engine| {
+        Ok(Json(derived::deadlines(
+            engine,
+            as_of,
+            state.as_ref(),
+            overdue,
+        )?))
+    })
+    .await
+}
+
+/// The body is a device description, or `{"device": {...}, "definitions": [...]}` to add
+/// alternative definitions; `as_of` picks the date for the policies in force.
+async fn classify(
+    State(app): State<Arc<App>>,
+    Query(q): Query<AsOfQuery>,
+    body: String,
+) -> ApiResult {
+    let on = as_of_or_today(q.as_of.as_deref())?;
+    let value: Value = serde_json::from_str(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("request body: {e}; expected a JSON object describing a device"),
+        )
+    })?;
+    let (device_text, extra) = match value.get("device") {
+        Some(d) => {
+            let mut extra = Vec::new();
+            match value.get("definitions") {
+                None | Some(Value::Null) => {}
+                Some(Value::Array(defs)) => {
+                    for (i, d) in defs.iter().enumerate() {
+                        extra.push(derived::parse_definition(
+                            &format!("request body definitions[{i}]"),
+                            &d.to_string(),
+                        )?);
+                    }
+                }
+                Some(_) => {
+                    return Err(ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "request body: definitions: expected an array of definition objects",
+                    ))
+                }
+            }
+            (d.to_string(), extra)
+        }
+        None => (body, Vec::new()),
+    };
+    let device = derived::parse_device("request body", &device_text)?;
+    app.with_engine(move |_, engine| Ok(Json(derived::classification(engine, &device, on, extra)?)))
+        .await
+}
+
+async fn policies(State(app): State<Arc<App>>) -> ApiResult {
+    app.with_engine(|_, engine| Ok(Json(derived::policies(engine)?)))
+        .await
+}
+
+async fn policy_diff(
+    State(app): State<Arc<App>>,
+    Path((a, b)): Path<(String, String)>,
+) -> ApiResult {
+    app.with_engine(move |_, engine| Ok(Json(derived::policy_diff(engine, &a, &b)?)))
+        .await
 }
 
 /// Serves the router on `listener` until Ctrl-C or SIGTERM.

@@ -1,0 +1,243 @@
+//! What the treaty engine derives from the record, as JSON: status, States Parties, deadlines,
+//! classification, policy diffs. Shared by the API routes and the CLI's `--json` output, so both
+//! say the same thing.
+
+use minewatch_domain::{Date, Subject};
+use minewatch_store::{FactFilter, Store, StoreError};
+use minewatch_treaty::{
+    classify, shipped_definitions, Basis, Definition, Device, Engine, PolicyRecord,
+};
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::fmt;
+use std::sync::Arc;
+
+/// Why a derived answer could not be given: the caller's input (`Input`), or the record or a
+/// shipped file (`Internal`).
+#[derive(Debug)]
+pub enum DerivedError {
+    /// Bad input: the message says what and what was expected.
+    Input(String),
+    /// Something that is not the caller's fault.
+    Internal(String),
+    /// A named thing (a policy id) that is not in the record; `known` lists what is.
+    NotFound { message: String, known: Vec<String> },
+}
+
+impl fmt::Display for DerivedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DerivedError::Input(m) | DerivedError::Internal(m) => f.write_str(m),
+            DerivedError::NotFound { message, known } => {
+                write!(f, "{message}; known: {}", known.join(", "))
+            }
+        }
+    }
+}
+
+impl std::error::Error for DerivedError {}
+
+impl From<StoreError> for DerivedError {
+    fn from(e: StoreError) -> Self {
+        DerivedError::Internal(e.to_string())
+    }
+}
+
+fn to_value<T: Serialize>(v: &T) -> Result<Value, DerivedError> {
+    serde_json::to_value(v).map_err(|e| DerivedError::Internal(format!("serialising: {e}")))
+}
+
+/// Builds the engine over every current fact of the record.
+pub fn build_engine(store: &Store) -> Result<Engine, StoreError> {
+    let facts = store
+        .facts(&FactFilter::default())?
+        .into_iter()
+        .map(|r| r.fact)
+        .collect();
+    Ok(Engine::from_facts(facts))
+}
+
+/// An engine together with the record version it was built from.
+#[derive(Debug, Default)]
+pub struct EngineCache {
+    built: Option<(i64, Arc<Engine>)>,
+}
+
+impl EngineCache {
+    /// The engine for the record as it is now: rebuilt only when facts were added since (the
+    /// record is append-only, so the last fact id is its version).
+    pub fn get(&mut self, store: &Store) -> Result<Arc<Engine>, StoreError> {
+        let version = store.last_fact_id()?;
+        if let Some((v, e)) = &self.built {
+            if *v == version {
+                return Ok(Arc::clone(e));
+            }
+        }
+        let engine = Arc::new(build_engine(store)?);
+        self.built = Some((version, Arc::clone(&engine)));
+        Ok(engine)
+    }
+}
+
+/// Today (UTC), the default `as_of`.
+pub fn today() -> Result<Date, DerivedError> {
+    minewatch_store::today()
+        .ok_or_else(|| DerivedError::Internal("the system clock is outside years 1-9999".into()))
+}
+
+/// `GET /api/v1/states/{code}/status`: the engine's report with the subject's name.
+pub fn status(engine: &Engine, subject: &Subject, as_of: Date) -> Result<Value, DerivedError> {
+    let mut v = to_value(&engine.status(&subject.code, as_of))?;
+    v["name"] = json!(subject.name);
+    Ok(v)
+}
+
+/// Parses `eif` or `deposit`.
+pub fn parse_basis(s: &str) -> Result<Basis, DerivedError> {
+    Basis::parse(s.trim()).ok_or_else(|| {
+        DerivedError::Input(format!(
+            "basis: {s:?} is not a basis; expected eif (in force: legally bound) or deposit (instrument deposited)"
+        ))
+    })
+}
+
+/// `GET /api/v1/parties`: States Parties on a date on one basis; the other basis's count is
+/// given beside it so the two are never silently mixed.
+pub fn parties(engine: &Engine, as_of: Date, basis: Basis) -> Result<Value, DerivedError> {
+    let p = engine.parties(as_of, basis);
+    let other = match basis {
+        Basis::Eif => Basis::Deposit,
+        Basis::Deposit => Basis::Eif,
+    };
+    let mut v = to_value(&p)?;
+    v["basis_meaning"] = json!(basis_meaning(basis));
+    v["other_basis"] = json!({
+        "basis": other.as_str(),
+        "count": engine.parties(as_of, other).count,
+        "meaning": basis_meaning(other),
+    });
+    Ok(v)
+}
+
+fn basis_meaning(b: Basis) -> &'static str {
+    match b {
+        Basis::Eif => "the treaty is in force for the state (Art. 17) and no withdrawal has taken effect (Art. 20)",
+        Basis::Deposit => "the state has deposited its instrument of ratification or accession (Art. 16), whether or not yet in force",
+    }
+}
+
+/// `GET /api/v1/deadlines`.
+pub fn deadlines(
+    engine: &Engine,
+    as_of: Date,
+    state: Option<&Subject>,
+    overdue_only: bool,
+) -> Result<Value, DerivedError> {
+    let rows = engine.deadlines(as_of, state.map(|s| s.code.as_str()), overdue_only);
+    Ok(json!({
+        "as_of": as_of,
+        "state": state.map(|s| s.code.clone()),
+        "overdue_only": overdue_only,
+        "count": rows.len(),
+        "deadlines": to_value(&rows)?,
+    }))
+}
+
+/// Reads a device description; `what` names it in messages (a file name, "request body").
+pub fn parse_device(what: &str, text: &str) -> Result<Device, DerivedError> {
+    Device::from_json(text).map_err(|e| {
+        DerivedError::Input(format!(
+            "{what}: {e}; expected an object with target, activation and delivery (see /api/v1/openapi.json, Device)"
+        ))
+    })
+}
+
+/// Reads an alternative definition; `file` names it in messages.
+pub fn parse_definition(file: &str, text: &str) -> Result<Definition, DerivedError> {
+    Definition::from_json(file, text).map_err(|e| DerivedError::Input(e.to_string()))
+}
+
+/// `POST /api/v1/classify`: a device under the Mine Ban Treaty, CCW Amended Protocol II, every
+/// policy instrument in force on `on`, the shipped definitions and any `extra` definitions.
+pub fn classification(
+    engine: &Engine,
+    device: &Device,
+    on: Date,
+    extra: Vec<Definition>,
+) -> Result<Value, DerivedError> {
+    let mut definitions = shipped_definitions()
+        .map_err(|e| DerivedError::Internal(format!("shipped definition: {e}")))?;
+    definitions.extend(extra);
+    let c = classify(device, &engine.policy_records(), on, &definitions);
+    let mut v = to_value(&c)?;
+    v["on"] = json!(on);
+    Ok(v)
+}
+
+/// The policy instruments in the record, by id, oldest first.
+pub fn policy_list(engine: &Engine) -> Vec<PolicyRecord> {
+    let mut list = engine.policy_records();
+    list.sort_by(|a, b| {
+        a.adopted
+            .map(|d| d.earliest())
+            .cmp(&b.adopted.map(|d| d.earliest()))
+            .then_with(|| a.instrument.policy_id.cmp(&b.instrument.policy_id))
+    });
+    list
+}
+
+/// `GET /api/v1/policies`.
+pub fn policies(engine: &Engine) -> Result<Value, DerivedError> {
+    let list: Vec<Value> = policy_list(engine)
+        .iter()
+        .map(|r| {
+            json!({
+                "policy_id": r.instrument.policy_id,
+                "subject": r.subject,
+                "instrument": r.instrument.instrument,
+                "adopted": r.adopted.map(|d| d.to_string()),
+                "rescinds": r.instrument.rescinds,
+                "fact": r.fact_id,
+                "sources": r.citations,
+            })
+        })
+        .collect();
+    Ok(json!({"count": list.len(), "policies": list}))
+}
+
+fn find_policy<'a>(list: &'a [PolicyRecord], id: &str) -> Result<&'a PolicyRecord, DerivedError> {
+    list.iter()
+        .find(|r| r.instrument.policy_id.eq_ignore_ascii_case(id.trim()))
+        .ok_or_else(|| DerivedError::NotFound {
+            message: format!("no policy instrument with id {id:?}"),
+            known: list
+                .iter()
+                .map(|r| r.instrument.policy_id.clone())
+                .collect(),
+        })
+}
+
+/// `GET /api/v1/policies/{a}/diff/{b}`: per activity of Art. 1, what changed from `a` to `b`.
+pub fn policy_diff(engine: &Engine, a: &str, b: &str) -> Result<Value, DerivedError> {
+    let list = engine.policy_records();
+    let (ra, rb) = (find_policy(&list, a)?, find_policy(&list, b)?);
+    let d = minewatch_treaty::diff(&ra.instrument, &rb.instrument);
+    let mut v = to_value(&d)?;
+    let describe = |r: &PolicyRecord| {
+        json!({
+            "policy_id": r.instrument.policy_id,
+            "subject": r.subject,
+            "instrument": r.instrument.instrument,
+            "adopted": r.adopted.map(|d| d.to_string()),
+            "fact": r.fact_id,
+            "sources": r.citations,
+        })
+    };
+    v["from_policy"] = describe(ra);
+    v["to_policy"] = describe(rb);
+    v["alignment"] = json!({
+        "from": to_value(&minewatch_treaty::alignment(&ra.instrument))?,
+        "to": to_value(&minewatch_treaty::alignment(&rb.instrument))?,
+    });
+    Ok(v)
+}
