@@ -1,12 +1,33 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls this). Installs what the tests need when it
-# can (nothing beyond the Rust toolchain yet), then: formatting, lints, every test.
+# can (Chromium and ChromeDriver from Debian for the browser tests, when run as root with apt-get),
+# then: formatting, lints, every test. The browser tests fail when Chromium or ChromeDriver is
+# missing; MINEWATCH_SKIP_BROWSER=1 skips them instead (and skips installing them).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 if [ ! -d "$root/../shared/data" ]; then
   echo "warning: ../shared/data is missing; the tests that import the shared research files will fail" >&2
+fi
+
+# The browser tests (crates/cli/tests/browser.rs) drive /usr/bin/chromium through /usr/bin/chromedriver.
+browser_missing() { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; }
+if [ "${MINEWATCH_SKIP_BROWSER:-}" = 1 ]; then
+  echo "note: MINEWATCH_SKIP_BROWSER=1: the browser tests will be skipped" >&2
+elif browser_missing; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing chromium and chromium-driver (Debian) for the browser tests" >&2
+    if ! { apt-get update -qq &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }; then
+      echo "warning: apt-get could not install chromium and chromium-driver" >&2
+    fi
+  fi
+  if browser_missing; then
+    echo "warning: /usr/bin/chromium or /usr/bin/chromedriver is missing and could not be installed" \
+      "(needs root and apt-get); the browser tests will FAIL. Install them with" \
+      "'apt-get install -y chromium chromium-driver', or set MINEWATCH_SKIP_BROWSER=1 to skip them." >&2
+  fi
 fi
 
 cargo fmt --all -- --check

@@ -120,6 +120,32 @@ impl Server {
         self.dir.path("serve.sqlite")
     }
 
+    /// GET a path as text: (status, content type, body).
+    pub fn get_text(&self, path: &str) -> (u16, String, String) {
+        self.get_text_with(path, "text/html")
+    }
+
+    /// GET a path with an Accept header: (status, content type, body).
+    pub fn get_text_with(&self, path: &str, accept: &str) -> (u16, String, String) {
+        let url = format!("{}{path}", self.base);
+        let r = match ureq::get(&url).set("Accept", accept).call() {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("GET {url}: {e}"),
+        };
+        let status = r.status();
+        let ct = r.content_type().to_string();
+        let csp = r
+            .header("content-security-policy")
+            .unwrap_or("")
+            .to_string();
+        assert!(
+            csp.contains("default-src 'none'"),
+            "{path}: CSP header missing: {csp:?}"
+        );
+        (status, ct, r.into_string().unwrap())
+    }
+
     /// POST a body: (status, JSON body).
     pub fn post(&self, path: &str, body: &str) -> (u16, serde_json::Value) {
         let url = format!("{}{path}", self.base);

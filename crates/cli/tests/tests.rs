@@ -2,6 +2,9 @@
 #![allow(clippy::unwrap_used)]
 
 mod api;
+mod browser;
 mod engine;
 mod import;
+mod pages;
 mod support;
+mod webdriver;

@@ -497,6 +497,26 @@ impl Store {
         Ok(out)
     }
 
+    /// The newest facts recorded (of one subject, or all), newest first, whatever their state:
+    /// the record's change log, for feeds and "latest changes".
+    pub fn latest(&self, limit: usize, subject: Option<&str>) -> Result<Vec<FactRecord>> {
+        let ids: Vec<i64> = {
+            let mut st = self.conn.prepare_cached(
+                "SELECT id FROM facts WHERE (?1 IS NULL OR subject = ?1) ORDER BY id DESC LIMIT ?2",
+            )?;
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            let rows = st.query_map(params![subject, limit], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(f) = self.fact(id)? {
+                out.push(f);
+            }
+        }
+        Ok(out)
+    }
+
     /// Current facts citing a source.
     pub fn facts_citing(&self, source_key: &str) -> Result<Vec<FactRecord>> {
         let ids: Vec<i64> = {

@@ -244,8 +244,13 @@ impl Engine {
                 let mut no = Vec::new();
                 let mut abstain = Vec::new();
                 let mut resolution = res;
+                // A vote recorded by several facts (sources) counts once per state.
+                let mut seen: std::collections::BTreeSet<(&str, &str)> = Default::default();
                 for f in &votes {
                     if let Payload::UngaVote(v) = &f.payload {
+                        if !seen.insert((f.subject.as_str(), v.vote.as_str())) {
+                            continue;
+                        }
                         counted.add(v.vote);
                         match v.vote {
                             Vote::No => no.push(f.subject.clone()),
@@ -260,6 +265,7 @@ impl Engine {
                 no.sort();
                 abstain.sort();
                 let rc = roll_call_for(self, rcid, &resolution);
+                let states_voting = seen.len();
                 let mut reasons = Vec::new();
                 let (recorded, matches, session, topic, date) = match rc {
                     Some((rf, r)) => {
@@ -273,7 +279,7 @@ impl Engine {
                         let text = if ok {
                             format!(
                                 "the {} recorded votes agree with the recorded totals {}-{}-{}",
-                                votes.len(),
+                                states_voting,
                                 r.yes,
                                 r.no,
                                 r.abstain
@@ -284,7 +290,7 @@ impl Engine {
                                 counted.yes,
                                 counted.no,
                                 counted.abstain,
-                                votes.len(),
+                                states_voting,
                                 r.yes,
                                 r.no,
                                 r.abstain
@@ -296,7 +302,7 @@ impl Engine {
                     None => {
                         reasons.push(Reason::new(
                             format!("UNGA res. {resolution}"),
-                            format!("no roll-call fact recorded; counted from {} recorded votes", votes.len()),
+                            format!("no roll-call fact recorded; counted from {states_voting} recorded votes"),
                         ));
                         (None, None, None, None, votes.iter().find_map(|f| f.valid_from))
                     }

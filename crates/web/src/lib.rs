@@ -1,10 +1,15 @@
-//! minewatch's HTTP server: the JSON API over the record.
+//! minewatch's HTTP server: the public pages (HTML with JSON and CSV twins, Atom feeds) and the
+//! JSON API over the record.
 //!
-//! Reads only, for now: every route is a GET that needs no account. Each request takes a SQLite
-//! connection from a small pool and runs its queries on the blocking thread pool.
+//! Reads only, for now: every route needs no account. Each request takes a SQLite connection from
+//! a small pool and runs its queries on the blocking thread pool.
 
 pub mod derived;
+mod describe;
+pub mod html;
 pub mod json;
+pub mod map;
+pub mod pages;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -150,10 +155,35 @@ async fn blocking<T: Send + 'static>(
         })?
 }
 
-/// The router with every route.
+/// The router with every route: the pages, their twins and feeds, and the JSON API.
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
-        .route("/", get(home))
+        .route("/", get(pages::home))
+        .route("/index.json", get(pages::home_json))
+        .route("/states", get(pages::states_index))
+        .route("/states.json", get(pages::states_json))
+        .route("/states.csv", get(pages::states_csv))
+        .route("/states/{code}", get(pages::state_page))
+        .route("/states/{code}/feed.atom", get(pages::feed_state))
+        .route("/sources", get(pages::sources_index))
+        .route("/sources.json", get(pages::sources_json))
+        .route("/sources.csv", get(pages::sources_csv))
+        .route("/sources/{key}", get(pages::source_page))
+        .route("/unga", get(pages::unga_index))
+        .route("/unga.json", get(pages::unga_json))
+        .route("/unga.csv", get(pages::unga_csv))
+        .route("/unga/{session}/{number}", get(pages::unga_resolution))
+        .route("/deadlines", get(pages::deadlines_page))
+        .route("/deadlines.json", get(pages::deadlines_json))
+        .route("/deadlines.csv", get(pages::deadlines_csv))
+        .route("/policies", get(pages::policies_page))
+        .route("/policies.json", get(pages::policies_json))
+        .route("/classify", get(pages::classify_page))
+        .route("/classify.json", get(pages::classify_json))
+        .route("/search", get(pages::search_page))
+        .route("/search.json", get(pages::search_json))
+        .route("/feed.atom", get(pages::feed_all))
+        .route("/assets/style.css", get(pages::style))
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/states", get(states))
@@ -169,8 +199,18 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/sources", get(sources))
         .route("/api/v1/sources/{key}", get(source))
         .route("/api/v1/unga/{session}/{number}", get(unga))
-        .fallback(not_found)
+        .fallback(fallback)
+        .layer(axum::middleware::map_response(pages::security_headers))
         .with_state(app)
+}
+
+/// Unknown paths: a JSON error under /api/, a helpful page elsewhere.
+async fn fallback(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        not_found(uri).await.into_response()
+    } else {
+        pages::not_found_page(uri).await
+    }
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {
@@ -180,18 +220,6 @@ async fn not_found(uri: axum::http::Uri) -> ApiError {
             "no route for {}; the API is described at /api/v1/openapi.json",
             uri.path()
         ),
-    )
-}
-
-async fn home() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        "<!doctype html><html lang=en><meta charset=utf-8><title>minewatch</title>\
-         <main><h1>minewatch</h1><p>An open monitoring platform for the Mine Ban Treaty.</p>\
-         <ul><li><a href=/api/v1/states>States</a></li>\
-         <li><a href=/api/v1/states/USA/facts?as_of=2010-10-18>United States, as of 18 October 2010</a></li>\
-         <li><a href=/api/v1/unga/64/56>General Assembly resolution 64/56</a></li>\
-         <li><a href=/api/v1/openapi.json>API description (OpenAPI)</a></li></ul></main></html>",
     )
 }
 

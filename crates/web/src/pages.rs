@@ -1,0 +1,2427 @@
+//! The public web pages: server-rendered HTML that works without JavaScript, each with a JSON twin
+//! (`.json` or `Accept: application/json`), CSV for its tables, and Atom feeds of changes.
+
+use crate::derived::{self, DerivedError};
+use crate::describe::{sentence, thousands};
+use crate::html::{
+    as_of_form, csv, esc, layout, long, plong, source_line, status_badge, status_words, table,
+    url_enc, Footnotes, Page, STATUSES,
+};
+use crate::{map, ApiError, App};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use minewatch_domain::fact::Vote;
+use minewatch_domain::{Citation, Date, Fact, FactKind, PartialDate, Payload, Source, Subject};
+use minewatch_store::{FactFilter, FactRecord, Store};
+use minewatch_treaty::{Engine, Reason};
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+/// The stylesheet, embedded.
+pub const STYLE: &str = include_str!("../assets/style.css");
+
+/// The representation asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fmt {
+    Html,
+    Json,
+    Csv,
+}
+
+/// Splits `USA.json` into (`USA`, Json); falls back to the Accept header.
+pub fn negotiate<'a>(name: &'a str, headers: &HeaderMap) -> (&'a str, Fmt) {
+    if let Some(base) = name.strip_suffix(".json") {
+        return (base, Fmt::Json);
+    }
+    if let Some(base) = name.strip_suffix(".csv") {
+        return (base, Fmt::Csv);
+    }
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if accept.contains("application/json") && !accept.contains("text/html") {
+        (name, Fmt::Json)
+    } else {
+        (name, Fmt::Html)
+    }
+}
+
+/// A page's three faces: HTML, JSON data, and (for tables) CSV.
+#[derive(Debug)]
+pub struct Out {
+    page: Page,
+    data: Value,
+    csv: Option<(Vec<&'static str>, Vec<Vec<String>>)>,
+    name: String,
+}
+
+impl Out {
+    fn respond(self, fmt: Fmt) -> Response {
+        match fmt {
+            Fmt::Html => html_response(StatusCode::OK, layout(&self.page)),
+            Fmt::Json => (StatusCode::OK, axum::Json(self.data)).into_response(),
+            Fmt::Csv => match self.csv {
+                Some((h, rows)) => (
+                    StatusCode::OK,
+                    [
+                        (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                        (
+                            header::CONTENT_DISPOSITION,
+                            format!("attachment; filename=\"{}.csv\"", self.name),
+                        ),
+                    ],
+                    csv(&h, &rows),
+                )
+                    .into_response(),
+                None => PageError::new(
+                    StatusCode::NOT_FOUND,
+                    "this page has no table to download as CSV; try .json",
+                )
+                .respond(Fmt::Html),
+            },
+        }
+    }
+}
+
+fn html_response(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+/// An error shown as a page (or as JSON for a twin).
+#[derive(Debug)]
+pub struct PageError {
+    status: StatusCode,
+    message: String,
+    /// Extra help, already escaped HTML.
+    help: String,
+}
+
+impl PageError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> PageError {
+        PageError {
+            status,
+            message: message.into(),
+            help: String::new(),
+        }
+    }
+
+    fn respond(self, fmt: Fmt) -> Response {
+        if fmt == Fmt::Json {
+            return (
+                self.status,
+                axum::Json(
+                    json!({"error": {"status": self.status.as_u16(), "message": self.message}}),
+                ),
+            )
+                .into_response();
+        }
+        let heading = match self.status {
+            StatusCode::NOT_FOUND => "Not found",
+            StatusCode::BAD_REQUEST => "That request cannot be answered",
+            _ => "Something went wrong",
+        };
+        let page = Page {
+            title: heading.into(),
+            main: format!(
+                r#"<h1>{heading}</h1><p class="error">{}</p>{}<p>Try the <a href="/states">list of states</a>, <a href="/search">search</a>, or the <a href="/">home page</a>.</p>"#,
+                esc(&self.message),
+                self.help
+            ),
+            ..Page::default()
+        };
+        html_response(self.status, layout(&page))
+    }
+}
+
+impl From<ApiError> for PageError {
+    fn from(e: ApiError) -> Self {
+        PageError::new(e.status, e.message)
+    }
+}
+
+impl From<DerivedError> for PageError {
+    fn from(e: DerivedError) -> Self {
+        PageError::from(ApiError::from(e))
+    }
+}
+
+impl From<minewatch_store::StoreError> for PageError {
+    fn from(e: minewatch_store::StoreError) -> Self {
+        PageError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+    }
+}
+
+type PageResult = Result<Out, PageError>;
+
+/// Runs a page builder on the blocking pool with a store and the engine, then answers in `fmt`.
+async fn run(
+    app: Arc<App>,
+    fmt: Fmt,
+    f: impl FnOnce(&App, &Store, &Engine) -> PageResult + Send + 'static,
+) -> Response {
+    let r = tokio::task::spawn_blocking(move || {
+        app.with_store(|store| {
+            let engine = app.engine(store)?;
+            Ok(f(&app, store, &engine))
+        })
+    })
+    .await;
+    match r {
+        Ok(Ok(Ok(out))) => out.respond(fmt),
+        Ok(Ok(Err(e))) => e.respond(fmt),
+        Ok(Err(e)) => PageError::from(e).respond(fmt),
+        Err(e) => PageError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("worker failed: {e}"),
+        )
+        .respond(fmt),
+    }
+}
+
+/// `as_of` from a query: a 400 page that says why when it is not a date; today when absent.
+fn as_of(q: &HashMap<String, String>) -> Result<Date, PageError> {
+    match q.get("as_of").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        None => Ok(derived::today()?),
+        Some(s) => Date::parse(s).map_err(|e| {
+            PageError::new(
+                StatusCode::BAD_REQUEST,
+                format!("as_of={s:?}: {e}; expected a calendar date written YYYY-MM-DD, such as 2010-10-18"),
+            )
+        }),
+    }
+}
+
+fn sources_map(store: &Store) -> Result<HashMap<String, Source>, PageError> {
+    Ok(store
+        .sources()?
+        .into_iter()
+        .map(|s| (s.source.key.clone(), s.source))
+        .collect())
+}
+
+fn subject_or_404<'a>(app: &'a App, code: &str) -> Result<&'a Subject, PageError> {
+    if let Some(s) = app.gazetteer.by_code(code) {
+        return Ok(s);
+    }
+    let closest = app
+        .gazetteer
+        .closest(&minewatch_domain::normalize_name(code), 5);
+    let mut e = PageError::new(
+        StatusCode::NOT_FOUND,
+        format!("there is no state or area with the code {code:?}"),
+    );
+    if !closest.is_empty() {
+        e.help = format!(
+            "<p>Did you mean: {}?</p>",
+            closest
+                .iter()
+                .map(|(c, n)| format!(r#"<a href="/states/{}">{}</a>"#, url_enc(c), esc(n)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    Err(e)
+}
+
+fn name_of(app: &App, code: &str) -> String {
+    app.gazetteer
+        .by_code(code)
+        .map(|s| s.name.clone())
+        .unwrap_or_else(|| code.to_string())
+}
+
+fn state_link(app: &App, code: &str, as_of: Option<Date>) -> String {
+    let q = as_of.map(|d| format!("?as_of={d}")).unwrap_or_default();
+    format!(
+        r#"<a href="/states/{}{q}">{}</a>"#,
+        url_enc(code),
+        esc(&name_of(app, code))
+    )
+}
+
+fn reason_citations(reasons: &[Reason]) -> Vec<Citation> {
+    let mut out: Vec<Citation> = Vec::new();
+    for r in reasons {
+        for c in &r.citations {
+            if !out.contains(c) {
+                out.push(c.clone());
+            }
+        }
+    }
+    out
+}
+
+fn reasons_html(reasons: &[Reason], notes: &mut Footnotes) -> String {
+    let mut s = String::from(r#"<ul class="reasons">"#);
+    for r in reasons {
+        let _ = write!(
+            s,
+            r#"<li>{} <span class="article">({})</span>{}</li>"#,
+            esc(&r.text),
+            esc(&r.article),
+            notes.cite(&r.citations)
+        );
+    }
+    s.push_str("</ul>");
+    s
+}
+
+// ---------------------------------------------------------------------------------------------
+// Home
+
+pub async fn home(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    home_fmt(app, negotiate("", &headers).1, q).await
+}
+
+pub async fn home_json(
+    State(app): State<Arc<App>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    home_fmt(app, Fmt::Json, q).await
+}
+
+async fn home_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Response {
+    let as_of = match as_of(&q) {
+        Ok(d) => d,
+        Err(e) => return e.respond(fmt),
+    };
+    run(app, fmt, move |app, store, engine| {
+        let subjects = app.gazetteer.subjects();
+        let codes: Vec<&str> = subjects
+            .iter()
+            .filter(|s| s.kind.as_str() == "state")
+            .map(|s| s.code.as_str())
+            .collect();
+        let counts = engine.counts(as_of, &codes);
+        let mut areas = Vec::new();
+        let mut table_rows = Vec::new();
+        for s in subjects {
+            // A territory takes its parent state's status (Greenland, Denmark's); other areas
+            // that are no state (Antarctica) are drawn as plain land.
+            let owner = match (s.kind.as_str(), &s.parent) {
+                ("state", _) => Some(s.code.as_str()),
+                (_, Some(p)) => Some(p.as_str()),
+                _ => None,
+            };
+            let Some(owner) = owner else {
+                areas.push(map::Area {
+                    code: s.code.clone(),
+                    class: "land".into(),
+                    title: format!("{}: not a state; no treaty status of its own", s.name),
+                    href: format!("/states/{}?as_of={as_of}", s.code),
+                });
+                continue;
+            };
+            let st = engine.status_only(owner, as_of);
+            let st = st.as_str();
+            areas.push(map::Area {
+                code: s.code.clone(),
+                class: format!("st-{st}"),
+                title: if owner == s.code {
+                    format!("{}: {}", s.name, status_words(st))
+                } else {
+                    format!("{} ({}): {}", s.name, name_of(app, owner), status_words(st))
+                },
+                href: format!("/states/{}?as_of={as_of}", s.code),
+            });
+            if s.kind.as_str() == "state" {
+                table_rows.push((s.name.clone(), s.code.clone(), st));
+            }
+        }
+        let legend: Vec<map::LegendItem> = STATUSES
+            .iter()
+            .map(|st| map::LegendItem {
+                class: format!("st-{st}"),
+                label: status_words(st),
+            })
+            .collect();
+        let svg = map::world_svg(
+            &areas,
+            &legend,
+            &format!("Mine Ban Treaty status of every country on {}", long(as_of)),
+        );
+        let headline = store.facts(&FactFilter {
+            subject: Some("WLD".into()),
+            kind: Some(FactKind::HeadlineFigure),
+            as_of: Some(as_of),
+            recorded_by_time: None,
+        })?;
+        let sources = sources_map(store)?;
+        let mut notes = Footnotes::new(&sources);
+        let mut headline_html = String::new();
+        let mut headline_json = Vec::new();
+        // The latest edition's figures for each metric.
+        let mut latest: BTreeMap<String, &FactRecord> = BTreeMap::new();
+        for r in &headline {
+            if let Payload::HeadlineFigure(h) = &r.fact.payload {
+                let better = match latest.get(&h.metric) {
+                    Some(prev) => match &prev.fact.payload {
+                        Payload::HeadlineFigure(p) => {
+                            (h.report_edition, h.data_year) > (p.report_edition, p.data_year)
+                        }
+                        _ => true,
+                    },
+                    None => true,
+                };
+                if better {
+                    latest.insert(h.metric.clone(), r);
+                }
+            }
+        }
+        for r in latest.values() {
+            let text = sentence(&r.fact, "World");
+            let _ = write!(
+                headline_html,
+                "<li>{}{}</li>",
+                esc(&text),
+                notes.cite(&r.fact.citations)
+            );
+            headline_json.push(json!({"text": text, "fact": r.fact.id, "payload": r.fact.payload.to_value(), "sources": r.fact.citations}));
+        }
+        let recent = store.latest(10, None)?;
+        let mut recent_html = String::new();
+        let mut recent_json = Vec::new();
+        for r in &recent {
+            let name = name_of(app, &r.fact.subject);
+            let text = sentence(&r.fact, &name);
+            let _ = write!(
+                recent_html,
+                r#"<li><a href="/states/{}">{}</a>: {} <span class="meta">recorded {}</span></li>"#,
+                url_enc(&r.fact.subject),
+                esc(&name),
+                esc(&text),
+                esc(&r.fact.recorded_at)
+            );
+            recent_json.push(json!({"fact": r.fact.id, "subject": r.fact.subject, "text": text, "recorded_at": r.fact.recorded_at}));
+        }
+        let count_row = |label: &str, n: usize, basis: &str| {
+            format!("<tr><th scope=\"row\">{}</th><td>{n}</td><td>{}</td></tr>", esc(label), esc(basis))
+        };
+        let counts_table = format!(
+            r#"<div class="table"><table><caption>Counts on {d}</caption><thead><tr><th scope="col">Status</th><th scope="col">Number</th><th scope="col">Basis</th></tr></thead><tbody>{}{}{}{}{}{}</tbody></table></div>"#,
+            count_row("States Parties (in force)", counts.parties_by_eif.count, "the treaty is in force for the state (Art. 17) and no withdrawal has taken effect"),
+            count_row("States Parties (instrument deposited)", counts.parties_by_deposit.count, "instrument of ratification or accession deposited (Art. 16), in force or not"),
+            count_row("Deposited, not yet in force", counts.deposited_not_in_force.count, "Art. 17(2): in force on the first day of the sixth month after deposit"),
+            count_row("Signatories without an instrument", counts.signatories.count, "signed (Art. 15), nothing deposited"),
+            count_row("Not signed, not party", counts.non_signatories.count, "among the UN member and observer states in the reference list"),
+            count_row("Withdrawn", counts.withdrawn.count, "withdrawal in effect (Art. 20)"),
+            d = esc(&long(as_of)),
+        );
+        table_rows.sort();
+        let rows: Vec<Vec<String>> = table_rows
+            .iter()
+            .map(|(n, c, st)| {
+                vec![
+                    format!(r#"<a href="/states/{}?as_of={as_of}">{}</a>"#, url_enc(c), esc(n)),
+                    esc(c),
+                    status_badge(st),
+                ]
+            })
+            .collect();
+        let main = format!(
+            r#"<h1>The Mine Ban Treaty on {d}</h1>
+<p class="lede">Who is bound by the 1997 Convention on the Prohibition of the Use, Stockpiling, Production and Transfer of Anti-Personnel Mines and on their Destruction, on any date, from a record in which every fact has a source.</p>
+{form}
+<section aria-labelledby="map-h"><h2 id="map-h">Treaty status by country</h2><figure class="map">{svg}<figcaption>Select a country for its profile. The same data as a table follows the map.</figcaption></figure>
+<details><summary>The map as a table</summary>{tbl}</details></section>
+<section aria-labelledby="counts-h"><h2 id="counts-h">Counts</h2><p>States Parties are counted on a stated basis: by entry into force (legally bound) or by deposit of the instrument (as campaigners count); the two differ for the months after each deposit.</p>{counts_table}</section>
+<section aria-labelledby="headline-h"><h2 id="headline-h">Headline figures</h2>{headline}</section>
+<section aria-labelledby="recent-h"><h2 id="recent-h">Latest changes to the record</h2><ul class="recent">{recent}</ul><p><a href="/feed.atom">Follow changes (Atom feed)</a></p></section>
+{notes}"#,
+            d = esc(&long(as_of)),
+            form = as_of_form("/", as_of, &[], "Show the world on"),
+            tbl = table(&format!("Treaty status on {}", long(as_of)), &["State", "Code", "Status"], &rows),
+            headline = if headline_html.is_empty() {
+                "<p>No headline figures recorded by this date.</p>".to_string()
+            } else {
+                format!("<ul>{headline_html}</ul>")
+            },
+            recent = recent_html,
+            notes = notes.render(),
+        );
+        let data = json!({
+            "as_of": as_of,
+            "counts": derived_value(&counts)?,
+            "statuses": table_rows.iter().map(|(n, c, st)| json!({"code": c, "name": n, "status": st})).collect::<Vec<_>>(),
+            "headline_figures": headline_json,
+            "latest_changes": recent_json,
+        });
+        Ok(Out {
+            page: Page {
+                title: format!("The Mine Ban Treaty on {}", long(as_of)),
+                main,
+                json_href: Some(format!("/index.json?as_of={as_of}")),
+                ..Page::default()
+            },
+            data,
+            csv: None,
+            name: "index".into(),
+        })
+    })
+    .await
+}
+
+fn derived_value<T: Serialize>(v: &T) -> Result<Value, PageError> {
+    serde_json::to_value(v)
+        .map_err(|e| PageError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// States index
+
+pub async fn states_index(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    states_fmt(app, negotiate("", &headers).1, q).await
+}
+
+pub async fn states_json(
+    State(app): State<Arc<App>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    states_fmt(app, Fmt::Json, q).await
+}
+
+pub async fn states_csv(
+    State(app): State<Arc<App>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    states_fmt(app, Fmt::Csv, q).await
+}
+
+async fn states_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Response {
+    let as_of = match as_of(&q) {
+        Ok(d) => d,
+        Err(e) => return e.respond(fmt),
+    };
+    let status_filter = q
+        .get("status")
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+    if let Some(s) = &status_filter {
+        if !STATUSES.contains(&s.as_str()) {
+            return PageError::new(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "status={s:?} is not a status; expected one of {}",
+                    STATUSES.join(", ")
+                ),
+            )
+            .respond(fmt);
+        }
+    }
+    let region = q
+        .get("region")
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+    let text = q
+        .get("q")
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+    let sort = q
+        .get("sort")
+        .map(String::as_str)
+        .unwrap_or("name")
+        .to_string();
+    if !["name", "code", "status", "region", "eif"].contains(&sort.as_str()) {
+        return PageError::new(
+            StatusCode::BAD_REQUEST,
+            format!("sort={sort:?}: expected name, code, status, region or eif"),
+        )
+        .respond(fmt);
+    }
+    run(app, fmt, move |app, _store, engine| {
+        let needle = text.as_deref().map(minewatch_domain::normalize_name);
+        let mut rows = Vec::new();
+        let mut regions: Vec<String> = Vec::new();
+        for s in app.gazetteer.subjects() {
+            if let Some(r) = &s.region {
+                if !regions.contains(r) {
+                    regions.push(r.clone());
+                }
+            }
+            if s.code == "WLD" || s.kind.as_str() == "armed_group" {
+                continue;
+            }
+            let rep = engine.status(&s.code, as_of);
+            let st = rep.status.as_str();
+            if status_filter.as_deref().is_some_and(|f| f != st) {
+                continue;
+            }
+            if region.as_deref().is_some_and(|r| s.region.as_deref() != Some(r)) {
+                continue;
+            }
+            if let Some(n) = &needle {
+                let hay = format!(
+                    "{} {} {}",
+                    minewatch_domain::normalize_name(&s.name),
+                    s.code.to_lowercase(),
+                    s.aliases.iter().map(|a| minewatch_domain::normalize_name(a)).collect::<Vec<_>>().join(" ")
+                );
+                if !hay.contains(n.as_str()) {
+                    continue;
+                }
+            }
+            rows.push((s, st, rep.entry_into_force, rep.signed, rep.deposited));
+        }
+        regions.sort();
+        match sort.as_str() {
+            "code" => rows.sort_by(|a, b| a.0.code.cmp(&b.0.code)),
+            "status" => rows.sort_by(|a, b| a.1.cmp(b.1).then(a.0.name.cmp(&b.0.name))),
+            "region" => rows.sort_by(|a, b| a.0.region.cmp(&b.0.region).then(a.0.name.cmp(&b.0.name))),
+            "eif" => rows.sort_by(|a, b| a.2.cmp(&b.2).then(a.0.name.cmp(&b.0.name))),
+            _ => rows.sort_by(|a, b| a.0.name.cmp(&b.0.name)),
+        }
+        let html_rows: Vec<Vec<String>> = rows
+            .iter()
+            .map(|(s, st, eif, signed, dep)| {
+                vec![
+                    format!(r#"<a href="/states/{}?as_of={as_of}">{}</a>"#, url_enc(&s.code), esc(&s.name)),
+                    esc(&s.code),
+                    esc(s.region.as_deref().unwrap_or("")),
+                    status_badge(st),
+                    esc(&signed.map(|d| d.to_string()).unwrap_or_default()),
+                    esc(&dep.map(|d| d.to_string()).unwrap_or_default()),
+                    esc(&eif.map(|d| d.to_string()).unwrap_or_default()),
+                ]
+            })
+            .collect();
+        let csv_rows: Vec<Vec<String>> = rows
+            .iter()
+            .map(|(s, st, eif, signed, dep)| {
+                vec![
+                    s.code.clone(),
+                    s.name.clone(),
+                    s.kind.as_str().to_string(),
+                    s.region.clone().unwrap_or_default(),
+                    st.to_string(),
+                    signed.map(|d| d.to_string()).unwrap_or_default(),
+                    dep.map(|d| d.to_string()).unwrap_or_default(),
+                    eif.map(|d| d.to_string()).unwrap_or_default(),
+                ]
+            })
+            .collect();
+        let opt = |v: &str, cur: Option<&str>, label: &str| {
+            format!(
+                r#"<option value="{}"{}>{}</option>"#,
+                esc(v),
+                if cur == Some(v) { " selected" } else { "" },
+                esc(label)
+            )
+        };
+        let status_opts: String = std::iter::once(opt("", None, "any status"))
+            .chain(STATUSES.iter().map(|s| opt(s, status_filter.as_deref(), &status_words(s))))
+            .collect();
+        let region_opts: String = std::iter::once(opt("", None, "any region"))
+            .chain(regions.iter().map(|r| opt(r, region.as_deref(), r)))
+            .collect();
+        let sort_opts: String = [("name", "name"), ("code", "code"), ("status", "status"), ("region", "region"), ("eif", "entry into force")]
+            .iter()
+            .map(|(v, l)| opt(v, Some(sort.as_str()), l))
+            .collect();
+        let query = format!(
+            "as_of={as_of}{}{}{}&sort={}",
+            status_filter.as_deref().map(|s| format!("&status={}", url_enc(s))).unwrap_or_default(),
+            region.as_deref().map(|s| format!("&region={}", url_enc(s))).unwrap_or_default(),
+            text.as_deref().map(|s| format!("&q={}", url_enc(s))).unwrap_or_default(),
+            url_enc(&sort)
+        );
+        let main = format!(
+            r#"<h1>States and other areas</h1>
+<form class="filters" method="get" action="/states">
+<label for="q">Name or code</label> <input type="search" id="q" name="q" value="{q}">
+<label for="status">Status</label> <select id="status" name="status">{status_opts}</select>
+<label for="region">Region</label> <select id="region" name="region">{region_opts}</select>
+<label for="sort">Sort by</label> <select id="sort" name="sort">{sort_opts}</select>
+<label for="as_of">On</label> <input type="date" id="as_of" name="as_of" value="{as_of}">
+<button type="submit">Apply</button></form>
+<p>{n} shown. <a href="/states.csv?{query}">Download as CSV</a></p>
+{tbl}"#,
+            q = esc(text.as_deref().unwrap_or("")),
+            n = rows.len(),
+            query = esc(&query),
+            tbl = table(
+                &format!("Treaty status on {}", long(as_of)),
+                &["Name", "Code", "Region", "Status", "Signed", "Deposited", "In force"],
+                &html_rows
+            ),
+        );
+        let data = json!({
+            "as_of": as_of,
+            "count": rows.len(),
+            "states": rows.iter().map(|(s, st, eif, signed, dep)| json!({
+                "code": s.code, "name": s.name, "kind": s.kind.as_str(), "region": s.region,
+                "status": st, "signed": signed.map(|d| d.to_string()), "deposited": dep.map(|d| d.to_string()),
+                "entry_into_force": eif,
+            })).collect::<Vec<_>>(),
+        });
+        Ok(Out {
+            page: Page {
+                title: "States and other areas".into(),
+                main,
+                json_href: Some(format!("/states.json?{query}")),
+                csv: vec![(format!("/states.csv?{query}"), "CSV".into())],
+                ..Page::default()
+            },
+            data,
+            csv: Some((
+                vec!["code", "name", "kind", "region", "status", "signed", "deposited", "entry_into_force"],
+                csv_rows,
+            )),
+            name: "states".into(),
+        })
+    })
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Country profile
+
+#[derive(Debug, Serialize)]
+struct Statement {
+    text: String,
+    date: Option<PartialDate>,
+    facts: Vec<i64>,
+    sources: Vec<Citation>,
+}
+
+#[derive(Debug, Serialize)]
+struct Section {
+    id: &'static str,
+    title: &'static str,
+    /// The latest publication date among the sources cited in the section (by the as-of date).
+    last_updated: Option<PartialDate>,
+    statements: Vec<Statement>,
+    /// Said when the record holds nothing for the section.
+    empty: Option<String>,
+    /// False when the section's table already shows its statements.
+    #[serde(skip)]
+    list: bool,
+}
+
+impl Section {
+    fn new(id: &'static str, title: &'static str) -> Section {
+        Section {
+            id,
+            title,
+            last_updated: None,
+            statements: Vec::new(),
+            empty: None,
+            list: true,
+        }
+    }
+
+    fn add(&mut self, f: &Fact, name: &str) {
+        self.statements.push(Statement {
+            text: sentence(f, name),
+            date: f.valid_from,
+            facts: vec![f.id],
+            sources: f.citations.clone(),
+        });
+    }
+
+    fn html(&self, notes: &mut Footnotes, extra: &str) -> String {
+        let mut s = format!(
+            r#"<section class="profile-section" id="{id}" aria-labelledby="{id}-h"><h2 id="{id}-h">{}</h2>"#,
+            esc(self.title),
+            id = self.id
+        );
+        if let Some(d) = self.last_updated {
+            let _ = write!(
+                s,
+                r#"<p class="updated">Last updated: {}</p>"#,
+                esc(&d.long())
+            );
+        }
+        s.push_str(extra);
+        if !self.statements.is_empty() && self.list {
+            s.push_str(r#"<ul class="statements">"#);
+            for st in &self.statements {
+                let _ = write!(s, "<li>{}{}</li>", esc(&st.text), notes.cite(&st.sources));
+            }
+            s.push_str("</ul>");
+        } else if extra.is_empty() {
+            if let Some(e) = &self.empty {
+                let _ = write!(s, r#"<p class="none">{}</p>"#, esc(e));
+            }
+        }
+        s.push_str("</section>");
+        s
+    }
+}
+
+fn last_updated(
+    cites: impl Iterator<Item = Citation>,
+    sources: &HashMap<String, Source>,
+    as_of: Date,
+) -> Option<PartialDate> {
+    cites
+        .filter_map(|c| sources.get(&c.source).and_then(|s| s.published))
+        .filter(|d| d.earliest() <= as_of)
+        .max_by_key(|d| d.latest())
+}
+
+pub async fn state_page(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let (code, fmt) = negotiate(&code, &headers);
+    let code = code.to_string();
+    let as_of = match as_of(&q) {
+        Ok(d) => d,
+        Err(e) => return e.respond(fmt),
+    };
+    run(app, fmt, move |app, store, engine| {
+        profile(app, store, engine, &code, as_of)
+    })
+    .await
+}
+
+fn profile(app: &App, store: &Store, engine: &Engine, code: &str, as_of: Date) -> PageResult {
+    let subject = subject_or_404(app, code)?.clone();
+    let name = subject.name.clone();
+    let facts = store.facts(&FactFilter {
+        subject: Some(subject.code.clone()),
+        kind: None,
+        as_of: Some(as_of),
+        recorded_by_time: None,
+    })?;
+    let sources = sources_map(store)?;
+    let mut notes = Footnotes::new(&sources);
+    let report = engine.status(&subject.code, as_of);
+    let by_kind = |k: FactKind| {
+        facts
+            .iter()
+            .filter(move |r| r.fact.kind() == k)
+            .map(|r| &r.fact)
+    };
+    let dev_topic = |topics: &'static [&'static str]| {
+        facts
+            .iter()
+            .map(|r| &r.fact)
+            .filter(move |f| match &f.payload {
+                Payload::Development(d) => topics.contains(&d.topic.as_str()),
+                _ => false,
+            })
+    };
+
+    // Mine ban policy: status, deadlines, findings.
+    let st = report.status.as_str();
+    let status_cites = reason_citations(&report.reasons);
+    let mut status_html = format!(
+        r#"<dl class="status"><dt>Mine Ban Treaty status</dt><dd>{}{}</dd>"#,
+        status_badge(st),
+        notes.cite(&status_cites)
+    );
+    let dt = |label: &str, v: String| format!("<dt>{}</dt><dd>{}</dd>", esc(label), v);
+    status_html.push_str(&dt(
+        "Signed",
+        report
+            .signed
+            .map(|d| esc(&d.long()))
+            .unwrap_or_else(|| "not signed".into()),
+    ));
+    status_html.push_str(&dt(
+        "Instrument deposited",
+        match report.deposited {
+            Some(d) => format!(
+                "{}{}",
+                esc(&d.long()),
+                report
+                    .method
+                    .map(|m| format!(" ({})", esc(m.as_str())))
+                    .unwrap_or_default()
+            ),
+            None => "none".into(),
+        },
+    ));
+    status_html.push_str(&dt(
+        "Entry into force",
+        report
+            .entry_into_force
+            .map(|d| esc(&long(d)))
+            .unwrap_or_else(|| "not in force".into()),
+    ));
+    if let Some(n) = report.withdrawal_notified {
+        status_html.push_str(&dt(
+            "Withdrawal",
+            format!(
+                "notice received {}; {}",
+                esc(&n.long()),
+                match (report.withdrawal_effective, report.withdrawal_deferred) {
+                    (_, true) =>
+                        "deferred while the state is engaged in an armed conflict (Art. 20(3))"
+                            .to_string(),
+                    (Some(e), _) => format!("effective {}", esc(&long(e))),
+                    (None, _) => "effective date unknown".into(),
+                }
+            ),
+        ));
+    }
+    status_html.push_str("</dl>");
+    let _ = write!(
+        status_html,
+        "<details><summary>How this status was derived</summary>{}</details>",
+        reasons_html(&report.reasons, &mut notes)
+    );
+    if !report.obligations.is_empty() {
+        let rows: Vec<Vec<String>> = report
+            .obligations
+            .iter()
+            .map(|o| {
+                vec![
+                    esc(o.article),
+                    esc(&o.title),
+                    o.due
+                        .map(|d| esc(&long(d)))
+                        .unwrap_or_else(|| "no deadline".into()),
+                    format!(
+                        r#"<span class="ob ob-{}">{}</span>{}"#,
+                        esc(o.state.as_str()),
+                        esc(&o.state.as_str().replace('_', " ")),
+                        if o.overdue {
+                            " <strong>overdue</strong>"
+                        } else {
+                            ""
+                        }
+                    ),
+                    reasons_html(&o.reasons, &mut notes),
+                ]
+            })
+            .collect();
+        status_html.push_str(&table(
+            &format!("Obligations and deadlines on {}", long(as_of)),
+            &["Article", "Obligation", "Due", "State", "Why"],
+            &rows,
+        ));
+    }
+    if !report.findings.is_empty() {
+        status_html.push_str(r#"<h3>Findings</h3><ul class="findings">"#);
+        for f in &report.findings {
+            let _ = write!(
+                status_html,
+                r#"<li><strong>{}</strong> <span class="article">({})</span>{}</li>"#,
+                esc(&f.summary),
+                esc(&f.article),
+                reasons_html(&f.reasons, &mut notes)
+            );
+        }
+        status_html.push_str("</ul>");
+    }
+
+    let mut policy = Section::new("ban-policy", "Mine ban policy");
+    for f in by_kind(FactKind::TreatyAction) {
+        policy.add(f, &name);
+    }
+    for f in by_kind(FactKind::Legislation) {
+        policy.add(f, &name);
+    }
+    for f in by_kind(FactKind::Art7Report) {
+        policy.add(f, &name);
+    }
+    for f in dev_topic(&["ban_policy", "universalization"]) {
+        policy.add(f, &name);
+    }
+
+    // UN General Assembly.
+    let record = engine.unga_record(&subject.code, as_of);
+    let tallies: HashMap<String, minewatch_treaty::RollCallTally> = engine
+        .unga_tallies(as_of)
+        .into_iter()
+        .map(|t| (t.resolution.clone(), t))
+        .collect();
+    let mut unga = Section::new("unga", "UN General Assembly voting record");
+    let mut strip = String::from(r#"<ol class="strip" aria-label="Votes by year">"#);
+    let mut unga_rows = Vec::new();
+    // Several facts (sources) may record the same vote: one row per resolution and vote, with
+    // every source's footnote.
+    let mut votes: Vec<minewatch_treaty::RecordedVote> = Vec::new();
+    for v in &record.votes {
+        match votes
+            .iter_mut()
+            .find(|x| x.resolution == v.resolution && x.vote == v.vote)
+        {
+            Some(x) => x.reasons.extend(v.reasons.iter().cloned()),
+            None => votes.push(v.clone()),
+        }
+    }
+    for v in &votes {
+        let year = v
+            .date
+            .map(|d| d.year().to_string())
+            .unwrap_or_else(|| "?".into());
+        let vote = v.vote.as_str();
+        let _ = write!(
+            strip,
+            r#"<li class="vote-{vote}" title="{year}: {vote} on {res}"><span>{year}</span> {vote}</li>"#,
+            res = esc(&v.resolution)
+        );
+        let tally = tallies.get(&v.resolution);
+        let among = tally
+            .map(|t| {
+                let c = t.recorded.unwrap_or(t.counted);
+                match v.vote {
+                    Vote::Abstain => format!("one of {} abstentions", c.abstain),
+                    Vote::No => format!("one of {} votes against", c.no),
+                    Vote::Yes => format!("one of {} votes in favour", c.yes),
+                }
+            })
+            .unwrap_or_default();
+        let cites = reason_citations(&v.reasons);
+        let verb = match v.vote {
+            Vote::Yes => "Voted for",
+            Vote::No => "Voted against",
+            Vote::Abstain => "Abstained on",
+        };
+        let text = format!(
+            "{verb} resolution {} on {}{}",
+            v.resolution,
+            plong(v.date),
+            if among.is_empty() {
+                String::new()
+            } else {
+                format!(", {among}")
+            }
+        );
+        unga_rows.push(vec![
+            esc(&plong(v.date)),
+            format!(
+                r#"<a href="/unga/{}">{}</a>"#,
+                esc(&v.resolution),
+                esc(&v.resolution)
+            ),
+            format!(r#"<span class="vote-{vote}">{vote}</span>"#),
+            esc(&among),
+            notes.cite(&cites),
+        ]);
+        unga.statements.push(Statement {
+            text,
+            date: v.date,
+            facts: v.reasons.iter().flat_map(|r| r.facts.clone()).collect(),
+            sources: cites,
+        });
+    }
+    strip.push_str("</ol>");
+    let unga_extra = if record.votes.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "{strip}{}",
+            table(
+                "Votes on the General Assembly resolutions supporting the treaty",
+                &["Date", "Resolution", "Vote", "Tally", "Source"],
+                &unga_rows
+            )
+        )
+    };
+    unga.empty = Some("No General Assembly votes recorded.".into());
+    unga.list = false;
+
+    let mut meetings = Section::new("meetings", "Participation in treaty meetings");
+    for f in by_kind(FactKind::MeetingParticipation) {
+        meetings.add(f, &name);
+    }
+    for f in dev_topic(&["meetings", "ccw"]) {
+        meetings.add(f, &name);
+    }
+    meetings.empty = Some("No meeting participation recorded.".into());
+
+    let mut uptp = Section::new(
+        "use-production-transfer",
+        "Use, production, transfer and stockpiling",
+    );
+    for f in by_kind(FactKind::MineActivity) {
+        uptp.add(f, &name);
+    }
+    for f in dev_topic(&["use", "production", "transfer", "stockpile"]) {
+        uptp.add(f, &name);
+    }
+    // Stockpile composition: the latest dated set of counts.
+    let counts: Vec<&Fact> = by_kind(FactKind::StockpileCount).collect();
+    let latest_date = counts
+        .iter()
+        .filter_map(|f| f.valid_from)
+        .max_by_key(|d| d.latest());
+    let mut stock_extra = String::new();
+    let mut stock_json = Value::Null;
+    if let Some(d) = latest_date {
+        let set: Vec<(&Fact, &minewatch_domain::fact::StockpileCount)> = counts
+            .iter()
+            .filter(|f| f.valid_from == Some(d))
+            .filter_map(|f| match &f.payload {
+                Payload::StockpileCount(c) => Some((*f, c)),
+                _ => None,
+            })
+            .collect();
+        let total: u64 = set.iter().map(|(_, c)| c.quantity).sum();
+        let max = set
+            .iter()
+            .map(|(_, c)| c.quantity)
+            .max()
+            .unwrap_or(1)
+            .max(1);
+        let mut sorted = set.clone();
+        sorted.sort_by_key(|x| std::cmp::Reverse(x.1.quantity));
+        let bar_h = 22;
+        let height = sorted.len() * bar_h + 10;
+        let mut svg = format!(
+            r#"<svg class="chart" role="img" aria-labelledby="stock-title" viewBox="0 0 640 {height}" width="100%"><title id="stock-title">Stockpile by type, {}: {} in all</title>"#,
+            esc(&d.long()),
+            thousands(total)
+        );
+        for (i, (_, c)) in sorted.iter().enumerate() {
+            let w = (c.quantity as f64 / max as f64 * 330.0).max(1.0);
+            let y = i * bar_h + 5;
+            let _ = write!(
+                svg,
+                r#"<g><title>{t}: {q}</title><text x="0" y="{ty}" class="lbl">{t}</text><rect x="230" y="{y}" width="{w:.1}" height="16" class="bar"/><text x="{tx:.1}" y="{ty}" class="val">{q}</text></g>"#,
+                t = esc(&c.mine_type),
+                q = thousands(c.quantity),
+                ty = y + 13,
+                tx = 236.0 + w,
+            );
+        }
+        svg.push_str("</svg>");
+        let rows: Vec<Vec<String>> = sorted
+            .iter()
+            .map(|(f, c)| {
+                vec![
+                    esc(&c.mine_type),
+                    thousands(c.quantity),
+                    notes.cite(&f.citations),
+                ]
+            })
+            .collect();
+        let mut all_cites = Vec::new();
+        for (f, _) in &set {
+            for c in &f.citations {
+                if !all_cites.contains(c) {
+                    all_cites.push(c.clone());
+                }
+            }
+        }
+        stock_extra = format!(
+            r#"<h3>Stockpile composition, {}</h3><p>Total: <strong>{}</strong> anti-personnel mines of {} types.{}</p><figure>{svg}</figure>{}"#,
+            esc(&d.long()),
+            thousands(total),
+            set.len(),
+            notes.cite(&all_cites),
+            table(
+                &format!("Stockpile by type, {}", d.long()),
+                &["Type", "Quantity", "Source"],
+                &rows
+            )
+        );
+        stock_json = json!({
+            "date": d.to_string(),
+            "total": total,
+            "by_type": sorted.iter().map(|(f, c)| json!({"mine_type": c.mine_type, "measure": c.measure.as_str(), "quantity": c.quantity, "fact": f.id, "sources": f.citations})).collect::<Vec<_>>(),
+        });
+    }
+    uptp.empty = Some("Nothing recorded on use, production, transfer or stockpiles.".into());
+
+    let mut clearance = Section::new("clearance", "Contamination and clearance");
+    for f in by_kind(FactKind::Art5Event) {
+        clearance.add(f, &name);
+    }
+    for f in by_kind(FactKind::Art4Event) {
+        clearance.add(f, &name);
+    }
+    for f in by_kind(FactKind::ArmedConflict) {
+        clearance.add(f, &name);
+    }
+    for f in dev_topic(&["mine_action", "clearance", "contamination"]) {
+        clearance.add(f, &name);
+    }
+    clearance.empty = Some("No contamination or clearance facts recorded (the absence of a record is not evidence either way).".into());
+
+    let mut casualties = Section::new("casualties", "Casualties and victim assistance");
+    for f in by_kind(FactKind::HeadlineFigure) {
+        casualties.add(f, &name);
+    }
+    for f in dev_topic(&["casualties", "victim_assistance"]) {
+        casualties.add(f, &name);
+    }
+    casualties.empty = Some("No casualty figures recorded.".into());
+
+    // Policies: the instruments adopted by the as-of date, and which one governs each activity.
+    let records: Vec<minewatch_treaty::PolicyRecord> = engine
+        .policy_records()
+        .into_iter()
+        .filter(|r| r.subject == subject.code && r.adopted.is_none_or(|d| d.earliest() <= as_of))
+        .collect();
+    let mut policies = Section::new("policies", "National policy");
+    let mut policy_extra = String::new();
+    let mut in_force_json = Value::Null;
+    if !records.is_empty() {
+        let mut sorted = records.clone();
+        sorted.sort_by_key(|r| r.adopted.map(|d| d.earliest()));
+        let inf = minewatch_treaty::in_force(&records, &subject.code, as_of);
+        policy_extra.push_str(r#"<ol class="timeline">"#);
+        let mut prev: Option<&str> = None;
+        for r in &sorted {
+            let id = r.instrument.policy_id.as_str();
+            let governs: Vec<&str> = inf
+                .activities
+                .iter()
+                .filter(|a| a.policy_id.as_deref() == Some(id))
+                .map(|a| a.activity.as_str())
+                .collect();
+            let compare = prev
+                .map(|p| {
+                    format!(
+                        r#" <a href="/policies?a={}&amp;b={}">compare with the previous</a>"#,
+                        url_enc(p),
+                        url_enc(id)
+                    )
+                })
+                .unwrap_or_default();
+            let _ = write!(
+                policy_extra,
+                r#"<li><time>{}</time> <strong>{}</strong> ({}){}{}{}</li>"#,
+                esc(&plong(r.adopted)),
+                esc(&r.instrument.instrument),
+                esc(id),
+                notes.cite(&r.citations),
+                if governs.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        r#" <span class="in-force">in force on {} for: {}</span>"#,
+                        esc(&long(as_of)),
+                        esc(&governs.join(", "))
+                    )
+                },
+                compare
+            );
+            prev = Some(id);
+        }
+        policy_extra.push_str("</ol>");
+        let rows: Vec<Vec<String>> = inf
+            .activities
+            .iter()
+            .map(|a| {
+                vec![
+                    esc(a.activity.as_str()),
+                    a.provision
+                        .as_ref()
+                        .map(provision_words)
+                        .unwrap_or_else(|| "not addressed".into()),
+                    esc(a.policy_id.as_deref().unwrap_or("-")),
+                ]
+            })
+            .collect();
+        policy_extra.push_str(&table(
+            &format!("Policy in force on {}, by activity of Art. 1", long(as_of)),
+            &["Activity", "Stance", "Instrument"],
+            &rows,
+        ));
+        in_force_json = derived_value(&inf)?;
+        for r in &sorted {
+            policies.statements.push(Statement {
+                text: format!(
+                    "{} adopted {} ({}) {}.",
+                    name,
+                    r.instrument.instrument,
+                    r.instrument.policy_id,
+                    r.adopted
+                        .map(|d| format!("on {}", d.long()))
+                        .unwrap_or_else(|| "(undated)".into())
+                ),
+                date: r.adopted,
+                facts: vec![r.fact_id],
+                sources: r.citations.clone(),
+            });
+        }
+    }
+    policies.empty = Some("No national policy instruments recorded.".into());
+
+    let mut sections = vec![
+        policy, unga, meetings, uptp, clearance, casualties, policies,
+    ];
+    for s in &mut sections {
+        s.last_updated = last_updated(
+            s.statements.iter().flat_map(|x| x.sources.clone()),
+            &sources,
+            as_of,
+        );
+        if s.id == "use-production-transfer" && s.statements.is_empty() && !stock_extra.is_empty() {
+            s.empty = None;
+        }
+    }
+    let overall = sections
+        .iter()
+        .filter_map(|s| s.last_updated)
+        .max_by_key(|d| d.latest());
+
+    // Render.
+    let mut main = format!(
+        r#"<article class="profile"><header><h1>{n}</h1><p class="meta">{kind}{region} · code {code}</p><p class="asof-line">Profile as of <strong>{d}</strong>{upd}</p>{form}</header>
+<section class="profile-section" id="status" aria-labelledby="status-h"><h2 id="status-h">Treaty status, deadlines and findings</h2>{status_html}</section>"#,
+        n = esc(&name),
+        kind = esc(&subject.kind.as_str().replace('_', " ")),
+        region = subject
+            .region
+            .as_deref()
+            .map(|r| format!(", {}", esc(r)))
+            .unwrap_or_default(),
+        code = esc(&subject.code),
+        d = esc(&long(as_of)),
+        upd = overall
+            .map(|d| format!(" · last updated {}", esc(&d.long())))
+            .unwrap_or_default(),
+        form = as_of_form(
+            &format!("/states/{}", subject.code),
+            as_of,
+            &[],
+            "Show this profile as of"
+        ),
+    );
+    for s in &sections {
+        let extra = match s.id {
+            "unga" => unga_extra.as_str(),
+            "use-production-transfer" => stock_extra.as_str(),
+            "policies" => policy_extra.as_str(),
+            _ => "",
+        };
+        main.push_str(&s.html(&mut notes, extra));
+    }
+    main.push_str(&notes.render());
+    let _ = write!(
+        main,
+        r#"<p class="follow"><a href="/states/{c}/feed.atom">Follow changes to this profile (Atom)</a> · <a href="/states/{c}.json?as_of={as_of}">JSON</a> · <a href="/api/v1/states/{c}/facts?as_of={as_of}">all facts (API)</a></p></article>"#,
+        c = url_enc(&subject.code)
+    );
+    let data = json!({
+        "subject": crate::json::subject(&subject),
+        "as_of": as_of,
+        "last_updated": overall.map(|d| d.to_string()),
+        "status": derived_value(&report)?,
+        "sections": derived_value(&sections)?,
+        "stockpile": stock_json,
+        "policy_in_force": in_force_json,
+        "sources": notes_sources(&sections, &report, &sources),
+    });
+    Ok(Out {
+        page: Page {
+            title: format!("{name}: profile as of {}", long(as_of)),
+            main,
+            json_href: Some(format!("/states/{}.json?as_of={as_of}", subject.code)),
+            feeds: vec![(
+                format!("/states/{}/feed.atom", subject.code),
+                format!("Changes to the profile of {name}"),
+            )],
+            csv: Vec::new(),
+        },
+        data,
+        csv: None,
+        name: subject.code.clone(),
+    })
+}
+
+fn provision_words(p: &minewatch_domain::fact::Provision) -> String {
+    let mut s = esc(&p.stance.as_str().replace('_', " "));
+    let scope: Vec<String> = [&p.mine_scope, &p.geography, &p.authority]
+        .iter()
+        .filter_map(|x| x.as_deref())
+        .map(esc)
+        .collect();
+    if !scope.is_empty() {
+        let _ = write!(s, " ({})", scope.join("; "));
+    }
+    if let Some(y) = p.effective_from {
+        let _ = write!(s, ", from {y}");
+    }
+    s
+}
+
+/// The sources cited anywhere on a profile, for the JSON twin.
+fn notes_sources(
+    sections: &[Section],
+    report: &minewatch_treaty::StatusReport,
+    sources: &HashMap<String, Source>,
+) -> Value {
+    let mut keys: Vec<String> = Vec::new();
+    let mut push = |c: &Citation| {
+        if !keys.contains(&c.source) {
+            keys.push(c.source.clone());
+        }
+    };
+    for s in sections {
+        for st in &s.statements {
+            st.sources.iter().for_each(&mut push);
+        }
+    }
+    for r in &report.reasons {
+        r.citations.iter().for_each(&mut push);
+    }
+    keys.iter()
+        .map(|k| match sources.get(k) {
+            Some(s) => crate::json::source(s),
+            None => json!({"key": k}),
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sources
+
+pub async fn sources_index(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    sources_fmt(app, negotiate("", &headers).1).await
+}
+
+pub async fn sources_json(State(app): State<Arc<App>>) -> Response {
+    sources_fmt(app, Fmt::Json).await
+}
+
+pub async fn sources_csv(State(app): State<Arc<App>>) -> Response {
+    sources_fmt(app, Fmt::Csv).await
+}
+
+async fn sources_fmt(app: Arc<App>, fmt: Fmt) -> Response {
+    run(app, fmt, |_, store, _| {
+        let list = store.sources()?;
+        let rows: Vec<Vec<String>> = list
+            .iter()
+            .map(|s| {
+                let s = &s.source;
+                vec![
+                    format!(r#"<a href="/sources/{}">{}</a>"#, url_enc(&s.key), esc(&s.title)),
+                    esc(s.publisher.as_deref().unwrap_or("")),
+                    esc(&s.published.map(|d| d.to_string()).unwrap_or_default()),
+                    esc(&s.key),
+                ]
+            })
+            .collect();
+        let csv_rows = list
+            .iter()
+            .map(|s| {
+                let s = &s.source;
+                vec![
+                    s.key.clone(),
+                    s.title.clone(),
+                    s.publisher.clone().unwrap_or_default(),
+                    s.published.map(|d| d.to_string()).unwrap_or_default(),
+                    s.url.clone().unwrap_or_default(),
+                ]
+            })
+            .collect();
+        Ok(Out {
+            page: Page {
+                title: "Sources".into(),
+                main: format!(
+                    "<h1>Sources</h1><p>{} sources. Each has a page listing the facts that cite it.</p>{}",
+                    list.len(),
+                    table("Every source in the record", &["Title", "Publisher", "Published", "Key"], &rows)
+                ),
+                json_href: Some("/sources.json".into()),
+                csv: vec![("/sources.csv".into(), "CSV".into())],
+                ..Page::default()
+            },
+            data: json!({"count": list.len(), "sources": list.iter().map(|s| crate::json::source(&s.source)).collect::<Vec<_>>()}),
+            csv: Some((vec!["key", "title", "publisher", "published", "url"], csv_rows)),
+            name: "sources".into(),
+        })
+    })
+    .await
+}
+
+pub async fn source_page(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+) -> Response {
+    let (key, fmt) = negotiate(&key, &headers);
+    let key = key.to_string();
+    run(app, fmt, move |app, store, _| {
+        let Some(rec) = store.source(&key)? else {
+            return Err(PageError::new(
+                StatusCode::NOT_FOUND,
+                format!("there is no source with the key {key:?}; the list of sources is at /sources"),
+            ));
+        };
+        let s = &rec.source;
+        let facts = store.facts_citing(&key)?;
+        let mut items = String::new();
+        for r in &facts {
+            let name = name_of(app, &r.fact.subject);
+            let loc: Vec<String> = r
+                .fact
+                .citations
+                .iter()
+                .filter(|c| c.source == key)
+                .filter_map(|c| c.locator.clone())
+                .collect();
+            let _ = write!(
+                items,
+                r#"<li id="fact-{id}"><a href="/states/{c}">{n}</a>: {t}{loc}{sup}</li>"#,
+                id = r.fact.id,
+                c = url_enc(&r.fact.subject),
+                n = esc(&name),
+                t = esc(&sentence(&r.fact, &name)),
+                loc = if loc.is_empty() { String::new() } else { format!(r#" <span class="meta">({})</span>"#, esc(&loc.join("; "))) },
+                sup = if r.superseded_by.is_some() { " (superseded)" } else { "" },
+            );
+        }
+        let main = format!(
+            r#"<h1>{title}</h1><dl class="source"><dt>Key</dt><dd><code>{key}</code></dd><dt>Publisher</dt><dd>{publisher}</dd><dt>Published</dt><dd>{published}</dd><dt>Where</dt><dd>{url}</dd>{note}</dl><h2>Facts citing this source ({n})</h2><ul class="statements">{items}</ul>"#,
+            title = esc(&s.title),
+            key = esc(&s.key),
+            publisher = esc(s.publisher.as_deref().unwrap_or("not recorded")),
+            published = esc(&plong(s.published)),
+            url = source_line(s),
+            note = s.note.as_deref().map(|n| format!("<dt>Note</dt><dd>{}</dd>", esc(n))).unwrap_or_default(),
+            n = facts.len(),
+        );
+        let mut data = crate::json::source(s);
+        data["facts"] = json!(crate::json::facts_with_sources(store, &facts)?);
+        Ok(Out {
+            page: Page {
+                title: s.title.clone(),
+                main,
+                json_href: Some(format!("/sources/{}.json", url_enc(&s.key))),
+                ..Page::default()
+            },
+            data,
+            csv: None,
+            name: s.key.clone(),
+        })
+    })
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// General Assembly
+
+pub async fn unga_index(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    unga_fmt(app, negotiate("", &headers).1, q).await
+}
+
+pub async fn unga_json(
+    State(app): State<Arc<App>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    unga_fmt(app, Fmt::Json, q).await
+}
+
+pub async fn unga_csv(
+    State(app): State<Arc<App>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    unga_fmt(app, Fmt::Csv, q).await
+}
+
+async fn unga_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Response {
+    let as_of = match as_of(&q) {
+        Ok(d) => d,
+        Err(e) => return e.respond(fmt),
+    };
+    run(app, fmt, move |_, _, engine| {
+        let mut tallies = engine.unga_tallies(as_of);
+        tallies.sort_by_key(|t| t.date.map(|d| d.earliest()));
+        // Chart: yes / no / abstain per year, stacked bars.
+        let max = tallies
+            .iter()
+            .map(|t| {
+                let c = t.recorded.unwrap_or(t.counted);
+                c.yes + c.no + c.abstain
+            })
+            .max()
+            .unwrap_or(1)
+            .max(1);
+        let n = tallies.len().max(1);
+        let bw = 600.0 / n as f64;
+        let mut svg = String::from(r#"<svg class="chart" role="img" aria-labelledby="unga-chart-t" viewBox="0 0 640 260" width="100%"><title id="unga-chart-t">Votes on the resolutions supporting the treaty, by year: in favour, against, abstaining</title>"#);
+        for (i, t) in tallies.iter().enumerate() {
+            let c = t.recorded.unwrap_or(t.counted);
+            let x = 30.0 + i as f64 * bw;
+            let scale = 220.0 / max as f64;
+            let (hy, hn, ha) = (c.yes as f64 * scale, c.no as f64 * scale, c.abstain as f64 * scale);
+            let base = 230.0;
+            let year = t.date.map(|d| d.year().to_string()).unwrap_or_default();
+            let _ = write!(
+                svg,
+                r#"<g><title>{year} ({res}): {y} in favour, {no} against, {a} abstaining</title><rect class="vote-yes" x="{x:.1}" y="{y1:.1}" width="{w:.1}" height="{hy:.1}"/><rect class="vote-no" x="{x:.1}" y="{y2:.1}" width="{w:.1}" height="{hn:.1}"/><rect class="vote-abstain" x="{x:.1}" y="{y3:.1}" width="{w:.1}" height="{ha:.1}"/></g>"#,
+                res = esc(&t.resolution),
+                y = c.yes,
+                no = c.no,
+                a = c.abstain,
+                w = (bw * 0.8).max(1.0),
+                y1 = base - hy,
+                y2 = base - hy - hn,
+                y3 = base - hy - hn - ha,
+            );
+            if i % 4 == 0 {
+                let _ = write!(svg, r#"<text x="{x:.1}" y="250" class="axis">{year}</text>"#);
+            }
+        }
+        svg.push_str("</svg>");
+        let rows: Vec<Vec<String>> = tallies
+            .iter()
+            .map(|t| {
+                let c = t.recorded.unwrap_or(t.counted);
+                vec![
+                    esc(&plong(t.date)),
+                    format!(r#"<a href="/unga/{}">{}</a>"#, esc(&t.resolution), esc(&t.resolution)),
+                    c.yes.to_string(),
+                    c.no.to_string(),
+                    c.abstain.to_string(),
+                ]
+            })
+            .collect();
+        let csv_rows = tallies
+            .iter()
+            .map(|t| {
+                let c = t.recorded.unwrap_or(t.counted);
+                vec![
+                    t.date.map(|d| d.to_string()).unwrap_or_default(),
+                    t.resolution.clone(),
+                    c.yes.to_string(),
+                    c.no.to_string(),
+                    c.abstain.to_string(),
+                ]
+            })
+            .collect();
+        let main = format!(
+            r#"<h1>UN General Assembly resolutions supporting the treaty</h1><p>Every year since 1997 the General Assembly has voted on a resolution calling for universalization and full implementation of the Mine Ban Treaty.</p><figure>{svg}<figcaption><span class="key vote-yes"></span> in favour <span class="key vote-no"></span> against <span class="key vote-abstain"></span> abstaining</figcaption></figure>{}"#,
+            table("Roll calls", &["Date", "Resolution", "Yes", "No", "Abstain"], &rows)
+        );
+        Ok(Out {
+            page: Page {
+                title: "UN General Assembly".into(),
+                main,
+                json_href: Some("/unga.json".into()),
+                csv: vec![("/unga.csv".into(), "CSV".into())],
+                ..Page::default()
+            },
+            data: json!({"as_of": as_of, "roll_calls": derived_value(&tallies)?}),
+            csv: Some((vec!["date", "resolution", "yes", "no", "abstain"], csv_rows)),
+            name: "unga".into(),
+        })
+    })
+    .await
+}
+
+pub async fn unga_resolution(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path((session, number)): Path<(String, String)>,
+) -> Response {
+    let (number, fmt) = negotiate(&number, &headers);
+    let resolution = format!("{session}/{number}");
+    run(app, fmt, move |app, store, engine| {
+        let today = derived::today()?;
+        let Some(t) = engine
+            .unga_tallies(today)
+            .into_iter()
+            .find(|t| t.resolution.eq_ignore_ascii_case(&resolution))
+        else {
+            return Err(PageError::new(
+                StatusCode::NOT_FOUND,
+                format!("no recorded roll call on resolution {resolution}; the list is at /unga"),
+            ));
+        };
+        let sources = sources_map(store)?;
+        let mut notes = Footnotes::new(&sources);
+        let c = t.recorded.unwrap_or(t.counted);
+        let list = |codes: &[String]| -> String {
+            if codes.is_empty() {
+                "none".into()
+            } else {
+                codes.iter().map(|c| state_link(app, c, None)).collect::<Vec<_>>().join(", ")
+            }
+        };
+        let anomalies: Vec<minewatch_treaty::Finding> = engine
+            .unga_anomalies(today)
+            .into_iter()
+            .filter(|f| f.summary.contains(&t.resolution))
+            .collect();
+        let mut anomaly_html = String::new();
+        for f in &anomalies {
+            let _ = write!(anomaly_html, "<li>{}{}</li>", esc(&f.summary), reasons_html(&f.reasons, &mut notes));
+        }
+        let main = format!(
+            r#"<h1>Resolution {res}</h1><p>Adopted {date}: <strong>{y}</strong> in favour, <strong>{n}</strong> against, <strong>{a}</strong> abstaining.{cite}</p>{check}
+<h2>Voted against ({n})</h2><p>{no}</p><h2>Abstained ({a})</h2><p>{ab}</p><h2>Anomalies</h2>{anom}{notes}"#,
+            res = esc(&t.resolution),
+            date = esc(&plong(t.date)),
+            y = c.yes,
+            n = c.no,
+            a = c.abstain,
+            cite = notes.cite(&reason_citations(&t.reasons)),
+            check = match t.matches {
+                Some(false) => format!("<p class=\"error\">The recorded tally and the votes recorded state by state differ: {} / {} / {} counted.</p>", t.counted.yes, t.counted.no, t.counted.abstain),
+                _ => String::new(),
+            },
+            no = list(&t.no),
+            ab = list(&t.abstain),
+            anom = if anomaly_html.is_empty() { "<p>None: no State Party voted against or abstained.</p>".to_string() } else { format!("<ul>{anomaly_html}</ul>") },
+            notes = notes.render(),
+        );
+        let csv_rows = t
+            .no
+            .iter()
+            .map(|c| vec![c.clone(), name_of(app, c), "no".into()])
+            .chain(t.abstain.iter().map(|c| vec![c.clone(), name_of(app, c), "abstain".into()]))
+            .collect();
+        Ok(Out {
+            page: Page {
+                title: format!("Resolution {}", t.resolution),
+                main,
+                json_href: Some(format!("/unga/{}.json", t.resolution)),
+                csv: vec![(format!("/unga/{}.csv", t.resolution), "CSV of no votes and abstentions".into())],
+                ..Page::default()
+            },
+            data: json!({"roll_call": derived_value(&t)?, "anomalies": derived_value(&anomalies)?}),
+            csv: Some((vec!["code", "name", "vote"], csv_rows)),
+            name: t.resolution.replace('/', "-"),
+        })
+    })
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deadlines
+
+pub async fn deadlines_page(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    deadlines_fmt(app, negotiate("", &headers).1, q).await
+}
+
+pub async fn deadlines_json(
+    State(app): State<Arc<App>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    deadlines_fmt(app, Fmt::Json, q).await
+}
+
+pub async fn deadlines_csv(
+    State(app): State<Arc<App>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    deadlines_fmt(app, Fmt::Csv, q).await
+}
+
+async fn deadlines_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Response {
+    let as_of = match as_of(&q) {
+        Ok(d) => d,
+        Err(e) => return e.respond(fmt),
+    };
+    let show = q
+        .get("show")
+        .map(String::as_str)
+        .unwrap_or("all")
+        .to_string();
+    if !["all", "upcoming", "overdue"].contains(&show.as_str()) {
+        return PageError::new(
+            StatusCode::BAD_REQUEST,
+            format!("show={show:?}: expected all, upcoming or overdue"),
+        )
+        .respond(fmt);
+    }
+    let article = q
+        .get("article")
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+    if let Some(a) = &article {
+        if !["4", "5", "7"].contains(&a.as_str()) {
+            return PageError::new(
+                StatusCode::BAD_REQUEST,
+                format!("article={a:?}: expected 4, 5 or 7"),
+            )
+            .respond(fmt);
+        }
+    }
+    let state = q
+        .get("state")
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+    run(app, fmt, move |app, _, engine| {
+        let subject = match &state {
+            Some(c) => Some(subject_or_404(app, c)?.code.clone()),
+            None => None,
+        };
+        let rows: Vec<minewatch_treaty::DeadlineRow> = engine
+            .deadlines(as_of, subject.as_deref(), show == "overdue")
+            .into_iter()
+            .filter(|r| show != "upcoming" || !r.passed)
+            .filter(|r| article.as_deref().is_none_or(|a| r.article.starts_with(&format!("Art. {a}"))))
+            .collect();
+        let html_rows: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| {
+                vec![
+                    esc(&r.due.to_string()),
+                    state_link(app, &r.code, Some(as_of)),
+                    esc(r.article),
+                    esc(&r.title),
+                    format!(
+                        r#"<span class="ob ob-{s}">{w}</span>{o}"#,
+                        s = esc(r.state.as_str()),
+                        w = esc(&r.state.as_str().replace('_', " ")),
+                        o = if r.overdue { " <strong>overdue</strong>" } else { "" }
+                    ),
+                ]
+            })
+            .collect();
+        let csv_rows = rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.due.to_string(),
+                    r.code.clone(),
+                    r.article.to_string(),
+                    r.title.to_string(),
+                    r.state.as_str().to_string(),
+                    r.overdue.to_string(),
+                ]
+            })
+            .collect();
+        let sel = |v: &str, cur: &str, l: &str| format!(r#"<option value="{v}"{}>{l}</option>"#, if v == cur { " selected" } else { "" });
+        let a = article.as_deref().unwrap_or("");
+        let query = format!(
+            "as_of={as_of}&show={show}{}{}",
+            article.as_deref().map(|a| format!("&article={a}")).unwrap_or_default(),
+            state.as_deref().map(|s| format!("&state={}", url_enc(s))).unwrap_or_default()
+        );
+        let main = format!(
+            r#"<h1>Deadlines</h1><p>Art. 4 (stockpile destruction, four years after entry into force), Art. 5 (clearance, ten years, or the latest extension granted) and Art. 7 (transparency reports). A deadline is <em>unknown</em> when nothing recorded tells whether it was met: the absence of a report in this record is not evidence that none was made.</p>
+<form class="filters" method="get" action="/deadlines"><label for="show">Show</label> <select id="show" name="show">{}{}{}</select>
+<label for="article">Article</label> <select id="article" name="article">{}{}{}{}</select>
+<label for="state">State code</label> <input id="state" name="state" size="5" value="{st}">
+<label for="as_of">On</label> <input type="date" id="as_of" name="as_of" value="{as_of}"> <button type="submit">Apply</button></form>
+<p>{n} deadlines. <a href="/deadlines.csv?{q}">Download as CSV</a></p>{tbl}"#,
+            sel("all", &show, "all"),
+            sel("upcoming", &show, "upcoming"),
+            sel("overdue", &show, "overdue"),
+            sel("", a, "any"),
+            sel("4", a, "Art. 4"),
+            sel("5", a, "Art. 5"),
+            sel("7", a, "Art. 7"),
+            st = esc(state.as_deref().unwrap_or("")),
+            n = rows.len(),
+            q = esc(&query),
+            tbl = table(&format!("Deadlines as of {}", long(as_of)), &["Due", "State", "Article", "Obligation", "State of the obligation"], &html_rows),
+        );
+        Ok(Out {
+            page: Page {
+                title: "Deadlines".into(),
+                main,
+                json_href: Some(format!("/deadlines.json?{query}")),
+                csv: vec![(format!("/deadlines.csv?{query}"), "CSV".into())],
+                ..Page::default()
+            },
+            data: json!({"as_of": as_of, "show": show, "count": rows.len(), "deadlines": derived_value(&rows)?}),
+            csv: Some((vec!["due", "code", "article", "obligation", "state", "overdue"], csv_rows)),
+            name: "deadlines".into(),
+        })
+    })
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Policies
+
+pub async fn policies_page(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    policies_fmt(app, negotiate("", &headers).1, q).await
+}
+
+pub async fn policies_json(
+    State(app): State<Arc<App>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    policies_fmt(app, Fmt::Json, q).await
+}
+
+async fn policies_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Response {
+    let a = q
+        .get("a")
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+    let b = q
+        .get("b")
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+    run(app, fmt, move |_, store, engine| {
+        let list = derived::policy_list(engine);
+        let sources = sources_map(store)?;
+        let mut notes = Footnotes::new(&sources);
+        let opts = |cur: Option<&str>| -> String {
+            list.iter()
+                .map(|r| {
+                    let id = &r.instrument.policy_id;
+                    format!(
+                        r#"<option value="{}"{}>{} — {} ({})</option>"#,
+                        esc(id),
+                        if cur == Some(id.as_str()) { " selected" } else { "" },
+                        esc(&plong(r.adopted)),
+                        esc(&r.instrument.instrument),
+                        esc(id)
+                    )
+                })
+                .collect()
+        };
+        let default_a = a.clone().or_else(|| list.iter().rev().nth(1).map(|r| r.instrument.policy_id.clone()));
+        let default_b = b.clone().or_else(|| list.last().map(|r| r.instrument.policy_id.clone()));
+        let mut timeline = String::from(r#"<ol class="timeline">"#);
+        for r in &list {
+            let _ = write!(
+                timeline,
+                r#"<li><time>{}</time> <strong>{}</strong> — {} <code>{}</code>{}</li>"#,
+                esc(&plong(r.adopted)),
+                esc(&r.subject),
+                esc(&r.instrument.instrument),
+                esc(&r.instrument.policy_id),
+                notes.cite(&r.citations)
+            );
+        }
+        timeline.push_str("</ol>");
+        let mut compare_html = String::new();
+        let mut diff_json = Value::Null;
+        if let (Some(a), Some(b)) = (&a, &b) {
+            let d = derived::policy_diff(engine, a, b)?;
+            let ra = list.iter().find(|r| r.instrument.policy_id.eq_ignore_ascii_case(a));
+            let rb = list.iter().find(|r| r.instrument.policy_id.eq_ignore_ascii_case(b));
+            let mut rows = String::new();
+            for act in d["activities"].as_array().into_iter().flatten() {
+                let change = act["change"].as_str().unwrap_or("");
+                let cell = |p: &Value| -> String {
+                    if p.is_null() {
+                        return "not addressed".into();
+                    }
+                    match serde_json::from_value::<minewatch_domain::fact::Provision>(p.clone()) {
+                        Ok(p) => provision_words(&p),
+                        Err(_) => esc(&p.to_string()),
+                    }
+                };
+                let changed = !matches!(change, "unchanged" | "not_addressed");
+                let _ = write!(
+                    rows,
+                    r#"<tr class="{cls}"><th scope="row">{act}</th><td>{from}</td><td>{to}</td><td><span class="change ch-{change}">{cw}</span></td></tr>"#,
+                    cls = if changed { "changed" } else { "same" },
+                    act = esc(act["activity"].as_str().unwrap_or("")),
+                    from = cell(&act["from"]),
+                    to = cell(&act["to"]),
+                    change = esc(change),
+                    cw = esc(&change.replace('_', " ")),
+                );
+            }
+            let words = |k: &str| -> String {
+                let v: Vec<&str> = d[k].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+                if v.is_empty() { "nothing".into() } else { v.join(", ") }
+            };
+            let summaries: String = d["activities"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|x| !matches!(x["change"].as_str(), Some("unchanged") | Some("not_addressed")))
+                .map(|x| format!("<li>{}</li>", esc(x["summary"].as_str().unwrap_or(""))))
+                .collect();
+            let head = |r: Option<&minewatch_treaty::PolicyRecord>, id: &str, notes: &mut Footnotes| match r {
+                Some(r) => format!("{} ({}){}", esc(&r.instrument.instrument), esc(&plong(r.adopted)), notes.cite(&r.citations)),
+                None => esc(id),
+            };
+            compare_html = format!(
+                r#"<section aria-labelledby="cmp-h" class="compare"><h2 id="cmp-h">What changed from {a} to {b}</h2><p><strong>Changed:</strong> {changed}. <strong>Unchanged:</strong> {unchanged}.</p><ul class="diff-words">{summaries}</ul>
+<div class="table"><table><caption>Side by side, per activity of Art. 1 (changed rows highlighted)</caption><thead><tr><th scope="col">Activity</th><th scope="col">{ha}</th><th scope="col">{hb}</th><th scope="col">Change</th></tr></thead><tbody>{rows}</tbody></table></div></section>"#,
+                a = esc(a),
+                b = esc(b),
+                changed = esc(&words("changed")),
+                unchanged = esc(&words("unchanged")),
+                ha = head(ra, a, &mut notes),
+                hb = head(rb, b, &mut notes),
+            );
+            diff_json = d;
+        }
+        let main = format!(
+            r#"<h1>National policies</h1><p>A policy is read as a matrix over the eight activities of Art. 1 of the treaty (use, develop, produce, acquire, stockpile, retain, transfer, assist), each with its stance and scope.</p>
+<form class="filters compare-form" method="get" action="/policies"><label for="a">Compare</label> <select id="a" name="a">{oa}</select> <label for="b">with</label> <select id="b" name="b">{ob}</select> <button type="submit">Compare</button></form>
+{compare_html}<h2>Instruments</h2>{timeline}{notes}"#,
+            oa = opts(default_a.as_deref()),
+            ob = opts(default_b.as_deref()),
+            notes = notes.render(),
+        );
+        let q = match (&a, &b) {
+            (Some(a), Some(b)) => format!("?a={}&b={}", url_enc(a), url_enc(b)),
+            _ => String::new(),
+        };
+        Ok(Out {
+            page: Page {
+                title: "National policies".into(),
+                main,
+                json_href: Some(format!("/policies.json{q}")),
+                ..Page::default()
+            },
+            data: json!({"policies": derived::policies(engine)?["policies"].clone(), "diff": diff_json}),
+            csv: None,
+            name: "policies".into(),
+        })
+    })
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Classifier
+
+const ACTIVATIONS: [&str; 13] = [
+    "pressure",
+    "pressure_release",
+    "tripwire",
+    "tilt_rod",
+    "break_wire",
+    "seismic",
+    "magnetic",
+    "infrared",
+    "acoustic",
+    "proximity",
+    "command",
+    "command_with_sensor_cue",
+    "timer",
+];
+
+pub async fn classify_page(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    classify_fmt(app, negotiate("", &headers).1, q).await
+}
+
+pub async fn classify_json(
+    State(app): State<Arc<App>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    classify_fmt(app, Fmt::Json, q).await
+}
+
+/// Builds a device description from the form's fields (all optional until `target` is given).
+fn device_from_form(q: &HashMap<String, String>) -> Result<Option<Value>, PageError> {
+    let get = |k: &str| q.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
+    let Some(target) = get("target") else {
+        return Ok(None);
+    };
+    let num = |k: &str| -> Result<Option<f64>, PageError> {
+        match get(k) {
+            None => Ok(None),
+            Some(s) => s.parse::<f64>().map(Some).map_err(|_| {
+                PageError::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("{k}={s:?}: expected a number"),
+                )
+            }),
+        }
+    };
+    let mut d = json!({
+        "target": target,
+        "activation": get("activation").unwrap_or("pressure"),
+        "anti_handling_device": get("anti_handling_device").is_some(),
+        "directional": get("directional").is_some(),
+        "delivery": {"mode": get("delivery").unwrap_or("hand_emplaced")},
+    });
+    if let Some(m) = num("distance_m")? {
+        d["delivery"]["distance_m"] = json!(m);
+    }
+    if let Some(g) = num("iron_g")? {
+        d["detectable_iron_equivalent_g"] = json!(g);
+    }
+    for (k, days, rel) in [
+        ("self_destruct", "sd_days", "sd_reliability"),
+        ("self_deactivation", "sda_days", "sda_reliability"),
+    ] {
+        if let (Some(days), Some(rel)) = (num(days)?, num(rel)?) {
+            d[k] = json!({"days": days, "reliability": rel});
+        }
+    }
+    if let Some(n) = get("name") {
+        d["name"] = json!(n);
+    }
+    Ok(Some(d))
+}
+
+async fn classify_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Response {
+    let as_of = match as_of(&q) {
+        Ok(d) => d,
+        Err(e) => return e.respond(fmt),
+    };
+    let device = match device_from_form(&q) {
+        Ok(d) => d,
+        Err(e) => return e.respond(fmt),
+    };
+    run(app, fmt, move |_, _, engine| {
+        let get = |k: &str| q.get(k).map(String::as_str).unwrap_or("");
+        let sel = |name: &str, values: &[&str], cur: &str| -> String {
+            let mut s = format!(r#"<select id="{name}" name="{name}">"#);
+            for v in values {
+                let _ = write!(s, r#"<option value="{v}"{}>{}</option>"#, if *v == cur { " selected" } else { "" }, v.replace('_', " "));
+            }
+            s.push_str("</select>");
+            s
+        };
+        let checked = |k: &str| if q.contains_key(k) { " checked" } else { "" };
+        let form = format!(
+            r#"<form class="classify" method="get" action="/classify"><fieldset><legend>The device</legend>
+<p><label for="name">Name (optional)</label> <input id="name" name="name" value="{name}"></p>
+<p><label for="target">Designed to be set off by or against</label> {target}</p>
+<p><label for="activation">Activation</label> {activation}</p>
+<p><label for="delivery">Delivery</label> {delivery} <label for="distance_m">from (metres)</label> <input id="distance_m" name="distance_m" inputmode="decimal" size="6" value="{dist}"></p>
+<p><input type="checkbox" id="anti_handling_device" name="anti_handling_device" value="1"{ahd}> <label for="anti_handling_device">Anti-handling device</label>
+<input type="checkbox" id="directional" name="directional" value="1"{dir}> <label for="directional">Directional (fragments aimed)</label></p>
+<p><label for="iron_g">Detectable metal (grams of iron)</label> <input id="iron_g" name="iron_g" inputmode="decimal" size="6" value="{iron}"></p>
+<p><label for="sd_days">Self-destructs after (days)</label> <input id="sd_days" name="sd_days" inputmode="decimal" size="5" value="{sdd}"> <label for="sd_reliability">with reliability (0 to 1)</label> <input id="sd_reliability" name="sd_reliability" inputmode="decimal" size="5" value="{sdr}"></p>
+<p><label for="sda_days">Self-deactivates after (days)</label> <input id="sda_days" name="sda_days" inputmode="decimal" size="5" value="{sad}"> <label for="sda_reliability">with reliability (0 to 1)</label> <input id="sda_reliability" name="sda_reliability" inputmode="decimal" size="5" value="{sar}"></p>
+<p><label for="as_of">Policies in force on</label> <input type="date" id="as_of" name="as_of" value="{as_of}"></p>
+</fieldset><button type="submit">Classify</button></form>"#,
+            name = esc(get("name")),
+            target = sel("target", &["person", "vehicle"], get("target")),
+            activation = sel("activation", &ACTIVATIONS, get("activation")),
+            delivery = sel("delivery", &["hand_emplaced", "remote"], get("delivery")),
+            dist = esc(get("distance_m")),
+            ahd = checked("anti_handling_device"),
+            dir = checked("directional"),
+            iron = esc(get("iron_g")),
+            sdd = esc(get("sd_days")),
+            sdr = esc(get("sd_reliability")),
+            sad = esc(get("sda_days")),
+            sar = esc(get("sda_reliability")),
+        );
+        let mut result_html = String::new();
+        let mut data = json!({"device": device, "result": null});
+        if let Some(d) = &device {
+            let dev = derived::parse_device("form", &d.to_string())?;
+            let v = derived::classification(engine, &dev, as_of, Vec::new())?;
+            let reasons = |r: &Value| -> String {
+                let mut s = String::from(r#"<ul class="reasons">"#);
+                for x in r.as_array().into_iter().flatten() {
+                    let _ = write!(s, r#"<li>{} <span class="article">({})</span></li>"#, esc(x["text"].as_str().unwrap_or("")), esc(x["article"].as_str().unwrap_or("")));
+                }
+                s.push_str("</ul>");
+                s
+            };
+            let yn = |b: &Value| match b.as_bool() {
+                Some(true) => "yes",
+                Some(false) => "no",
+                None => "cannot tell from the description",
+            };
+            let _ = write!(
+                result_html,
+                r#"<section aria-labelledby="verdict-h" class="verdicts"><h2 id="verdict-h">Verdicts</h2><h3>Mine Ban Treaty, Art. 2: anti-personnel mine? <span class="answer">{}</span></h3>{}<h3>CCW Amended Protocol II: lawful? <span class="answer">{}</span></h3>{}{}"#,
+                yn(&v["apmbc"]["anti_personnel_mine"]),
+                reasons(&v["apmbc"]["reasons"]),
+                yn(&v["ccw_apii"]["lawful"]),
+                v["ccw_apii"]["conditions"].as_array().map(|c| format!("<ul>{}</ul>", c.iter().map(|x| format!("<li>{}</li>", esc(x.as_str().unwrap_or("")))).collect::<String>())).unwrap_or_default(),
+                reasons(&v["ccw_apii"]["reasons"]),
+            );
+            for p in v["policies"]["verdicts"].as_array().into_iter().flatten() {
+                let _ = write!(
+                    result_html,
+                    "<h3>{} policy {}: use {}</h3>{}",
+                    esc(p["subject"].as_str().unwrap_or("")),
+                    esc(p["policy_id"].as_str().unwrap_or("")),
+                    esc(&p["use_permitted"].as_str().unwrap_or("").replace('_', " ")),
+                    reasons(&p["reasons"])
+                );
+            }
+            for d in v["definitions"].as_array().into_iter().flatten() {
+                let _ = write!(
+                    result_html,
+                    "<h3>{}: anti-personnel mine? <span class=\"answer\">{}</span></h3>{}",
+                    esc(d["title"].as_str().unwrap_or("")),
+                    yn(&d["anti_personnel_mine"]),
+                    reasons(&d["reasons"])
+                );
+            }
+            result_html.push_str("</section>");
+            data["result"] = v;
+        }
+        let main = format!(
+            r#"<h1>Mine classifier</h1><p>Describe a device by its characteristics. The verdicts say whether it is an anti-personnel mine under the Mine Ban Treaty, whether its use is lawful under CCW Amended Protocol II and on what conditions, what each policy in force on the date allows, and what the alternative definitions shipped with minewatch say, each with its reasons.</p>{form}{result_html}"#
+        );
+        Ok(Out {
+            page: Page {
+                title: "Mine classifier".into(),
+                main,
+                json_href: Some("/classify.json".into()),
+                ..Page::default()
+            },
+            data,
+            csv: None,
+            name: "classify".into(),
+        })
+    })
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Search
+
+pub async fn search_page(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    search_fmt(app, negotiate("", &headers).1, q).await
+}
+
+pub async fn search_json(
+    State(app): State<Arc<App>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    search_fmt(app, Fmt::Json, q).await
+}
+
+async fn search_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Response {
+    let text = q.get("q").map(|s| s.trim().to_string()).unwrap_or_default();
+    if text.chars().count() > 200 {
+        return PageError::new(StatusCode::BAD_REQUEST, "q: at most 200 characters").respond(fmt);
+    }
+    run(app, fmt, move |app, store, engine| {
+        let terms: Vec<String> = minewatch_domain::normalize_name(&text)
+            .split_whitespace()
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .collect();
+        let matches = |hay: &str| -> usize {
+            let hay = minewatch_domain::normalize_name(hay);
+            if terms.iter().all(|t| hay.contains(t.as_str())) {
+                terms.iter().map(|t| hay.matches(t.as_str()).count()).sum()
+            } else {
+                0
+            }
+        };
+        let mut states = Vec::new();
+        let mut sources_hit = Vec::new();
+        let mut facts_hit: Vec<(usize, &Fact, String)> = Vec::new();
+        if !terms.is_empty() {
+            for s in app.gazetteer.subjects() {
+                let hay = format!("{} {} {} {}", s.name, s.code, s.alpha2.as_deref().unwrap_or(""), s.aliases.join(" "));
+                if matches(&hay) > 0 {
+                    states.push(s);
+                }
+            }
+            for s in store.sources()? {
+                let src = &s.source;
+                let hay = format!("{} {} {} {}", src.title, src.publisher.as_deref().unwrap_or(""), src.key, src.note.as_deref().unwrap_or(""));
+                if matches(&hay) > 0 {
+                    sources_hit.push(s.source);
+                }
+            }
+            for f in engine.facts() {
+                let name = name_of(app, &f.subject);
+                let text = sentence(f, &name);
+                let hay = format!("{text} {} {}", f.note.as_deref().unwrap_or(""), name);
+                let n = matches(&hay);
+                if n > 0 {
+                    facts_hit.push((n, f, text));
+                }
+            }
+            facts_hit.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.id.cmp(&a.1.id)));
+        }
+        let total_facts = facts_hit.len();
+        facts_hit.truncate(100);
+        let mut main = format!(
+            r#"<h1>Search</h1><form class="search" method="get" action="/search" role="search"><label for="q">Search states, sources and facts</label> <input type="search" id="q" name="q" value="{}"> <button type="submit">Search</button></form>"#,
+            esc(&text)
+        );
+        if !terms.is_empty() {
+            let _ = write!(main, "<h2>States and areas ({})</h2><ul>", states.len());
+            for s in &states {
+                let _ = write!(main, r#"<li><a href="/states/{}">{}</a> ({})</li>"#, url_enc(&s.code), esc(&s.name), esc(&s.code));
+            }
+            let _ = write!(main, "</ul><h2>Sources ({})</h2><ul>", sources_hit.len());
+            for s in &sources_hit {
+                let _ = write!(main, r#"<li><a href="/sources/{}">{}</a></li>"#, url_enc(&s.key), esc(&s.title));
+            }
+            let _ = write!(main, "</ul><h2>Facts ({total_facts}{})</h2><ul class=\"statements\">", if total_facts > 100 { ", the first 100 shown" } else { "" });
+            for (_, f, t) in &facts_hit {
+                let _ = write!(main, r#"<li><a href="/states/{}">{}</a>: {}</li>"#, url_enc(&f.subject), esc(&name_of(app, &f.subject)), esc(t));
+            }
+            main.push_str("</ul>");
+        }
+        let data = json!({
+            "q": text,
+            "states": states.iter().map(|s| json!({"code": s.code, "name": s.name})).collect::<Vec<_>>(),
+            "sources": sources_hit.iter().map(crate::json::source).collect::<Vec<_>>(),
+            "facts_total": total_facts,
+            "facts": facts_hit.iter().map(|(_, f, t)| json!({"id": f.id, "subject": f.subject, "text": t, "sources": f.citations})).collect::<Vec<_>>(),
+        });
+        Ok(Out {
+            page: Page {
+                title: if text.is_empty() { "Search".into() } else { format!("Search: {text}") },
+                main,
+                json_href: Some(format!("/search.json?q={}", url_enc(&text))),
+                ..Page::default()
+            },
+            data,
+            csv: None,
+            name: "search".into(),
+        })
+    })
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Atom feeds
+
+pub async fn feed_all(State(app): State<Arc<App>>) -> Response {
+    feed(app, None).await
+}
+
+pub async fn feed_state(State(app): State<Arc<App>>, Path(code): Path<String>) -> Response {
+    feed(app, Some(code)).await
+}
+
+async fn feed(app: Arc<App>, code: Option<String>) -> Response {
+    let r = tokio::task::spawn_blocking(move || -> Result<String, PageError> {
+        app.with_store(|store| {
+            let subject = match &code {
+                Some(c) => Some(subject_or_404(&app, c).map_err(|e| ApiError::new(e.status, e.message))?.clone()),
+                None => None,
+            };
+            let facts = store
+                .latest(50, subject.as_ref().map(|s| s.code.as_str()))
+                .map_err(ApiError::from)?;
+            let (title, self_href, alt) = match &subject {
+                Some(s) => (
+                    format!("minewatch: changes to the profile of {}", s.name),
+                    format!("/states/{}/feed.atom", s.code),
+                    format!("/states/{}", s.code),
+                ),
+                None => ("minewatch: changes to the record".to_string(), "/feed.atom".to_string(), "/".to_string()),
+            };
+            let updated = facts
+                .first()
+                .map(|f| f.fact.recorded_at.clone())
+                .unwrap_or_else(|| "1970-01-01T00:00:00Z".into());
+            let mut s = format!(
+                r#"<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>{}</title><id>tag:minewatch,2026:{}</id><updated>{}</updated><link rel="self" href="{}"/><link rel="alternate" type="text/html" href="{}"/><author><name>minewatch</name></author>"#,
+                esc(&title),
+                esc(&self_href),
+                esc(&updated),
+                esc(&self_href),
+                esc(&alt)
+            );
+            for r in &facts {
+                let f = &r.fact;
+                let name = name_of(&app, &f.subject);
+                let text = sentence(f, &name);
+                let what = if f.supersedes.is_some() { "Corrected" } else { "Added" };
+                let _ = write!(
+                    s,
+                    r#"<entry><title>{name}: {what} {kind}</title><id>tag:minewatch,2026:fact:{id}</id><updated>{upd}</updated><link rel="alternate" type="text/html" href="/states/{code}"/><link rel="related" type="application/json" href="/api/v1/facts/{id}"/><summary>{text}</summary></entry>"#,
+                    name = esc(&name),
+                    what = what,
+                    kind = esc(&f.kind().as_str().replace('_', " ")),
+                    id = f.id,
+                    upd = esc(&f.recorded_at),
+                    code = url_enc(&f.subject),
+                    text = esc(&text),
+                );
+            }
+            s.push_str("</feed>");
+            Ok(s)
+        })
+        .map_err(PageError::from)
+    })
+    .await;
+    match r {
+        Ok(Ok(body)) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
+            body,
+        )
+            .into_response(),
+        Ok(Err(e)) => e.respond(Fmt::Html),
+        Err(e) => {
+            PageError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).respond(Fmt::Html)
+        }
+    }
+}
+
+pub async fn style() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLE,
+    )
+        .into_response()
+}
+
+/// A helpful 404 page for paths outside the API.
+pub async fn not_found_page(uri: axum::http::Uri) -> Response {
+    let mut e = PageError::new(
+        StatusCode::NOT_FOUND,
+        format!("there is no page at {}", uri.path()),
+    );
+    // A country name or code typed into the address bar: suggest the profile.
+    let last = uri
+        .path()
+        .trim_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or("");
+    if !last.is_empty() && last.len() <= 60 {
+        e.help = format!(
+            r#"<p><a href="/search?q={}">Search for “{}”</a></p>"#,
+            url_enc(last),
+            esc(last)
+        );
+    }
+    e.respond(Fmt::Html)
+}
+
+/// Headers on every response: a strict Content-Security-Policy (no scripts at all), no sniffing,
+/// no framing, no referrer leaks.
+pub async fn security_headers(mut res: Response) -> Response {
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        axum::http::HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        axum::http::HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        axum::http::HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        header::X_FRAME_OPTIONS,
+        axum::http::HeaderValue::from_static("DENY"),
+    );
+    res
+}
