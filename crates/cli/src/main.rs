@@ -154,10 +154,20 @@ enum Command {
         #[command(subcommand)]
         command: PolicyCommand,
     },
-    /// Export the current facts and sources in minewatch's own format
+    /// Export the current facts and sources in minewatch's own format, or the whole public site
+    /// as static files (--site DIR)
     Export {
-        #[arg(long, value_enum)]
-        format: Format,
+        /// csv or json: the record in minewatch's import formats
+        #[arg(
+            long,
+            value_enum,
+            required_unless_present = "site",
+            conflicts_with = "site"
+        )]
+        format: Option<Format>,
+        /// Write every public page (HTML, JSON twins, CSV, Atom feeds, stylesheet) under DIR
+        #[arg(long, value_name = "DIR")]
+        site: Option<PathBuf>,
         /// csv: a directory (sources.csv and facts.csv are written in it);
         /// json: a file (default: standard output)
         #[arg(long, value_name = "PATH")]
@@ -375,8 +385,27 @@ fn run(cli: Cli) -> Res {
             }
             Ok(())
         }
-        Command::Export { format, out } => {
-            let store = open(&db)?;
+        Command::Export { format, site, out } => {
+            let mut store = open(&db)?;
+            if let Some(dir) = site {
+                if store.fact_count()? == 0 {
+                    load_shipped(&mut store)?;
+                }
+                drop(store);
+                let t = std::time::Instant::now();
+                let app = minewatch_web::App::new(db.clone())?;
+                let rt = tokio::runtime::Runtime::new()?;
+                let stats = rt.block_on(minewatch_web::export_site(app, &dir))?;
+                eprintln!(
+                    "wrote the site: {} files, {:.1} MB, to {} in {:.2} s",
+                    stats.files,
+                    stats.bytes as f64 / 1e6,
+                    dir.display(),
+                    t.elapsed().as_secs_f64()
+                );
+                return Ok(());
+            }
+            let format = format.ok_or("--format csv|json or --site DIR is required")?;
             export(&store, format, out.as_deref())
         }
         Command::Status { state, as_of, json } => {

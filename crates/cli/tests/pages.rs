@@ -307,3 +307,31 @@ fn text_from_requests_is_escaped() {
         assert!(!body.contains("alert(1)</"), "{path}");
     }
 }
+
+#[test]
+fn export_site_writes_every_page_and_twin_as_static_files() {
+    let dir = crate::support::TempDir::new();
+    let db = dir.path("site.sqlite");
+    let out = dir.path("site");
+    let (ok, _, err) = crate::support::minewatch(&db, &["export", "--site", out.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(err.contains("wrote the site"), "{err}");
+    let read =
+        |rel: &str| std::fs::read_to_string(out.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
+    assert!(read("index.html").contains("<svg"));
+    assert!(read("states/USA/index.html").contains("United States"));
+    let v: Value = serde_json::from_str(&read("states/USA.json")).unwrap();
+    assert_eq!(v["subject"]["code"], "USA");
+    assert!(read("unga/64/56/index.html").contains("Resolution 64/56"));
+    assert!(read("sources/lm-2010-usa/index.html").contains("Facts citing this source"));
+    assert!(read("feed.atom").contains("<feed"));
+    assert!(read("states.csv").starts_with("code,name"));
+    assert!(read("assets/style.css").contains("svg.map"));
+    // Nothing private: the site has no subscriber, feedback or account data to leak, and no page
+    // links to the API's write routes.
+    assert!(!read("index.html").contains("method=\"post\""));
+    // The same command with neither --format nor --site is an error that says so.
+    let (ok, _, err) = crate::support::minewatch(&db, &["export"]);
+    assert!(!ok);
+    assert!(err.contains("--site") || err.contains("--format"), "{err}");
+}

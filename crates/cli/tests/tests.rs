@@ -3,6 +3,7 @@
 
 mod api;
 mod browser;
+mod browser_pages;
 mod engine;
 mod import;
 mod pages;

@@ -649,3 +649,125 @@ pub async fn serve(listener: tokio::net::TcpListener, app: Arc<App>) -> std::io:
         })
         .await
 }
+
+/// What a static export wrote.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SiteStats {
+    pub files: usize,
+    pub bytes: u64,
+}
+
+/// Writes the whole public site as static files under `dir`: every page at `path/index.html`
+/// (so links work on any static host), its JSON twin and CSV beside it, the feeds and the
+/// stylesheet. Pages are rendered by the same router that serves them, in process.
+pub async fn export_site(app: Arc<App>, dir: &std::path::Path) -> Result<SiteStats, String> {
+    use tower::ServiceExt;
+    let mut paths: Vec<String> = [
+        "/",
+        "/index.json",
+        "/states",
+        "/states.json",
+        "/states.csv",
+        "/sources",
+        "/sources.json",
+        "/sources.csv",
+        "/unga",
+        "/unga.json",
+        "/unga.csv",
+        "/deadlines",
+        "/deadlines.json",
+        "/deadlines.csv",
+        "/policies",
+        "/policies.json",
+        "/classify",
+        "/search",
+        "/feed.atom",
+        "/assets/style.css",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let (codes, keys, resolutions) = {
+        let app2 = Arc::clone(&app);
+        tokio::task::spawn_blocking(move || {
+            app2.with_store(|store| {
+                let engine = app2.engine(store)?;
+                let today = derived::today()?;
+                let codes: Vec<String> = app2
+                    .gazetteer
+                    .subjects()
+                    .iter()
+                    .map(|s| s.code.clone())
+                    .collect();
+                let keys: Vec<String> =
+                    store.sources()?.into_iter().map(|s| s.source.key).collect();
+                let res: Vec<String> = engine
+                    .unga_tallies(today)
+                    .into_iter()
+                    .map(|t| t.resolution)
+                    .collect();
+                Ok((codes, keys, res))
+            })
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.message)?
+    };
+    for c in &codes {
+        let c = html::url_enc(c);
+        paths.push(format!("/states/{c}"));
+        paths.push(format!("/states/{c}.json"));
+        paths.push(format!("/states/{c}/feed.atom"));
+    }
+    for k in &keys {
+        let k = html::url_enc(k);
+        paths.push(format!("/sources/{k}"));
+        paths.push(format!("/sources/{k}.json"));
+    }
+    for r in &resolutions {
+        if r.split('/').count() == 2 && !r.contains("..") {
+            paths.push(format!("/unga/{r}"));
+            paths.push(format!("/unga/{r}.json"));
+        }
+    }
+    let router = router(app);
+    let mut stats = SiteStats::default();
+    for p in &paths {
+        let req = axum::http::Request::builder()
+            .uri(p.as_str())
+            .header(header::ACCEPT, "text/html")
+            .body(axum::body::Body::empty())
+            .map_err(|e| format!("{p}: {e}"))?;
+        let res = router
+            .clone()
+            .oneshot(req)
+            .await
+            .map_err(|e| format!("{p}: {e}"))?;
+        if res.status() != StatusCode::OK {
+            return Err(format!("{p}: the page answered {}", res.status()));
+        }
+        let body = axum::body::to_bytes(res.into_body(), 64 * 1024 * 1024)
+            .await
+            .map_err(|e| format!("{p}: {e}"))?;
+        let rel = p.trim_start_matches('/');
+        let has_ext = rel.rsplit('/').next().is_some_and(|last| {
+            [".json", ".csv", ".atom", ".css"]
+                .iter()
+                .any(|x| last.ends_with(x))
+        });
+        let file = if rel.is_empty() {
+            dir.join("index.html")
+        } else if has_ext {
+            dir.join(rel)
+        } else {
+            dir.join(rel).join("index.html")
+        };
+        if let Some(parent) = file.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
+        std::fs::write(&file, &body).map_err(|e| format!("{}: {e}", file.display()))?;
+        stats.files += 1;
+        stats.bytes += body.len() as u64;
+    }
+    Ok(stats)
+}

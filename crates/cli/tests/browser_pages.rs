@@ -1,0 +1,100 @@
+//! The public pages in headless Chromium: what a reader does with a mouse and a keyboard.
+
+use crate::browser::screenshot_path;
+use crate::support::Server;
+use crate::webdriver::Browser;
+
+#[test]
+fn browser_map_click_as_of_footnote_and_policy_compare() {
+    let Some(b) = Browser::start() else { return };
+    let server = Server::start();
+    let base = server.base.clone();
+
+    // Home: the map; click Brazil (the centre of its shape is Brazil).
+    b.goto(&format!("{base}/"));
+    b.screenshot(&screenshot_path("home.png"));
+    let brazil = b.find(r#"svg.map a[data-code="BRA"] path"#);
+    brazil.click();
+    b.wait_for("Brazil's profile", || {
+        b.current_url().contains("/states/BRA").then_some(())
+    });
+    assert!(
+        b.find("h1").text().contains("Brazil"),
+        "{}",
+        b.find("h1").text()
+    );
+
+    // The United States profile; change the as-of date with the form.
+    b.goto(&format!("{base}/states/USA"));
+    b.execute(
+        "document.getElementById('as_of').value = arguments[0];",
+        &[serde_json::json!("2010-10-18")],
+    );
+    b.find("form.asof button[type=submit]").click();
+    b.wait_for("the profile as of 18 October 2010", || {
+        b.current_url().contains("as_of=2010-10-18").then_some(())
+    });
+    let asof = b.find(".asof-line").text();
+    assert!(asof.contains("18 October 2010"), "{asof}");
+    let status = b.find("dl.status .badge").text();
+    assert_eq!(status, "not a State Party (never signed)");
+    b.screenshot(&screenshot_path("usa-2010-10-18.png"));
+
+    // Follow a footnote to its source.
+    let sup = b.find("ul.statements sup.fn a");
+    let target = sup.attr("href").unwrap();
+    sup.click();
+    b.wait_for("the footnote anchor", || {
+        b.current_url().ends_with(&target).then_some(())
+    });
+    let note = b.find(&format!("li{target}"));
+    note.find("a.source-link").click();
+    b.wait_for("the source page", || {
+        b.current_url().contains("/sources/").then_some(())
+    });
+    assert!(b.find("main").text().contains("Facts citing this source"));
+
+    // Compare two policies.
+    b.goto(&format!("{base}/policies"));
+    b.find(r#"#a option[value="us-2014-06-obama"]"#).click();
+    b.find(r#"#b option[value="us-2020-01-trump"]"#).click();
+    b.find("form.compare-form button").click();
+    b.wait_for("the comparison", || {
+        b.current_url().contains("b=us-2020-01-trump").then_some(())
+    });
+    let changed: Vec<String> = b
+        .find_all("tr.changed th")
+        .iter()
+        .map(|e| e.text())
+        .collect();
+    assert!(changed.contains(&"produce".to_string()), "{changed:?}");
+    b.assert_no_console_errors();
+}
+
+#[test]
+fn browser_profile_reads_at_phone_width_and_keyboard_reaches_the_map() {
+    let Some(b) = Browser::start() else { return };
+    let server = Server::start();
+    b.set_window_size(375, 800);
+    for path in ["/states/USA?as_of=2010-10-18", "/", "/deadlines", "/states"] {
+        b.goto(&format!("{}{path}", server.base));
+        let overflow = b.execute(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
+            &[],
+        );
+        assert!(
+            overflow.as_i64().unwrap_or(99) <= 1,
+            "{path} scrolls sideways at 375 px by {overflow}"
+        );
+    }
+    b.goto(&format!("{}/states/USA?as_of=2010-10-18", server.base));
+    b.screenshot(&screenshot_path("usa-375px.png"));
+    // Country links on the map are focusable by keyboard.
+    b.set_window_size(1280, 900);
+    b.goto(&format!("{}/", server.base));
+    let focusable = b.execute(
+        "const a = document.querySelector('svg.map a[data-code=\"USA\"]'); a.focus(); return document.activeElement === a;",
+        &[],
+    );
+    assert_eq!(focusable, serde_json::json!(true));
+}
