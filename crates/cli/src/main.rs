@@ -49,7 +49,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve the JSON API (loads the shipped dataset into an empty database first)
+    /// Serve the web app and the JSON API (loads the shipped dataset into an empty database first)
     Serve {
         /// Address to listen on
         #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
