@@ -105,8 +105,9 @@ declare -A rps
 run() {
   local name=$1 url=$2 log
   log=$out/wrk-$(echo "$name" | tr -c 'a-zA-Z0-9' '-' | sed 's/-*$//').txt
-  local code
+  local code bytes
   code=$(status_of "$url")
+  bytes=$(curl -s -o /dev/null -w '%{size_download}' "$url")
   echo "== $name: $url (HTTP $code)" >&2
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "$url" >/dev/null
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$url" | tee "$log" >&2
@@ -128,9 +129,10 @@ run() {
   local r p50 p99 n s
   read -r r p50 p99 n s <<<"$parsed"
   rps[$name]=$r
-  rows+=("| $name | \`$url\` | $code | $r | $p50 | $p99 | $n | $s |")
+  rows+=("| $name | \`$url\` | $code | $bytes | $r | $p50 | $p99 | $n | $s |")
 }
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 run "minewatch profile page" "$mwbase$PROFILE_PATH"
 run "minewatch API facts" "$mwbase$API_PATH"
 run "Datasette facts table" "$dsbase/$dsdb/$DATASETTE_QUERY"
@@ -156,11 +158,12 @@ fi
 # --- report --------------------------------------------------------------------------------------
 echo
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r); wrk on the same machine"
+echo "load average before the runs: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the figures)"
 echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency (after a $WARMUP warm-up); $ds_version"
 if [ -n "$profile_note" ]; then echo "note: $profile_note"; fi
 echo
-echo "| target | URL | HTTP | requests/s | p50 ms | p99 ms | non-2xx/3xx | socket errors |"
-echo "|---|---|---|---:|---:|---:|---:|---:|"
+echo "| target | URL | HTTP | bytes | requests/s | p50 ms | p99 ms | non-2xx/3xx | socket errors |"
+echo "|---|---|---|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${rows[@]}"
 echo
 echo "payloads: minewatch API $mw_rows facts (with their sources), $mw_bytes bytes;" \

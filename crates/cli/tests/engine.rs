@@ -220,6 +220,9 @@ fn the_engine_sees_facts_added_while_the_server_runs() {
     let s = Server::start();
     let (_, before) = s.get("/api/v1/states/USA/status?as_of=2026-01-01");
     assert_eq!(before["status"], "non_signatory");
+    // The profile page is cached once rendered ...
+    let (_, page) = s.get("/states/USA.json?as_of=2026-01-01");
+    assert_eq!(page["status"]["status"], "non_signatory");
     // A made-up signature, for the test only, cited to a shipped source.
     let dir = TempDir::new();
     let facts = dir.file(
@@ -232,6 +235,21 @@ fn the_engine_sees_facts_added_while_the_server_runs() {
     let (_, after) = s.get("/api/v1/states/USA/status?as_of=2026-01-01");
     assert_eq!(after["status"], "signatory", "{after}");
     assert_eq!(after["signed"], "2025-06-01");
+    // ... and rendered again once the record changed.
+    let (_, page) = s.get("/states/USA.json?as_of=2026-01-01");
+    assert_eq!(
+        page["status"]["status"], "signatory",
+        "a stale page was served"
+    );
+    let (status, t) = s.get("/api/v1/timings?reset=true");
+    assert_eq!(status, 200);
+    assert!(t["requests"].as_u64().unwrap() >= 4, "{t}");
+    assert!(t["p50_ms"].as_f64().unwrap() > 0.0);
+    let (_, t) = s.get("/api/v1/timings");
+    assert!(
+        t["requests"].as_u64().unwrap() <= 1,
+        "reset cleared the samples: {t}"
+    );
 }
 
 #[test]

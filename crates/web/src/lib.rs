@@ -36,7 +36,20 @@ pub struct App {
     pool: Mutex<Vec<Store>>,
     gazetteer: Gazetteer,
     engine: Mutex<EngineCache>,
+    pages: Mutex<PageCache>,
+    timings: Mutex<Vec<u32>>,
 }
+
+/// Rendered pages of one record version. The record is append-only, so a page stays right until
+/// a fact is added; then the whole cache is dropped.
+#[derive(Debug, Default)]
+struct PageCache {
+    version: i64,
+    pages: std::collections::HashMap<String, (axum::http::HeaderMap, axum::body::Bytes)>,
+}
+
+const PAGE_CACHE_MAX: usize = 2048;
+const TIMING_SAMPLES_MAX: usize = 1_000_000;
 
 impl App {
     /// Opens the database once to build the name index.
@@ -48,6 +61,8 @@ impl App {
             pool: Mutex::new(vec![store]),
             gazetteer,
             engine: Mutex::new(EngineCache::default()),
+            pages: Mutex::new(PageCache::default()),
+            timings: Mutex::new(Vec::new()),
         }))
     }
 
@@ -199,9 +214,141 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/sources", get(sources))
         .route("/api/v1/sources/{key}", get(source))
         .route("/api/v1/unga/{session}/{number}", get(unga))
+        .route("/api/v1/timings", get(timings))
         .fallback(fallback)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&app),
+            cache_and_time,
+        ))
         .layer(axum::middleware::map_response(pages::security_headers))
         .with_state(app)
+}
+
+/// Serves public pages from the page cache when the record has not changed, and times every
+/// request: the time spent in the server goes out as a `Server-Timing` header and into the
+/// samples that `/api/v1/timings` summarises.
+async fn cache_and_time(
+    State(app): State<Arc<App>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let start = std::time::Instant::now();
+    let path = req.uri().path();
+    let cacheable =
+        req.method() == axum::http::Method::GET && !path.starts_with("/api/") && path != "/healthz";
+    let key = cacheable.then(|| {
+        let accept = req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let json = accept.contains("application/json") && !accept.contains("text/html");
+        format!("{}|{json}", req.uri())
+    });
+    let version = match &key {
+        Some(_) => app.with_store(|s| Ok(s.last_fact_id()?)).ok(),
+        None => None,
+    };
+    let hit = match (&key, version) {
+        (Some(k), Some(v)) => app
+            .pages
+            .lock()
+            .ok()
+            .and_then(|c| (c.version == v).then(|| c.pages.get(k).cloned()).flatten()),
+        _ => None,
+    };
+    let res = match hit {
+        Some((headers, body)) => {
+            let mut r = Response::new(axum::body::Body::from(body));
+            *r.headers_mut() = headers;
+            r
+        }
+        None => {
+            let res = next.run(req).await;
+            match (key, version) {
+                (Some(k), Some(v)) if res.status() == StatusCode::OK => {
+                    let (parts, body) = res.into_parts();
+                    match axum::body::to_bytes(body, 64 * 1024 * 1024).await {
+                        Ok(bytes) => {
+                            if let Ok(mut c) = app.pages.lock() {
+                                if c.version != v || c.pages.len() >= PAGE_CACHE_MAX {
+                                    c.pages.clear();
+                                    c.version = v;
+                                }
+                                c.pages.insert(k, (parts.headers.clone(), bytes.clone()));
+                            }
+                            Response::from_parts(parts, axum::body::Body::from(bytes))
+                        }
+                        Err(e) => ApiError::new(
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            format!("reading the page: {e}"),
+                        )
+                        .into_response(),
+                    }
+                }
+                _ => res,
+            }
+        }
+    };
+    let micros = u32::try_from(start.elapsed().as_micros()).unwrap_or(u32::MAX);
+    if let Ok(mut t) = app.timings.lock() {
+        if t.len() < TIMING_SAMPLES_MAX {
+            t.push(micros);
+        }
+    }
+    let mut res = res;
+    if let Ok(v) =
+        axum::http::HeaderValue::from_str(&format!("app;dur={:.3}", f64::from(micros) / 1000.0))
+    {
+        res.headers_mut().insert("server-timing", v);
+    }
+    res
+}
+
+#[derive(Debug, Deserialize)]
+struct TimingsQuery {
+    reset: Option<String>,
+}
+
+/// Percentiles of the time spent in the server per request since start (or the last reset).
+async fn timings(State(app): State<Arc<App>>, Query(q): Query<TimingsQuery>) -> ApiResult {
+    let reset = match q.reset.as_deref() {
+        None | Some("") | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("reset: {other:?}; expected true or false"),
+            ))
+        }
+    };
+    let mut samples = {
+        let mut t = app
+            .timings
+            .lock()
+            .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "timings poisoned"))?;
+        let s = t.clone();
+        if reset {
+            t.clear();
+        }
+        s
+    };
+    samples.sort_unstable();
+    let pct = |p: f64| -> Option<f64> {
+        if samples.is_empty() {
+            return None;
+        }
+        let i = ((samples.len() as f64 - 1.0) * p).round() as usize;
+        samples.get(i).map(|&us| f64::from(us) / 1000.0)
+    };
+    Ok(Json(json!({
+        "requests": samples.len(),
+        "p50_ms": pct(0.50),
+        "p90_ms": pct(0.90),
+        "p99_ms": pct(0.99),
+        "max_ms": pct(1.0),
+        "reset": reset,
+    })))
 }
 
 /// Unknown paths: a JSON error under /api/, a helpful page elsewhere.
@@ -661,7 +808,6 @@ pub struct SiteStats {
 /// (so links work on any static host), its JSON twin and CSV beside it, the feeds and the
 /// stylesheet. Pages are rendered by the same router that serves them, in process.
 pub async fn export_site(app: Arc<App>, dir: &std::path::Path) -> Result<SiteStats, String> {
-    use tower::ServiceExt;
     let mut paths: Vec<String> = [
         "/",
         "/index.json",
@@ -730,44 +876,74 @@ pub async fn export_site(app: Arc<App>, dir: &std::path::Path) -> Result<SiteSta
             paths.push(format!("/unga/{r}.json"));
         }
     }
+    // Pages render on the blocking pool: a few at a time keep both cores busy.
     let router = router(app);
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 8)
+        * 2;
+    let chunks: Vec<Vec<String>> = paths
+        .chunks(paths.len().div_ceil(workers).max(1))
+        .map(<[String]>::to_vec)
+        .collect();
+    let mut tasks = Vec::new();
+    for chunk in chunks {
+        let router = router.clone();
+        let dir = dir.to_path_buf();
+        tasks.push(tokio::spawn(async move {
+            let mut stats = SiteStats::default();
+            for p in &chunk {
+                let bytes = render_to_file(&router, p, &dir).await?;
+                stats.files += 1;
+                stats.bytes += bytes;
+            }
+            Ok::<SiteStats, String>(stats)
+        }));
+    }
     let mut stats = SiteStats::default();
-    for p in &paths {
-        let req = axum::http::Request::builder()
-            .uri(p.as_str())
-            .header(header::ACCEPT, "text/html")
-            .body(axum::body::Body::empty())
-            .map_err(|e| format!("{p}: {e}"))?;
-        let res = router
-            .clone()
-            .oneshot(req)
-            .await
-            .map_err(|e| format!("{p}: {e}"))?;
-        if res.status() != StatusCode::OK {
-            return Err(format!("{p}: the page answered {}", res.status()));
-        }
-        let body = axum::body::to_bytes(res.into_body(), 64 * 1024 * 1024)
-            .await
-            .map_err(|e| format!("{p}: {e}"))?;
-        let rel = p.trim_start_matches('/');
-        let has_ext = rel.rsplit('/').next().is_some_and(|last| {
-            [".json", ".csv", ".atom", ".css"]
-                .iter()
-                .any(|x| last.ends_with(x))
-        });
-        let file = if rel.is_empty() {
-            dir.join("index.html")
-        } else if has_ext {
-            dir.join(rel)
-        } else {
-            dir.join(rel).join("index.html")
-        };
-        if let Some(parent) = file.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
-        }
-        std::fs::write(&file, &body).map_err(|e| format!("{}: {e}", file.display()))?;
-        stats.files += 1;
-        stats.bytes += body.len() as u64;
+    for t in tasks {
+        let s = t.await.map_err(|e| e.to_string())??;
+        stats.files += s.files;
+        stats.bytes += s.bytes;
     }
     Ok(stats)
+}
+
+/// Renders one path through the router and writes it under `dir`; returns the bytes written.
+async fn render_to_file(router: &Router, p: &str, dir: &std::path::Path) -> Result<u64, String> {
+    use tower::ServiceExt;
+    let req = axum::http::Request::builder()
+        .uri(p)
+        .header(header::ACCEPT, "text/html")
+        .body(axum::body::Body::empty())
+        .map_err(|e| format!("{p}: {e}"))?;
+    let res = router
+        .clone()
+        .oneshot(req)
+        .await
+        .map_err(|e| format!("{p}: {e}"))?;
+    if res.status() != StatusCode::OK {
+        return Err(format!("{p}: the page answered {}", res.status()));
+    }
+    let body = axum::body::to_bytes(res.into_body(), 64 * 1024 * 1024)
+        .await
+        .map_err(|e| format!("{p}: {e}"))?;
+    let rel = p.trim_start_matches('/');
+    let has_ext = rel.rsplit('/').next().is_some_and(|last| {
+        [".json", ".csv", ".atom", ".css"]
+            .iter()
+            .any(|x| last.ends_with(x))
+    });
+    let file = if rel.is_empty() {
+        dir.join("index.html")
+    } else if has_ext {
+        dir.join(rel)
+    } else {
+        dir.join(rel).join("index.html")
+    };
+    if let Some(parent) = file.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+    }
+    std::fs::write(&file, &body).map_err(|e| format!("{}: {e}", file.display()))?;
+    Ok(body.len() as u64)
 }
