@@ -472,11 +472,11 @@ fn run(cli: Cli) -> Res {
             let on = as_of_or_today(as_of)?;
             let store = open(&db)?;
             let engine = derived::build_engine(&store)?;
-            let v = derived::classification(&engine, &device, on, extra)?;
             if json {
-                return print_json(&v);
+                return print_json(&derived::classification(&engine, &device, on, extra)?);
             }
-            report::classification(&v, &device_name)
+            let c = derived::classify_device(&engine, &device, on, extra)?;
+            report::classification(&c, on, &device_name)
         }
         Command::Policy { command } => {
             let store = open(&db)?;
@@ -520,17 +520,12 @@ fn print_json(v: &serde_json::Value) -> Res {
     Ok(())
 }
 
-/// A citation in the facts format: `key` or `key#locator`.
-fn citation_text(c: &minewatch_domain::Citation) -> String {
-    match &c.locator {
-        Some(l) => format!("{}#{l}", c.source),
-        None => c.source.clone(),
-    }
-}
-
 /// Citations in the facts format, separated by `;` (as `import facts-csv` reads them).
 fn citations_text(c: &[minewatch_domain::Citation]) -> String {
-    c.iter().map(citation_text).collect::<Vec<_>>().join(";")
+    c.iter()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(";")
 }
 
 fn export(store: &Store, format: Format, out: Option<&Path>) -> Res {
@@ -604,7 +599,7 @@ fn export(store: &Store, format: Format, out: Option<&Path>) -> Res {
                         "valid_from": f.valid_from.map(|d| d.to_string()),
                         "valid_to": f.valid_to.map(|d| d.to_string()),
                         "payload": f.payload.to_value(),
-                        "sources": f.citations.iter().map(citation_text).collect::<Vec<_>>(),
+                        "sources": f.citations.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
                         "note": f.note,
                     });
                     if let Some(o) = v.as_object_mut() { o.retain(|_, x| !x.is_null()); }

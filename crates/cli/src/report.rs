@@ -2,7 +2,10 @@
 //! output comes from `minewatch_web::derived`, the same code as the API.
 
 use minewatch_domain::{Date, Gazetteer};
-use minewatch_treaty::{Basis, DeadlineRow, Engine, PolicyRecord, Reason, StatusReport};
+use minewatch_treaty::{
+    Basis, Classification, DeadlineRow, Engine, PolicyRecord, Reason, StatusReport,
+};
+use minewatch_web::pages::wire_word;
 use serde_json::Value;
 use std::io::Write;
 
@@ -12,25 +15,9 @@ fn opt_date<D: ToString>(d: Option<D>) -> String {
     d.map(|d| d.to_string()).unwrap_or_else(|| "-".into())
 }
 
-/// A serialisable enum's wire name ("conflicting_sources").
-fn wire<T: serde::Serialize>(v: &T) -> String {
-    match serde_json::to_value(v) {
-        Ok(Value::String(s)) => s,
-        Ok(other) => other.to_string(),
-        Err(_) => "?".into(),
-    }
-}
-
 fn reasons(out: &mut impl Write, list: &[Reason], indent: &str) -> std::io::Result<()> {
     for r in list {
-        let sources: Vec<String> = r
-            .citations
-            .iter()
-            .map(|c| match &c.locator {
-                Some(l) => format!("{}#{l}", c.source),
-                None => c.source.clone(),
-            })
-            .collect();
+        let sources: Vec<String> = r.citations.iter().map(|c| c.to_string()).collect();
         let cites = if sources.is_empty() {
             String::new()
         } else {
@@ -107,7 +94,13 @@ pub fn status(r: &StatusReport, name: &str) -> Res {
     } else {
         writeln!(out, "Findings:")?;
         for f in &r.findings {
-            writeln!(out, "  {} ({}): {}", wire(&f.kind), f.article, f.summary)?;
+            writeln!(
+                out,
+                "  {} ({}): {}",
+                wire_word(&f.kind),
+                f.article,
+                f.summary
+            )?;
             reasons(&mut out, &f.reasons, "      ")?;
         }
     }
@@ -161,36 +154,8 @@ pub fn deadlines(rows: &[DeadlineRow], as_of: Date) -> Res {
     Ok(())
 }
 
-fn value_reasons(out: &mut impl Write, v: &Value, indent: &str) -> std::io::Result<()> {
-    let list: Vec<Reason> = v
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|r| {
-                    let mut reason = Reason::new(
-                        r["article"].as_str().unwrap_or("").to_string(),
-                        r["text"].as_str().unwrap_or(""),
-                    );
-                    let cited: Vec<minewatch_domain::Citation> = r["citations"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .map(|c| minewatch_domain::Citation {
-                            source: c["source"].as_str().unwrap_or("").to_string(),
-                            locator: c["locator"].as_str().map(str::to_string),
-                        })
-                        .collect();
-                    reason = reason.with_cited(0, &cited);
-                    reason
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    reasons(out, &list, indent)
-}
-
-fn yes_no(v: &Value) -> &'static str {
-    match v.as_bool() {
+fn yes_no(v: Option<bool>) -> &'static str {
+    match v {
         Some(true) => "yes",
         Some(false) => "no",
         None => "cannot tell from the description",
@@ -198,53 +163,48 @@ fn yes_no(v: &Value) -> &'static str {
 }
 
 /// `minewatch classify`.
-pub fn classification(v: &Value, device_name: &str) -> Res {
+pub fn classification(c: &Classification, on: Date, device_name: &str) -> Res {
     let mut out = std::io::stdout().lock();
-    let label = v["device"]["name"].as_str().unwrap_or(device_name);
-    writeln!(out, "{label}")?;
+    writeln!(out, "{}", c.device.name.as_deref().unwrap_or(device_name))?;
     writeln!(
         out,
         "Mine Ban Treaty (Art. 2): anti-personnel mine: {}",
-        yes_no(&v["apmbc"]["anti_personnel_mine"])
+        yes_no(Some(c.apmbc.anti_personnel_mine))
     )?;
-    value_reasons(&mut out, &v["apmbc"]["reasons"], "  ")?;
-    let apii = &v["ccw_apii"];
+    reasons(&mut out, &c.apmbc.reasons, "  ")?;
+    let apii = &c.ccw_apii;
     writeln!(
         out,
         "CCW Amended Protocol II: anti-personnel mine: {}; use lawful: {}",
-        yes_no(&apii["anti_personnel_mine"]),
-        yes_no(&apii["lawful"])
+        yes_no(Some(apii.anti_personnel_mine)),
+        yes_no(apii.lawful)
     )?;
-    for c in apii["conditions"].as_array().into_iter().flatten() {
-        writeln!(out, "  condition: {}", c.as_str().unwrap_or(""))?;
+    for cond in &apii.conditions {
+        writeln!(out, "  condition: {cond}")?;
     }
-    value_reasons(&mut out, &apii["reasons"], "  ")?;
-    writeln!(
-        out,
-        "Policies in force on {}:",
-        v["on"].as_str().unwrap_or("?")
-    )?;
-    for p in v["policies"]["verdicts"].as_array().into_iter().flatten() {
+    reasons(&mut out, &apii.reasons, "  ")?;
+    writeln!(out, "Policies in force on {on}:")?;
+    for p in &c.policies.verdicts {
         writeln!(
             out,
             "  {} {}: use {}",
-            p["subject"].as_str().unwrap_or(""),
-            p["policy_id"].as_str().unwrap_or(""),
-            p["use_permitted"].as_str().unwrap_or("?")
+            p.subject,
+            p.policy_id,
+            wire_word(&p.use_permitted)
         )?;
-        for c in p["conditions"].as_array().into_iter().flatten() {
-            writeln!(out, "    condition: {}", c.as_str().unwrap_or(""))?;
+        for cond in &p.conditions {
+            writeln!(out, "    condition: {cond}")?;
         }
-        value_reasons(&mut out, &p["reasons"], "    ")?;
+        reasons(&mut out, &p.reasons, "    ")?;
     }
-    for d in v["definitions"].as_array().into_iter().flatten() {
+    for d in &c.definitions {
         writeln!(
             out,
             "Definition {}: anti-personnel mine: {}",
-            d["title"].as_str().or(d["id"].as_str()).unwrap_or("?"),
-            yes_no(&d["anti_personnel_mine"])
+            d.title,
+            yes_no(Some(d.anti_personnel_mine))
         )?;
-        value_reasons(&mut out, &d["reasons"], "  ")?;
+        reasons(&mut out, &d.reasons, "  ")?;
     }
     Ok(())
 }

@@ -36,6 +36,16 @@ pub struct Citation {
     pub locator: Option<String>,
 }
 
+/// `key` or `key#locator`: the form the facts format reads and every listing prints.
+impl std::fmt::Display for Citation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.locator {
+            Some(l) => write!(f, "{}#{l}", self.source),
+            None => f.write_str(&self.source),
+        }
+    }
+}
+
 /// A sourced, dated claim about a subject, as the record holds it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fact {

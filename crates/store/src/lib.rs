@@ -488,13 +488,7 @@ impl Store {
             let rows = st.query_map([key], |r| r.get(0))?;
             rows.collect::<rusqlite::Result<_>>()?
         };
-        let mut out = Vec::new();
-        for id in ids {
-            if let Some(f) = self.fact(id)? {
-                out.push(f);
-            }
-        }
-        Ok(out)
+        self.facts_by_id(ids)
     }
 
     /// The newest facts recorded (of one subject, or all), newest first, whatever their state:
@@ -508,6 +502,11 @@ impl Store {
             let rows = st.query_map(params![subject, limit], |r| r.get(0))?;
             rows.collect::<rusqlite::Result<_>>()?
         };
+        self.facts_by_id(ids)
+    }
+
+    /// The records of these fact ids, in the given order (ids with no fact are skipped).
+    fn facts_by_id(&self, ids: Vec<i64>) -> Result<Vec<FactRecord>> {
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             if let Some(f) = self.fact(id)? {
@@ -529,13 +528,7 @@ impl Store {
             let rows = st.query_map([source_key], |r| r.get(0))?;
             rows.collect::<rusqlite::Result<_>>()?
         };
-        let mut out = Vec::new();
-        for id in ids {
-            if let Some(f) = self.fact(id)? {
-                out.push(f);
-            }
-        }
-        Ok(out)
+        self.facts_by_id(ids)
     }
 
     fn citations(&self, fact_id: i64) -> Result<Vec<Citation>> {

@@ -71,14 +71,7 @@ impl Reason {
 
 /// "fact 12 (icbl-2007; lm-2008#p. 3)": a fact named with its sources, for sentences.
 pub(crate) fn cite_inline(fact: &Fact) -> String {
-    let sources: Vec<String> = fact
-        .citations
-        .iter()
-        .map(|c| match &c.locator {
-            Some(l) => format!("{}#{l}", c.source),
-            None => c.source.clone(),
-        })
-        .collect();
+    let sources: Vec<String> = fact.citations.iter().map(|c| c.to_string()).collect();
     if sources.is_empty() {
         format!("fact {}", fact.id)
     } else {

@@ -5,7 +5,8 @@
 use minewatch_domain::{Date, Subject};
 use minewatch_store::{FactFilter, Store, StoreError};
 use minewatch_treaty::{
-    classify, shipped_definitions, Basis, Definition, Device, Engine, PolicyRecord,
+    classify, shipped_definitions, Basis, Classification, Definition, Device, Engine, PolicyDiff,
+    PolicyRecord,
 };
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -165,13 +166,22 @@ pub fn classification(
     on: Date,
     extra: Vec<Definition>,
 ) -> Result<Value, DerivedError> {
+    let mut v = to_value(&classify_device(engine, device, on, extra)?)?;
+    v["on"] = json!(on);
+    Ok(v)
+}
+
+/// The typed verdicts behind [`classification`], for renderers.
+pub fn classify_device(
+    engine: &Engine,
+    device: &Device,
+    on: Date,
+    extra: Vec<Definition>,
+) -> Result<Classification, DerivedError> {
     let mut definitions = shipped_definitions()
         .map_err(|e| DerivedError::Internal(format!("shipped definition: {e}")))?;
     definitions.extend(extra);
-    let c = classify(device, &engine.policy_records(), on, &definitions);
-    let mut v = to_value(&c)?;
-    v["on"] = json!(on);
-    Ok(v)
+    Ok(classify(device, &engine.policy_records(), on, &definitions))
 }
 
 /// The policy instruments in the record, by id, oldest first.
@@ -217,11 +227,22 @@ fn find_policy<'a>(list: &'a [PolicyRecord], id: &str) -> Result<&'a PolicyRecor
         })
 }
 
-/// `GET /api/v1/policies/{a}/diff/{b}`: per activity of Art. 1, what changed from `a` to `b`.
-pub fn policy_diff(engine: &Engine, a: &str, b: &str) -> Result<Value, DerivedError> {
+/// The two policy records and their typed diff, for renderers.
+pub fn policy_diff_of(
+    engine: &Engine,
+    a: &str,
+    b: &str,
+) -> Result<(PolicyRecord, PolicyRecord, PolicyDiff), DerivedError> {
     let list = engine.policy_records();
     let (ra, rb) = (find_policy(&list, a)?, find_policy(&list, b)?);
     let d = minewatch_treaty::diff(&ra.instrument, &rb.instrument);
+    Ok((ra.clone(), rb.clone(), d))
+}
+
+/// `GET /api/v1/policies/{a}/diff/{b}`: per activity of Art. 1, what changed from `a` to `b`.
+pub fn policy_diff(engine: &Engine, a: &str, b: &str) -> Result<Value, DerivedError> {
+    let (ra, rb, d) = policy_diff_of(engine, a, b)?;
+    let (ra, rb) = (&ra, &rb);
     let mut v = to_value(&d)?;
     let describe = |r: &PolicyRecord| {
         json!({

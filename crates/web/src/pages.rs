@@ -475,6 +475,15 @@ async fn home_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Respon
     .await
 }
 
+/// A serialisable enum's wire name ("permitted_with_conditions").
+pub fn wire_word<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}
+
 fn derived_value<T: Serialize>(v: &T) -> Result<Value, PageError> {
     serde_json::to_value(v)
         .map_err(|e| PageError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
@@ -1908,59 +1917,59 @@ async fn policies_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Re
         let mut compare_html = String::new();
         let mut diff_json = Value::Null;
         if let (Some(a), Some(b)) = (&a, &b) {
-            let d = derived::policy_diff(engine, a, b)?;
-            let ra = list.iter().find(|r| r.instrument.policy_id.eq_ignore_ascii_case(a));
-            let rb = list.iter().find(|r| r.instrument.policy_id.eq_ignore_ascii_case(b));
+            let (ra, rb, d) = derived::policy_diff_of(engine, a, b)?;
             let mut rows = String::new();
-            for act in d["activities"].as_array().into_iter().flatten() {
-                let change = act["change"].as_str().unwrap_or("");
-                let cell = |p: &Value| -> String {
-                    if p.is_null() {
-                        return "not addressed".into();
-                    }
-                    match serde_json::from_value::<minewatch_domain::fact::Provision>(p.clone()) {
-                        Ok(p) => provision_words(&p),
-                        Err(_) => esc(&p.to_string()),
-                    }
+            let mut summaries = String::new();
+            for act in &d.activities {
+                let change = wire_word(&act.change);
+                let changed = !matches!(
+                    act.change,
+                    minewatch_treaty::Change::Unchanged | minewatch_treaty::Change::NotAddressed
+                );
+                let cell = |p: &Option<minewatch_domain::fact::Provision>| {
+                    p.as_ref()
+                        .map(provision_words)
+                        .unwrap_or_else(|| "not addressed".into())
                 };
-                let changed = !matches!(change, "unchanged" | "not_addressed");
                 let _ = write!(
                     rows,
                     r#"<tr class="{cls}"><th scope="row">{act}</th><td>{from}</td><td>{to}</td><td><span class="change ch-{change}">{cw}</span></td></tr>"#,
                     cls = if changed { "changed" } else { "same" },
-                    act = esc(act["activity"].as_str().unwrap_or("")),
-                    from = cell(&act["from"]),
-                    to = cell(&act["to"]),
-                    change = esc(change),
+                    act = esc(act.activity.as_str()),
+                    from = cell(&act.from),
+                    to = cell(&act.to),
+                    change = esc(&change),
                     cw = esc(&change.replace('_', " ")),
                 );
+                if changed {
+                    let _ = write!(summaries, "<li>{}</li>", esc(&act.summary));
+                }
             }
-            let words = |k: &str| -> String {
-                let v: Vec<&str> = d[k].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
-                if v.is_empty() { "nothing".into() } else { v.join(", ") }
+            let words = |v: &[minewatch_domain::fact::Activity]| -> String {
+                if v.is_empty() {
+                    "nothing".into()
+                } else {
+                    v.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")
+                }
             };
-            let summaries: String = d["activities"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter(|x| !matches!(x["change"].as_str(), Some("unchanged") | Some("not_addressed")))
-                .map(|x| format!("<li>{}</li>", esc(x["summary"].as_str().unwrap_or(""))))
-                .collect();
-            let head = |r: Option<&minewatch_treaty::PolicyRecord>, id: &str, notes: &mut Footnotes| match r {
-                Some(r) => format!("{} ({}){}", esc(&r.instrument.instrument), esc(&plong(r.adopted)), notes.cite(&r.citations)),
-                None => esc(id),
+            let mut head = |r: &minewatch_treaty::PolicyRecord| {
+                format!(
+                    "{} ({}){}",
+                    esc(&r.instrument.instrument),
+                    esc(&plong(r.adopted)),
+                    notes.cite(&r.citations)
+                )
             };
+            let (ha, hb) = (head(&ra), head(&rb));
             compare_html = format!(
                 r#"<section aria-labelledby="cmp-h" class="compare"><h2 id="cmp-h">What changed from {a} to {b}</h2><p><strong>Changed:</strong> {changed}. <strong>Unchanged:</strong> {unchanged}.</p><ul class="diff-words">{summaries}</ul>
 <div class="table"><table><caption>Side by side, per activity of Art. 1 (changed rows highlighted)</caption><thead><tr><th scope="col">Activity</th><th scope="col">{ha}</th><th scope="col">{hb}</th><th scope="col">Change</th></tr></thead><tbody>{rows}</tbody></table></div></section>"#,
-                a = esc(a),
-                b = esc(b),
-                changed = esc(&words("changed")),
-                unchanged = esc(&words("unchanged")),
-                ha = head(ra, a, &mut notes),
-                hb = head(rb, b, &mut notes),
+                a = esc(&ra.instrument.policy_id),
+                b = esc(&rb.instrument.policy_id),
+                changed = esc(&words(&d.changed)),
+                unchanged = esc(&words(&d.unchanged)),
             );
-            diff_json = d;
+            diff_json = derived::policy_diff(engine, a, b)?;
         }
         let main = format!(
             r#"<h1>National policies</h1><p>A policy is read as a matrix over the eight activities of Art. 1 of the treaty (use, develop, produce, acquire, stockpile, retain, transfer, assist), each with its stance and scope.</p>
@@ -2076,7 +2085,9 @@ async fn classify_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Re
         Ok(d) => d,
         Err(e) => return e.respond(fmt),
     };
-    run(app, fmt, move |_, _, engine| {
+    run(app, fmt, move |_, store, engine| {
+        let sources = sources_map(store)?;
+        let mut notes = Footnotes::new(&sources);
         let get = |k: &str| q.get(k).map(String::as_str).unwrap_or("");
         let sel = |name: &str, values: &[&str], cur: &str| -> String {
             let mut s = format!(r#"<select id="{name}" name="{name}">"#);
@@ -2117,49 +2128,49 @@ async fn classify_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Re
         let mut data = json!({"device": device, "result": null});
         if let Some(d) = &device {
             let dev = derived::parse_device("form", &d.to_string())?;
-            let v = derived::classification(engine, &dev, as_of, Vec::new())?;
-            let reasons = |r: &Value| -> String {
-                let mut s = String::from(r#"<ul class="reasons">"#);
-                for x in r.as_array().into_iter().flatten() {
-                    let _ = write!(s, r#"<li>{} <span class="article">({})</span></li>"#, esc(x["text"].as_str().unwrap_or("")), esc(x["article"].as_str().unwrap_or("")));
-                }
-                s.push_str("</ul>");
-                s
-            };
-            let yn = |b: &Value| match b.as_bool() {
+            let c = derived::classify_device(engine, &dev, as_of, Vec::new())?;
+            let yn = |b: Option<bool>| match b {
                 Some(true) => "yes",
                 Some(false) => "no",
                 None => "cannot tell from the description",
             };
+            let conditions: String = c
+                .ccw_apii
+                .conditions
+                .iter()
+                .map(|x| format!("<li>{}</li>", esc(x)))
+                .collect();
             let _ = write!(
                 result_html,
-                r#"<section aria-labelledby="verdict-h" class="verdicts"><h2 id="verdict-h">Verdicts</h2><h3>Mine Ban Treaty, Art. 2: anti-personnel mine? <span class="answer">{}</span></h3>{}<h3>CCW Amended Protocol II: lawful? <span class="answer">{}</span></h3>{}{}"#,
-                yn(&v["apmbc"]["anti_personnel_mine"]),
-                reasons(&v["apmbc"]["reasons"]),
-                yn(&v["ccw_apii"]["lawful"]),
-                v["ccw_apii"]["conditions"].as_array().map(|c| format!("<ul>{}</ul>", c.iter().map(|x| format!("<li>{}</li>", esc(x.as_str().unwrap_or("")))).collect::<String>())).unwrap_or_default(),
-                reasons(&v["ccw_apii"]["reasons"]),
+                r#"<section aria-labelledby="verdict-h" class="verdicts"><h2 id="verdict-h">Verdicts</h2><h3>Mine Ban Treaty, Art. 2: anti-personnel mine? <span class="answer">{}</span></h3>{}<h3>CCW Amended Protocol II: lawful? <span class="answer">{}</span></h3><ul>{conditions}</ul>{}"#,
+                yn(Some(c.apmbc.anti_personnel_mine)),
+                reasons_html(&c.apmbc.reasons, &mut notes),
+                yn(c.ccw_apii.lawful),
+                reasons_html(&c.ccw_apii.reasons, &mut notes),
             );
-            for p in v["policies"]["verdicts"].as_array().into_iter().flatten() {
+            for p in &c.policies.verdicts {
                 let _ = write!(
                     result_html,
                     "<h3>{} policy {}: use {}</h3>{}",
-                    esc(p["subject"].as_str().unwrap_or("")),
-                    esc(p["policy_id"].as_str().unwrap_or("")),
-                    esc(&p["use_permitted"].as_str().unwrap_or("").replace('_', " ")),
-                    reasons(&p["reasons"])
+                    esc(&p.subject),
+                    esc(&p.policy_id),
+                    esc(&wire_word(&p.use_permitted).replace('_', " ")),
+                    reasons_html(&p.reasons, &mut notes)
                 );
             }
-            for d in v["definitions"].as_array().into_iter().flatten() {
+            for d in &c.definitions {
                 let _ = write!(
                     result_html,
                     "<h3>{}: anti-personnel mine? <span class=\"answer\">{}</span></h3>{}",
-                    esc(d["title"].as_str().unwrap_or("")),
-                    yn(&d["anti_personnel_mine"]),
-                    reasons(&d["reasons"])
+                    esc(&d.title),
+                    yn(Some(d.anti_personnel_mine)),
+                    reasons_html(&d.reasons, &mut notes)
                 );
             }
             result_html.push_str("</section>");
+            result_html.push_str(&notes.render());
+            let mut v = derived_value(&c)?;
+            v["on"] = json!(as_of);
             data["result"] = v;
         }
         let main = format!(
