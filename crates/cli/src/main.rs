@@ -54,6 +54,49 @@ enum Command {
         /// Address to listen on
         #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
         bind: String,
+        /// The address readers use, for links in e-mails and webhooks; https://... also marks
+        /// session cookies Secure (default: http:// and the bound address)
+        #[arg(long, value_name = "URL")]
+        public_url: Option<String>,
+        /// SMTP relay for notifications: smtp://host:port, smtp://host:port?tls=required or
+        /// smtps://host (without it, e-mail waits in the outbox)
+        #[arg(long, value_name = "URL", env = "MINEWATCH_SMTP")]
+        smtp: Option<String>,
+        /// Sender of every message
+        #[arg(
+            long,
+            value_name = "MAILBOX",
+            default_value = "minewatch <minewatch@localhost>"
+        )]
+        mail_from: String,
+        /// First retry delay of a failed delivery (ms); it doubles with each attempt
+        #[arg(long, value_name = "MS", default_value_t = 30_000)]
+        retry_base_ms: u64,
+        /// Attempts before a message goes to the dead-letter list
+        #[arg(long, value_name = "N", default_value_t = 12)]
+        max_attempts: i64,
+        /// How often the outbox is checked when nothing wakes it (ms)
+        #[arg(long, value_name = "MS", default_value_t = 5_000)]
+        outbox_poll_ms: u64,
+        /// Trust X-Forwarded-For for the client address (only behind a reverse proxy)
+        #[arg(long)]
+        trust_proxy: bool,
+    },
+    /// Accounts of editors and administrators (readers need none)
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Webhooks: machines notified (JSON, signed) when a profile changes
+    Webhook {
+        #[command(subcommand)]
+        command: WebhookCommand,
+    },
+    /// The outbox of notifications: counts, and the dead-letter list
+    Outbox {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
     },
     /// Import a file into the record (see the kinds below)
     #[command(after_help = IMPORT_HELP)]
@@ -195,6 +238,52 @@ enum PolicyCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add an account; the password is read from standard input (one line), or made up and
+    /// printed when standard input is a terminal or empty
+    Add {
+        username: String,
+        #[arg(long, value_enum, default_value = "editor")]
+        role: RoleArg,
+    },
+    /// Disable an account (ends its sessions and API tokens)
+    Disable { username: String },
+    /// Enable a disabled account
+    Enable { username: String },
+    /// Set a new password (read from standard input, or made up and printed); ends all sessions
+    Reset { username: String },
+    /// List the accounts
+    List,
+    /// Make an API token for an account (printed once: use it as `Authorization: Bearer TOKEN`)
+    Token {
+        username: String,
+        #[arg(long, default_value = "api")]
+        label: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Editor,
+    Admin,
+}
+
+#[derive(Debug, Subcommand)]
+enum WebhookCommand {
+    /// Register a webhook; prints its signing secret once
+    Add {
+        url: String,
+        /// A state's code or name, or * for every change
+        #[arg(long, default_value = "*")]
+        scope: String,
+    },
+    /// List the webhooks
+    List,
+    /// Stop calling a webhook
+    Disable { id: i64 },
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum BasisArg {
     Eif,
@@ -254,13 +343,32 @@ fn load_shipped(store: &mut Store) -> Res {
 fn run(cli: Cli) -> Res {
     let db = db_path(&cli.db);
     match cli.command {
-        Command::Serve { bind } => {
+        Command::Serve {
+            bind,
+            public_url,
+            smtp,
+            mail_from,
+            retry_base_ms,
+            max_attempts,
+            outbox_poll_ms,
+            trust_proxy,
+        } => {
             let mut store = open(&db)?;
             if store.fact_count()? == 0 {
                 load_shipped(&mut store)?;
             }
             drop(store);
-            let app = minewatch_web::App::new(db.clone())?;
+            let settings = minewatch_web::Settings {
+                public_url: public_url.unwrap_or_else(|| format!("http://{bind}")),
+                smtp,
+                mail_from,
+                retry_base_ms,
+                max_attempts: max_attempts.max(1),
+                poll_ms: outbox_poll_ms,
+                trust_proxy,
+                ..minewatch_web::Settings::default()
+            };
+            let app = minewatch_web::App::with_settings(db.clone(), settings)?;
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::bind(&bind)
@@ -271,6 +379,37 @@ fn run(cli: Cli) -> Res {
                 minewatch_web::serve(listener, app).await?;
                 Ok::<(), Box<dyn std::error::Error>>(())
             })
+        }
+        Command::User { command } => user_command(&db, command),
+        Command::Webhook { command } => webhook_command(&db, command),
+        Command::Outbox { json } => {
+            let store = open(&db)?;
+            let counts = store.outbox_counts()?;
+            let dead = store.outbox("dead", 1000)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({"counts": counts, "dead": dead})
+                    )?
+                );
+            } else {
+                println!(
+                    "{} pending, {} sent, {} dead, {} dropped",
+                    counts.pending, counts.sent, counts.dead, counts.dropped
+                );
+                for d in dead {
+                    println!(
+                        "dead {} {} {} after {} attempts: {}",
+                        d.id,
+                        d.ikey,
+                        d.channel,
+                        d.attempts,
+                        d.last_error.unwrap_or_default()
+                    );
+                }
+            }
+            Ok(())
         }
         Command::Import {
             kind,
@@ -323,6 +462,7 @@ fn run(cli: Cli) -> Res {
                 kind,
                 as_of,
                 recorded_by_time: None,
+                up_to_fact: None,
             })?;
             let mut out = std::io::stdout().lock();
             if json {
@@ -611,6 +751,103 @@ fn export(store: &Store, format: Format, out: Option<&Path>) -> Res {
                 Some(p) => std::fs::write(p, text + "\n")?,
                 None => writeln!(std::io::stdout().lock(), "{text}")?,
             }
+        }
+    }
+    Ok(())
+}
+
+/// A password from standard input (first line), or a new random one when none is given.
+fn password_from_stdin() -> Result<(String, bool), Box<dyn std::error::Error>> {
+    use std::io::{BufRead, IsTerminal};
+    if !std::io::stdin().is_terminal() {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        let pw = line.trim_end_matches(['\r', '\n']).to_string();
+        if !pw.is_empty() {
+            return Ok((pw, false));
+        }
+    }
+    Ok((minewatch_store::random_token()?[..24].to_string(), true))
+}
+
+fn user_command(db: &Path, command: UserCommand) -> Res {
+    let mut store = open(db)?;
+    match command {
+        UserCommand::Add { username, role } => {
+            let role = match role {
+                RoleArg::Editor => minewatch_store::Role::Editor,
+                RoleArg::Admin => minewatch_store::Role::Admin,
+            };
+            let (pw, made) = password_from_stdin()?;
+            let u = store.add_user(&username, role, &pw)?;
+            println!("added {} ({})", u.username, u.role.as_str());
+            if made {
+                println!("password (shown once): {pw}");
+            }
+        }
+        UserCommand::Disable { username } => {
+            store.set_user_disabled(&username, true)?;
+            println!("disabled {username}; its sessions and API tokens are ended");
+        }
+        UserCommand::Enable { username } => {
+            store.set_user_disabled(&username, false)?;
+            println!("enabled {username}");
+        }
+        UserCommand::Reset { username } => {
+            let (pw, made) = password_from_stdin()?;
+            store.reset_password(&username, &pw)?;
+            println!("new password set for {username}; its sessions are ended");
+            if made {
+                println!("password (shown once): {pw}");
+            }
+        }
+        UserCommand::List => {
+            for u in store.users()? {
+                println!(
+                    "{}\t{}\t{}",
+                    u.username,
+                    u.role.as_str(),
+                    if u.disabled { "disabled" } else { "active" }
+                );
+            }
+        }
+        UserCommand::Token { username, label } => {
+            let t = store.create_api_token(&username, &label, minewatch_store::now_secs())?;
+            println!("{t}");
+        }
+    }
+    Ok(())
+}
+
+fn webhook_command(db: &Path, command: WebhookCommand) -> Res {
+    let mut store = open(db)?;
+    match command {
+        WebhookCommand::Add { url, scope } => {
+            let scope = if scope == "*" {
+                scope
+            } else {
+                store.gazetteer()?.resolve(&scope)?.code.clone()
+            };
+            let (h, secret) = store.add_webhook(&url, &scope, minewatch_store::now_secs())?;
+            println!("webhook {} posts to {} for {}", h.id, h.url, h.scope);
+            println!("signing secret (shown once): {secret}");
+        }
+        WebhookCommand::List => {
+            for h in store.webhooks()? {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    h.id,
+                    h.url,
+                    h.scope,
+                    if h.disabled { "disabled" } else { "active" }
+                );
+            }
+        }
+        WebhookCommand::Disable { id } => {
+            if !store.disable_webhook(id)? {
+                return Err(format!("no webhook {id}").into());
+            }
+            println!("webhook {id} disabled");
         }
     }
     Ok(())

@@ -6,6 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 static N: AtomicUsize = AtomicUsize::new(0);
 
@@ -85,20 +86,35 @@ pub fn shared(rel: &str) -> PathBuf {
 pub struct Server {
     child: Child,
     pub base: String,
-    dir: TempDir,
+    _dir: Option<TempDir>,
+    db: PathBuf,
+    stderr: Arc<Mutex<Vec<String>>>,
 }
 
 impl Server {
     pub fn start() -> Server {
         let dir = TempDir::new();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_minewatch"))
-            .args(["--db"])
-            .arg(dir.path("serve.sqlite"))
+        let db = dir.path("serve.sqlite");
+        let mut s = Server::start_on(&db, &[], &[]);
+        s._dir = Some(dir);
+        s
+    }
+
+    /// `minewatch serve` on an existing database file, with more arguments and environment.
+    pub fn start_on(db: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_minewatch"));
+        cmd.args(["--db"])
+            .arg(db)
             .args(["serve", "--bind", "127.0.0.1:0"])
+            .args(args)
+            .env_remove("MINEWATCH_FAILPOINT")
+            .env_remove("MINEWATCH_SMTP")
             .stderr(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
+            .stdout(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
         let stderr = child.stderr.take().unwrap();
         let mut lines = BufReader::new(stderr).lines();
         let base = loop {
@@ -110,14 +126,52 @@ impl Server {
                 break line[pos..].trim().to_string();
             }
         };
-        // Keep draining stderr so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Server { child, base, dir }
+        // Keep draining stderr so the server never blocks on a full pipe; keep the lines.
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let keep = Arc::clone(&log);
+        std::thread::spawn(move || {
+            for l in lines.map_while(Result::ok) {
+                keep.lock().unwrap().push(l);
+            }
+        });
+        Server {
+            child,
+            base,
+            _dir: None,
+            db: db.to_path_buf(),
+            stderr: log,
+        }
+    }
+
+    /// Waits until the server wrote a line containing `needle` to standard error.
+    pub fn wait_for_log(&self, needle: &str, secs: u64) -> bool {
+        let end = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            if self
+                .stderr
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|l| l.contains(needle))
+            {
+                return true;
+            }
+            if std::time::Instant::now() >= end {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// SIGKILL: no shutdown, no flushing, as in a crash.
+    pub fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// The server's database file.
     pub fn db(&self) -> PathBuf {
-        self.dir.path("serve.sqlite")
+        self.db.clone()
     }
 
     /// GET a path as text: (status, content type, body).
@@ -190,4 +244,234 @@ pub fn minewatch(db: &Path, args: &[&str]) -> (bool, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Runs the `minewatch` binary with `input` on standard input: (exit success, stdout, stderr).
+pub fn minewatch_stdin(db: &Path, args: &[&str], input: &str) -> (bool, String, String) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_minewatch"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Adds an account with `minewatch user add`.
+pub fn add_user(db: &Path, name: &str, role: &str, password: &str) {
+    let (ok, out, err) = minewatch_stdin(
+        db,
+        &["user", "add", name, "--role", role],
+        &format!("{password}\n"),
+    );
+    assert!(ok, "user add {name}: {out}{err}");
+}
+
+/// A response: status, headers (lower-case names), body.
+#[derive(Debug, Clone)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The CSRF token of the first form on the page.
+    pub fn csrf(&self) -> String {
+        let at = self
+            .body
+            .find(r#"name="csrf" value=""#)
+            .unwrap_or_else(|| panic!("no CSRF field in {}", self.body));
+        let rest = &self.body[at + r#"name="csrf" value=""#.len()..];
+        rest[..rest.find('"').unwrap()].to_string()
+    }
+}
+
+pub fn form_encode(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn enc(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// A browser-like HTTP client: keeps cookies, does not follow redirects.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub base: String,
+    pub cookies: Vec<(String, String)>,
+    agent: ureq::Agent,
+}
+
+impl Client {
+    pub fn new(base: &str) -> Client {
+        Client {
+            base: base.to_string(),
+            cookies: Vec::new(),
+            agent: ureq::AgentBuilder::new().redirects(0).build(),
+        }
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn finish(&mut self, r: Result<ureq::Response, ureq::Error>, what: &str) -> Resp {
+        let r = match r {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{what}: {e}"),
+        };
+        let headers: Vec<(String, String)> = r
+            .headers_names()
+            .iter()
+            .flat_map(|n| {
+                r.all(n)
+                    .into_iter()
+                    .map(|v| (n.to_lowercase(), v.to_string()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        for (k, v) in &headers {
+            if k == "set-cookie" {
+                let pair = v.split(';').next().unwrap_or("");
+                if let Some((name, value)) = pair.split_once('=') {
+                    self.cookies.retain(|(k, _)| k != name);
+                    if !value.is_empty() && !v.contains("Max-Age=0") {
+                        self.cookies.push((name.to_string(), value.to_string()));
+                    }
+                }
+            }
+        }
+        let status = r.status();
+        let body = r.into_string().unwrap_or_default();
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub fn get(&mut self, path: &str) -> Resp {
+        let url = format!("{}{path}", self.base);
+        let r = self
+            .agent
+            .get(&url)
+            .set("Cookie", &self.cookie_header())
+            .call();
+        self.finish(r, &format!("GET {url}"))
+    }
+
+    pub fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Resp {
+        self.post_raw(
+            path,
+            "application/x-www-form-urlencoded",
+            form_encode(fields).as_bytes(),
+        )
+    }
+
+    pub fn post_raw(&mut self, path: &str, content_type: &str, body: &[u8]) -> Resp {
+        let url = format!("{}{path}", self.base);
+        let r = self
+            .agent
+            .post(&url)
+            .set("Cookie", &self.cookie_header())
+            .set("Content-Type", content_type)
+            .send_bytes(body);
+        self.finish(r, &format!("POST {url}"))
+    }
+
+    /// A multipart/form-data post: text fields, then files (field, filename, bytes).
+    pub fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &[u8])],
+    ) -> Resp {
+        let boundary = "minewatch-test-boundary-7d1c";
+        let mut body = Vec::new();
+        for (k, v) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        for (k, name, data) in files {
+            body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+            body.extend_from_slice(data);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        self.post_raw(
+            path,
+            &format!("multipart/form-data; boundary={boundary}"),
+            &body,
+        )
+    }
+
+    /// Signs in through the login form; panics unless it worked.
+    pub fn login(&mut self, user: &str, password: &str) {
+        let page = self.get("/login");
+        let csrf = page.csrf();
+        let r = self.post_form(
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("username", user),
+                ("password", password),
+                ("next", "/desk"),
+            ],
+        );
+        assert_eq!(r.status, 303, "login {user}: {}", r.body);
+        assert!(self.cookie("mw_session").is_some());
+    }
 }

@@ -4,8 +4,11 @@
 mod api;
 mod browser;
 mod browser_pages;
+mod desk;
 mod engine;
 mod import;
 mod pages;
+mod security;
+mod smtp;
 mod support;
 mod webdriver;

@@ -527,6 +527,8 @@ struct JsonFact {
     payload: serde_json::Value,
     sources: Vec<String>,
     note: Option<String>,
+    /// The fact this one corrects or retracts (by id), when not simply the current fact of `key`.
+    supersedes: Option<i64>,
 }
 
 pub(crate) fn facts_json<R: Read>(
@@ -671,7 +673,7 @@ pub(crate) fn facts_json<R: Read>(
                 payload,
                 citations,
                 note: f.note,
-                supersedes: None,
+                supersedes: f.supersedes,
             });
             let problems_before = ctx.problems.len();
             write_items(ctx, batch, 0, vec![item])?;

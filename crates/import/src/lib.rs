@@ -142,6 +142,22 @@ pub fn import_reader<R: Read>(
     size: u64,
     opts: &Options,
 ) -> Result<Report, ImportError> {
+    import_reader_then(store, kind, name, reader, size, opts, |_| Ok(()))
+}
+
+/// Like [`import_reader`], and runs `then` inside the same transaction once every row passed its
+/// checks, before the commit (the editorial desk records the publication there, so facts, events
+/// and outbox commit together). `then` is not run for dry runs or files with problems; if it
+/// fails, nothing is written.
+pub fn import_reader_then<R: Read>(
+    store: &mut Store,
+    kind: Kind,
+    name: &str,
+    reader: R,
+    size: u64,
+    opts: &Options,
+    then: impl FnOnce(&mut Batch<'_>) -> Result<(), StoreError>,
+) -> Result<Report, ImportError> {
     let gazetteer = store.gazetteer()?;
     let lookups = kinds::prepare(kind, store)?;
     let mut batch = store.batch(kind.name, Some(name), &opts.recorded_by)?;
@@ -180,6 +196,7 @@ pub fn import_reader<R: Read>(
     let stats = if opts.dry_run {
         batch.rollback()?
     } else {
+        then(&mut batch)?;
         batch.commit()?
     };
     Ok(Report {

@@ -5,7 +5,10 @@
 //! kind `retraction` that supersedes its target. Every write goes through a [`Batch`], one SQLite
 //! transaction: it commits whole or not at all, which is what makes imports all-or-nothing.
 
+mod desk;
 mod schema;
+
+pub use desk::*;
 
 use minewatch_domain::{
     Citation, Date, Fact, FactKind, Gazetteer, PartialDate, Payload, Source, Subject, SubjectKind,
@@ -185,6 +188,9 @@ pub struct FactFilter {
     pub as_of: Option<Date>,
     /// Record time (RFC 3339): the record as it stood at that instant. Default: now.
     pub recorded_by_time: Option<String>,
+    /// Record version: the record as it stood when the fact with this id was the newest (ids
+    /// grow with every write, so this is exact where record times share a second).
+    pub up_to_fact: Option<i64>,
 }
 
 /// The record on one SQLite connection.
@@ -384,6 +390,7 @@ impl Store {
             stats: BatchStats::default(),
             subjects,
             sources,
+            written: Vec::new(),
         })
     }
 
@@ -432,12 +439,18 @@ impl Store {
                     f.recorded_at, f.recorded_by, f.supersedes
              FROM facts f
              WHERE (?1 IS NULL OR f.subject = ?1) AND (?2 IS NULL OR f.kind = ?2)
-               AND f.kind <> 'retraction' AND f.recorded_at <= ?3
-               AND NOT EXISTS (SELECT 1 FROM facts g WHERE g.supersedes = f.id AND g.recorded_at <= ?3)
+               AND f.kind <> 'retraction' AND f.recorded_at <= ?3 AND f.id <= ?4
+               AND NOT EXISTS (SELECT 1 FROM facts g WHERE g.supersedes = f.id AND g.recorded_at <= ?3
+                               AND g.id <= ?4)
              ORDER BY f.subject, f.valid_from, f.id",
         )?;
         let rows = st.query_map(
-            params![filter.subject, filter.kind.map(|k| k.as_str()), time],
+            params![
+                filter.subject,
+                filter.kind.map(|k| k.as_str()),
+                time,
+                filter.up_to_fact.unwrap_or(i64::MAX)
+            ],
             fact_row,
         )?;
         let published = if filter.as_of.is_some() {
@@ -639,6 +652,8 @@ pub struct Batch<'c> {
     stats: BatchStats,
     subjects: HashSet<String>,
     sources: HashSet<String>,
+    /// Facts this batch wrote: (new id, the id it superseded).
+    written: Vec<(i64, Option<i64>)>,
 }
 
 fn source_hash(s: &Source) -> String {
@@ -824,6 +839,7 @@ impl Batch<'_> {
             Some(old) => Outcome::Superseded { new, old },
             None => Outcome::Added(new),
         };
+        self.written.push((new, supersedes));
         self.stats.count(o, true);
         Ok(o)
     }

@@ -50,8 +50,16 @@ fn to_value<T: Serialize>(v: &T) -> Result<Value, DerivedError> {
 
 /// Builds the engine over every current fact of the record.
 pub fn build_engine(store: &Store) -> Result<Engine, StoreError> {
+    build_engine_at(store, None)
+}
+
+/// The engine over the record as it stood when fact `up_to` was the newest (`None`: now).
+pub fn build_engine_at(store: &Store, up_to: Option<i64>) -> Result<Engine, StoreError> {
     let facts = store
-        .facts(&FactFilter::default())?
+        .facts(&FactFilter {
+            up_to_fact: up_to,
+            ..FactFilter::default()
+        })?
         .into_iter()
         .map(|r| r.fact)
         .collect();

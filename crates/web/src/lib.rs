@@ -4,14 +4,18 @@
 //! Reads only, for now: every route needs no account. Each request takes a SQLite connection from
 //! a small pool and runs its queries on the blocking thread pool.
 
+pub mod auth;
 pub mod derived;
 mod describe;
+pub mod desk;
+pub mod feedback;
 pub mod html;
 pub mod json;
 pub mod map;
+pub mod notify;
 pub mod pages;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -29,9 +33,49 @@ use std::sync::{Arc, Mutex};
 /// The OpenAPI document of the API.
 pub const OPENAPI: &str = include_str!("../openapi.json");
 
+/// How the server is run: its public address, mail relay and delivery policy.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The address readers use (links in e-mails and webhooks): `https://...` also makes session
+    /// cookies `Secure`.
+    pub public_url: String,
+    /// The SMTP relay (`smtp://host:port`, `smtp://host:port?tls=required`, `smtps://host`);
+    /// `None`: messages wait in the outbox until one is configured.
+    pub smtp: Option<String>,
+    /// The sender of every message.
+    pub mail_from: String,
+    /// First retry delay; it doubles with every attempt (capped at `retry_max_ms`).
+    pub retry_base_ms: u64,
+    pub retry_max_ms: u64,
+    /// Attempts before a message goes to the dead-letter list.
+    pub max_attempts: i64,
+    /// How often the outbox is checked when nothing wakes it.
+    pub poll_ms: u64,
+    /// Take the client address from `X-Forwarded-For` (behind a reverse proxy only).
+    pub trust_proxy: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            public_url: "http://localhost:8080".into(),
+            smtp: None,
+            mail_from: "minewatch <minewatch@localhost>".into(),
+            retry_base_ms: 30_000,
+            retry_max_ms: 6 * 3600 * 1000,
+            max_attempts: 12,
+            poll_ms: 5_000,
+            trust_proxy: false,
+        }
+    }
+}
+
 /// Shared state: where the database is, a pool of open connections, the name index.
 #[derive(Debug)]
 pub struct App {
+    pub settings: Settings,
+    /// Wakes the outbox worker after a publication, subscription or answer.
+    pub outbox_wake: tokio::sync::Notify,
     db: PathBuf,
     pool: Mutex<Vec<Store>>,
     gazetteer: Gazetteer,
@@ -49,14 +93,23 @@ struct PageCache {
 }
 
 const PAGE_CACHE_MAX: usize = 2048;
+/// The largest request body outside the upload routes.
+pub const FORM_MAX_BYTES: usize = 256 * 1024;
 const TIMING_SAMPLES_MAX: usize = 1_000_000;
 
 impl App {
     /// Opens the database once to build the name index.
     pub fn new(db: PathBuf) -> Result<Arc<App>, StoreError> {
+        App::with_settings(db, Settings::default())
+    }
+
+    /// Opens the database once to build the name index.
+    pub fn with_settings(db: PathBuf, settings: Settings) -> Result<Arc<App>, StoreError> {
         let store = Store::open(&db)?;
         let gazetteer = store.gazetteer()?;
         Ok(Arc::new(App {
+            settings,
+            outbox_wake: tokio::sync::Notify::new(),
             db,
             pool: Mutex::new(vec![store]),
             gazetteer,
@@ -87,12 +140,20 @@ impl App {
     }
 
     fn with_store<T>(&self, f: impl FnOnce(&Store) -> Result<T, ApiError>) -> Result<T, ApiError> {
+        self.with_store_mut(|s| f(s))
+    }
+
+    fn with_store_mut<T>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
         let taken = self.pool.lock().ok().and_then(|mut p| p.pop());
         let store = match taken {
             Some(s) => s,
             None => Store::open(&self.db).map_err(ApiError::from)?,
         };
-        let r = f(&store);
+        let mut store = store;
+        let r = f(&mut store);
         if let Ok(mut p) = self.pool.lock() {
             if p.len() < 16 {
                 p.push(store);
@@ -215,7 +276,63 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/sources/{key}", get(source))
         .route("/api/v1/unga/{session}/{number}", get(unga))
         .route("/api/v1/timings", get(timings))
+        .route(
+            "/api/v1/proposals",
+            get(desk::api_proposals).post(desk::api_propose),
+        )
+        .route("/api/v1/proposals/{id}/{decision}", post(desk::api_decide))
+        // Accounts, the editorial desk, subscriptions, feedback, administration.
+        .route("/login", get(auth::login_page).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/facts/{id}", get(desk::fact_page))
+        .route("/desk", get(desk::desk_home))
+        .route("/desk/new", get(desk::new_fact_page))
+        .route("/desk/facts/{id}/{what}", get(desk::change_fact_page))
+        .route("/desk/proposals", post(desk::propose))
+        .route("/desk/proposals/{id}", get(desk::proposal_page))
+        .route("/desk/proposals/{id}/approve", post(desk::approve))
+        .route("/desk/proposals/{id}/reject", post(desk::reject))
+        .route(
+            "/desk/import",
+            get(desk::import_page)
+                .post(desk::import_post)
+                .layer(DefaultBodyLimit::max(desk::IMPORT_MAX_BYTES + 64 * 1024)),
+        )
+        .route(
+            "/subscribe",
+            get(notify::subscribe_page).post(notify::subscribe),
+        )
+        .route(
+            "/subscribe/confirm",
+            get(notify::confirm_page).post(notify::confirm),
+        )
+        .route(
+            "/unsubscribe",
+            get(notify::unsubscribe_page).post(notify::unsubscribe),
+        )
+        .route(
+            "/feedback",
+            get(feedback::feedback_page)
+                .post(feedback::feedback_post)
+                .layer(DefaultBodyLimit::max(feedback::MAX_BODY_BYTES)),
+        )
+        .route("/admin", get(feedback::admin_home))
+        .route("/admin/outbox/{id}/retry", post(feedback::outbox_retry))
+        .route("/admin/webhooks", post(feedback::webhook_add))
+        .route(
+            "/admin/webhooks/{id}/disable",
+            post(feedback::webhook_disable),
+        )
+        .route("/admin/feedback/{id}", get(feedback::feedback_item))
+        .route(
+            "/admin/feedback/{id}/answer",
+            post(feedback::feedback_answer),
+        )
+        .route("/admin/feedback/{id}/close", post(feedback::feedback_close))
+        .route("/admin/attachments/{id}", get(feedback::attachment))
         .fallback(fallback)
+        // Every other body is a small form or JSON document.
+        .layer(DefaultBodyLimit::max(FORM_MAX_BYTES))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&app),
             cache_and_time,
@@ -266,7 +383,12 @@ async fn cache_and_time(
         None => {
             let res = next.run(req).await;
             match (key, version) {
-                (Some(k), Some(v)) if res.status() == StatusCode::OK => {
+                // Never cache what is private or sets a cookie.
+                (Some(k), Some(v))
+                    if res.status() == StatusCode::OK
+                        && !res.headers().contains_key(header::SET_COOKIE)
+                        && !res.headers().contains_key(header::CACHE_CONTROL) =>
+                {
                     let (parts, body) = res.into_parts();
                     match axum::body::to_bytes(body, 64 * 1024 * 1024).await {
                         Ok(bytes) => {
@@ -472,6 +594,7 @@ async fn state_facts(
                 kind,
                 as_of,
                 recorded_by_time: None,
+                up_to_fact: None,
             })?;
             json::facts_with_sources(store, &facts).map_err(ApiError::from)
         })
@@ -773,28 +896,31 @@ async fn policy_diff(
 
 /// Serves the router on `listener` until Ctrl-C or SIGTERM.
 pub async fn serve(listener: tokio::net::TcpListener, app: Arc<App>) -> std::io::Result<()> {
-    axum::serve(listener, router(app))
-        .with_graceful_shutdown(async {
-            let ctrl_c = tokio::signal::ctrl_c();
-            #[cfg(unix)]
-            {
-                let mut term =
-                    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                    {
-                        Ok(s) => s,
-                        Err(_) => {
-                            let _ = ctrl_c.await;
-                            return;
-                        }
-                    };
-                tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
-            }
-            #[cfg(not(unix))]
-            {
-                let _ = ctrl_c.await;
-            }
-        })
-        .await
+    notify::spawn_worker(Arc::clone(&app)).map_err(std::io::Error::other)?;
+    axum::serve(
+        listener,
+        router(app).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(s) => s,
+                    Err(_) => {
+                        let _ = ctrl_c.await;
+                        return;
+                    }
+                };
+            tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = ctrl_c.await;
+        }
+    })
+    .await
 }
 
 /// What a static export wrote.

@@ -359,6 +359,7 @@ async fn home_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Respon
             kind: Some(FactKind::HeadlineFigure),
             as_of: Some(as_of),
             recorded_by_time: None,
+                up_to_fact: None,
         })?;
         let sources = sources_map(store)?;
         let mut notes = Footnotes::new(&sources);
@@ -798,13 +799,39 @@ pub async fn state_page(
         Ok(d) => d,
         Err(e) => return e.respond(fmt),
     };
-    run(app, fmt, move |app, store, engine| {
-        profile(app, store, engine, &code, as_of)
+    // `record=N`: the record as it stood when fact N was the newest (links in notifications
+    // show a profile before and after a change).
+    let record = match q.get("record").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => match s.parse::<i64>() {
+            Ok(n) if n >= 0 => Some(n),
+            _ => {
+                return PageError::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("record={s:?}: expected a fact id (a whole number, 0 or more)"),
+                )
+                .respond(fmt)
+            }
+        },
+    };
+    run(app, fmt, move |app, store, engine| match record {
+        None => profile(app, store, engine, &code, as_of, None),
+        Some(n) => {
+            let past = derived::build_engine_at(store, Some(n))?;
+            profile(app, store, &past, &code, as_of, Some(n))
+        }
     })
     .await
 }
 
-fn profile(app: &App, store: &Store, engine: &Engine, code: &str, as_of: Date) -> PageResult {
+fn profile(
+    app: &App,
+    store: &Store,
+    engine: &Engine,
+    code: &str,
+    as_of: Date,
+    at_record: Option<i64>,
+) -> PageResult {
     let subject = subject_or_404(app, code)?.clone();
     let name = subject.name.clone();
     let facts = store.facts(&FactFilter {
@@ -812,6 +839,7 @@ fn profile(app: &App, store: &Store, engine: &Engine, code: &str, as_of: Date) -
         kind: None,
         as_of: Some(as_of),
         recorded_by_time: None,
+        up_to_fact: at_record,
     })?;
     let sources = sources_map(store)?;
     let mut notes = Footnotes::new(&sources);
@@ -1316,12 +1344,22 @@ fn profile(app: &App, store: &Store, engine: &Engine, code: &str, as_of: Date) -
     main.push_str(&notes.render());
     let _ = write!(
         main,
-        r#"<p class="follow"><a href="/states/{c}/feed.atom">Follow changes to this profile (Atom)</a> · <a href="/states/{c}.json?as_of={as_of}">JSON</a> · <a href="/api/v1/states/{c}/facts?as_of={as_of}">all facts (API)</a></p></article>"#,
+        r#"<p class="follow"><a href="/subscribe?state={c}">Receive notifications when this profile is updated</a> · <a href="/states/{c}/feed.atom">Follow changes to this profile (Atom)</a> · <a href="/states/{c}.json?as_of={as_of}">JSON</a> · <a href="/api/v1/states/{c}/facts?as_of={as_of}">all facts (API)</a></p><p class="feedback"><a href="/feedback?state={c}">Send us your feedback</a> on this profile (attachments welcome).</p></article>"#,
         c = url_enc(&subject.code)
     );
+    if let Some(n) = at_record {
+        main.insert_str(
+            0,
+            &format!(
+                r#"<p class="notice" role="note">This is the record as it stood after fact {n} was recorded; <a href="/states/{}">see the profile as it is now</a>.</p>"#,
+                url_enc(&subject.code)
+            ),
+        );
+    }
     let data = json!({
         "subject": crate::json::subject(&subject),
         "as_of": as_of,
+        "record": at_record,
         "last_updated": overall.map(|d| d.to_string()),
         "status": derived_value(&report)?,
         "sections": derived_value(&sections)?,
@@ -2416,8 +2454,8 @@ pub async fn not_found_page(uri: axum::http::Uri) -> Response {
 /// no framing, no referrer leaks.
 pub async fn security_headers(mut res: Response) -> Response {
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
+    // A handler may set a stricter policy (attachments are sandboxed).
+    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(
         axum::http::HeaderValue::from_static(
             "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
         ),
@@ -2435,4 +2473,9 @@ pub async fn security_headers(mut res: Response) -> Response {
         axum::http::HeaderValue::from_static("DENY"),
     );
     res
+}
+
+/// An error page (HTML) with a status and a message.
+pub fn error_response(status: StatusCode, message: impl Into<String>) -> Response {
+    PageError::new(status, message).respond(Fmt::Html)
 }

@@ -1,0 +1,1460 @@
+//! The editorial desk and notifications: accounts, sessions, proposals and their four-eyes
+//! publication, events, the durable outbox, subscribers, webhooks and readers' feedback.
+//!
+//! Everything here is private to the team: none of these tables is read by a public page or an
+//! export. Secrets (session ids, API tokens, confirmation and unsubscribe tokens) are random 256-bit
+//! values of which only the SHA-256 is stored; passwords are Argon2id hashes.
+
+use crate::{Batch, Result, Store, StoreError};
+use rusqlite::{params, OptionalExtension};
+use sha2::{Digest, Sha256};
+
+/// Seconds since 1970 (UTC) from the system clock.
+pub fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// A fresh random secret: 32 bytes from the operating system, as 64 hex digits.
+pub fn random_token() -> Result<String> {
+    let mut buf = [0u8; 32];
+    getrandom::fill(&mut buf)
+        .map_err(|e| StoreError::Rejected(format!("no randomness from the system: {e}")))?;
+    Ok(hex(&buf))
+}
+
+/// SHA-256 of a secret, as stored.
+pub fn token_hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn rejected(m: impl Into<String>) -> StoreError {
+    StoreError::Rejected(m.into())
+}
+
+// ---- accounts -----------------------------------------------------------------------------------
+
+/// What an account may do. Readers have no account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Editor,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Editor => "editor",
+            Role::Admin => "admin",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "editor" => Some(Role::Editor),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// An account.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub role: Role,
+    pub disabled: bool,
+    pub created_at: String,
+}
+
+/// A signed-in session: who, and the token its forms must carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub user: User,
+    pub csrf: String,
+}
+
+/// The shortest password accepted.
+pub const MIN_PASSWORD_LEN: usize = 12;
+
+fn hash_password(password: &str) -> Result<String> {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    if password.chars().count() < MIN_PASSWORD_LEN {
+        return Err(rejected(format!(
+            "password too short: expected at least {MIN_PASSWORD_LEN} characters"
+        )));
+    }
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| rejected(format!("no randomness: {e}")))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| rejected(e.to_string()))?;
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| rejected(format!("cannot hash the password: {e}")))
+}
+
+fn verify_password(password: &str, stored: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    match PasswordHash::new(stored) {
+        Ok(h) => argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A hash of no one's password, verified against when the user is unknown so that unknown and
+/// known names take the same time.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash_password("no account has this password").unwrap_or_default())
+}
+
+fn valid_username(name: &str) -> bool {
+    (2..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String, bool, String)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+fn to_user(
+    (id, username, role, disabled, created_at): (i64, String, String, bool, String),
+) -> Result<User> {
+    let role = Role::parse(&role)
+        .ok_or_else(|| StoreError::Corrupt(format!("user {id} has unknown role {role:?}")))?;
+    Ok(User {
+        id,
+        username,
+        role,
+        disabled,
+        created_at,
+    })
+}
+
+const USER_COLS: &str = "id, username, role, disabled, created_at";
+
+/// How a login attempt went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Login {
+    Ok(User),
+    /// Wrong name or password (which of the two is not said).
+    Failed,
+    /// Too many recent failures: try again after this many seconds. The password was not checked.
+    Throttled(i64),
+}
+
+/// Failures allowed before logins for a name or address are delayed.
+pub const FREE_FAILURES: i64 = 5;
+
+impl Store {
+    /// Adds an account.
+    pub fn add_user(&mut self, username: &str, role: Role, password: &str) -> Result<User> {
+        if !valid_username(username) {
+            return Err(rejected(format!(
+                "invalid user name {username:?}: expected 2 to 64 letters, digits, '-', '_' or '.'"
+            )));
+        }
+        let hash = hash_password(password)?;
+        let tx = self.conn.transaction()?;
+        let exists: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM users WHERE username = ?1",
+                [username],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if exists.is_some() {
+            return Err(rejected(format!("user {username:?} already exists")));
+        }
+        tx.execute(
+            "INSERT INTO users (username, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![username, role.as_str(), hash, crate::now_rfc3339()],
+        )?;
+        let id = tx.last_insert_rowid();
+        tx.commit()?;
+        self.user(id)?
+            .ok_or_else(|| StoreError::Corrupt("the new user vanished".into()))
+    }
+
+    pub fn user(&self, id: i64) -> Result<Option<User>> {
+        let row = self
+            .conn
+            .query_row(
+                &format!("SELECT {USER_COLS} FROM users WHERE id = ?1"),
+                [id],
+                user_row,
+            )
+            .optional()?;
+        row.map(to_user).transpose()
+    }
+
+    pub fn user_by_name(&self, username: &str) -> Result<Option<User>> {
+        let row = self
+            .conn
+            .query_row(
+                &format!("SELECT {USER_COLS} FROM users WHERE username = ?1"),
+                [username],
+                user_row,
+            )
+            .optional()?;
+        row.map(to_user).transpose()
+    }
+
+    pub fn users(&self) -> Result<Vec<User>> {
+        let mut st = self
+            .conn
+            .prepare(&format!("SELECT {USER_COLS} FROM users ORDER BY username"))?;
+        let rows = st.query_map([], user_row)?;
+        rows.map(|r| to_user(r?)).collect()
+    }
+
+    /// Disables (or re-enables) an account; disabling ends its sessions and API tokens.
+    pub fn set_user_disabled(&mut self, username: &str, disabled: bool) -> Result<User> {
+        let user = self
+            .user_by_name(username)?
+            .ok_or_else(|| rejected(format!("no user {username:?}")))?;
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "UPDATE users SET disabled = ?1 WHERE id = ?2",
+            params![disabled, user.id],
+        )?;
+        if disabled {
+            tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user.id])?;
+            tx.execute("DELETE FROM api_tokens WHERE user_id = ?1", [user.id])?;
+        }
+        tx.commit()?;
+        Ok(User { disabled, ..user })
+    }
+
+    /// Sets a new password and ends every session of the account.
+    pub fn reset_password(&mut self, username: &str, password: &str) -> Result<User> {
+        let user = self
+            .user_by_name(username)?
+            .ok_or_else(|| rejected(format!("no user {username:?}")))?;
+        let hash = hash_password(password)?;
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "UPDATE users SET password_hash = ?1 WHERE id = ?2",
+            params![hash, user.id],
+        )?;
+        tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user.id])?;
+        tx.execute(
+            "DELETE FROM login_failures WHERE key = ?1",
+            [format!("user:{}", user.username.to_lowercase())],
+        )?;
+        tx.commit()?;
+        Ok(user)
+    }
+
+    /// Checks a login. Failures are counted per name and per client address; after
+    /// [`FREE_FAILURES`] the next attempt must wait, doubling each time (up to 15 minutes).
+    pub fn login(
+        &mut self,
+        username: &str,
+        password: &str,
+        client: &str,
+        now: i64,
+    ) -> Result<Login> {
+        let keys = [
+            format!("user:{}", username.to_lowercase()),
+            format!("addr:{client}"),
+        ];
+        let mut wait = 0;
+        for k in &keys {
+            let until: Option<i64> = self
+                .conn
+                .query_row(
+                    "SELECT locked_until FROM login_failures WHERE key = ?1",
+                    [k],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(u) = until {
+                wait = wait.max(u - now);
+            }
+        }
+        if wait > 0 {
+            return Ok(Login::Throttled(wait));
+        }
+        let found: Option<(i64, String, bool)> = self
+            .conn
+            .query_row(
+                "SELECT id, password_hash, disabled FROM users WHERE username = ?1",
+                [username],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let ok = match &found {
+            Some((_, hash, disabled)) => verify_password(password, hash) && !disabled,
+            None => {
+                verify_password(password, dummy_hash());
+                false
+            }
+        };
+        let tx = self.conn.transaction()?;
+        if ok {
+            tx.execute("DELETE FROM login_failures WHERE key = ?1", [&keys[0]])?;
+        } else {
+            for k in &keys {
+                let failures: i64 = tx
+                    .query_row(
+                        "SELECT failures FROM login_failures WHERE key = ?1",
+                        [k],
+                        |r| r.get(0),
+                    )
+                    .optional()?
+                    .unwrap_or(0)
+                    + 1;
+                let delay = if failures >= FREE_FAILURES {
+                    (1i64 << (failures - FREE_FAILURES).min(10)).min(900)
+                } else {
+                    0
+                };
+                tx.execute(
+                    "INSERT INTO login_failures (key, failures, locked_until) VALUES (?1, ?2, ?3)
+                     ON CONFLICT(key) DO UPDATE SET failures = ?2, locked_until = ?3",
+                    params![k, failures, now + delay],
+                )?;
+            }
+        }
+        tx.commit()?;
+        match (ok, found) {
+            (true, Some((id, _, _))) => Ok(self.user(id)?.map(Login::Ok).unwrap_or(Login::Failed)),
+            _ => Ok(Login::Failed),
+        }
+    }
+
+    /// Opens a session for `user`: returns (session id, CSRF token). Only the hash of the session
+    /// id is stored.
+    pub fn create_session(&mut self, user: i64, now: i64, ttl: i64) -> Result<(String, String)> {
+        let id = random_token()?;
+        let csrf = random_token()?;
+        self.conn.execute(
+            "INSERT INTO sessions (id_hash, user_id, csrf, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![token_hash(&id), user, csrf, now, now + ttl],
+        )?;
+        self.conn
+            .execute("DELETE FROM sessions WHERE expires_at < ?1", [now])?;
+        Ok((id, csrf))
+    }
+
+    /// The live session with this id (not expired, account enabled).
+    pub fn session(&self, id: &str, now: i64) -> Result<Option<Session>> {
+        let row: Option<(i64, String)> = self
+            .conn
+            .query_row(
+                "SELECT user_id, csrf FROM sessions WHERE id_hash = ?1 AND expires_at > ?2",
+                params![token_hash(id), now],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((uid, csrf)) = row else {
+            return Ok(None);
+        };
+        Ok(self
+            .user(uid)?
+            .filter(|u| !u.disabled)
+            .map(|user| Session { user, csrf }))
+    }
+
+    pub fn end_session(&mut self, id: &str) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM sessions WHERE id_hash = ?1", [token_hash(id)])?;
+        Ok(())
+    }
+
+    /// A new API token for an account (shown once; only its hash is kept).
+    pub fn create_api_token(&mut self, username: &str, label: &str, now: i64) -> Result<String> {
+        let user = self
+            .user_by_name(username)?
+            .ok_or_else(|| rejected(format!("no user {username:?}")))?;
+        if user.disabled {
+            return Err(rejected(format!("user {username:?} is disabled")));
+        }
+        let token = random_token()?;
+        self.conn.execute(
+            "INSERT INTO api_tokens (token_hash, user_id, label, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![token_hash(&token), user.id, label, now],
+        )?;
+        Ok(token)
+    }
+
+    /// The enabled account an API token belongs to.
+    pub fn api_token_user(&self, token: &str) -> Result<Option<User>> {
+        let uid: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT user_id FROM api_tokens WHERE token_hash = ?1",
+                [token_hash(token)],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(match uid {
+            Some(id) => self.user(id)?.filter(|u| !u.disabled),
+            None => None,
+        })
+    }
+}
+
+// ---- proposals and publication ------------------------------------------------------------------
+
+/// What a proposal does to the record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProposalAction {
+    Add,
+    Correct,
+    Retract,
+    Import,
+}
+
+impl ProposalAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProposalAction::Add => "add",
+            ProposalAction::Correct => "correct",
+            ProposalAction::Retract => "retract",
+            ProposalAction::Import => "import",
+        }
+    }
+    fn parse(s: &str) -> Option<ProposalAction> {
+        match s {
+            "add" => Some(ProposalAction::Add),
+            "correct" => Some(ProposalAction::Correct),
+            "retract" => Some(ProposalAction::Retract),
+            "import" => Some(ProposalAction::Import),
+            _ => None,
+        }
+    }
+}
+
+/// A proposed change, as recorded. `importer` and `body` are what will be imported on approval
+/// (the same importers as the command line).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Proposal {
+    pub id: i64,
+    pub action: ProposalAction,
+    pub subject: Option<String>,
+    pub target_fact: Option<i64>,
+    pub importer: String,
+    pub body: String,
+    pub summary: String,
+    pub proposed_by: String,
+    pub proposed_at: String,
+    pub status: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+    pub decision_note: Option<String>,
+    pub batch: Option<i64>,
+}
+
+/// A new proposal.
+#[derive(Debug, Clone)]
+pub struct NewProposal {
+    pub action: ProposalAction,
+    pub subject: Option<String>,
+    pub target_fact: Option<i64>,
+    pub importer: String,
+    pub body: String,
+    pub summary: String,
+}
+
+const PROPOSAL_COLS: &str =
+    "p.id, p.action, p.subject, p.target_fact, p.body, p.summary, u.username, p.proposed_at,
+     p.status, d.username, p.decided_at, p.decision_note, p.batch";
+
+fn proposal_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Proposal>> {
+    let action: String = r.get(1)?;
+    let stored: String = r.get(4)?;
+    let id: i64 = r.get(0)?;
+    let (importer, body) = match stored.split_once('\n') {
+        Some((i, b)) => (i.to_string(), b.to_string()),
+        None => (String::new(), stored),
+    };
+    let Some(action) = ProposalAction::parse(&action) else {
+        return Ok(Err(StoreError::Corrupt(format!(
+            "proposal {id}: unknown action {action:?}"
+        ))));
+    };
+    Ok(Ok(Proposal {
+        id,
+        action,
+        subject: r.get(2)?,
+        target_fact: r.get(3)?,
+        importer,
+        body,
+        summary: r.get(5)?,
+        proposed_by: r.get(6)?,
+        proposed_at: r.get(7)?,
+        status: r.get(8)?,
+        decided_by: r.get(9)?,
+        decided_at: r.get(10)?,
+        decision_note: r.get(11)?,
+        batch: r.get(12)?,
+    }))
+}
+
+/// Who proposed and who approved the batch that wrote a fact (for fact histories).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Provenance {
+    pub proposal: i64,
+    pub proposed_by: String,
+    pub proposed_at: String,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<String>,
+}
+
+/// One published change to one subject.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Event {
+    pub id: i64,
+    pub at: String,
+    pub subject: String,
+    pub proposal: Option<i64>,
+    /// (fact, the fact it superseded, "added" | "corrected" | "retracted")
+    pub facts: Vec<(i64, Option<i64>, String)>,
+}
+
+impl Store {
+    /// Records a proposal (nothing reaches the record until a different editor approves it).
+    pub fn propose(&mut self, p: &NewProposal, by: i64) -> Result<i64> {
+        if p.importer.contains('\n') || p.importer.is_empty() {
+            return Err(rejected("importer name must be one word"));
+        }
+        self.conn.execute(
+            "INSERT INTO proposals (action, subject, target_fact, body, summary, proposed_by, proposed_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                p.action.as_str(),
+                p.subject,
+                p.target_fact,
+                format!("{}\n{}", p.importer, p.body),
+                p.summary,
+                by,
+                crate::now_rfc3339()
+            ],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    pub fn proposal(&self, id: i64) -> Result<Option<Proposal>> {
+        let row = self
+            .conn
+            .query_row(
+                &format!(
+                    "SELECT {PROPOSAL_COLS} FROM proposals p JOIN users u ON u.id = p.proposed_by
+                     LEFT JOIN users d ON d.id = p.decided_by WHERE p.id = ?1"
+                ),
+                [id],
+                proposal_row,
+            )
+            .optional()?;
+        row.transpose()
+    }
+
+    /// Proposals with a status ("pending", ...; `None`: all), newest first.
+    pub fn proposals(&self, status: Option<&str>, limit: usize) -> Result<Vec<Proposal>> {
+        let mut st = self.conn.prepare(&format!(
+            "SELECT {PROPOSAL_COLS} FROM proposals p JOIN users u ON u.id = p.proposed_by
+             LEFT JOIN users d ON d.id = p.decided_by
+             WHERE ?1 IS NULL OR p.status = ?1 ORDER BY p.id DESC LIMIT ?2"
+        ))?;
+        let rows = st.query_map(params![status, limit as i64], proposal_row)?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(r??);
+        }
+        Ok(out)
+    }
+
+    /// Rejects (by another editor) or withdraws (by its author) a pending proposal.
+    pub fn decline_proposal(&mut self, id: i64, by: i64, note: &str) -> Result<&'static str> {
+        let tx = self.conn.transaction()?;
+        let row: Option<(String, i64)> = tx
+            .query_row(
+                "SELECT status, proposed_by FROM proposals WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((status, author)) = row else {
+            return Err(rejected(format!("no proposal {id}")));
+        };
+        if status != "pending" {
+            return Err(rejected(format!("proposal {id} is already {status}")));
+        }
+        let new = if author == by {
+            "withdrawn"
+        } else {
+            "rejected"
+        };
+        tx.execute(
+            "UPDATE proposals SET status = ?1, decided_by = ?2, decided_at = ?3, decision_note = ?4 WHERE id = ?5",
+            params![new, by, crate::now_rfc3339(), note, id],
+        )?;
+        tx.commit()?;
+        Ok(new)
+    }
+
+    /// Who proposed and approved the batch of each fact in `ids` that came through the desk.
+    pub fn provenance(&self, batch_of_fact: i64) -> Result<Option<Provenance>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT p.id, u.username, p.proposed_at, d.username, p.decided_at
+                 FROM facts f JOIN proposals p ON p.batch = f.batch
+                 JOIN users u ON u.id = p.proposed_by LEFT JOIN users d ON d.id = p.decided_by
+                 WHERE f.id = ?1",
+                [batch_of_fact],
+                |r| {
+                    Ok(Provenance {
+                        proposal: r.get(0)?,
+                        proposed_by: r.get(1)?,
+                        proposed_at: r.get(2)?,
+                        approved_by: r.get(3)?,
+                        approved_at: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// Events after `after` (oldest first), at most `limit`.
+    pub fn events(&self, after: i64, limit: usize) -> Result<Vec<Event>> {
+        let mut st = self.conn.prepare(
+            "SELECT id, at, subject, proposal FROM events WHERE id > ?1 ORDER BY id LIMIT ?2",
+        )?;
+        let heads = st
+            .query_map(params![after, limit as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?
+            .collect::<rusqlite::Result<Vec<(i64, String, String, Option<i64>)>>>()?;
+        heads
+            .into_iter()
+            .map(|(id, at, subject, proposal)| {
+                Ok(Event {
+                    facts: self.event_facts(id)?,
+                    id,
+                    at,
+                    subject,
+                    proposal,
+                })
+            })
+            .collect()
+    }
+
+    pub fn event(&self, id: i64) -> Result<Option<Event>> {
+        Ok(self.events(id - 1, 1)?.into_iter().find(|e| e.id == id))
+    }
+
+    fn event_facts(&self, event: i64) -> Result<Vec<(i64, Option<i64>, String)>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT fact, previous, action FROM event_facts WHERE event = ?1 ORDER BY fact",
+        )?;
+        let rows = st.query_map([event], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+}
+
+/// When a message for a subscriber of this cadence is due, for an event at `now`: at once, or at
+/// the next 06:00 UTC (daily), or the next Monday 06:00 UTC (weekly).
+pub fn due_at(cadence: &str, now: i64) -> i64 {
+    const DAY: i64 = 86_400;
+    const HOUR6: i64 = 6 * 3600;
+    let next_6 = {
+        let t = now.div_euclid(DAY) * DAY + HOUR6;
+        if t > now {
+            t
+        } else {
+            t + DAY
+        }
+    };
+    match cadence {
+        "daily" => next_6,
+        "weekly" => {
+            // 1970-01-01 was a Thursday: day number + 3 is 0 on Mondays (mod 7).
+            let mut t = next_6;
+            while (t.div_euclid(DAY) + 3).rem_euclid(7) != 0 {
+                t += DAY;
+            }
+            t
+        }
+        _ => now,
+    }
+}
+
+impl Batch<'_> {
+    /// Completes the publication of a proposal inside this batch's transaction: checks that the
+    /// approver is a different, enabled account, marks the proposal approved, appends one event
+    /// per subject the batch changed and an outbox row per event for every confirmed subscriber
+    /// and active webhook of that subject (or of everything). Returns the event ids. All of it
+    /// commits with the facts, or none of it does.
+    pub fn publish(&mut self, proposal: i64, approver: i64, now: i64) -> Result<Vec<i64>> {
+        let row: Option<(String, i64)> = self
+            .tx
+            .query_row(
+                "SELECT status, proposed_by FROM proposals WHERE id = ?1",
+                [proposal],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((status, author)) = row else {
+            return Err(rejected(format!("no proposal {proposal}")));
+        };
+        if status != "pending" {
+            return Err(rejected(format!("proposal {proposal} is already {status}")));
+        }
+        if author == approver {
+            return Err(rejected(
+                "four eyes: a proposal must be approved by an editor other than its author",
+            ));
+        }
+        let enabled: Option<bool> = self
+            .tx
+            .query_row(
+                "SELECT disabled FROM users WHERE id = ?1",
+                [approver],
+                |r| r.get::<_, bool>(0).map(|d| !d),
+            )
+            .optional()?;
+        if enabled != Some(true) {
+            return Err(rejected("the approving account is unknown or disabled"));
+        }
+        let updated = self.tx.execute(
+            "UPDATE proposals SET status = 'approved', decided_by = ?1, decided_at = ?2, batch = ?3
+             WHERE id = ?4 AND status = 'pending'",
+            params![approver, self.recorded_at, self.id, proposal],
+        )?;
+        if updated != 1 {
+            return Err(rejected(format!(
+                "proposal {proposal} changed while being approved"
+            )));
+        }
+        // Group the written facts by subject, in order.
+        let mut by_subject: Vec<(String, Vec<(i64, Option<i64>, &'static str)>)> = Vec::new();
+        for &(fact, previous) in &self.written {
+            let (subject, kind): (String, String) = self.tx.query_row(
+                "SELECT subject, kind FROM facts WHERE id = ?1",
+                [fact],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            let action = if kind == "retraction" {
+                "retracted"
+            } else if previous.is_some() {
+                "corrected"
+            } else {
+                "added"
+            };
+            match by_subject.iter_mut().find(|(s, _)| *s == subject) {
+                Some((_, v)) => v.push((fact, previous, action)),
+                None => by_subject.push((subject, vec![(fact, previous, action)])),
+            }
+        }
+        let mut events = Vec::new();
+        for (subject, facts) in by_subject {
+            self.tx.execute(
+                "INSERT INTO events (at, subject, proposal, batch) VALUES (?1, ?2, ?3, ?4)",
+                params![self.recorded_at, subject, proposal, self.id],
+            )?;
+            let event = self.tx.last_insert_rowid();
+            for (fact, previous, action) in facts {
+                self.tx.execute(
+                    "INSERT INTO event_facts (event, fact, previous, action) VALUES (?1, ?2, ?3, ?4)",
+                    params![event, fact, previous, action],
+                )?;
+            }
+            let subs = {
+                let mut st = self.tx.prepare_cached(
+                    "SELECT id, cadence FROM subscribers WHERE (scope = ?1 OR scope = '*')
+                     AND confirmed_at IS NOT NULL AND unsubscribed_at IS NULL",
+                )?;
+                let rows = st.query_map([&subject], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                rows.collect::<rusqlite::Result<Vec<(i64, String)>>>()?
+            };
+            for (sid, cadence) in subs {
+                self.tx.execute(
+                    "INSERT INTO outbox (ikey, channel, purpose, subscriber, event, created_at, due_at)
+                     VALUES (?1, 'email', 'event', ?2, ?3, ?4, ?5)",
+                    params![format!("ev{event}-s{sid}"), sid, event, now, due_at(&cadence, now)],
+                )?;
+            }
+            let hooks = {
+                let mut st = self.tx.prepare_cached(
+                    "SELECT id FROM webhooks WHERE (scope = ?1 OR scope = '*') AND disabled = 0",
+                )?;
+                let rows = st.query_map([&subject], |r| r.get(0))?;
+                rows.collect::<rusqlite::Result<Vec<i64>>>()?
+            };
+            for wid in hooks {
+                self.tx.execute(
+                    "INSERT INTO outbox (ikey, channel, purpose, webhook, event, created_at, due_at)
+                     VALUES (?1, 'webhook', 'event', ?2, ?3, ?4, ?4)",
+                    params![format!("ev{event}-w{wid}"), wid, event, now],
+                )?;
+            }
+            events.push(event);
+        }
+        Ok(events)
+    }
+
+    /// The facts this batch has written so far: (new id, the id it superseded).
+    pub fn written(&self) -> &[(i64, Option<i64>)] {
+        &self.written
+    }
+}
+
+// ---- subscribers and webhooks -------------------------------------------------------------------
+
+/// A message composed when it was queued (confirmations, answers to feedback).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// A subscriber, as admins see them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Subscriber {
+    pub id: i64,
+    pub email: String,
+    pub scope: String,
+    pub cadence: String,
+    pub confirmed: bool,
+    pub unsubscribed: bool,
+}
+
+/// What a subscription request did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subscribed {
+    /// A confirmation message was queued.
+    ConfirmationQueued,
+    /// The address already has a live subscription of this scope (nothing was sent again within
+    /// the last hour).
+    AlreadyPending,
+}
+
+/// A webhook, as admins see it (the secret is shown once, when it is made).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Webhook {
+    pub id: i64,
+    pub url: String,
+    pub scope: String,
+    pub disabled: bool,
+}
+
+/// Does this look like an e-mail address one can send to? (One '@', a dot in the domain, no
+/// spaces or control characters, no header-breaking characters.)
+pub fn valid_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    s.len() <= 254
+        && !local.is_empty()
+        && local.len() <= 64
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !s.contains("..")
+        && s.chars().all(|c| {
+            c.is_ascii_graphic()
+                && !matches!(
+                    c,
+                    '<' | '>' | ',' | ';' | '"' | '\\' | '(' | ')' | '[' | ']'
+                )
+        })
+        && !domain.contains('@')
+}
+
+impl Store {
+    /// Starts a subscription (double opt-in): records it unconfirmed and queues the confirmation
+    /// message, built by `compose(confirm_token, unsubscribe_token)`, in one transaction.
+    pub fn subscribe(
+        &mut self,
+        email: &str,
+        scope: &str,
+        cadence: &str,
+        now: i64,
+        compose: impl FnOnce(&str, &str) -> Mail,
+    ) -> Result<Subscribed> {
+        if !valid_email(email) {
+            return Err(rejected(format!("{email:?} is not an e-mail address")));
+        }
+        if !matches!(cadence, "immediate" | "daily" | "weekly") {
+            return Err(rejected(format!(
+                "cadence {cadence:?}: expected immediate, daily or weekly"
+            )));
+        }
+        let tx = self.conn.transaction()?;
+        let recent: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM subscribers WHERE email = ?1 AND scope = ?2 AND unsubscribed_at IS NULL
+                 AND (confirmed_at IS NOT NULL OR created_at > ?3)",
+                params![email, scope, now - 3600],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if recent.is_some() {
+            return Ok(Subscribed::AlreadyPending);
+        }
+        let confirm = random_token()?;
+        let unsub = random_token()?;
+        tx.execute(
+            "INSERT INTO subscribers (email, scope, cadence, confirm_hash, unsub_token, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![email, scope, cadence, token_hash(&confirm), unsub, now],
+        )?;
+        let sid = tx.last_insert_rowid();
+        let mail = compose(&confirm, &unsub);
+        let message = serde_json::to_string(&mail).map_err(|e| rejected(e.to_string()))?;
+        tx.execute(
+            "INSERT INTO outbox (ikey, channel, purpose, subscriber, message, created_at, due_at)
+             VALUES (?1, 'email', 'confirm', ?2, ?3, ?4, ?4)",
+            params![format!("confirm-s{sid}"), sid, message, now],
+        )?;
+        tx.commit()?;
+        Ok(Subscribed::ConfirmationQueued)
+    }
+
+    /// Confirms the subscription of a confirmation token. A token works once and for seven days.
+    pub fn confirm_subscription(&mut self, token: &str, now: i64) -> Result<Option<Subscriber>> {
+        let row: Option<(i64, i64, Option<i64>)> = self
+            .conn
+            .query_row(
+                "SELECT id, created_at, confirmed_at FROM subscribers WHERE confirm_hash = ?1 AND unsubscribed_at IS NULL",
+                [token_hash(token)],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        match row {
+            Some((id, created, None)) if now - created <= 7 * 86_400 => {
+                self.conn.execute(
+                    "UPDATE subscribers SET confirmed_at = ?1 WHERE id = ?2 AND confirmed_at IS NULL",
+                    params![now, id],
+                )?;
+                self.subscriber(id)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Ends the subscription of an unsubscribe token (one click; later clicks find nothing).
+    /// Pending messages to it are dropped.
+    pub fn unsubscribe(&mut self, token: &str, now: i64) -> Result<Option<Subscriber>> {
+        let id: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT id FROM subscribers WHERE unsub_token = ?1 AND unsubscribed_at IS NULL",
+                [token],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(id) = id else { return Ok(None) };
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "UPDATE subscribers SET unsubscribed_at = ?1 WHERE id = ?2",
+            params![now, id],
+        )?;
+        tx.execute(
+            "UPDATE outbox SET status = 'dropped' WHERE subscriber = ?1 AND status = 'pending'",
+            [id],
+        )?;
+        tx.commit()?;
+        self.subscriber(id)
+    }
+
+    pub fn subscriber(&self, id: i64) -> Result<Option<Subscriber>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id, email, scope, cadence, confirmed_at IS NOT NULL, unsubscribed_at IS NOT NULL
+                 FROM subscribers WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok(Subscriber {
+                        id: r.get(0)?,
+                        email: r.get(1)?,
+                        scope: r.get(2)?,
+                        cadence: r.get(3)?,
+                        confirmed: r.get(4)?,
+                        unsubscribed: r.get(5)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// Counts of subscribers by state (admins' overview): (confirmed, pending, unsubscribed).
+    pub fn subscriber_counts(&self) -> Result<(i64, i64, i64)> {
+        Ok(self.conn.query_row(
+            "SELECT
+               COALESCE(SUM(confirmed_at IS NOT NULL AND unsubscribed_at IS NULL), 0),
+               COALESCE(SUM(confirmed_at IS NULL AND unsubscribed_at IS NULL), 0),
+               COALESCE(SUM(unsubscribed_at IS NOT NULL), 0) FROM subscribers",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?)
+    }
+
+    /// Registers a webhook; returns it and its signing secret (shown once).
+    pub fn add_webhook(&mut self, url: &str, scope: &str, now: i64) -> Result<(Webhook, String)> {
+        if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() > 2000 {
+            return Err(rejected(format!(
+                "{url:?}: expected an http:// or https:// URL"
+            )));
+        }
+        let secret = random_token()?;
+        self.conn.execute(
+            "INSERT INTO webhooks (url, scope, secret, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![url, scope, secret, now],
+        )?;
+        let id = self.conn.last_insert_rowid();
+        Ok((
+            Webhook {
+                id,
+                url: url.into(),
+                scope: scope.into(),
+                disabled: false,
+            },
+            secret,
+        ))
+    }
+
+    pub fn webhooks(&self) -> Result<Vec<Webhook>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT id, url, scope, disabled FROM webhooks ORDER BY id")?;
+        let rows = st.query_map([], |r| {
+            Ok(Webhook {
+                id: r.get(0)?,
+                url: r.get(1)?,
+                scope: r.get(2)?,
+                disabled: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    pub fn disable_webhook(&mut self, id: i64) -> Result<bool> {
+        Ok(self
+            .conn
+            .execute("UPDATE webhooks SET disabled = 1 WHERE id = ?1", [id])?
+            == 1)
+    }
+
+    /// A webhook's URL and secret, for delivery.
+    pub fn webhook_target(&self, id: i64) -> Result<Option<(String, String, bool)>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT url, secret, disabled FROM webhooks WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?)
+    }
+}
+
+// ---- the outbox ---------------------------------------------------------------------------------
+
+/// One outbox row.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub ikey: String,
+    pub channel: String,
+    pub purpose: String,
+    pub subscriber: Option<i64>,
+    pub webhook: Option<i64>,
+    pub event: Option<i64>,
+    #[serde(skip)]
+    pub message: Option<String>,
+    pub created_at: i64,
+    pub due_at: i64,
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub sent_at: Option<i64>,
+}
+
+const OUTBOX_COLS: &str =
+    "id, ikey, channel, purpose, subscriber, webhook, event, message, created_at,
+     due_at, status, attempts, last_error, sent_at";
+
+fn outbox_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxItem> {
+    Ok(OutboxItem {
+        id: r.get(0)?,
+        ikey: r.get(1)?,
+        channel: r.get(2)?,
+        purpose: r.get(3)?,
+        subscriber: r.get(4)?,
+        webhook: r.get(5)?,
+        event: r.get(6)?,
+        message: r.get(7)?,
+        created_at: r.get(8)?,
+        due_at: r.get(9)?,
+        status: r.get(10)?,
+        attempts: r.get(11)?,
+        last_error: r.get(12)?,
+        sent_at: r.get(13)?,
+    })
+}
+
+/// Outbox counts by status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct OutboxCounts {
+    pub pending: i64,
+    pub sent: i64,
+    pub dead: i64,
+    pub dropped: i64,
+}
+
+impl Store {
+    /// Pending rows due by `now`, oldest first.
+    pub fn outbox_due(&self, now: i64, limit: usize) -> Result<Vec<OutboxItem>> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {OUTBOX_COLS} FROM outbox WHERE status = 'pending' AND due_at <= ?1 ORDER BY id LIMIT ?2"
+        ))?;
+        let rows = st.query_map(params![now, limit as i64], outbox_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Rows by status ("pending", "dead", ...), newest first.
+    pub fn outbox(&self, status: &str, limit: usize) -> Result<Vec<OutboxItem>> {
+        let mut st = self.conn.prepare(&format!(
+            "SELECT {OUTBOX_COLS} FROM outbox WHERE status = ?1 ORDER BY id DESC LIMIT ?2"
+        ))?;
+        let rows = st.query_map(params![status, limit as i64], outbox_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    pub fn outbox_counts(&self) -> Result<OutboxCounts> {
+        let mut c = OutboxCounts::default();
+        let mut st = self
+            .conn
+            .prepare("SELECT status, COUNT(*) FROM outbox GROUP BY status")?;
+        let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        for r in rows {
+            let (s, n) = r?;
+            match s.as_str() {
+                "pending" => c.pending = n,
+                "sent" => c.sent = n,
+                "dead" => c.dead = n,
+                _ => c.dropped += n,
+            }
+        }
+        Ok(c)
+    }
+
+    /// Records an attempt before it is made: the row is not due again until `retry_at`, so a
+    /// crash during delivery leads to one retry after that time, never to a lost message.
+    pub fn outbox_attempt(&mut self, ids: &[i64], retry_at: i64) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for id in ids {
+            tx.execute(
+                "UPDATE outbox SET attempts = attempts + 1, due_at = ?1 WHERE id = ?2 AND status = 'pending'",
+                params![retry_at, id],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn outbox_sent(&mut self, ids: &[i64], now: i64) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for id in ids {
+            tx.execute(
+                "UPDATE outbox SET status = 'sent', sent_at = ?1, last_error = NULL WHERE id = ?2",
+                params![now, id],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Records a failed attempt; rows that have had `max_attempts` go to the dead-letter list.
+    pub fn outbox_failed(&mut self, ids: &[i64], error: &str, max_attempts: i64) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for id in ids {
+            tx.execute(
+                "UPDATE outbox SET last_error = ?1,
+                   status = CASE WHEN attempts >= ?2 THEN 'dead' ELSE status END
+                 WHERE id = ?3 AND status = 'pending'",
+                params![error, max_attempts, id],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Drops rows that can no longer be delivered (the subscriber left, the webhook was disabled).
+    pub fn outbox_drop(&mut self, ids: &[i64], why: &str) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for id in ids {
+            tx.execute(
+                "UPDATE outbox SET status = 'dropped', last_error = ?1 WHERE id = ?2 AND status = 'pending'",
+                params![why, id],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Puts a dead letter back in the queue, due now.
+    pub fn outbox_retry(&mut self, id: i64, now: i64) -> Result<bool> {
+        Ok(self.conn.execute(
+            "UPDATE outbox SET status = 'pending', attempts = 0, due_at = ?1 WHERE id = ?2 AND status = 'dead'",
+            params![now, id],
+        )? == 1)
+    }
+
+    /// Queues a composed message (answers to feedback).
+    pub fn queue_mail(&mut self, ikey: &str, purpose: &str, mail: &Mail, now: i64) -> Result<()> {
+        let message = serde_json::to_string(mail).map_err(|e| rejected(e.to_string()))?;
+        self.conn.execute(
+            "INSERT INTO outbox (ikey, channel, purpose, message, created_at, due_at)
+             VALUES (?1, 'email', ?2, ?3, ?4, ?4)",
+            params![ikey, purpose, message, now],
+        )?;
+        Ok(())
+    }
+
+    /// Where and how to send to a subscriber: (address, unsubscribe token, scope, active).
+    pub fn subscriber_address(&self, id: i64) -> Result<Option<(String, String, String, bool)>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT email, unsub_token, scope, confirmed_at IS NOT NULL AND unsubscribed_at IS NULL
+                 FROM subscribers WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?)
+    }
+}
+
+// ---- feedback -----------------------------------------------------------------------------------
+
+/// An attachment sent with feedback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAttachment {
+    pub filename: String,
+    pub content_type: String,
+    pub data: Vec<u8>,
+}
+
+/// A reader's message.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NewFeedback {
+    pub subject: Option<String>,
+    pub page: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub message: String,
+    pub client: String,
+}
+
+/// Feedback as the admin inbox shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Feedback {
+    pub id: i64,
+    pub subject: Option<String>,
+    pub page: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub message: String,
+    pub received_at: i64,
+    pub status: String,
+    pub answer: Option<String>,
+    pub answered_by: Option<String>,
+    /// (id, filename, content type, size)
+    pub attachments: Vec<(i64, String, String, i64)>,
+}
+
+impl Store {
+    /// How many messages a client sent since `since`.
+    pub fn feedback_count_since(&self, client: &str, since: i64) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*) FROM feedback WHERE client = ?1 AND received_at >= ?2",
+            params![client, since],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Stores feedback and its attachments in one transaction.
+    pub fn add_feedback(
+        &mut self,
+        f: &NewFeedback,
+        files: &[NewAttachment],
+        now: i64,
+    ) -> Result<i64> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO feedback (subject, page, name, email, message, client, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![f.subject, f.page, f.name, f.email, f.message, f.client, now],
+        )?;
+        let id = tx.last_insert_rowid();
+        for a in files {
+            tx.execute(
+                "INSERT INTO attachments (feedback, filename, content_type, size, sha256, data)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    id,
+                    a.filename,
+                    a.content_type,
+                    a.data.len() as i64,
+                    hex(&Sha256::digest(&a.data)),
+                    a.data
+                ],
+            )?;
+        }
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Feedback with a status ("open", "answered", "closed"; `None`: all), newest first.
+    pub fn feedback_list(&self, status: Option<&str>, limit: usize) -> Result<Vec<Feedback>> {
+        let ids: Vec<i64> = {
+            let mut st = self.conn.prepare(
+                "SELECT id FROM feedback WHERE ?1 IS NULL OR status = ?1 ORDER BY id DESC LIMIT ?2",
+            )?;
+            let rows = st.query_map(params![status, limit as i64], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()?
+        };
+        let mut out = Vec::new();
+        for id in ids {
+            if let Some(f) = self.feedback(id)? {
+                out.push(f);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn feedback(&self, id: i64) -> Result<Option<Feedback>> {
+        let f = self
+            .conn
+            .query_row(
+                "SELECT f.id, f.subject, f.page, f.name, f.email, f.message, f.received_at, f.status,
+                        f.answer, u.username
+                 FROM feedback f LEFT JOIN users u ON u.id = f.answered_by WHERE f.id = ?1",
+                [id],
+                |r| {
+                    Ok(Feedback {
+                        id: r.get(0)?,
+                        subject: r.get(1)?,
+                        page: r.get(2)?,
+                        name: r.get(3)?,
+                        email: r.get(4)?,
+                        message: r.get(5)?,
+                        received_at: r.get(6)?,
+                        status: r.get(7)?,
+                        answer: r.get(8)?,
+                        answered_by: r.get(9)?,
+                        attachments: Vec::new(),
+                    })
+                },
+            )
+            .optional()?;
+        let Some(mut f) = f else { return Ok(None) };
+        let mut st = self.conn.prepare_cached(
+            "SELECT id, filename, content_type, size FROM attachments WHERE feedback = ?1 ORDER BY id",
+        )?;
+        let rows = st.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        f.attachments = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(Some(f))
+    }
+
+    /// An attachment: (feedback id, filename, content type, data).
+    pub fn attachment(&self, id: i64) -> Result<Option<(i64, String, String, Vec<u8>)>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT feedback, filename, content_type, data FROM attachments WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?)
+    }
+
+    /// Answers feedback by e-mail (queued in the outbox in the same transaction).
+    pub fn answer_feedback(&mut self, id: i64, by: i64, mail: &Mail, now: i64) -> Result<()> {
+        let message = serde_json::to_string(mail).map_err(|e| rejected(e.to_string()))?;
+        let tx = self.conn.transaction()?;
+        let n = tx.execute(
+            "UPDATE feedback SET status = 'answered', answer = ?1, answered_by = ?2, answered_at = ?3 WHERE id = ?4",
+            params![mail.body, by, now, id],
+        )?;
+        if n != 1 {
+            return Err(rejected(format!("no feedback {id}")));
+        }
+        let answers: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM outbox WHERE purpose = 'answer' AND ikey LIKE ?1",
+            [format!("answer-f{id}-%")],
+            |r| r.get(0),
+        )?;
+        tx.execute(
+            "INSERT INTO outbox (ikey, channel, purpose, message, created_at, due_at)
+             VALUES (?1, 'email', 'answer', ?2, ?3, ?3)",
+            params![format!("answer-f{id}-{}", answers + 1), message, now],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn close_feedback(&mut self, id: i64) -> Result<bool> {
+        Ok(self
+            .conn
+            .execute("UPDATE feedback SET status = 'closed' WHERE id = ?1", [id])?
+            == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn due_times() {
+        // 2026-11-22 is a Sunday; 10:00 UTC.
+        let d = Date::parse("2026-11-22").map(|d| d.to_days()).unwrap_or(0) * 86_400 + 10 * 3600;
+        assert!(d > 0);
+        assert_eq!(due_at("immediate", d), d);
+        // Daily: Monday 06:00.
+        assert_eq!(due_at("daily", d), d + 20 * 3600);
+        // Weekly: also Monday 06:00 (the next Monday); from Monday 07:00, a week less an hour.
+        assert_eq!(due_at("weekly", d), d + 20 * 3600);
+        let monday_7 = d + 21 * 3600;
+        assert_eq!(due_at("weekly", monday_7), monday_7 + 7 * 86_400 - 3600);
+    }
+
+    use minewatch_domain::Date;
+
+    #[test]
+    fn emails() {
+        assert!(valid_email("reader@example.org"));
+        for bad in [
+            "",
+            "a",
+            "a@b",
+            "a@@b.org",
+            "a b@c.org",
+            "a@b.org\r\nBcc: x@y.org",
+            "<a@b.org>",
+            "a@.org",
+        ] {
+            assert!(!valid_email(bad), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,419 @@
+//! Who is asking: sessions (cookie), API tokens (bearer), CSRF tokens, and the login and logout
+//! pages.
+//!
+//! Session ids and API tokens are random 256-bit values; the database keeps only their SHA-256.
+//! Every form carries a CSRF token: a signed-in visitor's is bound to the session, an anonymous
+//! visitor's is a random value also set as a cookie (double submit). A login always opens a new
+//! session id (no fixation) and ends the one the browser had.
+
+use crate::html::{esc, layout, Page};
+use crate::{blocking, ApiError, App};
+use axum::extract::{Form, FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use minewatch_store::{now_secs, random_token, Login, Role, Session, User};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub const SESSION_COOKIE: &str = "mw_session";
+pub const CSRF_COOKIE: &str = "mw_csrf";
+/// Sessions end after eight hours, whatever the browser keeps.
+pub const SESSION_TTL: i64 = 8 * 3600;
+
+/// The value of one cookie.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// Compares secrets in time independent of where they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// The visitor of a request: a signed-in session, an API token's account, or nobody.
+#[derive(Debug, Clone)]
+pub struct Visitor {
+    pub session: Option<Session>,
+    session_id: Option<String>,
+    /// Account of a valid `Authorization: Bearer` token (API clients; no cookies, no CSRF).
+    pub bearer: Option<User>,
+    /// The anonymous CSRF cookie, if the browser sent one.
+    anon_csrf: Option<String>,
+    /// The client address (for rate limits and login delays).
+    pub client: String,
+    secure: bool,
+}
+
+impl FromRequestParts<Arc<App>> for Visitor {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Response> {
+        let session_id = cookie(&parts.headers, SESSION_COOKIE)
+            .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+            .map(String::from);
+        let anon_csrf = cookie(&parts.headers, CSRF_COOKIE)
+            .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+            .map(String::from);
+        let bearer_token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|t| t.trim().to_string());
+        let forwarded = app
+            .settings
+            .trust_proxy
+            .then(|| {
+                parts
+                    .headers
+                    .get("x-forwarded-for")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.split(',').next())
+                    .map(|v| v.trim().to_string())
+            })
+            .flatten();
+        let client = forwarded.unwrap_or_else(|| {
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+                .unwrap_or_else(|| "local".into())
+        });
+        let sid = session_id.clone();
+        let (session, bearer) = blocking(Arc::clone(app), move |app| {
+            app.with_store(|s| {
+                let now = now_secs();
+                let session = match &sid {
+                    Some(id) => s.session(id, now)?,
+                    None => None,
+                };
+                let bearer = match &bearer_token {
+                    Some(t) => s.api_token_user(t)?,
+                    None => None,
+                };
+                Ok((session, bearer))
+            })
+        })
+        .await
+        .map_err(IntoResponse::into_response)?;
+        Ok(Visitor {
+            session,
+            session_id,
+            bearer,
+            anon_csrf,
+            client,
+            secure: app.settings.public_url.starts_with("https://"),
+        })
+    }
+}
+
+/// Why a request may not do what it asked.
+#[derive(Debug)]
+pub struct Denied {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl IntoResponse for Denied {
+    fn into_response(self) -> Response {
+        let login = if self.status == StatusCode::UNAUTHORIZED {
+            r#"<p><a href="/login">Sign in</a> with an editor's account.</p>"#
+        } else {
+            ""
+        };
+        private_page(
+            self.status,
+            "Not allowed",
+            format!(
+                r#"<h1>Not allowed</h1><p class="error">{}</p>{login}"#,
+                esc(&self.message)
+            ),
+        )
+    }
+}
+
+impl Visitor {
+    /// The account behind the request (session or API token).
+    pub fn user(&self) -> Option<&User> {
+        self.session
+            .as_ref()
+            .map(|s| &s.user)
+            .or(self.bearer.as_ref())
+    }
+
+    /// The account, if it has at least `role`: 401 for nobody, 403 for too little.
+    pub fn require(&self, role: Role) -> Result<&User, Denied> {
+        match self.user() {
+            None => Err(Denied {
+                status: StatusCode::UNAUTHORIZED,
+                message: "sign in first: this needs an editor's account".into(),
+            }),
+            Some(u) if u.role < role => Err(Denied {
+                status: StatusCode::FORBIDDEN,
+                message: format!("this needs the {} role", role.as_str()),
+            }),
+            Some(u) => Ok(u),
+        }
+    }
+
+    /// Like [`Visitor::require`] for a form post: also checks its CSRF token. API clients with a
+    /// bearer token send no cookies and need none.
+    pub fn require_form(&self, role: Role, token: &str) -> Result<&User, Denied> {
+        let user = self.require(role)?;
+        if self.session.is_none() && self.bearer.is_some() {
+            return Ok(user);
+        }
+        self.check_csrf(token)?;
+        Ok(user)
+    }
+
+    /// Checks a form's CSRF token against the session's (signed in) or the cookie's (anonymous).
+    pub fn check_csrf(&self, token: &str) -> Result<(), Denied> {
+        let expected = match (&self.session, &self.anon_csrf) {
+            (Some(s), _) => Some(s.csrf.as_str()),
+            (None, Some(c)) => Some(c.as_str()),
+            (None, None) => None,
+        };
+        match expected {
+            Some(e) if !token.is_empty() && same_secret(e, token) => Ok(()),
+            _ => Err(Denied {
+                status: StatusCode::FORBIDDEN,
+                message: "the form's security token is missing or out of date; reload the page and send it again".into(),
+            }),
+        }
+    }
+
+    /// The CSRF token for a form on this response, and the cookie to set with it (anonymous
+    /// visitors without one).
+    pub fn csrf(&self) -> (String, Option<HeaderValue>) {
+        if let Some(s) = &self.session {
+            return (s.csrf.clone(), None);
+        }
+        if let Some(c) = &self.anon_csrf {
+            return (c.clone(), None);
+        }
+        let token = random_token().unwrap_or_default();
+        let cookie = self.cookie_header(CSRF_COOKIE, &token, None);
+        (token, cookie)
+    }
+
+    fn cookie_header(&self, name: &str, value: &str, max_age: Option<i64>) -> Option<HeaderValue> {
+        let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+        if let Some(a) = max_age {
+            c.push_str(&format!("; Max-Age={a}"));
+        }
+        if self.secure {
+            c.push_str("; Secure");
+        }
+        HeaderValue::from_str(&c).ok()
+    }
+}
+
+/// A hidden CSRF field.
+pub fn csrf_field(token: &str) -> String {
+    format!(
+        r#"<input type="hidden" name="csrf" value="{}">"#,
+        esc(token)
+    )
+}
+
+/// A page that is nobody else's business: never cached, never indexed.
+pub fn private_page(status: StatusCode, title: &str, main: String) -> Response {
+    let page = Page {
+        title: title.into(),
+        main,
+        ..Page::default()
+    };
+    let mut r = (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        layout(&page),
+    )
+        .into_response();
+    no_store(&mut r);
+    r
+}
+
+/// Marks a response as not to be stored by caches (and not by minewatch's page cache).
+pub fn no_store(r: &mut Response) {
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r.headers_mut()
+        .insert("x-robots-tag", HeaderValue::from_static("noindex"));
+}
+
+/// Adds a `Set-Cookie`.
+pub fn with_cookie(mut r: Response, cookie: Option<HeaderValue>) -> Response {
+    if let Some(c) = cookie {
+        r.headers_mut().append(header::SET_COOKIE, c);
+    }
+    no_store(&mut r);
+    r
+}
+
+/// A 303 redirect.
+pub fn see_other(to: &str) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    no_store(&mut r);
+    r
+}
+
+/// Only same-site paths are followed after a login.
+fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
+        _ => "/desk",
+    }
+}
+
+fn login_form(csrf: &str, next: &str, message: Option<&str>) -> String {
+    format!(
+        r#"<h1>Sign in</h1><p>For minewatch's editors and administrators. Readers need no account.</p>{}
+<form method="post" action="/login" class="stack">{}<input type="hidden" name="next" value="{}">
+<label>User name <input name="username" autocomplete="username" required maxlength="64"></label>
+<label>Password <input name="password" type="password" autocomplete="current-password" required maxlength="1024"></label>
+<button type="submit">Sign in</button></form>"#,
+        message
+            .map(|m| format!(r#"<p class="error" role="alert">{}</p>"#, esc(m)))
+            .unwrap_or_default(),
+        csrf_field(csrf),
+        esc(next)
+    )
+}
+
+pub async fn login_page(v: Visitor, Query(q): Query<HashMap<String, String>>) -> Response {
+    let (csrf, cookie) = v.csrf();
+    let next = safe_next(q.get("next").map(String::as_str));
+    let body = match v.user() {
+        Some(u) => format!(
+            r#"<h1>Signed in</h1><p>You are signed in as {} ({}). Go to the <a href="/desk">editorial desk</a>.</p>
+<form method="post" action="/logout">{}<button type="submit">Sign out</button></form>"#,
+            esc(&u.username),
+            u.role.as_str(),
+            csrf_field(&csrf)
+        ),
+        None => login_form(&csrf, next, None),
+    };
+    with_cookie(private_page(StatusCode::OK, "Sign in", body), cookie)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    next: Option<String>,
+}
+
+pub async fn login(State(app): State<Arc<App>>, v: Visitor, Form(f): Form<LoginForm>) -> Response {
+    if let Err(d) = v.check_csrf(&f.csrf) {
+        return d.into_response();
+    }
+    let client = v.client.clone();
+    let old = v.session_id.clone();
+    let username = f.username.trim().to_string();
+    let result = blocking(Arc::clone(&app), move |app| {
+        app.with_store_mut(|s| {
+            let now = now_secs();
+            let outcome = s.login(&username, &f.password, &client, now)?;
+            if let Login::Ok(user) = &outcome {
+                if let Some(old) = &old {
+                    s.end_session(old)?;
+                }
+                let (id, _) = s.create_session(user.id, now, SESSION_TTL)?;
+                return Ok((outcome, Some(id)));
+            }
+            Ok((outcome, None))
+        })
+    })
+    .await;
+    let next = safe_next(f.next.as_deref()).to_string();
+    let (csrf, cookie) = v.csrf();
+    match result {
+        Ok((Login::Ok(_), Some(id))) => {
+            let mut r = see_other(&next);
+            if let Some(c) = v.cookie_header(SESSION_COOKIE, &id, Some(SESSION_TTL)) {
+                r.headers_mut().append(header::SET_COOKIE, c);
+            }
+            r
+        }
+        Ok((Login::Throttled(wait), _)) => {
+            let mut r = private_page(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Sign in",
+                login_form(
+                    &csrf,
+                    &next,
+                    Some(&format!(
+                        "Too many failed attempts: try again in {wait} seconds."
+                    )),
+                ),
+            );
+            if let Ok(h) = HeaderValue::from_str(&wait.to_string()) {
+                r.headers_mut().insert(header::RETRY_AFTER, h);
+            }
+            with_cookie(r, cookie)
+        }
+        Ok(_) => with_cookie(
+            private_page(
+                StatusCode::UNAUTHORIZED,
+                "Sign in",
+                login_form(&csrf, &next, Some("Wrong user name or password.")),
+            ),
+            cookie,
+        ),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    pub csrf: String,
+}
+
+pub async fn logout(State(app): State<Arc<App>>, v: Visitor, Form(f): Form<CsrfOnly>) -> Response {
+    if let Err(d) = v.require_form(Role::Editor, &f.csrf) {
+        return d.into_response();
+    }
+    if let Some(id) = v.session_id.clone() {
+        let r = blocking(app, move |app| {
+            app.with_store_mut(|s| Ok(s.end_session(&id)?))
+        })
+        .await;
+        if let Err(e) = r {
+            return e.into_response();
+        }
+    }
+    let mut r = see_other("/");
+    if let Some(c) = v.cookie_header(SESSION_COOKIE, "", Some(0)) {
+        r.headers_mut().append(header::SET_COOKIE, c);
+    }
+    r
+}
+
+impl From<Denied> for ApiError {
+    fn from(d: Denied) -> Self {
+        ApiError::new(d.status, d.message)
+    }
+}
