@@ -531,3 +531,355 @@ fn webhooks_are_signed_and_carry_an_idempotency_key() {
         v["idempotency_key"].as_str().unwrap()
     );
 }
+
+const PW_ROOT: &str = "root-password-8901";
+
+/// Sends feedback with one attachment through the public form: the response.
+fn send_feedback(server: &Server, fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Resp {
+    let mut reader = Client::new(&server.base);
+    let page = reader.get("/feedback?state=USA&page=/states/USA");
+    assert_eq!(page.status, 200);
+    let csrf = page.csrf();
+    let mut all: Vec<(&str, &str)> =
+        vec![("csrf", &csrf), ("state", "USA"), ("page", "/states/USA")];
+    all.extend_from_slice(fields);
+    let files: Vec<(&str, &str, &[u8])> =
+        file.map(|(n, d)| vec![("files", n, d)]).unwrap_or_default();
+    reader.post_multipart("/feedback", &all, &files)
+}
+
+#[test]
+fn feedback_reaches_the_admin_inbox_and_is_answered_by_email() {
+    let sink = Sink::start();
+    let (_dir, db) = desk_db();
+    add_user(&db, "root", "admin", PW_ROOT);
+    let server = serve(&db, &sink.url(), &[]);
+    let pdf = b"%PDF-1.4\n% a tiny test document\n";
+    let r = send_feedback(
+        &server,
+        &[
+            ("message", "Footnote 3 cites the wrong page."),
+            ("name", "Ada Reader"),
+            ("email", "ada@example.org"),
+        ],
+        Some(("evidence.pdf", pdf)),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("Thank you"));
+    // A robot fills the honeypot: thanked, nothing kept.
+    let r = send_feedback(
+        &server,
+        &[("message", "buy now"), ("website", "http://spam.example")],
+        None,
+    );
+    assert_eq!(r.status, 200);
+    // An executable is refused, whatever its name says.
+    let r = send_feedback(
+        &server,
+        &[("message", "see file")],
+        Some(("notes.txt", b"MZ\x90\x00\x03\x00\x00\x00")),
+    );
+    assert_eq!(r.status, 415, "{}", r.body);
+
+    // Only an admin reads it.
+    let mut editor = Client::new(&server.base);
+    editor.login("alice", PW_A);
+    assert_eq!(editor.get("/admin").status, 403);
+    let mut root = Client::new(&server.base);
+    root.login("root", PW_ROOT);
+    let inbox = root.get("/admin");
+    assert_eq!(inbox.status, 200);
+    assert!(inbox.body.contains("Footnote 3 cites the wrong page."));
+    assert!(
+        !inbox.body.contains("buy now"),
+        "the honeypot message was kept"
+    );
+    let at = inbox.body.find("/admin/feedback/").unwrap() + "/admin/feedback/".len();
+    let id: String = inbox.body[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let item = root.get(&format!("/admin/feedback/{id}"));
+    assert!(item.body.contains("Ada Reader") && item.body.contains("ada@example.org"));
+    let at = item.body.find("/admin/attachments/").unwrap() + "/admin/attachments/".len();
+    let aid: String = item.body[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let file = root.get(&format!("/admin/attachments/{aid}"));
+    assert_eq!(file.status, 200);
+    assert_eq!(file.body.as_bytes(), pdf);
+    assert!(file
+        .header("content-disposition")
+        .unwrap()
+        .starts_with("attachment"));
+    assert_eq!(
+        Client::new(&server.base)
+            .get(&format!("/admin/attachments/{aid}"))
+            .status,
+        401
+    );
+    assert_eq!(editor.get(&format!("/admin/attachments/{aid}")).status, 403);
+
+    // The answer goes out by e-mail, quoting the message.
+    let r = root.post_form(
+        &format!("/admin/feedback/{id}/answer"),
+        &[
+            ("csrf", &item.csrf()),
+            ("answer", "Thank you: corrected in the next edition."),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let got = sink.wait_for(1, 20);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].to, ["ada@example.org"]);
+    let body = got[0].body();
+    assert!(body.contains("corrected in the next edition") && body.contains("> Footnote 3"));
+    let item = root.get(&format!("/admin/feedback/{id}"));
+    assert!(item.body.contains("answered"));
+
+    // Five messages an hour from one address; the sixth waits.
+    for i in 0..4 {
+        assert_eq!(
+            send_feedback(&server, &[("message", &format!("note {i}"))], None).status,
+            200
+        );
+    }
+    let r = send_feedback(&server, &[("message", "one too many")], None);
+    assert_eq!(r.status, 429);
+    assert!(r.header("retry-after").is_some());
+}
+
+#[test]
+fn imports_and_api_proposals_need_a_second_editor() {
+    let sink = Sink::start();
+    let (_dir, db) = desk_db();
+    let token = |u: &str| minewatch(&db, &["user", "token", u]).1.trim().to_string();
+    let (ta, tb) = (token("alice"), token("bob"));
+    let server = serve(&db, &sink.url(), &[]);
+    let mut alice = Client::new(&server.base);
+    alice.login("alice", PW_A);
+
+    // A bad file: every problem is shown with its line, nothing is proposed.
+    let page = alice.get("/desk/import");
+    let bad = b"key,title\nBad Key!,A title\nok-key,\n";
+    let r = alice.post_multipart(
+        "/desk/import",
+        &[
+            ("csrf", &page.csrf()),
+            ("importer", "sources"),
+            ("summary", "two sources"),
+        ],
+        &[("file", "sources.csv", bad)],
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(
+        r.body.contains("sources.csv") || r.body.contains("proposal:2"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains(":2:") && r.body.contains(":3:"),
+        "each bad line is named: {}",
+        r.body
+    );
+
+    // A good one waits for a second editor.
+    let good =
+        b"key,title,publisher,published\ndesk-test-source,A source added from the desk,Test,2026\n";
+    let r = alice.post_multipart(
+        "/desk/import",
+        &[
+            ("csrf", &page.csrf()),
+            ("importer", "sources"),
+            ("summary", "one source"),
+        ],
+        &[("file", "sources.csv", good)],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let proposal = r.header("location").unwrap().to_string();
+    assert_eq!(server.get_text("/sources/desk-test-source").0, 404);
+    let mut bob = Client::new(&server.base);
+    bob.login("bob", PW_B);
+    assert_eq!(approve(&mut bob, &proposal).status, 303);
+    assert_eq!(server.get_text("/sources/desk-test-source").0, 200);
+
+    // The API: bearer tokens only, and the same four eyes.
+    let post = |path: &str, token: Option<&str>, body: &str| {
+        let mut req =
+            ureq::post(&format!("{}{path}", server.base)).set("Content-Type", "application/json");
+        if let Some(t) = token {
+            req = req.set("Authorization", &format!("Bearer {t}"));
+        }
+        match req.send_string(body) {
+            Ok(r) => (r.status(), r.into_json::<Value>().unwrap()),
+            Err(ureq::Error::Status(c, r)) => (c, r.into_json::<Value>().unwrap()),
+            Err(e) => panic!("{e}"),
+        }
+    };
+    let doc = r#"{"summary": "a development", "document": {"facts": [{"subject": "USA", "kind": "development",
+        "valid_from": "2026", "payload": {"topic": "ban_policy", "summary": "An API-proposed development."},
+        "sources": ["desk-test-source"]}]}}"#;
+    assert_eq!(post("/api/v1/proposals", None, doc).0, 401);
+    let (status, v) = post("/api/v1/proposals", Some(&ta), doc);
+    assert_eq!(status, 201, "{v}");
+    let id = v["proposal"]["id"].as_i64().unwrap();
+    assert_eq!(
+        post(&format!("/api/v1/proposals/{id}/approve"), Some(&ta), "").0,
+        403
+    );
+    let (status, v) = post(&format!("/api/v1/proposals/{id}/approve"), Some(&tb), "");
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["proposal"]["status"], "approved");
+    let (_, facts) = server.get("/api/v1/states/USA/facts?kind=development");
+    assert!(facts.to_string().contains("An API-proposed development."));
+    // A bad document is refused with its problems, by the same importer.
+    let (status, v) = post(
+        "/api/v1/proposals",
+        Some(&ta),
+        r#"{"summary": "x", "document": {"facts": [{"subject": "Atlantis", "kind": "development", "payload": {}, "sources": ["nope"]}]}}"#,
+    );
+    assert_eq!(status, 422, "{v}");
+    assert!(v["error"]["problems"].as_array().unwrap().len() >= 2, "{v}");
+}
+
+#[test]
+fn personal_data_never_reaches_a_public_page_feed_or_export() {
+    let sink = Sink::start();
+    let (dir, db) = desk_db();
+    add_user(&db, "root", "admin", PW_ROOT);
+    let server = serve(&db, &sink.url(), &[]);
+    let markers = [
+        "privacy-subscriber@example.org",
+        "privacy-feedback@example.org",
+        "Privacy Namemarker",
+        "PRIVACY-MESSAGE-MARKER",
+        "privacy-attachment-marker",
+        "PRIVACY-ATTACHMENT-CONTENT",
+        "PRIVACY-ANSWER-MARKER",
+    ];
+    subscribe_confirmed(&server, &sink, markers[0], "USA", 0);
+    let r = send_feedback(
+        &server,
+        &[
+            ("message", markers[3]),
+            ("name", markers[2]),
+            ("email", markers[1]),
+        ],
+        Some(("privacy-attachment-marker.txt", markers[5].as_bytes())),
+    );
+    assert_eq!(r.status, 200);
+    let mut root = Client::new(&server.base);
+    root.login("root", PW_ROOT);
+    let inbox = root.get("/admin");
+    let at = inbox.body.find("/admin/feedback/").unwrap() + "/admin/feedback/".len();
+    let id: String = inbox.body[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let item = root.get(&format!("/admin/feedback/{id}"));
+    root.post_form(
+        &format!("/admin/feedback/{id}/answer"),
+        &[("csrf", &item.csrf()), ("answer", markers[6])],
+    );
+    // A published change, so that feeds and the desk have events.
+    let (_, fact) = a_stockpile_fact(&server);
+    let mut alice = Client::new(&server.base);
+    alice.login("alice", PW_A);
+    let p = propose_correction(&mut alice, &fact, "2024");
+    assert_eq!(approve(&mut root, &p).status, 303);
+    sink.wait_for(3, 20);
+
+    let check = |what: &str, text: &str| {
+        for m in markers {
+            assert!(!text.contains(m), "{what} shows personal data {m:?}");
+        }
+    };
+    // Every GET route of the router, read from its source so that a new one is covered too.
+    let src = include_str!("../../web/src/lib.rs");
+    let (_, sources) = server.get("/api/v1/sources");
+    let key = sources["sources"][0]["key"].as_str().unwrap().to_string();
+    let (_, pols) = server.get("/api/v1/policies");
+    let pol = |i: usize| {
+        pols["policies"][i]["policy_id"]
+            .as_str()
+            .unwrap_or("x")
+            .to_string()
+    };
+    let fact_id = fact["id"].as_i64().unwrap().to_string();
+    let mut paths = Vec::new();
+    for part in src.split(".route(\"").skip(1) {
+        let path = &part[..part.find('"').unwrap()];
+        let path = path
+            .replace("{code}", "USA")
+            .replace("{key}", &key)
+            .replace("{session}", "64")
+            .replace("{number}", "56")
+            .replace("{a}", &pol(0))
+            .replace("{b}", &pol(1))
+            .replace("{id}", &fact_id)
+            .replace("{what}", "correct")
+            .replace("{decision}", "approve");
+        paths.push(path.clone());
+        for twin in [".json", ".csv"] {
+            if path.starts_with("/states/") || path == "/states" {
+                paths.push(format!("{path}{twin}"));
+            }
+        }
+    }
+    paths.extend(
+        [
+            "/search?q=example.org",
+            "/search?q=PRIVACY",
+            "/search?q=Namemarker",
+            "/feed.atom",
+            "/states/USA/feed.atom",
+        ]
+        .map(String::from),
+    );
+    assert!(paths.len() > 40, "{paths:?}");
+    let mut anon = Client::new(&server.base);
+    for p in &paths {
+        let r = anon.get(p);
+        assert!(r.status < 500, "{p}: {}", r.status);
+        check(p, &r.body);
+        let (_, _, json) = server.get_text_with(p, "application/json");
+        check(p, &json);
+    }
+    // Every export format.
+    let (ok, json, err) = minewatch(&db, &["export", "--format", "json"]);
+    assert!(ok, "{err}");
+    check("export --format json", &json);
+    let csv_dir = dir.path("csv");
+    let (ok, _, err) = minewatch(
+        &db,
+        &[
+            "export",
+            "--format",
+            "csv",
+            "--out",
+            csv_dir.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{err}");
+    let site = dir.path("site");
+    let (ok, _, err) = minewatch(&db, &["export", "--site", site.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let mut files = 0;
+    let mut stack = vec![csv_dir, site];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                files += 1;
+                check(
+                    &p.display().to_string(),
+                    &String::from_utf8_lossy(&std::fs::read(&p).unwrap()),
+                );
+            }
+        }
+    }
+    assert!(files > 500, "{files} files exported");
+}
