@@ -33,6 +33,15 @@ file:line:column: field: what was wrong, what was expected
 and nothing is written unless the whole file is good. Re-importing the same file
 adds nothing; a changed row supersedes the fact it recorded before.";
 
+const SERVE_HELP: &str = "Public pages: / (map), /states, /states/{code} (?as_of=DATE, ?record=FACT),
+/facts/{id}, /unga, /deadlines, /policies, /classify, /sources, /search, /feed.atom,
+/subscribe, /feedback; the API under /api/v1 (described at /api/v1/openapi.json).
+Editors: /login, /desk (proposals, four eyes), /admin (outbox, feedback, webhooks; admins).
+Accounts: `minewatch user add NAME --role editor|admin`.
+
+Notifications wait in the outbox until --smtp names a relay; --public-url is the address
+used in their links.";
+
 /// minewatch: an open monitoring platform for the Mine Ban Treaty.
 ///
 /// Every fact is a sourced, dated claim in an append-only record; status, deadlines and
@@ -50,6 +59,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the web app and the JSON API (loads the shipped dataset into an empty database first)
+    #[command(after_help = SERVE_HELP)]
     Serve {
         /// Address to listen on
         #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]

@@ -1,8 +1,10 @@
 //! minewatch's HTTP server: the public pages (HTML with JSON and CSV twins, Atom feeds) and the
 //! JSON API over the record.
 //!
-//! Reads only, for now: every route needs no account. Each request takes a SQLite connection from
-//! a small pool and runs its queries on the blocking thread pool.
+//! Public pages and reads need no account; the editorial desk (`desk`), administration
+//! (`feedback`) and API writes need an editor's or admin's session or token (`auth`). Notifications
+//! leave through the outbox worker (`notify`). Each request takes a SQLite connection from a small
+//! pool and runs its queries on the blocking thread pool.
 
 pub mod auth;
 pub mod derived;
