@@ -179,7 +179,7 @@ fn subscriber_is_told_once_about_an_approved_correction() {
         let s = n.to_string();
         let mut out = String::new();
         for (i, c) in s.chars().enumerate() {
-            if i > 0 && (s.len() - i) % 3 == 0 {
+            if i > 0 && (s.len() - i).is_multiple_of(3) {
                 out.push(',');
             }
             out.push(c);
@@ -213,6 +213,7 @@ fn subscriber_is_told_once_about_an_approved_correction() {
         .unwrap()
         .contains("/unsubscribe?token="));
     assert!(m.header("Message-ID").is_some());
+    assert_eq!(m.from, "minewatch@localhost", "the envelope sender is --mail-from");
 
     // The links show the profile before and after.
     let path = |u: &str| u.trim_start_matches("http://minewatch.test").to_string();

@@ -1,7 +1,7 @@
 //! A real SMTP server for the tests: it speaks the protocol over TCP (RFC 5321: greeting, EHLO,
 //! MAIL, RCPT, DATA, QUIT) and keeps what it accepts. A message counts as delivered only when the
 //! sink answers 250 to its end of data, as with any relay; `hold` makes it wait before that answer
-//! (to kill the sender mid-delivery), and `stop` closes the port (a relay that is down).
+//! (to kill the sender mid-delivery).
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -75,7 +75,6 @@ pub struct Sink {
     pub hold: Arc<AtomicBool>,
     /// Set when a message is waiting for its 250 under `hold`.
     pub holding: Arc<AtomicBool>,
-    stop: Arc<AtomicBool>,
 }
 
 impl Sink {
@@ -93,13 +92,9 @@ impl Sink {
             messages: Arc::new(Mutex::new(Vec::new())),
             hold: Arc::new(AtomicBool::new(false)),
             holding: Arc::new(AtomicBool::new(false)),
-            stop: Arc::new(AtomicBool::new(false)),
         };
         let s = sink.clone();
         std::thread::spawn(move || loop {
-            if s.stop.load(Ordering::SeqCst) {
-                break;
-            }
             match listener.accept() {
                 Ok((stream, _)) => {
                     let s = s.clone();
@@ -111,13 +106,6 @@ impl Sink {
             }
         });
         Ok(sink)
-    }
-
-    /// Closes the port (new connections are refused).
-    pub fn stop(&self) {
-        self.stop.store(true, Ordering::SeqCst);
-        // Let the accept loop notice and drop the listener.
-        std::thread::sleep(Duration::from_millis(50));
     }
 
     pub fn url(&self) -> String {

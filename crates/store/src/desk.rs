@@ -694,6 +694,9 @@ pub fn due_at(cadence: &str, now: i64) -> i64 {
     }
 }
 
+/// A fact a publication wrote: (fact, the fact it superseded, what it did).
+type ChangedFact = (i64, Option<i64>, &'static str);
+
 impl Batch<'_> {
     /// Completes the publication of a proposal inside this batch's transaction: checks that the
     /// approver is a different, enabled account, marks the proposal approved, appends one event
@@ -742,7 +745,7 @@ impl Batch<'_> {
             )));
         }
         // Group the written facts by subject, in order.
-        let mut by_subject: Vec<(String, Vec<(i64, Option<i64>, &'static str)>)> = Vec::new();
+        let mut by_subject: Vec<(String, Vec<ChangedFact>)> = Vec::new();
         for &(fact, previous) in &self.written {
             let (subject, kind): (String, String) = self.tx.query_row(
                 "SELECT subject, kind FROM facts WHERE id = ?1",
@@ -1254,6 +1257,9 @@ pub struct NewAttachment {
     pub data: Vec<u8>,
 }
 
+/// An attachment as stored: (feedback id, filename, content type, data).
+pub type AttachmentData = (i64, String, String, Vec<u8>);
+
 /// A reader's message.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct NewFeedback {
@@ -1377,7 +1383,7 @@ impl Store {
     }
 
     /// An attachment: (feedback id, filename, content type, data).
-    pub fn attachment(&self, id: i64) -> Result<Option<(i64, String, String, Vec<u8>)>> {
+    pub fn attachment(&self, id: i64) -> Result<Option<AttachmentData>> {
         Ok(self
             .conn
             .query_row(

@@ -420,13 +420,13 @@ pub async fn admin_home(State(app): State<Arc<App>>, v: Visitor) -> Response {
     private_page(StatusCode::OK, "Administration", main)
 }
 
-fn id_of(s: &str) -> Result<i64, Response> {
+fn id_of(s: &str) -> Result<i64, Box<Response>> {
     s.parse::<i64>().map_err(|_| {
-        private_page(
+        Box::new(private_page(
             StatusCode::BAD_REQUEST,
             "Bad id",
             format!("<h1>Bad id</h1><p>{}: expected a whole number.</p>", esc(s)),
-        )
+        ))
     })
 }
 
@@ -441,7 +441,7 @@ pub async fn outbox_retry(
     }
     let id = match id_of(&id) {
         Ok(i) => i,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match blocking(Arc::clone(&app), move |app| {
         app.with_store_mut(|s| Ok(s.outbox_retry(id, now_secs())?))
@@ -523,7 +523,7 @@ pub async fn webhook_disable(
     }
     let id = match id_of(&id) {
         Ok(i) => i,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match blocking(app, move |app| {
         app.with_store_mut(|s| Ok(s.disable_webhook(id)?))
@@ -545,7 +545,7 @@ pub async fn feedback_item(
     }
     let id = match id_of(&id) {
         Ok(i) => i,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let (csrf, _) = v.csrf();
     let f = match blocking(app, move |app| app.with_store(|s| Ok(s.feedback(id)?))).await {
@@ -627,7 +627,7 @@ pub async fn feedback_answer(
     };
     let id = match id_of(&id) {
         Ok(i) => i,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let answer = f.answer.trim().to_string();
     if answer.is_empty() {
@@ -681,7 +681,7 @@ pub async fn feedback_close(
     }
     let id = match id_of(&id) {
         Ok(i) => i,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match blocking(app, move |app| {
         app.with_store_mut(|s| Ok(s.close_feedback(id)?))
@@ -703,7 +703,7 @@ pub async fn attachment(
     }
     let id = match id_of(&id) {
         Ok(i) => i,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match blocking(app, move |app| app.with_store(|s| Ok(s.attachment(id)?))).await {
         Ok(Some((_, name, ct, data))) => {
