@@ -33,7 +33,8 @@ file:line:column: field: what was wrong, what was expected
 and nothing is written unless the whole file is good. Re-importing the same file
 adds nothing; a changed row supersedes the fact it recorded before.";
 
-const SERVE_HELP: &str = "Public pages: / (map), /states, /states/{code} (?as_of=DATE, ?record=FACT),
+const SERVE_HELP: &str =
+    "Public pages: / (map), /states, /states/{code} (?as_of=DATE, ?record=FACT),
 /facts/{id}, /unga, /deadlines, /policies, /classify, /sources, /search, /feed.atom,
 /subscribe, /feedback; the API under /api/v1 (described at /api/v1/openapi.json).
 Editors: /login, /desk (proposals, four eyes), /admin (outbox, feedback, webhooks; admins).

@@ -213,7 +213,10 @@ fn subscriber_is_told_once_about_an_approved_correction() {
         .unwrap()
         .contains("/unsubscribe?token="));
     assert!(m.header("Message-ID").is_some());
-    assert_eq!(m.from, "minewatch@localhost", "the envelope sender is --mail-from");
+    assert_eq!(
+        m.from, "minewatch@localhost",
+        "the envelope sender is --mail-from"
+    );
 
     // The links show the profile before and after.
     let path = |u: &str| u.trim_start_matches("http://minewatch.test").to_string();

@@ -317,12 +317,14 @@ fn build(
         Some("correct") if target.is_some() => ProposalAction::Correct,
         Some("retract") if target.is_some() => ProposalAction::Retract,
         Some("add") | None if target.is_none() => ProposalAction::Add,
-        other => return Err(vec![(
-            "action".into(),
-            format!(
+        other => {
+            return Err(vec![(
+                "action".into(),
+                format!(
                 "{other:?}: expected add (no target fact), correct or retract (with a target fact)"
             ),
-        )]),
+            )])
+        }
     };
     let kind = match action {
         ProposalAction::Retract => Some(FactKind::Retraction),

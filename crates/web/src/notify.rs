@@ -445,11 +445,7 @@ type Plan = (Vec<Job>, Vec<(i64, String)>);
 
 /// Groups due rows into deliveries: composed messages alone; a subscriber's event rows into one
 /// message (a digest when several are due); one webhook call per row.
-fn plan(
-    app: &App,
-    store: &Store,
-    due: Vec<OutboxItem>,
-) -> Result<Plan, ApiError> {
+fn plan(app: &App, store: &Store, due: Vec<OutboxItem>) -> Result<Plan, ApiError> {
     let base = app.settings.public_url.trim_end_matches('/').to_string();
     let mut jobs = Vec::new();
     let mut drop = Vec::new();
