@@ -887,3 +887,78 @@ fn personal_data_never_reaches_a_public_page_feed_or_export() {
     }
     assert!(files > 500, "{files} files exported");
 }
+
+#[test]
+fn undeliverable_messages_become_dead_letters_that_an_admin_can_retry() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let (_dir, db) = desk_db();
+    add_user(&db, "root", "admin", PW_ROOT);
+    let smtp = format!("smtp://127.0.0.1:{port}");
+    let server = Server::start_on(
+        &db,
+        &[
+            "--smtp",
+            &smtp,
+            "--outbox-poll-ms",
+            "100",
+            "--retry-base-ms",
+            "200",
+            "--max-attempts",
+            "2",
+        ],
+        &[],
+    );
+    let mut reader = Client::new(&server.base);
+    let page = reader.get("/subscribe?state=USA");
+    let r = reader.post_form(
+        "/subscribe",
+        &[
+            ("csrf", &page.csrf()),
+            ("email", "later@example.org"),
+            ("scope", "USA"),
+            ("cadence", "daily"),
+        ],
+    );
+    assert_eq!(r.status, 200);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, out, _) = minewatch(&db, &["outbox", "--json"]);
+        let v: Value = serde_json::from_str(&out).unwrap();
+        if v["counts"]["dead"] == 1 {
+            assert_eq!(v["dead"][0]["attempts"], 2, "{v}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never gave up: {v}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut root = Client::new(&server.base);
+    root.login("root", PW_ROOT);
+    let admin = root.get("/admin");
+    assert!(
+        admin.body.contains("Dead letters") && admin.body.contains("confirm-s1"),
+        "{}",
+        admin.body
+    );
+    assert!(
+        !admin.body.contains("later@example.org"),
+        "addresses are not listed"
+    );
+    let at = admin.body.find("/admin/outbox/").unwrap() + "/admin/outbox/".len();
+    let id: String = admin.body[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    // The relay is back; the admin retries; it goes out.
+    let sink = Sink::start_on(port).unwrap();
+    let r = root.post_form(
+        &format!("/admin/outbox/{id}/retry"),
+        &[("csrf", &admin.csrf())],
+    );
+    assert_eq!(r.status, 303);
+    let got = sink.wait_for(1, 20);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].to, ["later@example.org"]);
+}
