@@ -20,23 +20,6 @@ fn desk_db() -> (TempDir, std::path::PathBuf) {
     (dir, db)
 }
 
-fn serve(db: &std::path::Path, smtp: &str, env: &[(&str, &str)]) -> Server {
-    Server::start_on(
-        db,
-        &[
-            "--smtp",
-            smtp,
-            "--outbox-poll-ms",
-            "100",
-            "--retry-base-ms",
-            "200",
-            "--public-url",
-            "http://minewatch.test",
-        ],
-        env,
-    )
-}
-
 /// The first 64-hex token after `marker` in a message body.
 fn token_after(body: &str, marker: &str) -> String {
     let at = body
@@ -116,7 +99,7 @@ fn propose_correction(alice: &mut Client, fact: &Value, quantity: &str) -> Strin
             ("measure", fact["payload"]["measure"].as_str().unwrap()),
             ("quantity", quantity),
             ("sources", &sources.join("; ")),
-            ("summary", "transcription error"),
+            ("review_note", "transcription error"),
         ],
     );
     assert_eq!(r.status, 303, "proposal refused: {}", r.body);
@@ -140,7 +123,7 @@ fn notifications_to(sink: &Sink, email: &str) -> Vec<Received> {
 fn subscriber_is_told_once_about_an_approved_correction() {
     let sink = Sink::start();
     let (_dir, db) = desk_db();
-    let server = serve(&db, &sink.url(), &[]);
+    let server = serve_with_smtp(&db, &sink.url(), &[]);
     subscribe_confirmed(&server, &sink, "reader@example.org", "USA", 0);
 
     let (old_id, fact) = a_stockpile_fact(&server);
@@ -274,7 +257,7 @@ fn killed_in_the_middle_of_an_approval_loses_and_duplicates_nothing() {
     let token = token.trim().to_string();
     // A server that stops inside the publishing transaction, after the facts, events and outbox
     // rows are written and before the commit.
-    let server = serve(
+    let server = serve_with_smtp(
         &db,
         &sink.url(),
         &[("MINEWATCH_FAILPOINT", "approve-before-commit")],
@@ -314,7 +297,7 @@ fn killed_in_the_middle_of_an_approval_loses_and_duplicates_nothing() {
 
     // After a restart: nothing half-done is visible. The proposal is still pending, the fact
     // is not superseded, and nobody was told.
-    let server = serve(&db, &sink.url(), &[]);
+    let server = serve_with_smtp(&db, &sink.url(), &[]);
     assert_eq!(proposal_statuses(&server, &token), ["pending"]);
     let (_, old) = server.get(&format!("/api/v1/facts/{old_id}"));
     assert!(old["superseded_by"].is_null(), "{old}");
@@ -349,7 +332,7 @@ fn killed_in_the_middle_of_an_approval_loses_and_duplicates_nothing() {
 fn killed_in_the_middle_of_a_delivery_sends_once_after_restart() {
     let sink = Sink::start();
     let (_dir, db) = desk_db();
-    let server = serve(&db, &sink.url(), &[]);
+    let server = serve_with_smtp(&db, &sink.url(), &[]);
     subscribe_confirmed(&server, &sink, "one@example.org", "*", 0);
     subscribe_confirmed(&server, &sink, "two@example.org", "USA", 1);
     let (_, fact) = a_stockpile_fact(&server);
@@ -378,7 +361,7 @@ fn killed_in_the_middle_of_a_delivery_sends_once_after_restart() {
     );
 
     // After a restart both subscribers get exactly one message each.
-    let server = serve(&db, &sink.url(), &[]);
+    let server = serve_with_smtp(&db, &sink.url(), &[]);
     let end = std::time::Instant::now() + Duration::from_secs(30);
     while (notifications_to(&sink, "one@example.org").is_empty()
         || notifications_to(&sink, "two@example.org").is_empty())
@@ -406,7 +389,7 @@ fn messages_wait_while_the_relay_is_down_and_go_out_when_it_returns() {
         l.local_addr().unwrap().port()
     };
     let (_dir, db) = desk_db();
-    let server = serve(&db, &format!("smtp://127.0.0.1:{port}"), &[]);
+    let server = serve_with_smtp(&db, &format!("smtp://127.0.0.1:{port}"), &[]);
     let mut reader = Client::new(&server.base);
     let page = reader.get("/subscribe?state=USA");
     let r = reader.post_form(
@@ -487,7 +470,7 @@ fn webhooks_are_signed_and_carry_an_idempotency_key() {
         .find_map(|l| l.strip_prefix("signing secret (shown once): "))
         .unwrap()
         .to_string();
-    let server = serve(&db, &sink.url(), &[]);
+    let server = serve_with_smtp(&db, &sink.url(), &[]);
     let (_, fact) = a_stockpile_fact(&server);
     let mut alice = Client::new(&server.base);
     alice.login("alice", PW_A);
@@ -557,7 +540,7 @@ fn feedback_reaches_the_admin_inbox_and_is_answered_by_email() {
     let sink = Sink::start();
     let (_dir, db) = desk_db();
     add_user(&db, "root", "admin", PW_ROOT);
-    let server = serve(&db, &sink.url(), &[]);
+    let server = serve_with_smtp(&db, &sink.url(), &[]);
     let pdf = b"%PDF-1.4\n% a tiny test document\n";
     let r = send_feedback(
         &server,
@@ -660,7 +643,7 @@ fn imports_and_api_proposals_need_a_second_editor() {
     let (_dir, db) = desk_db();
     let token = |u: &str| minewatch(&db, &["user", "token", u]).1.trim().to_string();
     let (ta, tb) = (token("alice"), token("bob"));
-    let server = serve(&db, &sink.url(), &[]);
+    let server = serve_with_smtp(&db, &sink.url(), &[]);
     let mut alice = Client::new(&server.base);
     alice.login("alice", PW_A);
 
@@ -752,7 +735,7 @@ fn personal_data_never_reaches_a_public_page_feed_or_export() {
     let sink = Sink::start();
     let (dir, db) = desk_db();
     add_user(&db, "root", "admin", PW_ROOT);
-    let server = serve(&db, &sink.url(), &[]);
+    let server = serve_with_smtp(&db, &sink.url(), &[]);
     let markers = [
         "privacy-subscriber@example.org",
         "privacy-feedback@example.org",

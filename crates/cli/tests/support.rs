@@ -475,3 +475,22 @@ impl Client {
         assert!(self.cookie("mw_session").is_some());
     }
 }
+
+/// `minewatch serve` with an SMTP relay, a quick outbox (polled every 100 ms, retried after
+/// 200 ms) and `http://minewatch.test` as its public address.
+pub fn serve_with_smtp(db: &Path, smtp: &str, env: &[(&str, &str)]) -> Server {
+    Server::start_on(
+        db,
+        &[
+            "--smtp",
+            smtp,
+            "--outbox-poll-ms",
+            "100",
+            "--retry-base-ms",
+            "200",
+            "--public-url",
+            "http://minewatch.test",
+        ],
+        env,
+    )
+}

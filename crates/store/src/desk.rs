@@ -2,8 +2,9 @@
 //! publication, events, the durable outbox, subscribers, webhooks and readers' feedback.
 //!
 //! Everything here is private to the team: none of these tables is read by a public page or an
-//! export. Secrets (session ids, API tokens, confirmation and unsubscribe tokens) are random 256-bit
-//! values of which only the SHA-256 is stored; passwords are Argon2id hashes.
+//! export. Secrets (session ids, API tokens, confirmation tokens) are random 256-bit values of
+//! which only the SHA-256 is stored; unsubscribe tokens (random too) are kept as they are, since
+//! every message carries one; passwords are Argon2id hashes.
 
 use crate::{Batch, Result, Store, StoreError};
 use rusqlite::{params, OptionalExtension};
@@ -258,7 +259,7 @@ impl Store {
     }
 
     /// Checks a login. Failures are counted per name and per client address; after
-    /// [`FREE_FAILURES`] the next attempt must wait, doubling each time (up to 15 minutes).
+    /// [`FREE_FAILURES`] the next attempt must wait 2 s, doubling each time (up to 15 minutes).
     pub fn login(
         &mut self,
         username: &str,
@@ -316,8 +317,9 @@ impl Store {
                     .optional()?
                     .unwrap_or(0)
                     + 1;
+                // Whole seconds: the first delay is 2 s so that it is never less than 1 s.
                 let delay = if failures >= FREE_FAILURES {
-                    (1i64 << (failures - FREE_FAILURES).min(10)).min(900)
+                    (2i64 << (failures - FREE_FAILURES).min(10)).min(900)
                 } else {
                     0
                 };

@@ -443,7 +443,7 @@ fn build(
         subject,
         target: target.map(|t| t.fact.id),
         doc: json!({"sources": doc_sources, "facts": [fact]}),
-        summary: opt(form, "summary")
+        summary: opt(form, "review_note")
             .map(|s| format!("{summary}: {s}"))
             .unwrap_or(summary),
     })
@@ -780,7 +780,7 @@ fn fact_form(
         s,
         r#"</fieldset><fieldset><legend>Sources</legend><label>Source keys (key or key#page; several separated by ;)<input name="sources" value="{}"></label>
 <p>Or record a new source with this fact:</p>{}{}{}{}{}</fieldset>
-{}<label>Summary for the reviewer<input name="summary" value="{}" maxlength="500"></label>
+{}<label>Note for the reviewer<input name="review_note" value="{}" maxlength="500"></label>
 <button type="submit">Propose</button></form>"#,
         esc(&val("sources")),
         input(
@@ -809,7 +809,7 @@ fn fact_form(
             &val("new_source_url")
         ),
         input(&f("note", "Note (optional)", Ty::Long, false), &val("note")),
-        esc(&val("summary")),
+        esc(&val("review_note")),
     );
     s
 }
