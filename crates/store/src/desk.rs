@@ -609,8 +609,9 @@ impl Store {
         Ok(new)
     }
 
-    /// Who proposed and approved the batch of each fact in `ids` that came through the desk.
-    pub fn provenance(&self, batch_of_fact: i64) -> Result<Option<Provenance>> {
+    /// Who proposed and who approved a fact, when it came through the desk (`None` for facts
+    /// imported from the command line or the shipped data).
+    pub fn provenance(&self, fact: i64) -> Result<Option<Provenance>> {
         Ok(self
             .conn
             .query_row(
@@ -618,7 +619,7 @@ impl Store {
                  FROM facts f JOIN proposals p ON p.batch = f.batch
                  JOIN users u ON u.id = p.proposed_by LEFT JOIN users d ON d.id = p.decided_by
                  WHERE f.id = ?1",
-                [batch_of_fact],
+                [fact],
                 |r| {
                     Ok(Provenance {
                         proposal: r.get(0)?,

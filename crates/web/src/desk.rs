@@ -450,9 +450,11 @@ fn build(
 }
 
 /// Checks a proposal with its importer (a dry run: every problem, nothing written) and records it.
+/// `name` is how problems name the file (`sources.csv:2:1: ...`).
 fn check_and_propose(
     store: &mut Store,
     p: &NewProposal,
+    name: &str,
     by: i64,
     by_name: &str,
 ) -> Result<i64, ApiError> {
@@ -478,7 +480,7 @@ fn check_and_propose(
         default_source: source.map(String::from),
         ..Options::default()
     };
-    match import_reader(store, kind, "proposal", p.body.as_bytes(), 0, &opts) {
+    match import_reader(store, kind, name, p.body.as_bytes(), 0, &opts) {
         Ok(_) => Ok(store.propose(p, by)?),
         Err(ImportError::Invalid { problems, more }) => {
             let mut e = ApiError::new(
@@ -970,7 +972,7 @@ pub async fn propose(
                 body: serde_json::to_string_pretty(&built.doc).unwrap_or_default(),
                 summary: built.summary,
             };
-            match check_and_propose(s, &p, user.id, &user.username) {
+            match check_and_propose(s, &p, "form", user.id, &user.username) {
                 Ok(id) => Ok(Ok(id)),
                 Err(e) => {
                     let mut problems: Problems = vec![("record".into(), e.message.clone())];
@@ -1346,7 +1348,7 @@ pub async fn import_post(State(app): State<Arc<App>>, v: Visitor, mut mp: Multip
                 body,
                 summary: format!("{summary} ({filename})"),
             };
-            check_and_propose(s, &p, user.id, &user.username)
+            check_and_propose(s, &p, &filename, user.id, &user.username)
         })
     })
     .await;
@@ -1577,7 +1579,7 @@ pub async fn api_propose(
     };
     match blocking(app, move |app| {
         app.with_store_mut(|s| {
-            let id = check_and_propose(s, &np, user.id, &user.username)?;
+            let id = check_and_propose(s, &np, "document", user.id, &user.username)?;
             Ok(s.proposal(id)?)
         })
     })

@@ -430,13 +430,17 @@ fn id_of(s: &str) -> Result<i64, Box<Response>> {
     })
 }
 
-pub async fn outbox_retry(
-    State(app): State<Arc<App>>,
+/// A one-click admin action on a row (`id` from the path), then back to `/admin`. An unknown id
+/// (or a row not in a state the action applies to) is a 404 that says so.
+async fn admin_action(
+    app: Arc<App>,
     v: Visitor,
-    Path(id): Path<String>,
-    Form(f): Form<CsrfOnly>,
+    id: String,
+    csrf: &str,
+    what: &'static str,
+    act: fn(&mut minewatch_store::Store, i64) -> minewatch_store::Result<bool>,
 ) -> Response {
-    if let Err(d) = v.require_form(Role::Admin, &f.csrf) {
+    if let Err(d) = v.require_form(Role::Admin, csrf) {
         return d.into_response();
     }
     let id = match id_of(&id) {
@@ -444,16 +448,36 @@ pub async fn outbox_retry(
         Err(r) => return *r,
     };
     match blocking(Arc::clone(&app), move |app| {
-        app.with_store_mut(|s| Ok(s.outbox_retry(id, now_secs())?))
+        app.with_store_mut(|s| Ok(act(s, id)?))
     })
     .await
     {
-        Ok(_) => {
+        Ok(true) => {
             app.outbox_wake.notify_one();
             see_other("/admin")
         }
+        Ok(false) => private_page(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            format!(
+                "<h1>Not done</h1><p>There is no {} {id}.</p><p><a href=\"/admin\">Back</a></p>",
+                esc(what)
+            ),
+        ),
         Err(e) => e.into_response(),
     }
+}
+
+pub async fn outbox_retry(
+    State(app): State<Arc<App>>,
+    v: Visitor,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfOnly>,
+) -> Response {
+    admin_action(app, v, id, &f.csrf, "dead letter", |s, id| {
+        s.outbox_retry(id, now_secs())
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -474,19 +498,12 @@ pub async fn webhook_add(
     if let Err(d) = v.require_form(Role::Admin, &f.csrf) {
         return d.into_response();
     }
-    let scope = if f.scope.trim() == "*" {
-        "*".to_string()
-    } else {
-        match app.gazetteer.by_code(f.scope.trim()) {
-            Some(s) => s.code.clone(),
-            None => {
-                return ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    format!("scope {:?}: expected a state code or *", f.scope),
-                )
-                .into_response()
-            }
-        }
+    let Some(scope) = app.scope(&f.scope) else {
+        return ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("scope {:?}: expected a state code or *", f.scope),
+        )
+        .into_response();
     };
     let url = f.url.trim().to_string();
     match blocking(app, move |app| {
@@ -518,21 +535,10 @@ pub async fn webhook_disable(
     Path(id): Path<String>,
     Form(f): Form<CsrfOnly>,
 ) -> Response {
-    if let Err(d) = v.require_form(Role::Admin, &f.csrf) {
-        return d.into_response();
-    }
-    let id = match id_of(&id) {
-        Ok(i) => i,
-        Err(r) => return *r,
-    };
-    match blocking(app, move |app| {
-        app.with_store_mut(|s| Ok(s.disable_webhook(id)?))
+    admin_action(app, v, id, &f.csrf, "webhook", |s, id| {
+        s.disable_webhook(id)
     })
     .await
-    {
-        Ok(_) => see_other("/admin"),
-        Err(e) => e.into_response(),
-    }
 }
 
 pub async fn feedback_item(
@@ -676,21 +682,10 @@ pub async fn feedback_close(
     Path(id): Path<String>,
     Form(f): Form<CsrfOnly>,
 ) -> Response {
-    if let Err(d) = v.require_form(Role::Admin, &f.csrf) {
-        return d.into_response();
-    }
-    let id = match id_of(&id) {
-        Ok(i) => i,
-        Err(r) => return *r,
-    };
-    match blocking(app, move |app| {
-        app.with_store_mut(|s| Ok(s.close_feedback(id)?))
+    admin_action(app, v, id, &f.csrf, "feedback message", |s, id| {
+        s.close_feedback(id)
     })
     .await
-    {
-        Ok(_) => see_other("/admin"),
-        Err(e) => e.into_response(),
-    }
 }
 
 pub async fn attachment(

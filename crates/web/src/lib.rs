@@ -121,6 +121,14 @@ impl App {
         }))
     }
 
+    /// A subscription or webhook scope: `*` (everything) or a subject's code (any case).
+    pub fn scope(&self, s: &str) -> Option<String> {
+        match s.trim() {
+            "*" => Some("*".into()),
+            code => self.gazetteer.by_code(code).map(|s| s.code.clone()),
+        }
+    }
+
     /// The treaty engine over the record as it is now (rebuilt after facts are added).
     fn engine(&self, store: &Store) -> Result<Arc<Engine>, ApiError> {
         let mut cache = self.engine.lock().map_err(|_| {

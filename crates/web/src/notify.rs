@@ -114,11 +114,7 @@ pub async fn subscribe(
     }
     let (csrf, cookie) = v.csrf();
     let email = f.email.trim().to_string();
-    let scope = if f.scope == "*" {
-        Some("*".to_string())
-    } else {
-        app.gazetteer.by_code(&f.scope).map(|s| s.code.clone())
-    };
+    let scope = app.scope(&f.scope);
     let problem = if !minewatch_store::valid_email(&email) {
         Some("That is not an e-mail address we can write to.".to_string())
     } else if scope.is_none() {
@@ -427,12 +423,15 @@ pub fn backoff_ms(app: &App, attempts: i64) -> u64 {
 enum Job {
     Email {
         ids: Vec<i64>,
+        /// Attempts made so far (the most of its rows): the next delay doubles from it.
+        attempts: i64,
         ikey: String,
         mail: Mail,
         unsubscribe: Option<String>,
     },
     Webhook {
         id: i64,
+        attempts: i64,
         ikey: String,
         url: String,
         secret: String,
@@ -460,6 +459,7 @@ fn plan(app: &App, store: &Store, due: Vec<OutboxItem>) -> Result<Plan, ApiError
             ("email", Some(m), _, _) => match serde_json::from_str::<Mail>(m) {
                 Ok(mail) => jobs.push(Job::Email {
                     ids: vec![item.id],
+                    attempts: item.attempts,
                     ikey: item.ikey.clone(),
                     mail,
                     unsubscribe: None,
@@ -487,6 +487,7 @@ fn plan(app: &App, store: &Store, due: Vec<OutboxItem>) -> Result<Plan, ApiError
                         v["type"] = json!("profile.updated");
                         jobs.push(Job::Webhook {
                             id: item.id,
+                            attempts: item.attempts,
                             ikey: item.ikey.clone(),
                             url,
                             secret,
@@ -538,6 +539,7 @@ fn plan(app: &App, store: &Store, due: Vec<OutboxItem>) -> Result<Plan, ApiError
         };
         jobs.push(Job::Email {
             ids,
+            attempts: items.iter().map(|i| i.attempts).max().unwrap_or(0),
             ikey,
             mail: event_mail(app, &texts, &email, &unsub, &scope),
             unsubscribe: Some(format!("{base}/unsubscribe?token={unsub}")),
@@ -657,40 +659,39 @@ pub fn deliver_due(app: &App, mailer: Option<&lettre::SmtpTransport>) -> Result<
     }
     let mut sent = 0;
     for job in jobs {
-        let (ids, result) = match &job {
-            Job::Email { ids, .. } if mailer.is_none() => {
-                // No relay configured: the messages wait (not counted as attempts).
-                let _ = ids;
-                continue;
-            }
-            Job::Email {
-                ids,
-                ikey,
-                mail,
-                unsubscribe,
-            } => {
-                let attempts = attempts_of(app, ids)?;
-                let retry = now + (backoff_ms(app, attempts) / 1000).max(1) as i64;
-                app.with_store_mut(|s| Ok(s.outbox_attempt(ids, retry)?))?;
+        let (ids, attempts) = match &job {
+            // No relay configured: e-mail waits (not counted as attempts).
+            Job::Email { .. } if mailer.is_none() => continue,
+            Job::Email { ids, attempts, .. } => (ids.clone(), *attempts),
+            Job::Webhook { id, attempts, .. } => (vec![*id], *attempts),
+        };
+        // Push the due time back before trying: a crash now means one more attempt later.
+        let retry = now + (backoff_ms(app, attempts) / 1000).max(1) as i64;
+        app.with_store_mut(|s| Ok(s.outbox_attempt(&ids, retry)?))?;
+        let result = match (&job, mailer) {
+            (
+                Job::Email {
+                    ikey,
+                    mail,
+                    unsubscribe,
+                    ..
+                },
+                Some(m),
+            ) => {
                 crate::desk::failpoint("outbox-before-send");
-                let r = match mailer {
-                    Some(m) => send_email(app, m, ikey, mail, unsubscribe.as_deref()),
-                    None => Err("no SMTP relay configured".into()),
-                };
-                (ids.clone(), r)
+                send_email(app, m, ikey, mail, unsubscribe.as_deref())
             }
-            Job::Webhook {
-                id,
-                ikey,
-                url,
-                secret,
-                body,
-            } => {
-                let attempts = attempts_of(app, &[*id])?;
-                let retry = now + (backoff_ms(app, attempts) / 1000).max(1) as i64;
-                app.with_store_mut(|s| Ok(s.outbox_attempt(&[*id], retry)?))?;
-                (vec![*id], send_webhook(url, secret, ikey, body))
-            }
+            (
+                Job::Webhook {
+                    ikey,
+                    url,
+                    secret,
+                    body,
+                    ..
+                },
+                _,
+            ) => send_webhook(url, secret, ikey, body),
+            (Job::Email { .. }, None) => continue,
         };
         match result {
             Ok(()) => {
@@ -709,22 +710,6 @@ pub fn deliver_due(app: &App, mailer: Option<&lettre::SmtpTransport>) -> Result<
         }
     }
     Ok(sent)
-}
-
-fn attempts_of(app: &App, ids: &[i64]) -> Result<i64, ApiError> {
-    app.with_store(|s| {
-        let mut max = 0;
-        for id in ids {
-            let n: i64 = s
-                .connection()
-                .query_row("SELECT attempts FROM outbox WHERE id = ?1", [id], |r| {
-                    r.get(0)
-                })
-                .map_err(minewatch_store::StoreError::from)?;
-            max = max.max(n);
-        }
-        Ok(max)
-    })
 }
 
 /// The SMTP transport for the configured relay.
