@@ -1919,3 +1919,63 @@ fn tokens_cannot_be_guessed_or_reused() {
     );
     assert_eq!(state("ben@example.org"), "1,1");
 }
+
+/// A write refused before its body is read (here: an anonymous upload) must say
+/// `Connection: close`. The server drops such a connection after answering; a client that
+/// kept it for its next request got "unexpected EOF" (a flaky failure of the route test above).
+/// The body is withheld entirely, so the refusal cannot have read it: deterministic.
+#[test]
+fn a_refusal_before_the_body_is_read_closes_the_connection() {
+    let (_dir, db) = team();
+    let server = Server::start_on(&db, &[], &[]);
+    let addr = server
+        .base
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let mut stream = TcpStream::connect(&addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let head = format!(
+        "POST /desk/import HTTP/1.1\r\nHost: {addr}\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: 100000\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&got).contains("\r\n\r\n") {
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) => panic!("no answer to a withheld upload: {e}"),
+        }
+    }
+    let text = String::from_utf8_lossy(&got).to_lowercase();
+    let status_line = text.lines().next().unwrap_or("");
+    assert!(
+        status_line.contains(" 401 ") || status_line.contains(" 403 "),
+        "anonymous upload: {status_line}"
+    );
+    assert!(
+        text.contains("\r\nconnection: close\r\n"),
+        "the refusal must tell the client the connection ends: {text}"
+    );
+    // A write that is allowed and reads its body keeps the connection (no needless close).
+    let mut c = Client::new(&server.base);
+    let csrf = c.get("/subscribe").csrf();
+    let r = c.post_form(
+        "/subscribe",
+        &[
+            ("csrf", &csrf),
+            ("email", "kept@example.org"),
+            ("scope", "*"),
+            ("cadence", "immediate"),
+        ],
+    );
+    assert!(r.status < 400, "subscribe: {} {}", r.status, r.body);
+    assert!(
+        r.header("connection")
+            .is_none_or(|v| !v.eq_ignore_ascii_case("close")),
+        "an accepted form closes the connection"
+    );
+}

@@ -348,7 +348,32 @@ pub fn router(app: Arc<App>) -> Router {
             cache_and_time,
         ))
         .layer(axum::middleware::map_response(pages::security_headers))
+        .layer(axum::middleware::from_fn(close_after_refused_body))
         .with_state(app)
+}
+
+/// A handler that refuses a request (a visitor without the right role, a file too large) answers
+/// before it has read the body. The HTTP server then drops the connection once the response is
+/// written, because the unread rest of the body is in the way of the next request; a client that
+/// was not told would send its next request on a closed connection. So an error answer to a
+/// request with a body says `Connection: close`.
+async fn close_after_refused_body(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let has_body = req.headers().contains_key(header::TRANSFER_ENCODING)
+        || req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() != b"0");
+    let mut res = next.run(req).await;
+    if has_body && (res.status().is_client_error() || res.status().is_server_error()) {
+        res.headers_mut().insert(
+            header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
+    res
 }
 
 /// Serves public pages from the page cache when the record has not changed, and times every
