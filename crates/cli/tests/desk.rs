@@ -44,6 +44,18 @@ fn token_after(body: &str, marker: &str) -> String {
 
 /// Subscribes `email` to `scope` and confirms through the link in the confirmation message.
 fn subscribe_confirmed(server: &Server, sink: &Sink, email: &str, scope: &str, already: usize) {
+    subscribe_confirmed_with(server, sink, email, scope, "immediate", already)
+}
+
+/// [`subscribe_confirmed`] with a cadence: immediate, daily or weekly.
+fn subscribe_confirmed_with(
+    server: &Server,
+    sink: &Sink,
+    email: &str,
+    scope: &str,
+    cadence: &str,
+    already: usize,
+) {
     let mut reader = Client::new(&server.base);
     let page = reader.get(&format!("/subscribe?state={scope}"));
     assert_eq!(page.status, 200);
@@ -53,7 +65,7 @@ fn subscribe_confirmed(server: &Server, sink: &Sink, email: &str, scope: &str, a
             ("csrf", &page.csrf()),
             ("email", email),
             ("scope", scope),
-            ("cadence", "immediate"),
+            ("cadence", cadence),
         ],
     );
     assert_eq!(r.status, 200, "{}", r.body);
@@ -125,6 +137,20 @@ fn approve(bob: &mut Client, proposal: &str) -> Resp {
     bob.post_form(&format!("{proposal}/approve"), &[("csrf", &page.csrf())])
 }
 
+/// A count as the pages and messages show it (1,234,567). Written here on purpose rather than
+/// borrowed from the web crate: the test checks that formatter, it must not share it.
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn notifications_to(sink: &Sink, email: &str) -> Vec<Received> {
     sink.received()
         .into_iter()
@@ -171,17 +197,6 @@ fn subscriber_is_told_once_about_an_approved_correction() {
     let subject = m.header("Subject").unwrap();
     assert!(subject.contains("United States"), "{subject}");
     let body = m.body();
-    let thousands = |n: u64| {
-        let s = n.to_string();
-        let mut out = String::new();
-        for (i, c) in s.chars().enumerate() {
-            if i > 0 && (s.len() - i).is_multiple_of(3) {
-                out.push(',');
-            }
-            out.push(c);
-        }
-        out
-    };
     assert!(body.contains("Corrected:"), "{body}");
     assert!(
         body.contains(&thousands(old_q)),
@@ -245,6 +260,109 @@ fn subscriber_is_told_once_about_an_approved_correction() {
     assert_eq!(approve(&mut bob, &p2).status, 303);
     std::thread::sleep(Duration::from_millis(800));
     assert_eq!(notifications_to(&sink, "reader@example.org").len(), 1);
+    // Unsubscribing erased the address, and the mail written to it, from the database.
+    let store = minewatch_store::Store::open(&db).unwrap();
+    let kept: i64 = store
+        .connection()
+        .query_row(
+            "SELECT (SELECT COUNT(*) FROM subscribers WHERE email LIKE '%reader@example.org%')
+                  + (SELECT COUNT(*) FROM outbox WHERE message LIKE '%reader@example.org%')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(kept, 0, "the address outlived its subscription");
+}
+
+/// Pending rows of one subscriber in the outbox: (id, due_at).
+fn pending_for(db: &std::path::Path, email: &str) -> Vec<(i64, i64)> {
+    let store = minewatch_store::Store::open(db).unwrap();
+    let mut st = store
+        .connection()
+        .prepare(
+            "SELECT o.id, o.due_at FROM outbox o JOIN subscribers s ON s.id = o.subscriber
+             WHERE s.email = ?1 AND o.status = 'pending' ORDER BY o.id",
+        )
+        .unwrap();
+    st.query_map([email], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn a_daily_digest_gathers_the_changes_of_the_day_into_one_message() {
+    let sink = Sink::start();
+    let (_dir, db) = desk_db();
+    let server = serve_with_smtp(&db, &sink.url(), &[]);
+    subscribe_confirmed_with(&server, &sink, "daily@example.org", "USA", "daily", 0);
+    subscribe_confirmed(&server, &sink, "now@example.org", "USA", 1);
+
+    // Two corrections of two different facts, both approved.
+    let (status, v) = server.get("/api/v1/states/USA/facts?kind=stockpile_count");
+    assert_eq!(status, 200);
+    let facts: Vec<Value> = v["facts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["payload"]["quantity"].as_u64().is_some_and(|q| q > 1000))
+        .take(2)
+        .cloned()
+        .collect();
+    assert_eq!(facts.len(), 2, "two US stockpile counts");
+    let mut alice = Client::new(&server.base);
+    alice.login("alice", PW_A);
+    let mut bob = Client::new(&server.base);
+    bob.login("bob", PW_B);
+    let mut figures = Vec::new();
+    for (i, f) in facts.iter().enumerate() {
+        let q = f["payload"]["quantity"].as_u64().unwrap() + 1000 + i as u64;
+        let p = propose_correction(&mut alice, f, &q.to_string());
+        assert_eq!(approve(&mut bob, &p).status, 303);
+        figures.push(q);
+    }
+
+    // The immediate subscriber hears of each at once; the digest waits for 06:00 UTC.
+    let got = sink.wait_for(2 + 2, 30);
+    let now = notifications_to(&sink, "now@example.org");
+    assert_eq!(now.len(), 2, "{got:?}");
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(notifications_to(&sink, "daily@example.org").is_empty());
+    let waiting = pending_for(&db, "daily@example.org");
+    assert_eq!(waiting.len(), 2, "one row per change: {waiting:?}");
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    for (_, due) in &waiting {
+        assert_eq!(due % 86_400, 6 * 3600, "a daily digest is due at 06:00 UTC");
+        assert!(*due > started - 60 && *due <= started + 86_400, "{due}");
+    }
+
+    // 06:00 comes (the rows are made due now): one message tells both changes.
+    let store = minewatch_store::Store::open(&db).unwrap();
+    for (id, _) in &waiting {
+        store
+            .connection()
+            .execute(&format!("UPDATE outbox SET due_at = 0 WHERE id = {id}"), [])
+            .unwrap();
+    }
+    let got = sink.wait_for(2 + 2 + 1, 30);
+    let daily = notifications_to(&sink, "daily@example.org");
+    assert_eq!(daily.len(), 1, "{got:?}");
+    let body = daily[0].body();
+    for q in &figures {
+        let shown = thousands(*q);
+        assert!(
+            body.contains(&shown),
+            "{shown} missing from the digest: {body}"
+        );
+    }
+    assert_eq!(body.matches("Corrected:").count(), 2, "{body}");
+    assert!(body.contains("/unsubscribe?token="));
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(notifications_to(&sink, "daily@example.org").len(), 1);
+    assert!(pending_for(&db, "daily@example.org").is_empty());
 }
 
 /// The proposal counts: (pending, approved) from the API with a bearer token.

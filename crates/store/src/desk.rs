@@ -158,6 +158,18 @@ pub enum Login {
 /// Failures allowed before logins for a name or address are delayed.
 pub const FREE_FAILURES: i64 = 5;
 
+/// How long a subscription's confirmation link works (seconds).
+pub const CONFIRM_TTL: i64 = 7 * 86_400;
+
+/// What [`Store::forget`] erased or deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Forgotten {
+    pub addresses: usize,
+    pub messages: usize,
+    pub sessions: usize,
+    pub failures: usize,
+}
+
 impl Store {
     /// Adds an account.
     pub fn add_user(&mut self, username: &str, role: Role, password: &str) -> Result<User> {
@@ -944,7 +956,7 @@ impl Store {
             )
             .optional()?;
         match row {
-            Some((id, created, None)) if now - created <= 7 * 86_400 => {
+            Some((id, created, None)) if now - created <= CONFIRM_TTL => {
                 self.conn.execute(
                     "UPDATE subscribers SET confirmed_at = ?1 WHERE id = ?2 AND confirmed_at IS NULL",
                     params![now, id],
@@ -956,7 +968,7 @@ impl Store {
     }
 
     /// Ends the subscription of an unsubscribe token (one click; later clicks find nothing).
-    /// Pending messages to it are dropped.
+    /// Its address is erased, and messages still waiting for it are dropped.
     pub fn unsubscribe(&mut self, token: &str, now: i64) -> Result<Option<Subscriber>> {
         let id: Option<i64> = self
             .conn
@@ -968,16 +980,60 @@ impl Store {
             .optional()?;
         let Some(id) = id else { return Ok(None) };
         let tx = self.conn.transaction()?;
+        // The address is erased at once, with the mail that was written to it.
         tx.execute(
-            "UPDATE subscribers SET unsubscribed_at = ?1 WHERE id = ?2",
+            "UPDATE subscribers SET unsubscribed_at = ?1, email = '' WHERE id = ?2",
             params![now, id],
         )?;
         tx.execute(
-            "UPDATE outbox SET status = 'dropped' WHERE subscriber = ?1 AND status = 'pending'",
+            "UPDATE outbox SET status = 'dropped' WHERE subscriber = ?1 AND status IN ('pending', 'dead')",
+            [id],
+        )?;
+        tx.execute(
+            "UPDATE outbox SET message = NULL WHERE subscriber = ?1",
             [id],
         )?;
         tx.commit()?;
         self.subscriber(id)
+    }
+
+    /// Forgets what is no longer needed, above all personal data: the addresses of ended
+    /// subscriptions (unsubscribed, or never confirmed within the seven days a link works), the
+    /// rendered mail of messages that are done (it holds the address) once a month has passed,
+    /// expired sessions, and failed-login counts a day after the last failure or lock. Rows stay
+    /// (with the address erased), so counts and the outbox's history are kept. Returns how many
+    /// rows were changed or deleted.
+    pub fn forget(&mut self, now: i64) -> Result<Forgotten> {
+        let tx = self.conn.transaction()?;
+        let addresses = tx.execute(
+            "UPDATE subscribers SET email = '' WHERE email <> ''
+             AND (unsubscribed_at IS NOT NULL OR (confirmed_at IS NULL AND created_at < ?1))",
+            [now - CONFIRM_TTL],
+        )?;
+        tx.execute(
+            "UPDATE outbox SET status = 'dropped' WHERE status = 'pending'
+             AND subscriber IN (SELECT id FROM subscribers WHERE email = '')",
+            [],
+        )?;
+        let messages = tx.execute(
+            "UPDATE outbox SET message = NULL WHERE message IS NOT NULL
+             AND status IN ('sent', 'dropped')
+             AND (subscriber IN (SELECT id FROM subscribers WHERE email = '')
+                  OR COALESCE(sent_at, created_at) < ?1)",
+            [now - 30 * 86_400],
+        )?;
+        let sessions = tx.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now])?;
+        let failures = tx.execute(
+            "DELETE FROM login_failures WHERE locked_until < ?1",
+            [now - 86_400],
+        )?;
+        tx.commit()?;
+        Ok(Forgotten {
+            addresses,
+            messages,
+            sessions,
+            failures,
+        })
     }
 
     pub fn subscriber(&self, id: i64) -> Result<Option<Subscriber>> {
@@ -1465,5 +1521,136 @@ mod tests {
         ] {
             assert!(!valid_email(bad), "{bad:?}");
         }
+    }
+
+    fn subscribe_as(s: &mut Store, email: &str, now: i64) -> (String, String) {
+        let mut tokens = (String::new(), String::new());
+        let r = s.subscribe(email, "USA", "immediate", now, |c, u| {
+            tokens = (c.to_string(), u.to_string());
+            Mail {
+                to: email.to_string(),
+                subject: "Confirm".into(),
+                body: format!("confirm {c}"),
+            }
+        });
+        assert!(matches!(r, Ok(Subscribed::ConfirmationQueued)), "{r:?}");
+        tokens
+    }
+
+    fn addresses(s: &Store) -> Vec<String> {
+        let mut st = s
+            .conn
+            .prepare("SELECT email FROM subscribers ORDER BY id")
+            .expect("prepare");
+        st.query_map([], |r| r.get(0))
+            .expect("query")
+            .collect::<rusqlite::Result<Vec<String>>>()
+            .expect("rows")
+    }
+
+    fn count(s: &Store, sql: &str) -> i64 {
+        s.conn.query_row(sql, [], |r| r.get(0)).expect(sql)
+    }
+
+    #[test]
+    fn forget_erases_what_is_no_longer_needed() {
+        let mut s = Store::open_in_memory().expect("store");
+        let t0 = 1_700_000_000;
+        // Kept: a confirmed subscription. Erased: an unsubscribed one, and one never confirmed
+        // within the seven days. Kept for now: one unconfirmed for a day.
+        let (kept, _) = subscribe_as(&mut s, "kept@example.org", t0);
+        let (gone, gone_unsub) = subscribe_as(&mut s, "gone@example.org", t0);
+        subscribe_as(&mut s, "late@example.org", t0);
+        // Their confirmation mails went out at once.
+        let ids: Vec<i64> = s
+            .outbox_due(t0, 10)
+            .expect("due")
+            .iter()
+            .map(|i| i.id)
+            .collect();
+        assert_eq!(ids.len(), 3);
+        s.outbox_sent(&ids, t0 + 1).expect("sent");
+        assert!(s
+            .confirm_subscription(&kept, t0 + 60)
+            .expect("confirm")
+            .is_some());
+        assert!(s
+            .confirm_subscription(&gone, t0 + 60)
+            .expect("confirm")
+            .is_some());
+        assert!(s
+            .unsubscribe(&gone_unsub, t0 + 120)
+            .expect("unsub")
+            .is_some());
+        // Unsubscribing erases the address, and the mail written to it, at once.
+        assert_eq!(addresses(&s), ["kept@example.org", "", "late@example.org"]);
+        assert_eq!(
+            count(
+                &s,
+                "SELECT COUNT(*) FROM outbox WHERE message LIKE '%gone@%'"
+            ),
+            0
+        );
+        let now = t0 + CONFIRM_TTL + 3600;
+        // Its confirmation mail is still waiting (a relay that is down, say).
+        subscribe_as(&mut s, "fresh@example.org", now - 86_400);
+        // A session that expired and one that did not; a stale failed login and a recent one.
+        let editor = s
+            .add_user("alice", Role::Editor, "a-long-enough-password")
+            .expect("user")
+            .id;
+        // (Each login deletes the sessions expired by its own time: the old one comes second.)
+        let (live_session, _) = s.create_session(editor, now - 60, 3600).expect("session");
+        let (old_session, _) = s.create_session(editor, t0, 3600).expect("session");
+        s.conn
+            .execute(
+                "INSERT INTO login_failures (key, failures, locked_until) VALUES
+                 ('addr:192.0.2.1', 3, ?1), ('addr:192.0.2.2', 6, ?2)",
+                params![now - 2 * 86_400, now + 10],
+            )
+            .expect("failures");
+
+        let f = s.forget(now).expect("forget");
+        assert_eq!(f.addresses, 1, "{f:?}");
+        assert_eq!(
+            addresses(&s),
+            ["kept@example.org", "", "", "fresh@example.org"]
+        );
+        // The sent mail to the erased address lost its text; the others keep it until a
+        // month has passed.
+        assert_eq!(f.messages, 1, "{f:?}");
+        assert_eq!(
+            count(
+                &s,
+                "SELECT COUNT(*) FROM outbox WHERE message LIKE '%@example.org%'"
+            ),
+            2
+        );
+        assert_eq!(f.sessions, 1);
+        assert!(s.session(&old_session, now).expect("session").is_none());
+        assert!(s.session(&live_session, now).expect("session").is_some());
+        assert_eq!(f.failures, 1);
+        assert_eq!(
+            count(
+                &s,
+                "SELECT COUNT(*) FROM login_failures WHERE key = 'addr:192.0.2.2'"
+            ),
+            1
+        );
+        // After a month every finished message has lost its text; a second run finds nothing
+        // new to erase.
+        let later = now + 31 * 86_400;
+        let f = s.forget(later).expect("forget");
+        assert_eq!((f.addresses, f.messages), (1, 2), "{f:?}");
+        assert_eq!(
+            count(&s, "SELECT COUNT(*) FROM outbox WHERE message IS NOT NULL"),
+            0
+        );
+        assert_eq!(
+            count(&s, "SELECT COUNT(*) FROM outbox WHERE status = 'pending'"),
+            0,
+            "the unsent confirmation of an erased address is dropped"
+        );
+        assert_eq!(s.forget(later).expect("forget"), Forgotten::default());
     }
 }

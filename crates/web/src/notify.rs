@@ -264,7 +264,7 @@ pub async fn unsubscribe(State(app): State<Arc<App>>, Form(q): Form<TokenQuery>)
             StatusCode::OK,
             "Unsubscribed",
             format!(
-                "<h1>Unsubscribed</h1><p>No more messages about {} will be sent.</p>",
+                "<h1>Unsubscribed</h1><p>No more messages about {} will be sent, and your address has been erased.</p>",
                 esc(&scope_name(&app, &sub.scope))
             ),
         ),
@@ -722,11 +722,31 @@ pub fn mailer(app: &App) -> Result<Option<lettre::SmtpTransport>, String> {
     }
 }
 
+/// How often the worker erases personal data that is no longer needed.
+const FORGET_EVERY: Duration = Duration::from_secs(3600);
+
 /// Runs the outbox worker until the process ends: a pass every `poll_ms`, or at once when woken.
 pub fn spawn_worker(app: Arc<App>) -> Result<(), String> {
     let mailer = mailer(&app)?;
     tokio::spawn(async move {
+        let mut forget_after = tokio::time::Instant::now();
         loop {
+            // Once an hour (and at start): erase what is no longer needed (Store::forget).
+            if tokio::time::Instant::now() >= forget_after {
+                forget_after += FORGET_EVERY;
+                let a = Arc::clone(&app);
+                let r = tokio::task::spawn_blocking(move || {
+                    a.with_store_mut(|s| Ok(s.forget(now_secs())?))
+                })
+                .await;
+                match r {
+                    Ok(Err(e)) => {
+                        eprintln!("minewatch: forgetting old personal data: {}", e.message)
+                    }
+                    Err(e) => eprintln!("minewatch: forgetting old personal data: {e}"),
+                    Ok(Ok(_)) => {}
+                }
+            }
             let a = Arc::clone(&app);
             let m = mailer.clone();
             let r = tokio::task::spawn_blocking(move || deliver_due(&a, m.as_ref())).await;
