@@ -760,6 +760,37 @@ fn feedback_reaches_the_admin_inbox_and_is_answered_by_email() {
     let r = send_feedback(&server, &[("message", "one too many")], None);
     assert_eq!(r.status, 429);
     assert!(r.header("retry-after").is_some());
+
+    // On the sender's request the admin erases it: name, address, message, answer, attachment
+    // and the mail written to it are gone from the database; the numbered row stays, closed.
+    let r = root.post_form(
+        &format!("/admin/feedback/{id}/erase"),
+        &[("csrf", &item.csrf())],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let item = root.get(&format!("/admin/feedback/{id}"));
+    assert_eq!(item.status, 200);
+    assert!(item.body.contains("(erased)") && item.body.contains("closed"));
+    assert_eq!(root.get(&format!("/admin/attachments/{aid}")).status, 404);
+    let store = minewatch_store::Store::open(&db).unwrap();
+    let left: i64 = store
+        .connection()
+        .query_row(
+            &format!(
+                "SELECT (SELECT COUNT(*) FROM feedback WHERE id = {id} AND (name IS NOT NULL
+                           OR email IS NOT NULL OR answer IS NOT NULL OR client <> ''
+                           OR message LIKE '%Footnote 3%'))
+                      + (SELECT COUNT(*) FROM attachments WHERE feedback = {id})
+                      + (SELECT COUNT(*) FROM outbox WHERE message LIKE '%ada@example.org%')"
+            ),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(left, 0, "personal data outlived its erasure");
+    drop(store);
+    let r = root.post_form("/admin/feedback/999999/erase", &[("csrf", &item.csrf())]);
+    assert_eq!(r.status, 404, "{}", r.body);
 }
 
 #[test]

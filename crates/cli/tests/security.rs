@@ -347,7 +347,7 @@ enum Needs {
 }
 
 /// Every write route that needs an account, with what it needs and the body it takes.
-const PROTECTED: [(&str, Needs, Body); 12] = [
+const PROTECTED: [(&str, Needs, Body); 13] = [
     ("/logout", Needs::Editor, Body::Form),
     ("/desk/proposals", Needs::Editor, Body::Form),
     ("/desk/proposals/{id}/approve", Needs::Editor, Body::Form),
@@ -358,6 +358,7 @@ const PROTECTED: [(&str, Needs, Body); 12] = [
     ("/admin/webhooks/{id}/disable", Needs::Admin, Body::Form),
     ("/admin/feedback/{id}/answer", Needs::Admin, Body::Form),
     ("/admin/feedback/{id}/close", Needs::Admin, Body::Form),
+    ("/admin/feedback/{id}/erase", Needs::Admin, Body::Form),
     ("/api/v1/proposals", Needs::EditorToken, Body::Json),
     (
         "/api/v1/proposals/{id}/{decision}",

@@ -1478,6 +1478,35 @@ impl Store {
         Ok(())
     }
 
+    /// Erases a feedback message's personal data on request: the name, address, message, client
+    /// address, answer and attachments, and the answer mails written to it (those still waiting
+    /// are dropped). The row stays, closed and marked erased, so the inbox's numbering and counts
+    /// hold. Returns false when there is no such message.
+    pub fn erase_feedback(&mut self, id: i64) -> Result<bool> {
+        let tx = self.conn.transaction()?;
+        let n = tx.execute(
+            "UPDATE feedback SET name = NULL, email = NULL, message = '(erased)', client = '',
+             answer = NULL, status = 'closed' WHERE id = ?1",
+            [id],
+        )?;
+        if n != 1 {
+            return Ok(false);
+        }
+        tx.execute("DELETE FROM attachments WHERE feedback = ?1", [id])?;
+        let answers = format!("answer-f{id}-%");
+        tx.execute(
+            "UPDATE outbox SET status = 'dropped' WHERE purpose = 'answer' AND ikey LIKE ?1
+             AND status IN ('pending', 'dead')",
+            [&answers],
+        )?;
+        tx.execute(
+            "UPDATE outbox SET message = NULL WHERE purpose = 'answer' AND ikey LIKE ?1",
+            [&answers],
+        )?;
+        tx.commit()?;
+        Ok(true)
+    }
+
     pub fn close_feedback(&mut self, id: i64) -> Result<bool> {
         Ok(self
             .conn

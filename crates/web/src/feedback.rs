@@ -583,10 +583,16 @@ pub async fn feedback_item(
         ),
         None => "<p>No address was given: this message cannot be answered.</p>".into(),
     };
+    let erase_form = format!(
+        r#"<form method="post" action="/admin/feedback/{}/erase">{}<p>On the sender's request, or when it is no longer needed: erase the name, address, message, answer and attachments for good (the message is closed).</p><button type="submit">Erase personal data</button></form>"#,
+        f.id,
+        csrf_field(&csrf)
+    );
     let main = format!(
         r#"<h1>Feedback #{}</h1><dl><dt>Received</dt><dd>{}</dd><dt>From</dt><dd>{} {}</dd><dt>Profile</dt><dd>{}</dd><dt>Page</dt><dd>{}</dd><dt>Status</dt><dd>{}</dd></dl>
 <h2>Message</h2><pre class="message">{}</pre><h2>Attachments</h2><ul>{files}</ul>{}
-{answer_form}<form method="post" action="/admin/feedback/{}/close">{}<button type="submit">Close</button></form><p><a href="/admin">Back to the inbox</a></p>"#,
+{answer_form}<form method="post" action="/admin/feedback/{}/close">{}<button type="submit">Close</button></form>
+{erase_form}<p><a href="/admin">Back to the inbox</a></p>"#,
         f.id,
         when(f.received_at),
         esc(f.name.as_deref().unwrap_or("(no name)")),
@@ -684,6 +690,18 @@ pub async fn feedback_close(
 ) -> Response {
     admin_action(app, v, id, &f.csrf, "feedback message", |s, id| {
         s.close_feedback(id)
+    })
+    .await
+}
+
+pub async fn feedback_erase(
+    State(app): State<Arc<App>>,
+    v: Visitor,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfOnly>,
+) -> Response {
+    admin_action(app, v, id, &f.csrf, "feedback message", |s, id| {
+        s.erase_feedback(id)
     })
     .await
 }

@@ -339,6 +339,7 @@ pub fn router(app: Arc<App>) -> Router {
             post(feedback::feedback_answer),
         )
         .route("/admin/feedback/{id}/close", post(feedback::feedback_close))
+        .route("/admin/feedback/{id}/erase", post(feedback::feedback_erase))
         .route("/admin/attachments/{id}", get(feedback::attachment))
         .fallback(fallback)
         // Every other body is a small form or JSON document.
