@@ -1011,7 +1011,7 @@ impl Store {
             [now - CONFIRM_TTL],
         )?;
         tx.execute(
-            "UPDATE outbox SET status = 'dropped' WHERE status = 'pending'
+            "UPDATE outbox SET status = 'dropped' WHERE status IN ('pending', 'dead')
              AND subscriber IN (SELECT id FROM subscribers WHERE email = '')",
             [],
         )?;
@@ -1666,6 +1666,18 @@ mod tests {
             ),
             1
         );
+        // The waiting confirmation becomes a dead letter (the relay refused it): erasing its
+        // address drops it too, rather than keeping the address for an admin's retry.
+        let waiting: Vec<i64> = s
+            .outbox_due(now, 10)
+            .expect("due")
+            .iter()
+            .map(|i| i.id)
+            .collect();
+        assert_eq!(waiting.len(), 1);
+        s.outbox_attempt(&waiting, now + 60).expect("attempt");
+        s.outbox_failed(&waiting, "550 refused", 1).expect("failed");
+        assert_eq!(s.outbox_counts().expect("counts").dead, 1);
         // After a month every finished message has lost its text; a second run finds nothing
         // new to erase.
         let later = now + 31 * 86_400;
@@ -1676,9 +1688,12 @@ mod tests {
             0
         );
         assert_eq!(
-            count(&s, "SELECT COUNT(*) FROM outbox WHERE status = 'pending'"),
+            count(
+                &s,
+                "SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'dead')"
+            ),
             0,
-            "the unsent confirmation of an erased address is dropped"
+            "the undelivered confirmation of an erased address is dropped"
         );
         assert_eq!(s.forget(later).expect("forget"), Forgotten::default());
     }
