@@ -879,6 +879,48 @@ fn csrf_token_is_required_and_checked() {
 
 // ---- 3. sessions --------------------------------------------------------------------------------
 
+/// After signing in, the server follows `next` only to a path of its own site: never to
+/// another host, however the address is disguised (an open redirect lends the site's name to
+/// a phishing link).
+#[test]
+fn login_never_redirects_off_the_site() {
+    let (_dir, db) = team();
+    let server = Server::start_on(&db, &[], &[]);
+    // A new browser each time: a signed-in session has its own CSRF token.
+    let sign_in = |next: &str| {
+        let mut c = Client::new(&server.base);
+        let csrf = c.get("/login").csrf();
+        let r = c.post_form(
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("username", "alice"),
+                ("password", PW_ALICE),
+                ("next", next),
+            ],
+        );
+        assert_eq!(r.status, 303, "next {next:?}: {}", r.body);
+        r.header("location").unwrap_or("").to_string()
+    };
+    for off_site in [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example/",
+        "\\/evil.example/",
+        "/\t/evil.example/",
+        "/\n/evil.example/",
+        "/\r\n/evil.example/",
+        "evil.example",
+        "",
+    ] {
+        assert_eq!(sign_in(off_site), "/desk", "next {off_site:?}");
+    }
+    assert_eq!(
+        sign_in("/states/USA?as_of=2010-10-18"),
+        "/states/USA?as_of=2010-10-18"
+    );
+}
+
 #[test]
 fn login_issues_a_new_session_id() {
     let (_dir, db) = team();

@@ -275,10 +275,20 @@ pub fn see_other(to: &str) -> Response {
     r
 }
 
-/// Only same-site paths are followed after a login.
+/// Only same-site paths are followed after a login. Browsers read a backslash as a slash and
+/// drop tabs and line breaks from a URL, so `/` + backslash + `evil.example` or `/` + tab +
+/// `/evil.example` would lead off the site: those, and any other control character, send the
+/// user to the desk instead.
 fn safe_next(next: Option<&str>) -> &str {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.chars().any(char::is_control) =>
+        {
+            n
+        }
         _ => "/desk",
     }
 }
