@@ -250,11 +250,20 @@ fn subscriber_is_told_once_about_an_approved_correction() {
     std::thread::sleep(Duration::from_millis(800));
     assert_eq!(notifications_to(&sink, "reader@example.org").len(), 1);
 
-    // One click unsubscribes; the next change is not sent.
-    let token = token_after(&body, "/unsubscribe?token=");
+    // One click unsubscribes (RFC 8058: the mail client posts to the List-Unsubscribe URL);
+    // the next change is not sent.
+    let header = m.header("List-Unsubscribe").unwrap();
+    let url = header
+        .trim_start_matches('<')
+        .split('>')
+        .next()
+        .unwrap()
+        .trim_start_matches("http://minewatch.test");
+    assert!(url.starts_with("/unsubscribe?token="), "{header}");
     let mut reader = Client::new(&server.base);
-    let r = reader.post_form("/unsubscribe", &[("token", &token)]);
-    assert_eq!(r.status, 200);
+    let r = reader.post_form(url, &[("List-Unsubscribe", "One-Click")]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("Unsubscribed"), "{}", r.body);
     let (_, fact2) = a_stockpile_fact(&server);
     let p2 = propose_correction(&mut alice, &fact2, "12345");
     assert_eq!(approve(&mut bob, &p2).status, 303);
@@ -1091,4 +1100,49 @@ fn undeliverable_messages_become_dead_letters_that_an_admin_can_retry() {
     let got = sink.wait_for(1, 20);
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].to, ["later@example.org"]);
+}
+
+/// Four eyes only work if the second pair sees everything: a long import that quietly changes
+/// an existing source at its end shows the change on the review page, in the document (whole,
+/// not cut) and in the dry run's counts.
+#[test]
+fn a_reviewer_sees_everything_an_import_would_change() {
+    let (_dir, db) = desk_db();
+    let server = Server::start_on(&db, &[], &[]);
+    let mut alice = Client::new(&server.base);
+    alice.login("alice", PW_A);
+    let mut csv = String::from("key,title,publisher,published,url,note\n");
+    for i in 0..300 {
+        csv.push_str(&format!(
+            "bulk-src-{i:04},Background report {i},Some NGO,2020,,a harmless row padded to make the file long\n"
+        ));
+    }
+    csv.push_str("lm-2010-usa,United States: Mine Ban Policy,Landmine and Cluster Munition Monitor,2010-10-18,https://evil.example/phish,changed\n");
+    let page = alice.get("/desk/import");
+    let r = alice.post_multipart(
+        "/desk/import",
+        &[
+            ("csrf", &page.csrf()),
+            ("importer", "sources"),
+            ("summary", "Add 300 NGO background reports"),
+        ],
+        &[("file", "sources.csv", csv.as_bytes())],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let proposal = r.header("location").unwrap().to_string();
+    let mut bob = Client::new(&server.base);
+    bob.login("bob", PW_B);
+    let review = bob.get(&proposal);
+    assert_eq!(review.status, 200);
+    assert!(
+        review.body.contains("https://evil.example/phish"),
+        "the last row is hidden from the reviewer"
+    );
+    assert!(
+        review
+            .body
+            .contains("Approving will write:</strong> 300 sources added, 1 source changed"),
+        "the dry run's counts are missing: {}",
+        &review.body[review.body.find("<h1>").unwrap_or(0)..][..2000.min(review.body.len())]
+    );
 }

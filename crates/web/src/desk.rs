@@ -458,7 +458,29 @@ fn check_and_propose(
     by: i64,
     by_name: &str,
 ) -> Result<i64, ApiError> {
-    let (importer, source) = importer_and_source(&p.importer);
+    dry_run(
+        store,
+        &p.importer,
+        name,
+        &p.body,
+        by_name,
+        "nothing was proposed",
+    )?;
+    Ok(store.propose(p, by)?)
+}
+
+/// Imports `body` with a proposal's importer (`name` or `name:source`) in a dry run (nothing is
+/// written): what approving it would do, or every problem found (`outcome` says what did not
+/// happen because of them).
+fn dry_run(
+    store: &mut Store,
+    importer: &str,
+    name: &str,
+    body: &str,
+    by_name: &str,
+    outcome: &str,
+) -> Result<minewatch_import::Report, ApiError> {
+    let (importer, source) = importer_and_source(importer);
     let kind = Kind::by_name(importer).ok_or_else(|| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -480,15 +502,12 @@ fn check_and_propose(
         default_source: source.map(String::from),
         ..Options::default()
     };
-    match import_reader(store, kind, name, p.body.as_bytes(), 0, &opts) {
-        Ok(_) => Ok(store.propose(p, by)?),
+    match import_reader(store, kind, name, body.as_bytes(), 0, &opts) {
+        Ok(report) => Ok(report),
         Err(ImportError::Invalid { problems, more }) => {
             let mut e = ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                format!(
-                    "{} problem(s) found; nothing was proposed",
-                    problems.len() + more
-                ),
+                format!("{} problem(s) found; {outcome}", problems.len() + more),
             );
             e.extra = Some(
                 json!({"problems": problems.iter().map(|p| p.to_string()).collect::<Vec<_>>()}),
@@ -1040,8 +1059,9 @@ pub async fn proposal_page(
         Err(e) => return error_page(e),
     };
     let (csrf, _) = v.csrf();
+    let reviewer = user.username.clone();
     let r = blocking(Arc::clone(&app), move |app| {
-        app.with_store(|s| {
+        app.with_store_mut(|s| {
             let p = s
                 .proposal(id)?
                 .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no proposal {id}")))?;
@@ -1049,11 +1069,23 @@ pub async fn proposal_page(
                 Some(t) => s.fact(t)?,
                 None => None,
             };
-            Ok((p, target))
+            // What approving would do to the record as it is now (it may have changed since
+            // the proposal was checked).
+            let effect = (p.status == "pending").then(|| {
+                dry_run(
+                    s,
+                    &p.importer,
+                    &format!("proposal-{id}"),
+                    &p.body,
+                    &reviewer,
+                    "approving would publish nothing",
+                )
+            });
+            Ok((p, target, effect))
         })
     })
     .await;
-    let (p, target) = match r {
+    let (p, target, effect) = match r {
         Ok(x) => x,
         Err(e) => return error_page(e),
     };
@@ -1095,16 +1127,42 @@ pub async fn proposal_page(
     if let Some(words) = proposed_sentences(&app, &p) {
         let _ = write!(main, "<h2>Proposed</h2><ul>{words}</ul>");
     }
+    match &effect {
+        Some(Ok(report)) => {
+            let _ = write!(
+                main,
+                r#"<p class="effect"><strong>Approving will write:</strong> {}</p>"#,
+                esc(&effect_words(report))
+            );
+        }
+        Some(Err(e)) => {
+            let _ = write!(
+                main,
+                r#"<div class="problems"><p><strong>This proposal no longer imports cleanly:</strong> {}</p>{}</div>"#,
+                esc(&e.message),
+                e.extra
+                    .as_ref()
+                    .and_then(|x| x["problems"].as_array())
+                    .map(|ps| format!(
+                        "<ul>{}</ul>",
+                        ps.iter()
+                            .filter_map(Value::as_str)
+                            .map(|p| format!("<li>{}</li>", esc(p)))
+                            .collect::<String>()
+                    ))
+                    .unwrap_or_default()
+            );
+        }
+        None => {}
+    }
+    // The whole document, never a part: a reviewer approves exactly what they could read.
     let _ = write!(
         main,
-        r#"<details{}><summary>What will be imported ({} importer)</summary><pre>{}</pre></details>"#,
-        if p.importer == "facts-json" {
-            " open"
-        } else {
-            ""
-        },
+        r#"<details open><summary>What will be imported ({} importer; {} lines, {} bytes)</summary><pre>{}</pre></details>"#,
         esc(&p.importer),
-        esc(&p.body.chars().take(20_000).collect::<String>())
+        p.body.lines().count(),
+        p.body.len(),
+        esc(&p.body)
     );
     if p.status == "pending" {
         let own = p.proposed_by.eq_ignore_ascii_case(&user.username);
@@ -1127,6 +1185,35 @@ pub async fn proposal_page(
         );
     }
     private_page(StatusCode::OK, &format!("Proposal #{}", p.id), main)
+}
+
+/// A dry run's counts in words: "2 facts added, 1 superseded; 1 source updated".
+fn effect_words(r: &minewatch_import::Report) -> String {
+    let s = &r.stats;
+    let part = |n: u64, one: &str, many: &str| match n {
+        0 => None,
+        1 => Some(format!("1 {one}")),
+        n => Some(format!("{n} {many}")),
+    };
+    let parts: Vec<String> = [
+        part(s.facts_added, "fact added", "facts added"),
+        part(s.facts_superseded, "fact superseded", "facts superseded"),
+        part(s.sources_added, "source added", "sources added"),
+        part(s.sources_superseded, "source changed", "sources changed"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let unchanged = s.facts_unchanged + s.sources_unchanged;
+    let mut out = if parts.is_empty() {
+        "nothing new".to_string()
+    } else {
+        parts.join(", ")
+    };
+    if unchanged > 0 {
+        out.push_str(&format!(" ({unchanged} already in the record, unchanged)"));
+    }
+    out
 }
 
 /// The proposed facts of a facts-json proposal, in words.

@@ -251,12 +251,27 @@ pub async fn confirm(State(app): State<Arc<App>>, Form(q): Form<TokenQuery>) -> 
     }
 }
 
-pub async fn unsubscribe(State(app): State<Arc<App>>, Form(q): Form<TokenQuery>) -> Response {
-    if !plausible_token(&q.token) {
+/// The button on the unsubscribe page posts the token in the form; a mail client's one-click
+/// unsubscribe (RFC 8058) posts `List-Unsubscribe=One-Click` to the URL of the
+/// `List-Unsubscribe` header, so the token is in the query string. Either works.
+pub async fn unsubscribe(
+    State(app): State<Arc<App>>,
+    Query(q): Query<TokenQuery>,
+    body: axum::body::Bytes,
+) -> Response {
+    let token = if q.token.is_empty() {
+        body.split(|b| *b == b'&')
+            .find_map(|pair| pair.strip_prefix(b"token="))
+            .map(|t| String::from_utf8_lossy(t).into_owned())
+            .unwrap_or_default()
+    } else {
+        q.token
+    };
+    if !plausible_token(&token) {
         return bad_token();
     }
     let r = blocking(Arc::clone(&app), move |app| {
-        app.with_store_mut(|s| Ok(s.unsubscribe(&q.token, now_secs())?))
+        app.with_store_mut(|s| Ok(s.unsubscribe(&token, now_secs())?))
     })
     .await;
     match r {
