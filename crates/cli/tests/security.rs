@@ -1789,6 +1789,50 @@ fn login_slows_down_after_failures() {
     assert!(c.cookie("mw_session").is_some());
 }
 
+/// Failed logins sent all at once are counted as they arrive, not after each slow password
+/// check: a burst gets the free failures and then waits, like the same attempts one by one.
+#[test]
+fn a_burst_of_logins_gets_no_more_tries_than_one_by_one() {
+    let (_dir, db) = team();
+    let server = Server::start_on(&db, &[], &[]);
+    const N: usize = 30;
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(N));
+    let threads: Vec<_> = (0..N)
+        .map(|i| {
+            let base = server.base.clone();
+            let barrier = std::sync::Arc::clone(&barrier);
+            std::thread::spawn(move || {
+                let mut c = Client::new(&base);
+                let csrf = c.get("/login").csrf();
+                barrier.wait();
+                c.post_form(
+                    "/login",
+                    &[
+                        ("csrf", &csrf),
+                        ("username", "alice"),
+                        ("password", &format!("wrong-password-number-{i}")),
+                        ("next", "/desk"),
+                    ],
+                )
+                .status
+            })
+        })
+        .collect();
+    let statuses: Vec<u16> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let delayed = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(
+        checked + delayed,
+        N,
+        "only 401 and 429 expected: {statuses:?}"
+    );
+    // Five free failures; one or two more only if the machine stalled past the first 2 s lock.
+    assert!(
+        (5..=7).contains(&checked),
+        "{checked} passwords were checked in a burst of {N}: {statuses:?}"
+    );
+}
+
 // ---- 8. one-time tokens -------------------------------------------------------------------------
 
 #[test]

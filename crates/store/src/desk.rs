@@ -283,23 +283,43 @@ impl Store {
             format!("user:{}", username.to_lowercase()),
             format!("addr:{client}"),
         ];
+        // Check the locks and count this attempt as a failure in one write transaction, before
+        // the (slow) password check: attempts sent in parallel each see the failures of the
+        // others, so no burst gets more than the free failures. A success takes it back.
+        let tx = self.conn.transaction()?;
         let mut wait = 0;
+        let mut before = Vec::new();
         for k in &keys {
-            let until: Option<i64> = self
-                .conn
+            let row: Option<(i64, i64)> = tx
                 .query_row(
-                    "SELECT locked_until FROM login_failures WHERE key = ?1",
+                    "SELECT failures, locked_until FROM login_failures WHERE key = ?1",
                     [k],
-                    |r| r.get(0),
+                    |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?;
-            if let Some(u) = until {
-                wait = wait.max(u - now);
+            if let Some((_, until)) = row {
+                wait = wait.max(until - now);
             }
+            before.push(row);
         }
         if wait > 0 {
             return Ok(Login::Throttled(wait));
         }
+        for (k, row) in keys.iter().zip(&before) {
+            let failures = row.map_or(0, |(f, _)| f) + 1;
+            // Whole seconds: the first delay is 2 s so that it is never less than 1 s.
+            let delay = if failures >= FREE_FAILURES {
+                (2i64 << (failures - FREE_FAILURES).min(10)).min(900)
+            } else {
+                0
+            };
+            tx.execute(
+                "INSERT INTO login_failures (key, failures, locked_until) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(key) DO UPDATE SET failures = ?2, locked_until = ?3",
+                params![k, failures, now + delay],
+            )?;
+        }
+        tx.commit()?;
         let found: Option<(i64, String, bool)> = self
             .conn
             .query_row(
@@ -315,34 +335,23 @@ impl Store {
                 false
             }
         };
-        let tx = self.conn.transaction()?;
         if ok {
+            // The name starts afresh; the address gets back the failure counted above.
+            let tx = self.conn.transaction()?;
             tx.execute("DELETE FROM login_failures WHERE key = ?1", [&keys[0]])?;
-        } else {
-            for k in &keys {
-                let failures: i64 = tx
-                    .query_row(
-                        "SELECT failures FROM login_failures WHERE key = ?1",
-                        [k],
-                        |r| r.get(0),
-                    )
-                    .optional()?
-                    .unwrap_or(0)
-                    + 1;
-                // Whole seconds: the first delay is 2 s so that it is never less than 1 s.
-                let delay = if failures >= FREE_FAILURES {
-                    (2i64 << (failures - FREE_FAILURES).min(10)).min(900)
-                } else {
-                    0
-                };
-                tx.execute(
-                    "INSERT INTO login_failures (key, failures, locked_until) VALUES (?1, ?2, ?3)
-                     ON CONFLICT(key) DO UPDATE SET failures = ?2, locked_until = ?3",
-                    params![k, failures, now + delay],
-                )?;
-            }
+            match before[1] {
+                Some((failures, until)) => tx.execute(
+                    "UPDATE login_failures SET failures = MAX(failures - 1, ?1),
+                     locked_until = MIN(locked_until, ?2) WHERE key = ?3",
+                    params![failures, until, &keys[1]],
+                )?,
+                None => tx.execute(
+                    "DELETE FROM login_failures WHERE key = ?1 AND failures <= 1",
+                    [&keys[1]],
+                )?,
+            };
+            tx.commit()?;
         }
-        tx.commit()?;
         match (ok, found) {
             (true, Some((id, _, _))) => Ok(self.user(id)?.map(Login::Ok).unwrap_or(Login::Failed)),
             _ => Ok(Login::Failed),

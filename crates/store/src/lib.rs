@@ -230,8 +230,12 @@ impl Store {
         Store::init(Connection::open_in_memory()?, false)
     }
 
-    fn init(conn: Connection, wal: bool) -> Result<Store> {
+    fn init(mut conn: Connection, wal: bool) -> Result<Store> {
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // Every transaction here writes, and most read first: taking the write lock at BEGIN
+        // lets a second writer wait (busy timeout) instead of failing with "database is locked"
+        // when its read lock cannot be upgraded.
+        conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         if wal {
             let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
             if !mode.eq_ignore_ascii_case("wal") {
