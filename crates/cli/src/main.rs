@@ -89,7 +89,7 @@ enum Command {
         /// How often the outbox is checked when nothing wakes it (ms)
         #[arg(long, value_name = "MS", default_value_t = 5_000)]
         outbox_poll_ms: u64,
-        /// Trust X-Forwarded-For for the client address (only behind a reverse proxy)
+        /// Take the client address from the last X-Forwarded-For entry, the one the proxy added (only behind a reverse proxy)
         #[arg(long)]
         trust_proxy: bool,
     },

@@ -1833,6 +1833,45 @@ fn a_burst_of_logins_gets_no_more_tries_than_one_by_one() {
     );
 }
 
+/// Behind a proxy (`--trust-proxy`) the client is the address the proxy appended, the last in
+/// `X-Forwarded-For`: what a client writes before it cannot buy it a fresh rate limit.
+#[test]
+fn behind_a_proxy_a_forged_forwarded_for_does_not_reset_the_rate_limit() {
+    let (_dir, db) = team();
+    let server = Server::start_on(&db, &["--trust-proxy"], &[]);
+    let mut reader = Client::new(&server.base);
+    let csrf = reader.get("/feedback").csrf();
+    let boundary = "minewatch-proxy-boundary-3b2a";
+    let statuses: Vec<u16> = (0..6)
+        .map(|i| {
+            let body = multipart(
+                boundary,
+                &[("csrf", &csrf), ("message", &format!("note {i}"))],
+                &[],
+            );
+            let r = ureq::AgentBuilder::new()
+                .redirects(0)
+                .build()
+                .post(&format!("{}/feedback", server.base))
+                .set("Cookie", &cookie_header(&reader))
+                .set(
+                    "Content-Type",
+                    &format!("multipart/form-data; boundary={boundary}"),
+                )
+                .set("X-Forwarded-For", &format!("198.51.100.{i}, 203.0.113.50"))
+                .send_bytes(&body);
+            match r {
+                Ok(r) => r.status(),
+                Err(ureq::Error::Status(code, _)) => code,
+                Err(e) => panic!("{e}"),
+            }
+        })
+        .collect();
+    assert_eq!(statuses, [200, 200, 200, 200, 200, 429]);
+    let clients = sql(&db, "SELECT group_concat(DISTINCT client) FROM feedback");
+    assert_eq!(clients, "203.0.113.50", "the client is the proxy's entry");
+}
+
 // ---- 8. one-time tokens -------------------------------------------------------------------------
 
 #[test]

@@ -894,14 +894,14 @@ pub fn valid_email(s: &str) -> bool {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !s.contains("..")
-        && s.chars().all(|c| {
-            c.is_ascii_graphic()
-                && !matches!(
-                    c,
-                    '<' | '>' | ',' | ';' | '"' | '\\' | '(' | ')' | '[' | ']'
-                )
+        // The local part: RFC 5322's dot-atom characters (what the mail library accepts).
+        && local.chars().all(|c| {
+            c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c)
         })
-        && !domain.contains('@')
+        // The domain: letters, digits and hyphens in dot-separated labels.
+        && domain
+            .split('.')
+            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
 }
 
 impl Store {
@@ -998,8 +998,9 @@ impl Store {
             "UPDATE outbox SET status = 'dropped' WHERE subscriber = ?1 AND status IN ('pending', 'dead')",
             [id],
         )?;
+        // The relay's error text may quote the address.
         tx.execute(
-            "UPDATE outbox SET message = NULL WHERE subscriber = ?1",
+            "UPDATE outbox SET message = NULL, last_error = NULL WHERE subscriber = ?1",
             [id],
         )?;
         tx.commit()?;
@@ -1025,7 +1026,7 @@ impl Store {
             [],
         )?;
         let messages = tx.execute(
-            "UPDATE outbox SET message = NULL WHERE message IS NOT NULL
+            "UPDATE outbox SET message = NULL, last_error = NULL WHERE message IS NOT NULL
              AND status IN ('sent', 'dropped')
              AND (subscriber IN (SELECT id FROM subscribers WHERE email = '')
                   OR COALESCE(sent_at, created_at) < ?1)",
@@ -1358,22 +1359,25 @@ pub struct Feedback {
 
 impl Store {
     /// How many messages a client sent since `since`.
-    pub fn feedback_count_since(&self, client: &str, since: i64) -> Result<i64> {
-        Ok(self.conn.query_row(
-            "SELECT COUNT(*) FROM feedback WHERE client = ?1 AND received_at >= ?2",
-            params![client, since],
-            |r| r.get(0),
-        )?)
-    }
-
-    /// Stores feedback and its attachments in one transaction.
+    /// Stores feedback and its attachments in one transaction, unless its client address has
+    /// sent `per_hour` messages in the last hour (then `None`, and nothing is stored). The count
+    /// and the insert share the write transaction, so parallel posts cannot all pass the check.
     pub fn add_feedback(
         &mut self,
         f: &NewFeedback,
         files: &[NewAttachment],
         now: i64,
-    ) -> Result<i64> {
+        per_hour: i64,
+    ) -> Result<Option<i64>> {
         let tx = self.conn.transaction()?;
+        let recent: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM feedback WHERE client = ?1 AND received_at >= ?2",
+            params![f.client, now - 3600],
+            |r| r.get(0),
+        )?;
+        if recent >= per_hour {
+            return Ok(None);
+        }
         tx.execute(
             "INSERT INTO feedback (subject, page, name, email, message, client, received_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -1395,7 +1399,7 @@ impl Store {
             )?;
         }
         tx.commit()?;
-        Ok(id)
+        Ok(Some(id))
     }
 
     /// Feedback with a status ("open", "answered", "closed"; `None`: all), newest first.
@@ -1509,7 +1513,7 @@ impl Store {
             [&answers],
         )?;
         tx.execute(
-            "UPDATE outbox SET message = NULL WHERE purpose = 'answer' AND ikey LIKE ?1",
+            "UPDATE outbox SET message = NULL, last_error = NULL WHERE purpose = 'answer' AND ikey LIKE ?1",
             [&answers],
         )?;
         tx.commit()?;
@@ -1547,6 +1551,7 @@ mod tests {
     #[test]
     fn emails() {
         assert!(valid_email("reader@example.org"));
+        assert!(valid_email("o'neil+minewatch@mail.example-site.org"));
         for bad in [
             "",
             "a",
@@ -1556,6 +1561,9 @@ mod tests {
             "a@b.org\r\nBcc: x@y.org",
             "<a@b.org>",
             "a@.org",
+            "jane:doe@example.org",
+            "a@b_c.org",
+            "a@exa mple.org",
         ] {
             assert!(!valid_email(bad), "{bad:?}");
         }
@@ -1616,6 +1624,14 @@ mod tests {
             .confirm_subscription(&gone, t0 + 60)
             .expect("confirm")
             .is_some());
+        // A relay's answer that quotes the address, kept as the row's last error.
+        s.conn
+            .execute(
+                "UPDATE outbox SET last_error = '550 <gone@example.org>: no such user'
+                 WHERE message LIKE '%gone@%'",
+                [],
+            )
+            .expect("last error");
         assert!(s
             .unsubscribe(&gone_unsub, t0 + 120)
             .expect("unsub")
@@ -1625,7 +1641,8 @@ mod tests {
         assert_eq!(
             count(
                 &s,
-                "SELECT COUNT(*) FROM outbox WHERE message LIKE '%gone@%'"
+                "SELECT COUNT(*) FROM outbox
+                 WHERE COALESCE(message, '') || COALESCE(last_error, '') LIKE '%gone@%'"
             ),
             0
         );

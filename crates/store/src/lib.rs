@@ -245,7 +245,10 @@ impl Store {
             }
         }
         conn.execute_batch(
-            "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",
+            // secure_delete: erased personal data is overwritten in the file, not left in
+            // free pages.
+            "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;
+             PRAGMA secure_delete=ON;",
         )?;
         let mut store = Store { conn };
         store.migrate()?;

@@ -82,8 +82,11 @@ impl FromRequestParts<Arc<App>> for Visitor {
                     .headers
                     .get("x-forwarded-for")
                     .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.split(',').next())
+                    // The proxy appends the address it saw; what is left of it was written by
+                    // the client and proves nothing.
+                    .and_then(|v| v.rsplit(',').next())
                     .map(|v| v.trim().to_string())
+                    .filter(|v| !v.is_empty())
             })
             .flatten();
         let client = forwarded.unwrap_or_else(|| {

@@ -53,7 +53,8 @@ pub struct Settings {
     pub max_attempts: i64,
     /// How often the outbox is checked when nothing wakes it.
     pub poll_ms: u64,
-    /// Take the client address from `X-Forwarded-For` (behind a reverse proxy only).
+    /// Take the client address from the last `X-Forwarded-For` entry, the one the proxy appended
+    /// (behind a reverse proxy only).
     pub trust_proxy: bool,
 }
 
@@ -92,9 +93,15 @@ pub struct App {
 struct PageCache {
     version: i64,
     pages: std::collections::HashMap<String, (axum::http::HeaderMap, axum::body::Bytes)>,
+    /// The bytes of all cached pages.
+    bytes: usize,
 }
 
+/// At most this many pages are cached...
 const PAGE_CACHE_MAX: usize = 2048;
+/// And at most this many bytes of pages: every query string is a key, so without a bound on
+/// bytes anyone could fill memory with `/?z=1`, `/?z=2`, ... (the home page alone is 650 KB).
+const PAGE_CACHE_MAX_BYTES: usize = 64 * 1024 * 1024;
 /// The largest request body outside the upload routes.
 pub const FORM_MAX_BYTES: usize = 256 * 1024;
 const TIMING_SAMPLES_MAX: usize = 1_000_000;
@@ -429,10 +436,15 @@ async fn cache_and_time(
                     match axum::body::to_bytes(body, 64 * 1024 * 1024).await {
                         Ok(bytes) => {
                             if let Ok(mut c) = app.pages.lock() {
-                                if c.version != v || c.pages.len() >= PAGE_CACHE_MAX {
+                                if c.version != v
+                                    || c.pages.len() >= PAGE_CACHE_MAX
+                                    || c.bytes + bytes.len() > PAGE_CACHE_MAX_BYTES
+                                {
                                     c.pages.clear();
+                                    c.bytes = 0;
                                     c.version = v;
                                 }
+                                c.bytes += bytes.len();
                                 c.pages.insert(k, (parts.headers.clone(), bytes.clone()));
                             }
                             Response::from_parts(parts, axum::body::Body::from(bytes))

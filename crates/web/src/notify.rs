@@ -589,7 +589,7 @@ fn send_email(
     let to = mail
         .to
         .parse()
-        .map_err(|e| format!("recipient {:?}: {e}", mail.to))?;
+        .map_err(|e| format!("the recipient address was refused: {e}"))?;
     let host = host_of(&app.settings.public_url);
     let mut b = lettre::Message::builder()
         .from(from)
