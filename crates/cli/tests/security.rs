@@ -1872,6 +1872,47 @@ fn behind_a_proxy_a_forged_forwarded_for_does_not_reset_the_rate_limit() {
     assert_eq!(clients, "203.0.113.50", "the client is the proxy's entry");
 }
 
+/// The subscription form cannot be used to flood a mailbox: one address gets at most three
+/// confirmation mails an hour, whatever the scopes, and one client at most ten requests.
+#[test]
+fn subscribing_cannot_flood_a_mailbox() {
+    let sink = Sink::start();
+    let dir = TempDir::new();
+    let db = dir.path("flood.sqlite");
+    let server = serve_with_smtp(&db, &sink.url(), &[]);
+    let mut c = Client::new(&server.base);
+    let csrf = c.get("/subscribe").csrf();
+    let mut subscribe = |email: &str, scope: &str| {
+        c.post_form(
+            "/subscribe",
+            &[
+                ("csrf", &csrf),
+                ("email", email),
+                ("scope", scope),
+                ("cadence", "immediate"),
+            ],
+        )
+        .status
+    };
+    // Five scopes for one victim: the same answer each time, three mails.
+    for scope in ["USA", "RUS", "CHN", "IND", "*"] {
+        assert_eq!(subscribe("victim@example.org", scope), 200, "{scope}");
+    }
+    let got = sink.wait_for(3, 20);
+    std::thread::sleep(Duration::from_millis(800));
+    let to_victim = sink
+        .received()
+        .iter()
+        .filter(|m| m.to == ["victim@example.org"])
+        .count();
+    assert_eq!(to_victim, 3, "{got:?}");
+    // Ten requests an hour from one client address; the eleventh waits.
+    for i in 0..5 {
+        assert_eq!(subscribe(&format!("reader{i}@example.org"), "USA"), 200);
+    }
+    assert_eq!(subscribe("one-too-many@example.org", "USA"), 429);
+}
+
 // ---- 8. one-time tokens -------------------------------------------------------------------------
 
 #[test]

@@ -158,6 +158,9 @@ pub enum Login {
 /// Failures allowed before logins for a name or address are delayed.
 pub const FREE_FAILURES: i64 = 5;
 
+/// Confirmation mails one address may be sent per hour.
+pub const CONFIRMATIONS_PER_HOUR: i64 = 3;
+
 /// How long a subscription's confirmation link works (seconds).
 pub const CONFIRM_TTL: i64 = 7 * 86_400;
 
@@ -932,7 +935,14 @@ impl Store {
                 |r| r.get(0),
             )
             .optional()?;
-        if recent.is_some() {
+        // One address gets at most three confirmation mails an hour, whatever the scopes: the
+        // form must not become a way to flood someone's mailbox.
+        let asked: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM subscribers WHERE email = ?1 AND created_at > ?2",
+            params![email, now - 3600],
+            |r| r.get(0),
+        )?;
+        if recent.is_some() || asked >= CONFIRMATIONS_PER_HOUR {
             return Ok(Subscribed::AlreadyPending);
         }
         let confirm = random_token()?;

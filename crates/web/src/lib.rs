@@ -79,6 +79,8 @@ pub struct App {
     pub settings: Settings,
     /// Wakes the outbox worker after a publication, subscription or answer.
     pub outbox_wake: tokio::sync::Notify,
+    /// Subscription requests per client address in the current hour: (hour, count).
+    subscribe_requests: Mutex<std::collections::HashMap<String, (i64, u32)>>,
     db: PathBuf,
     pool: Mutex<Vec<Store>>,
     gazetteer: Gazetteer,
@@ -119,6 +121,7 @@ impl App {
         Ok(Arc::new(App {
             settings,
             outbox_wake: tokio::sync::Notify::new(),
+            subscribe_requests: Mutex::new(std::collections::HashMap::new()),
             db,
             pool: Mutex::new(vec![store]),
             gazetteer,
@@ -154,6 +157,24 @@ impl App {
             f(app, &engine)
         })
         .await
+    }
+
+    /// Counts a subscription request from `client`; false once it has sent `per_hour` in the
+    /// current hour. Kept in memory: a restart forgives, which costs little.
+    fn subscribe_allowed(&self, client: &str, now: i64, per_hour: u32) -> bool {
+        let Ok(mut m) = self.subscribe_requests.lock() else {
+            return true;
+        };
+        let hour = now / 3600;
+        if m.len() > 100_000 {
+            m.retain(|_, (h, _)| *h == hour);
+        }
+        let e = m.entry(client.to_string()).or_insert((hour, 0));
+        if e.0 != hour {
+            *e = (hour, 0);
+        }
+        e.1 += 1;
+        e.1 <= per_hour
     }
 
     fn with_store<T>(&self, f: impl FnOnce(&Store) -> Result<T, ApiError>) -> Result<T, ApiError> {

@@ -104,6 +104,9 @@ pub struct SubscribeForm {
     cadence: String,
 }
 
+/// Subscription requests one client address may make per hour.
+const SUBSCRIBE_PER_HOUR: u32 = 10;
+
 pub async fn subscribe(
     State(app): State<Arc<App>>,
     v: Visitor,
@@ -136,6 +139,18 @@ pub async fn subscribe(
             ),
             cookie,
         );
+    }
+    if !app.subscribe_allowed(&v.client, now_secs(), SUBSCRIBE_PER_HOUR) {
+        let mut r = private_page(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many requests",
+            format!("<h1>Too many requests</h1><p>At most {SUBSCRIBE_PER_HOUR} subscriptions an hour from one address; please try again later.</p>"),
+        );
+        r.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static("3600"),
+        );
+        return r;
     }
     let scope = scope.unwrap_or_default();
     let what = scope_name(&app, &scope);
