@@ -278,6 +278,13 @@ pub fn see_other(to: &str) -> Response {
     r
 }
 
+/// Adds `Retry-After: secs` (a 429's "try again in").
+pub fn retry_after(mut r: Response, secs: i64) -> Response {
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+    r
+}
+
 /// Only same-site paths are followed after a login. Browsers read a backslash as a slash and
 /// drop tabs and line breaks from a URL, so `/` + backslash + `evil.example` or `/` + tab +
 /// `/evil.example` would lead off the site: those, and any other control character, send the
@@ -371,7 +378,7 @@ pub async fn login(State(app): State<Arc<App>>, v: Visitor, Form(f): Form<LoginF
             r
         }
         Ok((Login::Throttled(wait), _)) => {
-            let mut r = private_page(
+            let r = private_page(
                 StatusCode::TOO_MANY_REQUESTS,
                 "Sign in",
                 login_form(
@@ -382,9 +389,7 @@ pub async fn login(State(app): State<Arc<App>>, v: Visitor, Form(f): Form<LoginF
                     )),
                 ),
             );
-            if let Ok(h) = HeaderValue::from_str(&wait.to_string()) {
-                r.headers_mut().insert(header::RETRY_AFTER, h);
-            }
+            let r = retry_after(r, wait);
             with_cookie(r, cookie)
         }
         Ok(_) => with_cookie(

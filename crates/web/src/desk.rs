@@ -601,7 +601,7 @@ fn denied(d: Denied) -> Response {
     d.into_response()
 }
 
-fn error_page(e: ApiError) -> Response {
+pub(crate) fn error_page(e: ApiError) -> Response {
     let mut list = String::new();
     if let Some(ps) = e.extra.as_ref().and_then(|x| x["problems"].as_array()) {
         list.push_str("<ul class=\"problems\">");
@@ -1036,11 +1036,12 @@ pub async fn propose(
     }
 }
 
-fn proposal_id(id: &str) -> Result<i64, ApiError> {
+/// The id of a `what` (a proposal, a feedback message...) from a path segment.
+pub(crate) fn path_id(what: &str, id: &str) -> Result<i64, ApiError> {
     id.parse().map_err(|_| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
-            format!("proposal id {id:?}: expected a whole number"),
+            format!("{what} id {id:?}: expected a whole number"),
         )
     })
 }
@@ -1054,7 +1055,7 @@ pub async fn proposal_page(
         Ok(u) => u.clone(),
         Err(d) => return denied(d),
     };
-    let id = match proposal_id(&id) {
+    let id = match path_id("proposal", &id) {
         Ok(i) => i,
         Err(e) => return error_page(e),
     };
@@ -1275,7 +1276,7 @@ pub async fn approve(
         Ok(u) => u.clone(),
         Err(d) => return denied(d),
     };
-    let id = match proposal_id(&id) {
+    let id = match path_id("proposal", &id) {
         Ok(i) => i,
         Err(e) => return error_page(e),
     };
@@ -1307,7 +1308,7 @@ pub async fn reject(
         Ok(u) => u.clone(),
         Err(d) => return denied(d),
     };
-    let id = match proposal_id(&id) {
+    let id = match path_id("proposal", &id) {
         Ok(i) => i,
         Err(e) => return error_page(e),
     };
@@ -1693,7 +1694,7 @@ pub async fn api_decide(
         )
         .into_response();
     }
-    let id = match proposal_id(&id) {
+    let id = match path_id("proposal", &id) {
         Ok(i) => i,
         Err(e) => return e.into_response(),
     };

@@ -5,7 +5,10 @@
 //! attachment is sent only to an admin, as a download (`Content-Disposition: attachment`, with
 //! `nosniff` and a sandboxing CSP), never rendered inline.
 
-use crate::auth::{csrf_field, private_page, see_other, with_cookie, CsrfOnly, Visitor};
+use crate::auth::{
+    csrf_field, private_page, retry_after, see_other, with_cookie, CsrfOnly, Visitor,
+};
+use crate::desk::{error_page, path_id};
 use crate::html::{esc, table};
 use crate::{blocking, ApiError, App};
 use axum::extract::{Form, Multipart, Path, State};
@@ -252,14 +255,12 @@ pub async fn feedback_post(State(app): State<Arc<App>>, v: Visitor, mut mp: Mult
     match r {
         Ok(Some(_)) => thanks(),
         Ok(None) => {
-            let mut r = private_page(
+            let r = private_page(
                 StatusCode::TOO_MANY_REQUESTS,
                 "Too many messages",
                 format!("<h1>Too many messages</h1><p>At most {PER_HOUR} messages an hour from one address; please try again later.</p>"),
             );
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("3600"));
-            r
+            retry_after(r, 3600)
         }
         Err(e) => e.into_response(),
     }
@@ -414,16 +415,6 @@ pub async fn admin_home(State(app): State<Arc<App>>, v: Visitor) -> Response {
     private_page(StatusCode::OK, "Administration", main)
 }
 
-fn id_of(s: &str) -> Result<i64, Box<Response>> {
-    s.parse::<i64>().map_err(|_| {
-        Box::new(private_page(
-            StatusCode::BAD_REQUEST,
-            "Bad id",
-            format!("<h1>Bad id</h1><p>{}: expected a whole number.</p>", esc(s)),
-        ))
-    })
-}
-
 /// A one-click admin action on a row (`id` from the path), then back to `/admin`. An unknown id
 /// (or a row not in a state the action applies to) is a 404 that says so.
 async fn admin_action(
@@ -437,9 +428,9 @@ async fn admin_action(
     if let Err(d) = v.require_form(Role::Admin, csrf) {
         return d.into_response();
     }
-    let id = match id_of(&id) {
+    let id = match path_id(what, &id) {
         Ok(i) => i,
-        Err(r) => return *r,
+        Err(e) => return error_page(e),
     };
     match blocking(Arc::clone(&app), move |app| {
         app.with_store_mut(|s| Ok(act(s, id)?))
@@ -543,9 +534,9 @@ pub async fn feedback_item(
     if let Err(d) = v.require(Role::Admin) {
         return d.into_response();
     }
-    let id = match id_of(&id) {
+    let id = match path_id("feedback message", &id) {
         Ok(i) => i,
-        Err(r) => return *r,
+        Err(e) => return error_page(e),
     };
     let (csrf, _) = v.csrf();
     let f = match blocking(app, move |app| app.with_store(|s| Ok(s.feedback(id)?))).await {
@@ -631,9 +622,9 @@ pub async fn feedback_answer(
         Ok(u) => u.clone(),
         Err(d) => return d.into_response(),
     };
-    let id = match id_of(&id) {
+    let id = match path_id("feedback message", &id) {
         Ok(i) => i,
-        Err(r) => return *r,
+        Err(e) => return error_page(e),
     };
     let answer = f.answer.trim().to_string();
     if answer.is_empty() {
@@ -708,9 +699,9 @@ pub async fn attachment(
     if let Err(d) = v.require(Role::Admin) {
         return d.into_response();
     }
-    let id = match id_of(&id) {
+    let id = match path_id("attachment", &id) {
         Ok(i) => i,
-        Err(r) => return *r,
+        Err(e) => return error_page(e),
     };
     match blocking(app, move |app| app.with_store(|s| Ok(s.attachment(id)?))).await {
         Ok(Some((_, name, ct, data))) => {

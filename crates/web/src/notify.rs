@@ -8,7 +8,7 @@
 //! `Idempotency-Key` header of a webhook) so a receiver can drop the rare repeat. Messages that
 //! fail `max_attempts` times go to the dead-letter list on the admin pages.
 
-use crate::auth::{private_page, with_cookie, Visitor};
+use crate::auth::{private_page, retry_after, with_cookie, Visitor};
 use crate::describe::sentence;
 use crate::html::esc;
 use crate::{blocking, ApiError, App};
@@ -141,16 +141,12 @@ pub async fn subscribe(
         );
     }
     if !app.subscribe_allowed(&v.client, now_secs(), SUBSCRIBE_PER_HOUR) {
-        let mut r = private_page(
+        let r = private_page(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many requests",
             format!("<h1>Too many requests</h1><p>At most {SUBSCRIBE_PER_HOUR} subscriptions an hour from one address; please try again later.</p>"),
         );
-        r.headers_mut().insert(
-            axum::http::header::RETRY_AFTER,
-            axum::http::HeaderValue::from_static("3600"),
-        );
-        return r;
+        return retry_after(r, 3600);
     }
     let scope = scope.unwrap_or_default();
     let what = scope_name(&app, &scope);
