@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Converts the research extracts in ../shared/data into minewatch's own format under
+# Converts the research extracts in data/research (copied from the shared research folder) into minewatch's own format under
 # data/converted/: each file goes through its importer into a fresh database, then the record is
 # exported. Sources already in data/curated/sources.csv are not repeated.
 # Usage: scripts/convert-shared-data.sh [SHARED_DATA_DIR]   (MINEWATCH=path/to/binary to skip the build)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-shared=${1:-$root/../shared/data}
+shared=${1:-$root/data/research}
 if [ -z "${MINEWATCH:-}" ]; then
   cargo build --quiet --manifest-path "$root/Cargo.toml" -p minewatch
   MINEWATCH=$root/target/debug/minewatch
