@@ -62,6 +62,7 @@ string_enum!(
         HeadlineFigure => "headline_figure",
         Development => "development",
         Retraction => "retraction",
+        Meeting => "meeting",
     }
 );
 
@@ -95,6 +96,8 @@ string_enum!(
         DeadlineMissed => "deadline_missed",
         CompletionDeclared => "completion_declared",
         NewContaminationReported => "new_contamination_reported",
+        ObligationReinstated => "obligation_reinstated",
+        DeadlineReported => "deadline_reported",
     }
 );
 
@@ -104,6 +107,7 @@ string_enum!(
         Completed => "completed",
         DeadlineMissed => "deadline_missed",
         NoStockpileDeclared => "no_stockpile_declared",
+        StockpileReported => "stockpile_reported",
     }
 );
 
@@ -190,6 +194,15 @@ pub struct TreatyAction {
     /// True when the date was inferred (for example from a reported effective date).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub date_inferred: bool,
+    /// Deposits by succession: the date of State succession from which the depositary dates the
+    /// treaty's effect (South Sudan: 9 July 2011, although it deposited on 11 November 2011).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub succession_date: Option<PartialDate>,
+    /// Deposits by succession: the source dates entry into force like an accession's (first day
+    /// of the sixth month after the deposit, as the Monitor does for Montenegro) rather than
+    /// from the date of succession.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dated_as_accession: bool,
 }
 
 /// A period in which the subject was engaged in armed conflict (matters for Art. 20(3)).
@@ -200,11 +213,20 @@ pub struct ArmedConflict {
     pub description: String,
 }
 
-/// An Article 5 event: extension requested or granted, deadline missed, completion declared.
+/// An Article 5 event: extension requested or granted, deadline missed, completion declared,
+/// new contamination, obligation reinstated, or a source's statement of the deadline in force.
+/// A grant's date is the decision's (or, when a source names only the meeting, the meeting's
+/// closing day).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Art5Event {
     pub event: Art5EventType,
+    /// The meeting that decided (grants, completions) or heard it: `12MSP`, `2RC`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meeting: Option<String>,
+    /// The meeting or date was deduced by the compiler of the data, not stated by the source.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub inferred: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requested: Option<PartialDate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -223,6 +245,9 @@ pub struct Art4Event {
     pub destroyed: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retained: Option<u64>,
+    /// Mines in the stockpile as reported (stockpile_reported) or remaining at a missed deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stockpile: Option<u64>,
 }
 
 /// An Article 7 transparency report. The fact's date is the submission date.
@@ -366,6 +391,24 @@ pub struct Development {
     pub summary: String,
 }
 
+/// A formal meeting of the treaty: a Meeting of the States Parties (`12MSP`, Art. 11) or a
+/// Review Conference (`2RC`, Art. 12). Subject `WLD`; the fact's period is the meeting's
+/// (`valid_from`..`valid_to`). Sources that disagree on the dates are two facts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Meeting {
+    pub code: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+}
+
+/// Is `code` a meeting code: a number and `MSP` or `RC` (`12MSP`, `2RC`)?
+pub fn is_meeting_code(code: &str) -> bool {
+    let digits = code.bytes().take_while(u8::is_ascii_digit).count();
+    (1..=3).contains(&digits) && matches!(&code[digits..], "MSP" | "RC")
+}
+
 /// Withdraws a fact from the record's current view (the fact stays in history).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -391,6 +434,7 @@ pub enum Payload {
     HeadlineFigure(HeadlineFigure),
     Development(Development),
     Retraction(Retraction),
+    Meeting(Meeting),
 }
 
 /// Why a stored or supplied payload could not be read.
@@ -439,6 +483,7 @@ impl Payload {
             Payload::HeadlineFigure(_) => FactKind::HeadlineFigure,
             Payload::Development(_) => FactKind::Development,
             Payload::Retraction(_) => FactKind::Retraction,
+            Payload::Meeting(_) => FactKind::Meeting,
         }
     }
 
@@ -481,6 +526,7 @@ impl Payload {
             FactKind::HeadlineFigure => Payload::HeadlineFigure(de(kind, value)?),
             FactKind::Development => Payload::Development(de(kind, value)?),
             FactKind::Retraction => Payload::Retraction(de(kind, value)?),
+            FactKind::Meeting => Payload::Meeting(de(kind, value)?),
         };
         p.validate()?;
         Ok(p)
@@ -495,6 +541,12 @@ impl Payload {
             })
         };
         match self {
+            Payload::TreatyAction(a)
+                if (a.succession_date.is_some() || a.dated_as_accession)
+                    && a.method != Some(DepositMethod::Succession) =>
+            {
+                invalid("succession_date and dated_as_accession belong to a deposit by succession")
+            }
             Payload::TreatyAction(a) => match (a.action, a.method) {
                 (TreatyActionType::Deposit, None) => invalid(&format!(
                     "a deposit needs a method ({})",
@@ -534,6 +586,18 @@ impl Payload {
             Payload::Development(d) if d.summary.trim().is_empty() => {
                 invalid("summary must not be empty")
             }
+            Payload::Meeting(m) if !is_meeting_code(&m.code) => invalid(&format!(
+                "meeting code {:?} is not a meeting code; expected a number and MSP or RC (12MSP, 2RC)",
+                m.code
+            )),
+            Payload::Art5Event(e)
+                if e.meeting.as_deref().is_some_and(|m| !is_meeting_code(m)) =>
+            {
+                invalid(&format!(
+                    "meeting {:?} is not a meeting code; expected a number and MSP or RC (12MSP, 2RC)",
+                    e.meeting.as_deref().unwrap_or_default()
+                ))
+            }
             _ => Ok(()),
         }
     }
@@ -556,6 +620,7 @@ impl Payload {
             Payload::HeadlineFigure(p) => serde_json::to_value(p),
             Payload::Development(p) => serde_json::to_value(p),
             Payload::Retraction(p) => serde_json::to_value(p),
+            Payload::Meeting(p) => serde_json::to_value(p),
         };
         // Serializing these plain structs cannot fail (no maps with non-string keys).
         r.unwrap_or(serde_json::Value::Null)
@@ -611,6 +676,8 @@ mod tests {
             action: TreatyActionType::Deposit,
             method: Some(DepositMethod::Accession),
             date_inferred: false,
+            succession_date: None,
+            dated_as_accession: false,
         });
         assert_eq!(p.to_json(), r#"{"action":"deposit","method":"accession"}"#);
         assert_eq!(Payload::from_stored("treaty_action", &p.to_json()), Ok(p));

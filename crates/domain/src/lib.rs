@@ -4,10 +4,12 @@
 //! The one idea: every fact is a sourced, dated claim in an append-only record; everything else is
 //! derived. [`Fact`] is that claim; [`Source`] is where it comes from.
 
+pub mod asof;
 pub mod date;
 pub mod fact;
 pub mod subject;
 
+pub use asof::{record_day, Known, KnownBasis};
 pub use date::{Date, DateError, PartialDate, Precision};
 pub use fact::{FactKind, Payload, PayloadError};
 pub use subject::{normalize_name, Gazetteer, ResolveError, Subject, SubjectKind};
@@ -22,7 +24,7 @@ pub struct Source {
     pub title: String,
     pub publisher: Option<String>,
     /// When the source was published (partial dates allowed). Drives "as of" views: a fact is
-    /// known on a date only if one of its sources was published by then.
+    /// known on a date only if one of its sources was published by then (see [`asof`]).
     pub published: Option<PartialDate>,
     pub url: Option<String>,
     pub note: Option<String>,
@@ -70,6 +72,16 @@ pub struct Fact {
 impl Fact {
     pub fn kind(&self) -> FactKind {
         self.payload.kind()
+    }
+
+    /// When this fact enters "the world as of" views, given the publication date of each
+    /// source key (the one as-of rule, see [`asof`]).
+    pub fn known(&self, published: impl Fn(&str) -> Option<PartialDate>) -> Known {
+        Known::of(
+            self.valid_from,
+            self.citations.iter().map(|c| published(&c.source)),
+            record_day(&self.recorded_at),
+        )
     }
 }
 

@@ -725,6 +725,8 @@ fn parties_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<Strin
                 action: TreatyActionType::Signature,
                 method: None,
                 date_inferred: false,
+                succession_date: None,
+                dated_as_accession: false,
             });
             items.push(fact(
                 format!("parties:{code}:signature"),
@@ -744,6 +746,8 @@ fn parties_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<Strin
                 action: TreatyActionType::Deposit,
                 method: Some(m),
                 date_inferred: false,
+                succession_date: None,
+                dated_as_accession: false,
             });
             items.push(fact(
                 format!("parties:{code}:deposit"),
@@ -787,6 +791,8 @@ fn actions_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<Strin
         action,
         method,
         date_inferred: note.is_some_and(|n| n.to_lowercase().contains("inferred")),
+        succession_date: None,
+        dated_as_accession: false,
     });
     if let Err(e) = p.validate() {
         row.bad(ctx, "method", &e.to_string());
@@ -845,6 +851,8 @@ fn art5_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<String>,
     };
     let p = Payload::Art5Event(Art5Event {
         event,
+        meeting: None,
+        inferred: false,
         requested,
         decided,
         new_deadline,
@@ -1232,6 +1240,7 @@ fn stockpiles_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<St
             event: Art4EventType::Completed,
             destroyed: value,
             retained: None,
+            stockpile: None,
         }),
         other => {
             row.bad(

@@ -182,9 +182,8 @@ pub struct FactRecord {
 pub struct FactFilter {
     pub subject: Option<String>,
     pub kind: Option<FactKind>,
-    /// Valid time and knowledge: only facts that had begun by this date (or carry no date) and
-    /// were published by one of their sources by this date (sources without a publication date
-    /// count as published when the fact began).
+    /// Valid time and knowledge: only facts that had happened and been published by this date
+    /// (the domain's as-of rule, [`minewatch_domain::Known`]).
     pub as_of: Option<Date>,
     /// Record time (RFC 3339): the record as it stood at that instant. Default: now.
     pub recorded_by_time: Option<String>,
@@ -426,7 +425,7 @@ impl Store {
     }
 
     /// Publication dates of the current sources, for "as of" filtering.
-    fn published_dates(&self) -> Result<HashMap<String, Option<PartialDate>>> {
+    pub fn published_dates(&self) -> Result<HashMap<String, Option<PartialDate>>> {
         Ok(self
             .sources()?
             .into_iter()
@@ -565,24 +564,15 @@ impl Store {
     }
 }
 
-/// Is the fact visible in a view as of `as_of`? See [`FactFilter::as_of`].
+/// Is the fact visible in a view as of `as_of`? The domain's one as-of rule
+/// ([`minewatch_domain::asof`]), fed with the sources' publication dates.
 pub fn visible_as_of(
     fact: &Fact,
     published: &HashMap<String, Option<PartialDate>>,
     as_of: Date,
 ) -> bool {
-    if let Some(from) = fact.valid_from {
-        if from.earliest() > as_of {
-            return false;
-        }
-    }
-    let dates: Vec<PartialDate> = fact
-        .citations
-        .iter()
-        .filter_map(|c| published.get(&c.source).copied().flatten())
-        .collect();
-    // Unknown publication dates: the fact counts as known from when it began.
-    dates.is_empty() || dates.iter().any(|p| p.earliest() <= as_of)
+    fact.known(|key| published.get(key).copied().flatten())
+        .visible(as_of)
 }
 
 fn parse_opt_date(v: Option<String>, what: &str, id: i64) -> Result<Option<PartialDate>> {

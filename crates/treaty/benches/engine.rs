@@ -57,6 +57,8 @@ impl Builder {
                 action,
                 method,
                 date_inferred: false,
+                succession_date: None,
+                dated_as_accession: false,
             }),
         );
     }
@@ -172,6 +174,7 @@ fn record() -> (Vec<Fact>, Vec<String>) {
                 event: art4,
                 destroyed: Some(10_000),
                 retained: Some(1_000),
+                stockpile: None,
             }),
         );
         b.add(
@@ -193,6 +196,8 @@ fn record() -> (Vec<Fact>, Vec<String>) {
                 None,
                 Payload::Art5Event(Art5Event {
                     event: Art5EventType::ExtensionGranted,
+                    meeting: None,
+                    inferred: false,
                     requested: None,
                     decided: None,
                     new_deadline: Some(PartialDate::Day(ten.add_years(5).unwrap_or(ten))),

@@ -1,14 +1,15 @@
 //! The engine: facts indexed once by subject and kind, then queried for any date.
 //!
-//! Valid time: a fact has happened on `as_of` when the last day its date can mean is on or
-//! before `as_of` (a deposit dated only "2007-11" has certainly happened on 30 November 2007).
-//! Facts dated after `as_of` have not happened. Undated treaty actions cannot be placed in time
-//! and are reported as findings instead of being guessed.
+//! Time: a fact is part of the world on `as_of` by the domain's one as-of rule
+//! ([`minewatch_domain::Known`]), the same the store applies to "as of" reads: it had happened
+//! (the last day its date can mean: a deposit dated only "2007-11" has certainly happened on
+//! 30 November 2007) and one of its sources had published it by then. Undated treaty actions
+//! cannot be placed in time and are reported as findings instead of being guessed.
 
 use crate::status::Status;
 use minewatch_domain::fact::TreatyActionType;
-use minewatch_domain::{Date, Fact, PartialDate, Payload, Precision};
-use std::collections::BTreeMap;
+use minewatch_domain::{Date, Fact, Known, PartialDate, Payload, Precision};
+use std::collections::{BTreeMap, HashMap};
 
 /// The day the 40th instrument was deposited according to the depositary (Burkina Faso,
 /// 16 September 1998; Equatorial Guinea acceded the same day). Used only when the record holds
@@ -33,15 +34,6 @@ pub fn entry_into_force(deposit: Date, fortieth: Date) -> Option<Date> {
     }
 }
 
-/// Has the event of `fact` certainly happened by `as_of`? (Undated: no.)
-pub(crate) fn happened(fact: &Fact, as_of: Date) -> bool {
-    fact.valid_from.is_some_and(|d| d.latest() <= as_of)
-}
-
-/// Is an evidence fact (report, event) known on `as_of`: dated on or before it, or undated.
-pub(crate) fn known(fact: &Fact, as_of: Date) -> bool {
-    fact.valid_from.is_none_or(|d| d.latest() <= as_of)
-}
 
 /// Facts of one subject, by kind (indexes into [`Engine::facts`]).
 #[derive(Debug, Default, Clone)]
@@ -136,6 +128,8 @@ pub(crate) struct Core<'e> {
 #[derive(Debug, Clone)]
 pub struct Engine {
     pub(crate) facts: Vec<Fact>,
+    /// When each fact (same index) enters the world of "as of" questions.
+    pub(crate) known: Vec<Known>,
     pub(crate) subjects: BTreeMap<String, SubjectFacts>,
     pub(crate) fortieth: Fortieth,
     pub(crate) roll_calls: Vec<usize>,
@@ -176,8 +170,22 @@ impl Engine {
         Engine::from_facts(facts.to_vec())
     }
 
-    /// Indexes `facts` by subject and kind, taking ownership.
+    /// Indexes `facts` by subject and kind, taking ownership. No source has a publication date:
+    /// facts count from their own dates (see [`Engine::with_publications`]).
     pub fn from_facts(facts: Vec<Fact>) -> Engine {
+        Engine::with_publications(facts, &HashMap::new())
+    }
+
+    /// Indexes `facts` by subject and kind, with the publication date of each source key, so
+    /// that the engine applies the same as-of rule as the store's reads.
+    pub fn with_publications(
+        facts: Vec<Fact>,
+        published: &HashMap<String, Option<PartialDate>>,
+    ) -> Engine {
+        let known = facts
+            .iter()
+            .map(|f| f.known(|key| published.get(key).copied().flatten()))
+            .collect();
         let mut subjects: BTreeMap<String, SubjectFacts> = BTreeMap::new();
         let mut roll_calls = Vec::new();
         let mut policies = Vec::new();
@@ -269,6 +277,7 @@ impl Engine {
         let general_eif = day.first_of_month().add_months(6).unwrap_or(day);
         Engine {
             facts,
+            known,
             subjects,
             fortieth: Fortieth {
                 deposits,
@@ -310,6 +319,28 @@ impl Engine {
     /// 40th deposit (Art. 17(1)).
     pub fn general_entry_into_force(&self) -> Date {
         self.fortieth.general_eif
+    }
+
+    /// When a fact of this engine enters the world of "as of" questions, and why.
+    pub fn known(&self, f: &Fact) -> Known {
+        match self.index_of(f) {
+            Some(i) => self.known[i],
+            None => f.known(|_| None),
+        }
+    }
+
+    /// Is a fact part of the world on `as_of` (happened and published by then)?
+    pub(crate) fn visible(&self, f: &Fact, as_of: Date) -> bool {
+        self.known(f).visible(as_of)
+    }
+
+    /// The index of a fact borrowed from this engine (by address: facts are not moved after
+    /// construction).
+    fn index_of(&self, f: &Fact) -> Option<usize> {
+        let size = std::mem::size_of::<Fact>().max(1);
+        let offset = (f as *const Fact as usize).checked_sub(self.facts.as_ptr() as usize)?;
+        let i = offset / size;
+        (i < self.facts.len() && std::ptr::eq(&self.facts[i], f)).then_some(i)
     }
 
     pub(crate) fn subject(&self, code: &str) -> Option<&SubjectFacts> {
@@ -402,7 +433,7 @@ impl Engine {
 
     /// The status computation for one subject on `as_of`, without words.
     pub(crate) fn core<'e>(&'e self, sf: &SubjectFacts, as_of: Date) -> Core<'e> {
-        let pick = |i: Option<usize>| i.map(|i| &self.facts[i]).filter(|f| happened(f, as_of));
+        let pick = |i: Option<usize>| i.map(|i| &self.facts[i]).filter(|f| self.visible(f, as_of));
         let signature = pick(sf.signature);
         let deposit = pick(sf.deposit);
         let notice = pick(sf.notice);
@@ -444,7 +475,7 @@ impl Engine {
             Status::Deposited => sf
                 .provisional
                 .iter()
-                .any(|&i| happened(&self.facts[i], day)),
+                .any(|&i| self.visible(&self.facts[i], day)),
             _ => false,
         }
     }
@@ -522,6 +553,8 @@ mod tests {
                 action: TreatyActionType::Deposit,
                 method: Some(DepositMethod::Ratification),
                 date_inferred: false,
+                succession_date: None,
+                dated_as_accession: false,
             }),
             citations: sources
                 .iter()

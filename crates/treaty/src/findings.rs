@@ -1,7 +1,7 @@
 //! Findings: what a monitor should flag about a subject on a date, each with its reasons.
 
 use crate::engine::{
-    distinct_sources, entry_into_force, happened, known, prefer, Core, Engine, SubjectFacts,
+    distinct_sources, entry_into_force, prefer, Core, Engine, SubjectFacts,
 };
 use crate::obligations::{Obligation, ObligationState};
 use crate::reason::{cite_inline, On, Reason};
@@ -122,7 +122,7 @@ pub(crate) fn findings(
     // "Suspension" declarations change nothing (Arts. 19 and 20).
     for &i in &sf.suspensions {
         let f = engine.fact(i);
-        if !happened(f, as_of) {
+        if !engine.visible(f, as_of) {
             continue;
         }
         let mut reasons = vec![
@@ -290,7 +290,7 @@ pub(crate) fn findings(
     {
         for &i in &sf.art5 {
             let f = engine.fact(i);
-            if !known(f, as_of) {
+            if !engine.visible(f, as_of) {
                 continue;
             }
             if matches!(&f.payload, Payload::Art5Event(e) if e.event == Art5EventType::DeadlineMissed)
@@ -328,7 +328,7 @@ fn conflict(
         .map(|&i| engine.fact(i))
         .filter(|f| f.valid_from.is_some())
         .collect();
-    if dated.len() < 2 || !dated.iter().any(|f| happened(f, as_of)) {
+    if dated.len() < 2 || !dated.iter().any(|f| engine.visible(f, as_of)) {
         return None;
     }
     let preferred = engine.fact(prefer(engine.facts(), idx)?);

@@ -5,7 +5,7 @@
 //! `unknown` with a reason saying what is missing, never missed. Only recorded facts (a report,
 //! a declared completion, a recorded missed deadline or non-submission) make it met or missed.
 
-use crate::engine::{known, Core, Engine, SubjectFacts};
+use crate::engine::{Core, Engine, SubjectFacts};
 use crate::reason::{long, On, Reason};
 use crate::status::Status;
 use minewatch_domain::fact::{Art4EventType, Art5EventType};
@@ -252,7 +252,7 @@ fn art7(
         .art7
         .iter()
         .map(|&i| engine.fact(i))
-        .filter(|f| known(f, as_of))
+        .filter(|f| engine.visible(f, as_of))
         .filter_map(|f| match &f.payload {
             Payload::Art7Report(r) => Some((f, r.initial, r.year_covered, r.not_submitted)),
             _ => None,
@@ -485,13 +485,13 @@ fn art4(engine: &Engine, sf: &SubjectFacts, eif: Date, as_of: Date) -> Obligatio
         .art4
         .iter()
         .map(|&i| engine.fact(i))
-        .filter(|f| known(f, as_of))
+        .filter(|f| engine.visible(f, as_of))
         .collect();
     let counts: Vec<&Fact> = sf
         .stockpiles
         .iter()
         .map(|&i| engine.fact(i))
-        .filter(|f| known(f, as_of))
+        .filter(|f| engine.visible(f, as_of))
         .collect();
     let event = |t: Art4EventType| {
         events
@@ -809,7 +809,7 @@ fn art9(engine: &Engine, sf: &SubjectFacts, as_of: Date) -> Obligation {
         .legislation
         .iter()
         .map(|&i| engine.fact(i))
-        .filter(|f| known(f, as_of))
+        .filter(|f| engine.visible(f, as_of))
         .collect();
     let title = "national implementation measures, including penal sanctions";
     if laws.is_empty() {

@@ -1,6 +1,6 @@
 //! Status of a subject on a date (Arts. 15-18 and 20), with its reasons.
 
-use crate::engine::{happened, Core, Eif, Engine, SubjectFacts};
+use crate::engine::{Core, Eif, Engine, SubjectFacts};
 use crate::findings::{findings, Finding};
 use crate::obligations::{obligations, Deadlines, Obligation};
 use crate::reason::{cite_inline, Reason};
@@ -223,7 +223,7 @@ impl Engine {
         }
         for &i in &sf.provisional {
             let f = self.fact(i);
-            if happened(f, as_of) {
+            if self.visible(f, as_of) {
                 let d = f.valid_from.map(date_words).unwrap_or_default();
                 out.push(
                     Reason::new(
@@ -294,7 +294,7 @@ impl Engine {
             (sf.notice, "withdrawal notice"),
         ] {
             if let Some(f) = i.map(|i| self.fact(i)) {
-                if !happened(f, as_of) {
+                if !self.visible(f, as_of) {
                     if let Some(d) = f.valid_from {
                         out.push(
                             Reason::new(

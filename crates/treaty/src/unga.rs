@@ -99,8 +99,13 @@ fn vote_date(f: &Fact, rc: Option<&Fact>) -> Option<PartialDate> {
     f.valid_from.or(rc.and_then(|r| r.valid_from))
 }
 
-fn vote_known(f: &Fact, rc: Option<&Fact>, as_of: Date) -> bool {
-    vote_date(f, rc).is_none_or(|d| d.latest() <= as_of)
+/// A vote is known on `as_of` when it (or its roll call, for an undated vote) had happened and
+/// been published by then (the as-of rule).
+fn vote_known(engine: &Engine, f: &Fact, rc: Option<&Fact>, as_of: Date) -> bool {
+    match (f.valid_from, rc) {
+        (None, Some(r)) => engine.visible(r, as_of) && engine.known(f).published.is_none_or(|p| p.latest() <= as_of),
+        _ => engine.visible(f, as_of),
+    }
 }
 
 /// Analyses one vote of a subject: its status that day and whether it is an anomaly.
@@ -175,7 +180,7 @@ pub(crate) fn vote_anomalies(
             continue;
         }
         let rc = roll_call_for(engine, v.rcid, &v.resolution).map(|r| r.0);
-        if !vote_known(f, rc, as_of) {
+        if !vote_known(engine, f, rc, as_of) {
             continue;
         }
         let Some(rv) = analyse(engine, sf, f) else {
@@ -216,7 +221,7 @@ impl Engine {
                 let f = self.fact(i);
                 if let Payload::UngaVote(v) = &f.payload {
                     let rc = roll_call_for(self, v.rcid, &v.resolution);
-                    if !vote_known(f, rc.map(|r| r.0), as_of) {
+                    if !vote_known(self, f, rc.map(|r| r.0), as_of) {
                         continue;
                     }
                     let key = match (v.rcid, rc) {
@@ -344,7 +349,7 @@ impl Engine {
                     continue;
                 };
                 let rc = roll_call_for(self, v.rcid, &v.resolution).map(|r| r.0);
-                if !vote_known(f, rc, as_of) {
+                if !vote_known(self, f, rc, as_of) {
                     continue;
                 }
                 if let Some(rv) = analyse(self, sf, f) {

@@ -171,9 +171,20 @@ fn art4_states_follow_recorded_facts() {
             &|f| {
                 f.art4("XAA", None, Art4EventType::Completed, &["s"]);
             },
-            "2020-01-01"
+            "2026-06-01"
         ),
         ObligationState::Completed
+    );
+    // Undated, and its source has no publication date: it is known from the day the record
+    // received it (1 January 2026 in these fixtures), not before (the one as-of rule).
+    assert_eq!(
+        case(
+            &|f| {
+                f.art4("XAA", None, Art4EventType::Completed, &["s"]);
+            },
+            "2020-01-01"
+        ),
+        ObligationState::Unknown
     );
     assert_eq!(
         case(

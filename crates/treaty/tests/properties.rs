@@ -74,6 +74,8 @@ fn build(code: &str, evs: &[Ev], sources: usize, f: &mut Facts) {
                         action: TreatyActionType::SuspensionDeclaration,
                         method: None,
                         date_inferred: false,
+                        succession_date: None,
+                        dated_as_accession: false,
                     }),
                     &srcs,
                 );

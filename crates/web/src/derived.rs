@@ -63,7 +63,7 @@ pub fn build_engine_at(store: &Store, up_to: Option<i64>) -> Result<Engine, Stor
         .into_iter()
         .map(|r| r.fact)
         .collect();
-    Ok(Engine::from_facts(facts))
+    Ok(Engine::with_publications(facts, &store.published_dates()?))
 }
 
 /// An engine together with the record version it was built from.

@@ -41,12 +41,24 @@ pub fn sentence(f: &Fact, name: &str) -> String {
         Payload::TreatyAction(a) => match a.action {
             TreatyActionType::Signature => format!("{name} signed the Mine Ban Treaty {when}."),
             TreatyActionType::Deposit => format!(
-                "{name} deposited its instrument of {} {when}{}.",
+                "{name} deposited its instrument of {} {when}{}{}.",
                 a.method.map(|m| m.as_str()).unwrap_or("ratification"),
                 if a.date_inferred {
                     " (date inferred by the source)"
                 } else {
                     ""
+                },
+                match (a.succession_date, a.dated_as_accession) {
+                    (Some(d), false) => format!(
+                        "; the treaty is effective for it from {}, the date of State succession",
+                        d.long()
+                    ),
+                    (Some(d), true) => format!(
+                        "; the source dates entry into force like an accession's, not from the date of State succession ({})",
+                        d.long()
+                    ),
+                    (None, true) => "; the source dates entry into force like an accession's".into(),
+                    (None, false) => String::new(),
                 }
             ),
             TreatyActionType::WithdrawalNotice => {
@@ -93,6 +105,15 @@ pub fn sentence(f: &Fact, name: &str) -> String {
                 Art5EventType::NewContaminationReported => {
                     format!("{name} reported newly found mined areas {when}.")
                 }
+                Art5EventType::ObligationReinstated => {
+                    format!("{name}'s Art. 5 clearance obligation was reinstated {when}{deadline}.")
+                }
+                Art5EventType::DeadlineReported => format!(
+                    "A source gives {name}'s Art. 5 clearance deadline as {} {when}.",
+                    e.new_deadline
+                        .map(|d| d.long())
+                        .unwrap_or_else(|| "an unrecorded date".into())
+                ),
             }
         }
         Payload::Art4Event(e) => match e.event {
@@ -108,7 +129,23 @@ pub fn sentence(f: &Fact, name: &str) -> String {
             Art4EventType::NoStockpileDeclared => {
                 format!("{name} declared {when} that it holds no stockpile of anti-personnel mines.")
             }
+            Art4EventType::StockpileReported => format!(
+                "{name} reported a stockpile of {} anti-personnel mines {when}.",
+                e.stockpile
+                    .map(thousands)
+                    .unwrap_or_else(|| "an unrecorded number of".into())
+            ),
         },
+        Payload::Meeting(m) => format!(
+            "{} ({}){} {}.",
+            m.name,
+            m.code,
+            m.city.as_deref().map(|c| format!(", {c},")).unwrap_or_default(),
+            match (f.valid_from, f.valid_to) {
+                (Some(a), Some(b)) => format!("from {} to {}", a.long(), b.long()),
+                _ => when.clone(),
+            }
+        ),
         Payload::Art7Report(r) => {
             let what = if r.initial {
                 "initial Art. 7 transparency report".to_string()

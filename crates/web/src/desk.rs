@@ -99,10 +99,24 @@ fn fields(kind: FactKind) -> Vec<Field> {
                 Ty::Flag,
                 false,
             ),
+            f(
+                "succession_date",
+                "Date of State succession (succession only)",
+                Ty::Date,
+                false,
+            ),
+            f(
+                "dated_as_accession",
+                "Source dates entry into force like an accession (succession only)",
+                Ty::Flag,
+                false,
+            ),
         ],
         K::ArmedConflict => vec![f("description", "Description", Ty::Long, true)],
         K::Art5Event => vec![
             f("event", "Event", choice!(Art5EventType), true),
+            f("meeting", "Meeting (12MSP, 2RC)", Ty::Text, false),
+            f("inferred", "Meeting or date inferred", Ty::Flag, false),
             f("requested", "Requested (date)", Ty::Date, false),
             f("decided", "Decided (date)", Ty::Date, false),
             f("new_deadline", "New deadline (date)", Ty::Date, false),
@@ -111,6 +125,12 @@ fn fields(kind: FactKind) -> Vec<Field> {
             f("event", "Event", choice!(Art4EventType), true),
             f("destroyed", "Mines destroyed", Ty::Int, false),
             f("retained", "Mines retained", Ty::Int, false),
+            f("stockpile", "Stockpile (reported or remaining)", Ty::Int, false),
+        ],
+        K::Meeting => vec![
+            f("code", "Code (12MSP, 2RC)", Ty::Text, true),
+            f("name", "Name", Ty::Text, true),
+            f("city", "City", Ty::Text, false),
         ],
         K::Art7Report => vec![
             f("initial", "Initial report (Art. 7.1)", Ty::Flag, false),

@@ -89,6 +89,8 @@ impl Facts {
                 action,
                 method,
                 date_inferred: false,
+                succession_date: None,
+                dated_as_accession: false,
             }),
             sources,
         )
@@ -155,6 +157,8 @@ impl Facts {
             None,
             Payload::Art5Event(Art5Event {
                 event,
+                meeting: None,
+                inferred: false,
                 requested: requested.map(pd),
                 decided: None,
                 new_deadline: new_deadline.map(pd),
@@ -178,6 +182,7 @@ impl Facts {
                 event,
                 destroyed: None,
                 retained: None,
+                stockpile: None,
             }),
             sources,
         )
@@ -337,6 +342,8 @@ pub fn add_samples(f: &mut Facts) {
             action: TreatyActionType::WithdrawalNotice,
             method: None,
             date_inferred: true,
+            succession_date: None,
+            dated_as_accession: false,
         }),
         &["poland-co-pl", "tass-2072235"],
     );
