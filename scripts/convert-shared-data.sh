@@ -17,6 +17,11 @@ mw import sources "$root/data/curated/sources.csv"
 mw import parties "$shared/treaty/parties.csv"
 mw import treaty-actions "$shared/treaty/actions_sample.csv"
 mw import art5-extensions "$shared/treaty/art5_extensions_sample.csv"
+mw import meetings "$shared/treaty/meetings.csv"
+mw import art5-events "$shared/treaty/art5_events.csv"
+mw import art5-status "$shared/impact/art5_status.csv"
+mw import art4-events "$shared/treaty/art4_events.csv"
+mw import art4-status "$shared/impact/art4_status.csv"
 mw import armed-conflict "$shared/treaty/armed_conflict_sample.csv"
 mw import unga-roll-calls "$shared/unga/roll_calls.csv" --source voeten-unga-voting-data
 mw import unga-votes "$shared/unga/votes.csv" --source voeten-unga-voting-data

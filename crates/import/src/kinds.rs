@@ -3,7 +3,7 @@
 use crate::row::{Ctx, Row};
 use crate::{write_items, ImportError, Item};
 use minewatch_domain::fact::*;
-use minewatch_domain::{slug_key, Citation, FactKind, PartialDate, Payload, Source};
+use minewatch_domain::{slug_key, Citation, Date, FactKind, PartialDate, Payload, Source};
 use minewatch_store::{Batch, FactFilter, NewFact, Store, StoreError};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
@@ -77,6 +77,41 @@ pub const KINDS: &[Kind] = &[
         row: art5_row,
     },
     Kind {
+        name: "meetings",
+        about: "treaty/meetings.csv: Meetings of the States Parties and Review Conferences with their dates",
+        required: &["meeting", "name", "source"],
+        optional: &["city", "start", "end", "quote", "note"],
+        row: meeting_row,
+    },
+    Kind {
+        name: "art5-events",
+        about: "treaty/art5_events.csv: Article 5 histories (requests, grants at meetings, completions, reinstatements); import the meetings first",
+        required: &["state", "iso3", "event", "source"],
+        optional: &["date", "meeting", "new_deadline", "quote", "note"],
+        row: art5_event_row,
+    },
+    Kind {
+        name: "art4-events",
+        about: "treaty/art4_events.csv: Article 4 histories (stockpile reported, destruction completed, deadline missed, no stockpile)",
+        required: &["state", "iso3", "event", "source"],
+        optional: &["date", "quantity", "quote", "note"],
+        row: art4_event_row,
+    },
+    Kind {
+        name: "art5-status",
+        about: "impact/art5_status.csv: the older Article 5 event chains; import the meetings first",
+        required: &["state", "iso3", "event", "source"],
+        optional: &["event_date", "meeting", "deadline", "status_as_of", "note"],
+        row: art5_status_row,
+    },
+    Kind {
+        name: "art4-status",
+        about: "impact/art4_status.csv: the older Article 4 event chains and global aggregates",
+        required: &["state", "iso3", "event", "source"],
+        optional: &["date", "quantity", "deadline", "note"],
+        row: art4_status_row,
+    },
+    Kind {
         name: "armed-conflict",
         about: "treaty/armed_conflict_sample.csv: periods of armed conflict (Art. 20(3))",
         required: &["state", "iso3", "from", "source"],
@@ -139,6 +174,8 @@ pub const KINDS: &[Kind] = &[
 pub(crate) struct Lookups {
     /// rcid -> (date, resolution)
     roll_calls: HashMap<u32, (PartialDate, String)>,
+    /// Meeting code -> the (start, end) of each recorded version of its dates.
+    meetings: BTreeMap<String, Vec<(Option<PartialDate>, Option<PartialDate>)>>,
 }
 
 pub(crate) fn prepare(kind: Kind, store: &Store) -> Result<Lookups, StoreError> {
@@ -151,6 +188,20 @@ pub(crate) fn prepare(kind: Kind, store: &Store) -> Result<Lookups, StoreError> 
         for f in facts {
             if let (Payload::UngaRollCall(r), Some(d)) = (&f.fact.payload, f.fact.valid_from) {
                 l.roll_calls.insert(r.rcid, (d, r.resolution.clone()));
+            }
+        }
+    }
+    if matches!(kind.name, "art5-events" | "art5-status") {
+        let facts = store.facts(&FactFilter {
+            kind: Some(FactKind::Meeting),
+            ..FactFilter::default()
+        })?;
+        for f in facts {
+            if let Payload::Meeting(m) = &f.fact.payload {
+                l.meetings
+                    .entry(m.code.clone())
+                    .or_default()
+                    .push((f.fact.valid_from, f.fact.valid_to));
             }
         }
     }
@@ -303,13 +354,16 @@ fn citation_for(text: &str) -> (Citation, Option<Source>) {
         }
     }
     let key = slug_key(text);
+    let published = edition_year(text).map(PartialDate::Year);
     let source = Source {
         key: key.clone(),
         title: text.to_string(),
         publisher: None,
-        published: None,
+        published,
         url: None,
-        note: None,
+        note: published.map(|_| {
+            "publication year read from the report edition or the year in its address".to_string()
+        }),
     };
     (
         Citation {
@@ -318,6 +372,33 @@ fn citation_for(text: &str) -> (Citation, Option<Source>) {
         },
         Some(source),
     )
+}
+
+/// The year a report edition or a dated news address names ("Landmine Monitor 2019",
+/// `.../reports/2019/...`, `.../news/2008/...`, `pqs_year=2008`): the source was published in
+/// that year, so a fact it alone reports is not known before the end of it (the as-of rule).
+fn edition_year(text: &str) -> Option<i32> {
+    const MARKERS: &[&str] = &[
+        "reports/",
+        "/news/",
+        "lm/",
+        "pqs_year=",
+        "archives-",
+        "landmine monitor ",
+        "mine action review ",
+        "clearing the mines ",
+    ];
+    let lower = text.to_lowercase();
+    MARKERS.iter().find_map(|m| {
+        lower.match_indices(m).find_map(|(i, _)| {
+            let rest = lower.get(i + m.len()..)?;
+            let digits: String = rest.chars().take(4).collect();
+            let next = rest.chars().nth(4);
+            let year: i32 = digits.parse().ok()?;
+            ((1990..=2100).contains(&year) && !next.is_some_and(|c| c.is_ascii_digit()))
+                .then_some(year)
+        })
+    })
 }
 
 /// Citations from a free-text source column; reports an empty one.
@@ -1259,6 +1340,483 @@ fn stockpiles_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<St
             fact(key, &code, payload, Some(date), None, c, row.opt("note")),
         ),
     )
+}
+
+
+// ---- treaty meetings and the Article 4 / 5 histories ---------------------------------------
+
+/// Citations from a research file's source column: URLs or titles separated by ` | ` or `;`.
+fn research_cites(
+    ctx: &mut Ctx<'_>,
+    row: &Row<'_>,
+    col: &str,
+) -> Option<(Vec<Citation>, Vec<Item>)> {
+    let text = row.opt(col).map(|t| t.replace(" | ", ";"));
+    let Some(text) = text else {
+        row.bad(
+            ctx,
+            col,
+            "empty; expected a source (a claim without a source is not a fact)",
+        );
+        return None;
+    };
+    let mut citations = Vec::new();
+    let mut items = Vec::new();
+    for part in split_citations(&text) {
+        let (c, s) = citation_for(&part);
+        if !citations.contains(&c) {
+            citations.push(c);
+        }
+        if let Some(s) = s {
+            items.push(Item::EnsureSource(s));
+        }
+    }
+    Some((citations, items))
+}
+
+/// The fact's note: the compiler's note and the source's exact words.
+fn research_note(row: &Row<'_>) -> Option<String> {
+    match (row.opt("note"), row.opt("quote")) {
+        (Some(n), Some(q)) => Some(format!("{n} | quote: \u{201c}{q}\u{201d}")),
+        (Some(n), None) => Some(n.to_string()),
+        (None, Some(q)) => Some(format!("quote: \u{201c}{q}\u{201d}")),
+        (None, None) => None,
+    }
+}
+
+/// Was the meeting or date deduced by the compiler (`INFERRED`, `DERIVED` in the note)?
+fn inferred(row: &Row<'_>) -> bool {
+    row.opt("note")
+        .is_some_and(|n| n.contains("INFERRED") || n.contains("DERIVED"))
+}
+
+fn claim(
+    key: String,
+    subject: &str,
+    payload: Payload,
+    valid_from: Option<PartialDate>,
+    citations: Vec<Citation>,
+    note: Option<String>,
+) -> Item {
+    Item::Claim(NewFact {
+        key: Some(key),
+        subject: subject.to_string(),
+        valid_from,
+        valid_to: None,
+        payload,
+        citations,
+        note,
+        supersedes: None,
+    })
+}
+
+fn meeting_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<String>, Vec<Item>) {
+    let code = row.req(ctx, "meeting", "a meeting code such as 12MSP or 2RC");
+    let code = code.and_then(|c| {
+        if is_meeting_code(c) {
+            Some(c.to_string())
+        } else {
+            row.bad(
+                ctx,
+                "meeting",
+                &format!("{c:?} is not a meeting code; expected a number and MSP or RC (12MSP, 2RC)"),
+            );
+            None
+        }
+    });
+    let name = row.req(ctx, "name", "the meeting's name").map(String::from);
+    let start = row.partial_date(ctx, "start");
+    let end = row.partial_date(ctx, "end");
+    if start.is_none() && end.is_none() && row.opt("start").is_none() && row.opt("end").is_none() {
+        row.bad(ctx, "end", "empty, and so is start; expected the meeting's dates");
+    }
+    if let (Some(a), Some(b)) = (start, end) {
+        if b.latest() < a.earliest() {
+            row.bad(
+                ctx,
+                "end",
+                &format!("{b} is before the start {a}; expected the last day of the meeting"),
+            );
+        }
+    }
+    let cit = research_cites(ctx, row, "source");
+    let (Some(code), Some(name), Some((c, ensure))) = (code, name, cit) else {
+        return (None, Vec::new());
+    };
+    let p = Payload::Meeting(Meeting {
+        code: code.clone(),
+        name,
+        city: row.opt("city").map(String::from),
+    });
+    let key = format!(
+        "meeting:{code}:{}:{}",
+        start.map(|d| d.to_string()).unwrap_or_default(),
+        end.map(|d| d.to_string()).unwrap_or_default()
+    );
+    let f = Item::Fact(NewFact {
+        key: Some(key.clone()),
+        subject: "WLD".into(),
+        valid_from: start.or(end),
+        valid_to: end,
+        payload: p,
+        citations: c,
+        note: research_note(row),
+        supersedes: None,
+    });
+    (Some(key), with(ensure, f))
+}
+
+/// A meeting code from a column (`12MSP`, or `16MSP (Vienna)`), checked against the recorded
+/// meetings; with the first and last day its recorded versions give.
+fn meeting_of(
+    ctx: &mut Ctx<'_>,
+    row: &Row<'_>,
+    col: &str,
+) -> Option<(String, Option<(Date, Date)>)> {
+    let raw = row.opt(col)?;
+    let code = raw.split_whitespace().next().unwrap_or(raw).to_string();
+    let Some(versions) = ctx.lookups.meetings.get(&code) else {
+        let known: Vec<&str> = ctx.lookups.meetings.keys().map(String::as_str).collect();
+        let expected = if known.is_empty() {
+            "no meetings are recorded: import treaty/meetings.csv first (minewatch import meetings)".to_string()
+        } else {
+            format!("expected a recorded meeting: {}", known.join(", "))
+        };
+        row.bad(ctx, col, &format!("unknown meeting {raw:?}; {expected}"));
+        return None;
+    };
+    let first = versions
+        .iter()
+        .filter_map(|(a, b)| a.or(*b))
+        .map(PartialDate::earliest)
+        .min();
+    let last = versions
+        .iter()
+        .filter_map(|(a, b)| b.or(*a))
+        .map(PartialDate::latest)
+        .max();
+    Some((code, first.zip(last)))
+}
+
+/// One Article 5 event from any research file, checked and keyed by what it claims.
+#[allow(clippy::too_many_arguments)]
+fn art5_claim(
+    ctx: &mut Ctx<'_>,
+    row: &Row<'_>,
+    code: &str,
+    event: Art5EventType,
+    date: Option<PartialDate>,
+    meeting: Option<(String, Option<(Date, Date)>)>,
+    new_deadline: Option<PartialDate>,
+    date_col: &str,
+    deadline_col: &str,
+) -> Option<(Payload, Option<PartialDate>, String)> {
+    let (meeting, span) = match meeting {
+        Some((m, span)) => (Some(m), span),
+        None => (None, None),
+    };
+    let decision = matches!(
+        event,
+        Art5EventType::ExtensionGranted | Art5EventType::CompletionDeclared
+    );
+    // A decision named only by its meeting is dated by the meeting's closing day.
+    let mut date = date;
+    if date.is_none() && decision {
+        if let Some((_, last)) = span {
+            date = Some(PartialDate::Day(last));
+        }
+    }
+    // A grant is decided at its meeting; a completion may be declared before the meeting that
+    // takes note of it (the United Kingdom on 14 November 2020, before the 18MSP).
+    let grant = event == Art5EventType::ExtensionGranted;
+    if let (Some(d), Some((first, last)), Some(m), true) = (date, span, &meeting, grant) {
+        if d.latest() < first || d.earliest() > last {
+            row.bad(
+                ctx,
+                date_col,
+                &format!(
+                    "{d} is not during the {m} ({} to {}); expected the decision's date at that meeting",
+                    first.long(),
+                    last.long()
+                ),
+            );
+            return None;
+        }
+    }
+    if event == Art5EventType::ExtensionGranted {
+        if let (Some(d), Some(nd)) = (date, new_deadline) {
+            if nd.latest() < d.earliest() {
+                row.bad(
+                    ctx,
+                    deadline_col,
+                    &format!("new deadline {nd} is before the grant ({d}); expected a later date"),
+                );
+                return None;
+            }
+        }
+        if date.is_none() && new_deadline.is_none() {
+            row.bad(
+                ctx,
+                date_col,
+                "a grant with no date, no meeting and no new deadline says nothing that can be placed; expected at least one of them",
+            );
+            return None;
+        }
+    }
+    let p = Payload::Art5Event(Art5Event {
+        event,
+        meeting,
+        inferred: inferred(row),
+        requested: (event == Art5EventType::ExtensionRequested)
+            .then_some(date)
+            .flatten(),
+        decided: decision.then_some(date).flatten(),
+        new_deadline,
+    });
+    if let Err(e) = p.validate() {
+        row.bad(ctx, "meeting", &e.to_string());
+        return None;
+    }
+    let key = format!(
+        "art5:{code}:{event}:{}:{}",
+        date.map(|d| d.to_string()).unwrap_or_default(),
+        new_deadline.map(|d| d.to_string()).unwrap_or_default()
+    );
+    Some((p, date, key))
+}
+
+fn art5_event_row(
+    ctx: &mut Ctx<'_>,
+    row: &Row<'_>,
+    _: &mut State,
+) -> (Option<String>, Vec<Item>) {
+    let subject = row.subject(ctx, Some("iso3"), Some("state"));
+    let event = row.req_word(ctx, "event", Art5EventType::parse, &Art5EventType::expected());
+    let date = row.partial_date(ctx, "date");
+    let meeting = meeting_of(ctx, row, "meeting");
+    let bad_meeting = row.opt("meeting").is_some() && meeting.is_none();
+    let new_deadline = row.partial_date(ctx, "new_deadline");
+    let cit = research_cites(ctx, row, "source");
+    let (Some(code), Some(event), Some((c, ensure)), false) = (subject, event, cit, bad_meeting)
+    else {
+        return (None, Vec::new());
+    };
+    let Some((p, valid_from, key)) = art5_claim(
+        ctx, row, &code, event, date, meeting, new_deadline, "date", "new_deadline",
+    ) else {
+        return (None, Vec::new());
+    };
+    let item = claim(key.clone(), &code, p, valid_from, c, research_note(row));
+    (Some(key), with(ensure, item))
+}
+
+fn art5_status_row(
+    ctx: &mut Ctx<'_>,
+    row: &Row<'_>,
+    _: &mut State,
+) -> (Option<String>, Vec<Item>) {
+    let all = row.opt("state") == Some("ALL") || row.opt("iso3") == Some("ALL");
+    let subject = if all {
+        Some("WLD".to_string())
+    } else {
+        row.subject(ctx, Some("iso3"), Some("state"))
+    };
+    let word = row.req(ctx, "event", "an Art. 5 event").map(str::to_string);
+    let cit = research_cites(ctx, row, "source");
+    let (Some(code), Some(word), Some((c, ensure))) = (subject, word, cit) else {
+        return (None, Vec::new());
+    };
+    let event = match word.as_str() {
+        _ if all => None,
+        "extension_requested" => Some(Art5EventType::ExtensionRequested),
+        "extension_granted" => Some(Art5EventType::ExtensionGranted),
+        "completion_declared" | "completion_announced" | "completion_reported"
+        | "clearance_completed_reported" => Some(Art5EventType::CompletionDeclared),
+        "new_contamination_reported" => Some(Art5EventType::NewContaminationReported),
+        "obligation_reinstated" => Some(Art5EventType::ObligationReinstated),
+        "deadline_missed_no_request" | "original_deadline_missed" => {
+            Some(Art5EventType::DeadlineMissed)
+        }
+        "original_deadline" | "current_deadline" | "deadline_reported" => {
+            Some(Art5EventType::DeadlineReported)
+        }
+        _ => None,
+    };
+    let Some(event) = event else {
+        // Statements the record has no narrower kind for (aggregates, announcements, entry
+        // into force as the file states it) are kept as developments, with their words.
+        let mut summary = word.replace('_', " ");
+        for col in ["event_date", "meeting", "deadline", "status_as_of"] {
+            if let Some(v) = row.opt(col) {
+                summary.push_str(&format!("; {}: {v}", col.replace('_', " ")));
+            }
+        }
+        let valid_from = row.opt("event_date").and_then(|v| PartialDate::parse(v).ok());
+        let p = Payload::Development(Development {
+            topic: "mine_action".into(),
+            summary,
+        });
+        let key = format!(
+            "art5-status:{code}:{word}:{}:{}",
+            row.opt("event_date").unwrap_or_default(),
+            row.opt("status_as_of").or(row.opt("deadline")).unwrap_or_default()
+        );
+        let item = claim(key.clone(), &code, p, valid_from, c, research_note(row));
+        return (Some(key), with(ensure, item));
+    };
+    let deadline = row.partial_date(ctx, "deadline");
+    let mut date = row.partial_date(ctx, "event_date");
+    if event == Art5EventType::DeadlineReported && date.is_none() {
+        date = row.opt("status_as_of").and_then(|v| PartialDate::parse(v).ok());
+    }
+    let meeting = meeting_of(ctx, row, "meeting");
+    if row.opt("meeting").is_some() && meeting.is_none() {
+        return (None, Vec::new());
+    }
+    let mut note = research_note(row);
+    if word != event.as_str() {
+        note = Some(match note {
+            Some(n) => format!("{word}: {n}"),
+            None => word.clone(),
+        });
+    }
+    let Some((p, valid_from, key)) = art5_claim(
+        ctx, row, &code, event, date, meeting, deadline, "event_date", "deadline",
+    ) else {
+        return (None, Vec::new());
+    };
+    let item = claim(key.clone(), &code, p, valid_from, c, note);
+    (Some(key), with(ensure, item))
+}
+
+fn art4_event_row(
+    ctx: &mut Ctx<'_>,
+    row: &Row<'_>,
+    _: &mut State,
+) -> (Option<String>, Vec<Item>) {
+    let subject = row.subject(ctx, Some("iso3"), Some("state"));
+    let event = row.req_word(ctx, "event", Art4EventType::parse, &Art4EventType::expected());
+    let date = row.partial_date(ctx, "date");
+    let quantity = row.count(ctx, "quantity");
+    let cit = research_cites(ctx, row, "source");
+    let (Some(code), Some(event), Some((c, ensure))) = (subject, event, cit) else {
+        return (None, Vec::new());
+    };
+    let item = art4_claim(&code, event, date, quantity, c, research_note(row));
+    (Some(item_key(&item)), with(ensure, item))
+}
+
+/// The key of a fact item (the row's identity for duplicate checks).
+fn item_key(item: &Item) -> String {
+    match item {
+        Item::Fact(f) | Item::Claim(f) => f.key.clone().unwrap_or_default(),
+        Item::Source(s) | Item::EnsureSource(s) => s.key.clone(),
+    }
+}
+
+fn art4_claim(
+    code: &str,
+    event: Art4EventType,
+    date: Option<PartialDate>,
+    quantity: Option<u64>,
+    citations: Vec<Citation>,
+    note: Option<String>,
+) -> Item {
+    let p = Payload::Art4Event(Art4Event {
+        event,
+        destroyed: (event == Art4EventType::Completed).then_some(quantity).flatten(),
+        retained: None,
+        stockpile: matches!(
+            event,
+            Art4EventType::StockpileReported | Art4EventType::DeadlineMissed
+        )
+        .then_some(quantity)
+        .flatten(),
+    });
+    let key = format!(
+        "art4:{code}:{event}:{}:{}",
+        date.map(|d| d.to_string()).unwrap_or_default(),
+        quantity.map(|q| q.to_string()).unwrap_or_default()
+    );
+    claim(key, code, p, date, citations, note)
+}
+
+fn art4_status_row(
+    ctx: &mut Ctx<'_>,
+    row: &Row<'_>,
+    _: &mut State,
+) -> (Option<String>, Vec<Item>) {
+    let all = row.opt("state") == Some("ALL") || row.opt("iso3") == Some("ALL");
+    let subject = if all {
+        Some("WLD".to_string())
+    } else {
+        row.subject(ctx, Some("iso3"), Some("state"))
+    };
+    let word = row.req(ctx, "event", "an Art. 4 event").map(str::to_string);
+    let cit = research_cites(ctx, row, "source");
+    let (Some(code), Some(word), Some((c, ensure))) = (subject, word, cit) else {
+        return (None, Vec::new());
+    };
+    let event = match word.as_str() {
+        _ if all => None,
+        "completed" | "no_longer_stockpiles" => Some(Art4EventType::Completed),
+        "deadline_missed" => Some(Art4EventType::DeadlineMissed),
+        "stockpile_declared" | "stockpile_size" => Some(Art4EventType::StockpileReported),
+        _ => None,
+    };
+    let measure = match word.as_str() {
+        _ if all => None,
+        "remaining" | "remaining_at_deadline" => Some(StockpileMeasure::Remaining),
+        "destroyed_cumulative" => Some(StockpileMeasure::Destroyed),
+        "retained_art3" => Some(StockpileMeasure::Retained),
+        _ => None,
+    };
+    let mut note = research_note(row);
+    if event.is_some_and(|e| e.as_str() != word) {
+        note = Some(match note {
+            Some(n) => format!("{word}: {n}"),
+            None => word.clone(),
+        });
+    }
+    if let Some(event) = event {
+        let date = row.partial_date(ctx, "date");
+        let quantity = row.count(ctx, "quantity");
+        let item = art4_claim(&code, event, date, quantity, c, note);
+        return (Some(item_key(&item)), with(ensure, item));
+    }
+    if let Some(measure) = measure {
+        let date = row.req_partial_date(ctx, "date");
+        let quantity = row.req_count(ctx, "quantity");
+        let (Some(date), Some(quantity)) = (date, quantity) else {
+            return (None, Vec::new());
+        };
+        let p = Payload::StockpileCount(StockpileCount {
+            mine_type: "all antipersonnel mines".into(),
+            measure,
+            quantity,
+        });
+        let key = format!("art4-status:{code}:{word}:{date}:{quantity}");
+        let item = claim(key.clone(), &code, p, Some(date), c, note);
+        return (Some(key), with(ensure, item));
+    }
+    let mut summary = word.replace('_', " ");
+    for col in ["date", "quantity", "deadline"] {
+        if let Some(v) = row.opt(col) {
+            summary.push_str(&format!("; {col}: {v}"));
+        }
+    }
+    let valid_from = row.opt("date").and_then(|v| PartialDate::parse(v).ok());
+    let p = Payload::Development(Development {
+        topic: "stockpile".into(),
+        summary,
+    });
+    let key = format!(
+        "art4-status:{code}:{word}:{}:{}",
+        row.opt("date").unwrap_or_default(),
+        row.opt("quantity").unwrap_or_default()
+    );
+    let item = claim(key.clone(), &code, p, valid_from, c, note);
+    (Some(key), with(ensure, item))
 }
 
 #[cfg(test)]

@@ -213,6 +213,9 @@ pub(crate) enum Item {
     /// A source created from a citation when its key is not yet known.
     EnsureSource(Source),
     Fact(minewatch_store::NewFact),
+    /// A fact whose key names its claim: the same claim from another file adds a citation
+    /// ([`Batch::put_claim`]).
+    Claim(minewatch_store::NewFact),
 }
 
 fn read_csv<R: Read>(
@@ -349,7 +352,7 @@ pub(crate) fn write_items(
                 Item::Source(s) | Item::EnsureSource(s) => {
                     ctx.pending_sources.insert(s.key);
                 }
-                Item::Fact(f) => {
+                Item::Fact(f) | Item::Claim(f) => {
                     for c in &f.citations {
                         if !batch.has_source(&c.source) && !ctx.pending_sources.contains(&c.source)
                         {
@@ -377,6 +380,7 @@ pub(crate) fn write_items(
                 }
             }
             Item::Fact(f) => batch.put_fact(f).map(|_| ()),
+            Item::Claim(f) => batch.put_claim(f).map(|_| ()),
         };
         match r {
             Ok(()) => {}

@@ -35,6 +35,11 @@ pub const FILES: &[(&str, &str, &str)] = &[
         "data/curated/facts/conflicts.csv",
         include_str!("../../../data/curated/facts/conflicts.csv"),
     ),
+    (
+        "facts-csv",
+        "data/curated/facts/succession.csv",
+        include_str!("../../../data/curated/facts/succession.csv"),
+    ),
 ];
 
 /// Parses the subjects table (`code,alpha2,numeric,name,kind,region,aliases,successors,parent`).

@@ -841,6 +841,80 @@ impl Batch<'_> {
         Ok(o)
     }
 
+    /// Records a *claim*: a fact whose key names what it says (state, event, dates). When the
+    /// current fact with that key says the same thing (subject, kind, dates, payload), the
+    /// claim's sources are added to it as a new version with both citations, or nothing is
+    /// written when it already cites them all: two research files that report the same event
+    /// make one fact with two citations, and re-importing either adds nothing. A different
+    /// claim under the same key supersedes, as [`Batch::put_fact`] does.
+    pub fn put_claim(&mut self, f: &NewFact) -> Result<Outcome> {
+        let Some(key) = f.key.as_deref() else {
+            return self.put_fact(f);
+        };
+        type Head = (i64, String, String, Option<String>, Option<String>, String, Option<String>);
+        let head: Option<Head> = self
+            .tx
+            .prepare_cached(
+                "SELECT id, subject, kind, valid_from, valid_to, payload, note FROM facts
+                 WHERE key = ?1 ORDER BY id DESC LIMIT 1",
+            )?
+            .query_row([key], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ))
+            })
+            .optional()?;
+        let Some((id, subject, kind, from, to, payload, note)) = head else {
+            return self.put_fact(f);
+        };
+        let same = subject == f.subject
+            && kind == f.payload.kind().as_str()
+            && from == f.valid_from.map(|d| d.to_string())
+            && to == f.valid_to.map(|d| d.to_string())
+            && payload == f.payload.to_json();
+        if !same {
+            return self.put_fact(f);
+        }
+        let mut citations: Vec<Citation> = {
+            let mut st = self.tx.prepare_cached(
+                "SELECT source_key, locator FROM citations WHERE fact_id = ?1 ORDER BY position",
+            )?;
+            let rows = st.query_map([id], |r| {
+                Ok(Citation {
+                    source: r.get(0)?,
+                    locator: r.get(1)?,
+                })
+            })?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let before = citations.len();
+        for c in &f.citations {
+            if !citations.contains(c) {
+                citations.push(c.clone());
+            }
+        }
+        if citations.len() == before {
+            self.stats.count(Outcome::Unchanged(id), true);
+            return Ok(Outcome::Unchanged(id));
+        }
+        let note = match (note, f.note.as_deref()) {
+            (Some(a), Some(b)) if !a.contains(b) => Some(format!("{a} | {b}")),
+            (Some(a), _) => Some(a),
+            (None, b) => b.map(String::from),
+        };
+        self.put_fact(&NewFact {
+            citations,
+            note,
+            ..f.clone()
+        })
+    }
+
     /// Makes the batch visible.
     pub fn commit(self) -> Result<BatchStats> {
         let stats = self.stats;

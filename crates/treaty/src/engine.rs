@@ -7,7 +7,7 @@
 //! cannot be placed in time and are reported as findings instead of being guessed.
 
 use crate::status::Status;
-use minewatch_domain::fact::TreatyActionType;
+use minewatch_domain::fact::{DepositMethod, TreatyActionType};
 use minewatch_domain::{Date, Fact, Known, PartialDate, Payload, Precision};
 use std::collections::{BTreeMap, HashMap};
 
@@ -51,6 +51,7 @@ pub(crate) struct SubjectFacts {
     pub stockpiles: Vec<usize>,
     pub activities: Vec<usize>,
     pub votes: Vec<usize>,
+    pub participation: Vec<usize>,
     /// The preferred dated signature, deposit and withdrawal notice (see [`prefer`]).
     pub signature: Option<usize>,
     pub deposit: Option<usize>,
@@ -88,12 +89,15 @@ pub(crate) enum Eif {
     },
     General(Date),
     Individual(Date),
+    /// A notification of succession: effective from the date of State succession the
+    /// depositary records (not Art. 17), with the fact that records it.
+    Succession(Date, usize),
 }
 
 impl Eif {
     pub fn date(self) -> Option<Date> {
         match self {
-            Eif::General(d) | Eif::Individual(d) => Some(d),
+            Eif::General(d) | Eif::Individual(d) | Eif::Succession(d, _) => Some(d),
             _ => None,
         }
     }
@@ -134,6 +138,7 @@ pub struct Engine {
     pub(crate) fortieth: Fortieth,
     pub(crate) roll_calls: Vec<usize>,
     pub(crate) policies: Vec<usize>,
+    pub(crate) meetings: Vec<usize>,
 }
 
 /// Preference among facts that record the same act (Art. 17 and 20 dates): dated facts only;
@@ -189,6 +194,7 @@ impl Engine {
         let mut subjects: BTreeMap<String, SubjectFacts> = BTreeMap::new();
         let mut roll_calls = Vec::new();
         let mut policies = Vec::new();
+        let mut meetings = Vec::new();
         for (i, f) in facts.iter().enumerate() {
             let sf = || -> SubjectFacts { SubjectFacts::default() };
             match &f.payload {
@@ -244,6 +250,12 @@ impl Engine {
                     .push(i),
                 Payload::UngaRollCall(_) => roll_calls.push(i),
                 Payload::PolicyInstrument(_) => policies.push(i),
+                Payload::Meeting(_) => meetings.push(i),
+                Payload::MeetingParticipation(_) => subjects
+                    .entry(f.subject.clone())
+                    .or_insert_with(sf)
+                    .participation
+                    .push(i),
                 _ => {}
             }
         }
@@ -288,6 +300,7 @@ impl Engine {
             },
             roll_calls,
             policies,
+            meetings,
         }
     }
 
@@ -438,7 +451,10 @@ impl Engine {
         let deposit = pick(sf.deposit);
         let notice = pick(sf.notice);
         let deposit_day = deposit.and_then(|f| f.valid_from).map(PartialDate::latest);
-        let eif = deposit_day.map_or(Eif::NotDeposited, |d| self.eif_for(d, as_of));
+        let eif = match (deposit, self.succession(sf, as_of)) {
+            (Some(_), Some((day, i))) => Eif::Succession(day, i),
+            _ => deposit_day.map_or(Eif::NotDeposited, |d| self.eif_for(d, as_of)),
+        };
         let withdrawal = match (deposit, notice) {
             (Some(_), Some(n)) => Some(self.withdrawal_core(sf, n, as_of)),
             _ => None,
@@ -459,6 +475,25 @@ impl Engine {
             eif,
             withdrawal,
         }
+    }
+
+    /// A deposit by succession known on `as_of` that records the date of State succession from
+    /// which the depositary dates the treaty's effect (and does not date it like an accession):
+    /// that day, with the fact's index.
+    pub(crate) fn succession(&self, sf: &SubjectFacts, as_of: Date) -> Option<(Date, usize)> {
+        sf.deposits
+            .iter()
+            .copied()
+            .filter(|&i| self.visible(&self.facts[i], as_of))
+            .filter_map(|i| match &self.facts[i].payload {
+                Payload::TreatyAction(a)
+                    if a.method == Some(DepositMethod::Succession) && !a.dated_as_accession =>
+                {
+                    a.succession_date.map(|d| (d.latest(), i))
+                }
+                _ => None,
+            })
+            .min()
     }
 
     /// The status of `code` on `as_of`, without reasons (fast path for counts and series).
@@ -492,6 +527,17 @@ impl Engine {
         push_fact(sf.signature, &mut pts);
         push_fact(sf.deposit, &mut pts);
         push_fact(sf.notice, &mut pts);
+        for &i in &sf.deposits {
+            let f = &self.facts[i];
+            if let Payload::TreatyAction(a) = &f.payload {
+                if let Some(d) = a.succession_date {
+                    pts.push(d.latest());
+                }
+            }
+            if let Some(k) = self.known[i].from {
+                pts.push(k);
+            }
+        }
         if let Some(d) = sf.deposit.and_then(|i| self.facts[i].valid_from) {
             if let Some(e) = entry_into_force(d.latest(), self.fortieth.day) {
                 pts.push(e);

@@ -38,6 +38,13 @@ pub enum FindingKind {
     UngaVoteAnomaly,
     /// A treaty action without a date: it cannot be placed in time.
     UndatedFact,
+    /// A state that joined by succession is dated like an accession by its source, while the
+    /// depositary dates successions from the date of State succession (or the record holds no
+    /// date of succession): the sources' practices disagree.
+    SuccessionDating,
+    /// Article 5 sources disagree (two deadlines set by one decision, or a reported deadline
+    /// that matches no recorded one).
+    Art5Conflict,
 }
 
 /// A flagged fact or computation, with its reasons.
@@ -86,6 +93,46 @@ pub(crate) fn findings(
     ] {
         if let Some(f) = conflict(engine, code, what, idx, article, as_of) {
             out.push(f);
+        }
+    }
+    // Successions dated like accessions.
+    if let (Some(dep), None) = (core.deposit, engine.succession(sf, as_of)) {
+        if let Payload::TreatyAction(a) = &dep.payload {
+            if a.method == Some(minewatch_domain::fact::DepositMethod::Succession) {
+                let dated = sf
+                    .deposits
+                    .iter()
+                    .map(|&i| engine.fact(i))
+                    .filter(|f| engine.visible(f, as_of))
+                    .find(|f| {
+                        matches!(&f.payload, Payload::TreatyAction(t) if t.succession_date.is_some() || t.dated_as_accession)
+                    });
+                let eif = core.eif.date().map(Date::long).unwrap_or_default();
+                let (summary, mut reasons) = match dated.map(|f| (f, &f.payload)) {
+                    Some((f, Payload::TreatyAction(t))) => {
+                        let alt = t
+                            .succession_date
+                            .map(|d| format!("; by the depositary's practice for South Sudan (effect from the date of State succession) it would be {}", d.long()))
+                            .unwrap_or_default();
+                        (
+                            format!("joined by succession, but its source dates entry into force like an accession's ({eif}){alt}: the sources' practices disagree, and the deadlines here follow {eif}"),
+                            vec![Reason::new("succession", "the source dates entry into force like an accession's").with_fact(f)],
+                        )
+                    }
+                    _ => (
+                        format!("joined by succession; no date of State succession is recorded, so entry into force is dated like an accession's ({eif}); the depositary dates successions from the date of State succession"),
+                        Vec::new(),
+                    ),
+                };
+                reasons.insert(0, Reason::new("Art. 17", "Art. 17 governs ratification, acceptance, approval and accession, not succession").with_fact(dep));
+                out.push(finding(
+                    FindingKind::SuccessionDating,
+                    "Art. 17",
+                    dep.valid_from,
+                    summary,
+                    reasons,
+                ));
+            }
         }
     }
     // Undated treaty actions.

@@ -13,17 +13,21 @@
 //! Every derived value carries [`Reason`]s: the computation in words, the article, the fact
 //! ids and their citations.
 
+pub mod art5;
 pub mod classify;
 pub mod counts;
 pub mod definitions;
 mod engine;
 mod findings;
+pub mod meetings;
 pub mod obligations;
 pub mod policy;
 mod reason;
 mod status;
 pub mod unga;
 
+pub use art5::{Art5History, Art5State, Art5Step, Extension};
+pub use meetings::{Attendance, MeetingDates, MeetingDecision, MeetingInfo};
 pub use classify::{
     classify, classify_apii, classify_apmbc, Activation, ApiiVerdict, ApmbcVerdict, Classification,
     Delivery, DeliveryMode, Device, DeviceError, Mechanism, Target,

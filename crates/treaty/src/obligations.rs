@@ -8,7 +8,7 @@
 use crate::engine::{Core, Engine, SubjectFacts};
 use crate::reason::{long, On, Reason};
 use crate::status::Status;
-use minewatch_domain::fact::{Art4EventType, Art5EventType};
+use minewatch_domain::fact::Art4EventType;
 use minewatch_domain::{Date, Fact, PartialDate, Payload};
 use serde::Serialize;
 use std::borrow::Cow;
@@ -612,196 +612,36 @@ fn art4(engine: &Engine, sf: &SubjectFacts, eif: Date, as_of: Date) -> Obligatio
     obligation("Art. 4", title, Some(due), state, as_of, reasons)
 }
 
-/// When an Art. 5 event is known to have happened: its date, or the decision date, or for a
-/// grant the request date (a grant cannot precede its request); undated events are known.
-fn art5_known(f: &Fact, as_of: Date) -> bool {
-    let Payload::Art5Event(e) = &f.payload else {
-        return false;
-    };
-    match f.valid_from.or(e.decided).or(e.requested) {
-        Some(d) => d.latest() <= as_of,
-        None => true,
-    }
-}
-
 fn art5(engine: &Engine, sf: &SubjectFacts, eif: Date, as_of: Date) -> (Obligation, Option<Date>) {
+    use crate::art5::Art5State as S;
     let title = "clear mined areas";
-    let original = art5_due(eif);
-    let events: Vec<&Fact> = sf
-        .art5
-        .iter()
-        .map(|&i| engine.fact(i))
-        .filter(|f| art5_known(f, as_of))
-        .collect();
-    let of = |t: Art5EventType| {
-        events
-            .iter()
-            .copied()
-            .filter(move |f| matches!(&f.payload, Payload::Art5Event(e) if e.event == t))
+    let h = engine.art5_history_of("", sf, eif, as_of);
+    let mut reasons = h.reasons;
+    reasons.extend(h.conflicts);
+    let nothing = h.steps.is_empty();
+    let state = match h.state {
+        _ if nothing => {
+            let text = if h.current_deadline >= as_of {
+                "not yet due; no clearance facts recorded"
+            } else {
+                "deadline passed; no clearance facts recorded (absence is not evidence)"
+            };
+            reasons.push(Reason::new("Art. 5", text));
+            ObligationState::Unknown
+        }
+        S::Completed => ObligationState::Met,
+        S::CompletedLate => ObligationState::MetLate,
+        S::CompletedUndated => ObligationState::Completed,
+        S::Extended => ObligationState::Extended,
+        S::OnTrack => ObligationState::OnTrack,
+        S::Missed => ObligationState::MissedWithoutExtension,
+        S::Overdue => ObligationState::Unknown,
     };
-    let Some(original) = original else {
-        return (
-            obligation(
-                "Art. 5",
-                title,
-                None,
-                ObligationState::Unknown,
-                as_of,
-                Vec::new(),
-            ),
-            None,
-        );
-    };
-    let mut reasons = vec![Reason::new(
-        "Art. 5(1)",
-        format!(
-            "due entry into force {} + 10 years = {}",
-            eif.long(),
-            original.long()
-        ),
-    )];
-    // The current deadline: the latest new deadline among granted extensions (Art. 5(3)-(6)).
-    let grant = of(Art5EventType::ExtensionGranted)
-        .filter_map(|f| match &f.payload {
-            Payload::Art5Event(e) => e.new_deadline.map(|d| (d.latest(), f)),
-            _ => None,
-        })
-        .max_by_key(|(d, f)| (*d, f.id));
-    let mut current = original;
-    for f in of(Art5EventType::ExtensionGranted) {
-        if let Payload::Art5Event(e) = &f.payload {
-            let when = f
-                .valid_from
-                .or(e.decided)
-                .map(|d| format!(" on {}", d.long()))
-                .unwrap_or_default();
-            let to = e
-                .new_deadline
-                .map(|d| d.long())
-                .unwrap_or_else(|| "an unrecorded date".into());
-            reasons.push(
-                Reason::new("Art. 5(6)", format!("extension granted{when}, to {to}")).with_fact(f),
-            );
-        }
-    }
-    if let Some((d, _)) = grant {
-        if d > current {
-            current = d;
-        }
-        reasons.push(Reason::new(
-            "Art. 5(6)",
-            format!(
-                "current deadline: {} (the latest granted extension)",
-                current.long()
-            ),
-        ));
-    }
-    for f in of(Art5EventType::ExtensionRequested) {
-        if let Payload::Art5Event(e) = &f.payload {
-            let to = e
-                .new_deadline
-                .map(|d| format!(" to {}", d.long()))
-                .unwrap_or_default();
-            let when = e
-                .requested
-                .or(f.valid_from)
-                .map(|d| format!(" in {}", d.long()))
-                .unwrap_or_default();
-            reasons.push(
-                Reason::new(
-                    "Art. 5(3)",
-                    format!("extension requested{when}{to}; no decision recorded with it"),
-                )
-                .with_fact(f),
-            );
-        }
-    }
-    let o = |state, reasons| {
-        (
-            obligation("Art. 5", title, Some(current), state, as_of, reasons),
-            Some(current),
-        )
-    };
-    if let Some(f) =
-        of(Art5EventType::CompletionDeclared).min_by_key(|f| f.valid_from.map(|d| d.latest()))
-    {
-        let (_, words) = timeliness(f.valid_from, current);
-        reasons.push(Reason::new("Art. 5", format!("completion declared {words}")).with_fact(f));
-        for n in of(Art5EventType::NewContaminationReported) {
-            reasons.push(
-                Reason::new(
-                    "Art. 5",
-                    format!(
-                        "new contamination reported {} (handled by its own procedure)",
-                        on_date(n)
-                    ),
-                )
-                .with_fact(n),
-            );
-        }
-        return o(ObligationState::Completed, reasons);
-    }
-    // A recorded missed deadline counts against the current deadline when it is dated on or
-    // after it, or when it is undated and no extension was granted; otherwise it concerns an
-    // earlier deadline, since extended (reported as a finding).
-    let current_missed = of(Art5EventType::DeadlineMissed).find(|f| match f.valid_from {
-        Some(d) => d.latest() >= current,
-        None => grant.is_none(),
-    });
-    for m in of(Art5EventType::DeadlineMissed) {
-        let text = if Some(m.id) == current_missed.map(|c| c.id) {
-            format!(
-                "a source records the deadline of {} missed {}",
-                current.long(),
-                on_date(m)
-            )
-        } else {
-            format!(
-                "a source records an earlier deadline missed {}; an extension was granted, so it does not concern the current deadline",
-                on_date(m)
-            )
-        };
-        reasons.push(Reason::new("Art. 5", text).with_fact(m));
-    }
-    if current_missed.is_some() {
-        return o(ObligationState::MissedWithoutExtension, reasons);
-    }
-    if current >= as_of {
-        if grant.is_some() {
-            reasons.push(Reason::new(
-                "Art. 5(6)",
-                format!("extended deadline {} not yet reached", current.long()),
-            ));
-            return o(ObligationState::Extended, reasons);
-        }
-        if events.is_empty() {
-            reasons.push(Reason::new(
-                "Art. 5",
-                "not yet due; no clearance facts recorded",
-            ));
-            return o(ObligationState::Unknown, reasons);
-        }
-        reasons.push(Reason::new(
-            "Art. 5",
-            format!("deadline {} not yet reached", current.long()),
-        ));
-        return o(ObligationState::OnTrack, reasons);
-    }
-    if events.is_empty() {
-        reasons.push(Reason::new(
-            "Art. 5",
-            "deadline passed; no clearance facts recorded (absence is not evidence)",
-        ));
-    } else {
-        reasons.push(Reason::new(
-            "Art. 5",
-            format!(
-                "deadline {} passed; neither completion nor a missed deadline is recorded for it",
-                current.long()
-            ),
-        ));
-    }
-    o(ObligationState::Unknown, reasons)
+    let due = h.current_deadline;
+    (
+        obligation("Art. 5", title, Some(due), state, as_of, reasons),
+        Some(due),
+    )
 }
 
 fn art9(engine: &Engine, sf: &SubjectFacts, as_of: Date) -> Obligation {

@@ -218,6 +218,21 @@ impl Engine {
                     )
                     .with_fact(dep),
                 ),
+                Eif::Succession(eif, i) => {
+                    let f = self.fact(i);
+                    out.push(
+                        Reason::new(
+                            "succession",
+                            format!(
+                                "notified succession on {dd}: Art. 17 does not govern a succession; the depositary dates the \
+                                 treaty's effect from the date of State succession, {}",
+                                eif.long()
+                            ),
+                        )
+                        .with_fact(dep)
+                        .with_fact(f),
+                    );
+                }
                 Eif::NotDeposited => {}
             }
         }
