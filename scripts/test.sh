@@ -7,10 +7,6 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-if [ ! -d "$root/../shared/data" ]; then
-  echo "warning: ../shared/data is missing; the tests that import the shared research files will fail" >&2
-fi
-
 # The browser tests (crates/cli/tests/browser.rs) drive /usr/bin/chromium through /usr/bin/chromedriver.
 browser_missing() { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; }
 if [ "${MINEWATCH_SKIP_BROWSER:-}" = 1 ]; then

@@ -263,7 +263,7 @@ fn dry_run_checks_and_counts_but_writes_nothing() {
 fn reimport_adds_nothing_and_a_changed_row_supersedes() {
     let dir = TempDir::new();
     let mut s = store(&dir, false);
-    let parties = shared("treaty/parties.csv");
+    let parties = research("treaty/parties.csv");
     let first = import(&mut s, "parties", &parties).unwrap();
     assert!(first.stats.facts_added > 290, "{first}");
     let after_first = counts(&s);
@@ -320,7 +320,7 @@ fn facts_are_append_only_in_the_database_itself() {
 }
 
 #[test]
-fn every_shared_file_imports_through_its_importer() {
+fn every_research_file_imports_through_its_importer() {
     let dir = TempDir::new();
     let mut s = store(&dir, false);
     import(
@@ -349,9 +349,13 @@ fn every_shared_file_imports_through_its_importer() {
         ("headline-figures", "monitor/headline_figures.csv"),
         ("stockpiles", "monitor/stockpiles.csv"),
     ] {
-        let r =
-            minewatch_import::import_file(&mut s, Kind::by_name(kind).unwrap(), &shared(file), &o)
-                .unwrap_or_else(|e| panic!("{file}: {e}"));
+        let r = minewatch_import::import_file(
+            &mut s,
+            Kind::by_name(kind).unwrap(),
+            &research(file),
+            &o,
+        )
+        .unwrap_or_else(|e| panic!("{file}: {e}"));
         assert!(r.stats.facts_added > 0, "{file}: {r}");
     }
     // Every vote row of votes.csv resolved to a subject: 4,207 rows, 4,207 facts.

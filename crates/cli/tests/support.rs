@@ -75,10 +75,11 @@ pub fn import(
     import_file(s, Kind::by_name(kind).unwrap(), path, &opts())
 }
 
-/// The repository's root (for ../shared).
-pub fn shared(rel: &str) -> PathBuf {
+/// A research extract in this repository: `data/research/{rel}` (the shared research files,
+/// copied unchanged), so the tests read nothing outside the repository.
+pub fn research(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data")
+        .join("../../data/research")
         .join(rel)
 }
 
