@@ -1,41 +1,81 @@
-//! Shared test fixtures: temporary directories, databases, a server on a random port.
+//! Shared test fixtures: temporary directories, databases, a server on a random port, and a
+//! guard for every process a test starts. Nothing here outlives its test: folders are removed and
+//! processes killed on drop, which also runs when the test panics.
 
 use minewatch_import::{import_file, shipped, Kind, Options};
 use minewatch_store::Store;
 use std::io::{BufRead, BufReader};
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 
-static N: AtomicUsize = AtomicUsize::new(0);
-
-/// A fresh, empty directory under the system temp dir (removed on drop).
-pub struct TempDir(pub PathBuf);
+/// A fresh, empty directory `minewatch-test-*` under the system temp dir, removed on drop.
+#[derive(Debug)]
+pub struct TempDir(tempfile::TempDir);
 
 impl TempDir {
     pub fn new() -> TempDir {
-        let n = N.fetch_add(1, Ordering::SeqCst);
-        let p = std::env::temp_dir().join(format!("minewatch-test-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
+        TempDir(
+            tempfile::Builder::new()
+                .prefix("minewatch-test-")
+                .tempdir()
+                .expect("cannot create a temporary directory"),
+        )
     }
 
     pub fn file(&self, name: &str, content: &[u8]) -> PathBuf {
-        let p = self.0.join(name);
+        let p = self.path(name);
         std::fs::write(&p, content).unwrap();
         p
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
+        self.0.path().join(name)
     }
 }
 
-impl Drop for TempDir {
+/// A child process that is killed and waited for when dropped, so a test that fails or panics
+/// leaves nothing running. Every process the tests start is held by one.
+#[derive(Debug)]
+pub struct ChildGuard(Option<Child>);
+
+impl ChildGuard {
+    pub fn spawn(cmd: &mut Command) -> std::io::Result<ChildGuard> {
+        cmd.spawn().map(|c| ChildGuard(Some(c)))
+    }
+
+    /// SIGKILL, then reap it.
+    pub fn kill(&mut self) {
+        if let Some(c) = self.0.as_mut() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Closes standard input, reads standard output and error to their end and waits for the exit
+    /// (as `Child::wait_with_output`).
+    pub fn wait_with_output(mut self) -> std::io::Result<Output> {
+        self.0.take().expect("a child process").wait_with_output()
+    }
+}
+
+impl Deref for ChildGuard {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        self.0.as_ref().expect("a child process")
+    }
+}
+
+impl DerefMut for ChildGuard {
+    fn deref_mut(&mut self) -> &mut Child {
+        self.0.as_mut().expect("a child process")
+    }
+}
+
+impl Drop for ChildGuard {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        self.kill();
     }
 }
 
@@ -83,9 +123,10 @@ pub fn research(rel: &str) -> PathBuf {
         .join(rel)
 }
 
-/// `minewatch serve` on a random port, killed on drop.
+/// `minewatch serve` on a random port, killed on drop (its folder, if it has one, removed after).
 pub struct Server {
-    child: Child,
+    // Fields drop in order: the process is killed before its folder is removed.
+    child: ChildGuard,
     pub base: String,
     _dir: Option<TempDir>,
     db: PathBuf,
@@ -115,7 +156,7 @@ impl Server {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let mut child = cmd.spawn().unwrap();
+        let mut child = ChildGuard::spawn(&mut cmd).unwrap();
         let stderr = child.stderr.take().unwrap();
         let mut lines = BufReader::new(stderr).lines();
         let base = loop {
@@ -166,8 +207,7 @@ impl Server {
 
     /// SIGKILL: no shutdown, no flushing, as in a crash.
     pub fn kill9(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.child.kill();
     }
 
     /// The server's database file.
@@ -225,13 +265,6 @@ impl Server {
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Runs the `minewatch` binary: (exit success, stdout, stderr).
 pub fn minewatch(db: &Path, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_minewatch"))
@@ -250,15 +283,16 @@ pub fn minewatch(db: &Path, args: &[&str]) -> (bool, String, String) {
 /// Runs the `minewatch` binary with `input` on standard input: (exit success, stdout, stderr).
 pub fn minewatch_stdin(db: &Path, args: &[&str], input: &str) -> (bool, String, String) {
     use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_minewatch"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = ChildGuard::spawn(
+        Command::new(env!("CARGO_BIN_EXE_minewatch"))
+            .arg("--db")
+            .arg(db)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    )
+    .unwrap();
     child
         .stdin
         .take()

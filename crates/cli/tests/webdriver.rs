@@ -30,11 +30,12 @@
 //! that the test was skipped and returns `None`.
 #![allow(dead_code)] // The API is shared by tests that do not each use all of it.
 
+use crate::support::ChildGuard;
 use serde_json::{json, Value};
 use std::cell::Cell;
 use std::fmt;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The browser binary (Debian's `chromium` package).
@@ -72,9 +73,9 @@ impl fmt::Display for WebDriverError {
 impl std::error::Error for WebDriverError {}
 
 /// One headless Chromium, driven through its own ChromeDriver process. Dropping it closes the
-/// browser (deletes the session) and kills ChromeDriver.
+/// browser (deletes the session), then its `driver` guard kills ChromeDriver.
 pub struct Browser {
-    driver: Child,
+    driver: ChildGuard,
     /// `http://127.0.0.1:PORT` of ChromeDriver.
     driver_url: String,
     session: String,
@@ -134,13 +135,14 @@ impl Browser {
 
     fn launch() -> Browser {
         let port = free_port();
-        let driver = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {CHROMEDRIVER}: {e}"));
+        let driver = ChildGuard::spawn(
+            Command::new(CHROMEDRIVER)
+                .arg(format!("--port={port}"))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        )
+        .unwrap_or_else(|e| panic!("cannot start {CHROMEDRIVER}: {e}"));
         let agent = ureq::AgentBuilder::new()
             .timeout_connect(Duration::from_secs(5))
             .timeout(Duration::from_secs(120))
@@ -488,8 +490,7 @@ impl Drop for Browser {
             let url = format!("{}/session/{}", self.driver_url, self.session);
             let _ = self.request("DELETE", &url, None);
         }
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+        // Then the `driver` field drops: its guard kills and reaps ChromeDriver.
     }
 }
 
