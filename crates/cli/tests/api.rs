@@ -1,16 +1,11 @@
 //! The JSON API on a real server (the `minewatch` binary) bound to a random port.
 
 use crate::support::Server;
-use std::sync::OnceLock;
-
-fn server() -> &'static Server {
-    static S: OnceLock<Server> = OnceLock::new();
-    S.get_or_init(Server::start)
-}
 
 #[test]
 fn resolution_64_56_shows_the_united_states_abstaining_among_18() {
-    let (status, v) = server().get("/api/v1/unga/64/56");
+    let server = Server::start();
+    let (status, v) = server.get("/api/v1/unga/64/56");
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["date"], "2009-12-02");
     assert_eq!(v["tally"]["abstain"], 18);
@@ -33,7 +28,8 @@ fn resolution_64_56_shows_the_united_states_abstaining_among_18() {
 
 #[test]
 fn us_facts_as_of_18_october_2010_carry_the_seed_002_sources() {
-    let (status, v) = server().get("/api/v1/states/USA/facts?as_of=2010-10-18");
+    let server = Server::start();
+    let (status, v) = server.get("/api/v1/states/USA/facts?as_of=2010-10-18");
     assert_eq!(status, 200);
     assert_eq!(v["state"]["code"], "USA");
     let facts = v["facts"].as_array().unwrap();
@@ -52,7 +48,7 @@ fn us_facts_as_of_18_october_2010_carry_the_seed_002_sources() {
         );
     }
     // The 2002 stockpile by type adds up to 10,404,148 (footnote 28): one fact per type (seed
-    // 002's transcription; the shared file's rows with the same keys are left to it).
+    // 002's transcription; the research file's rows with the same keys are left to it).
     let stock: Vec<_> = facts
         .iter()
         .filter(|f| f["kind"] == "stockpile_count")
@@ -70,31 +66,34 @@ fn us_facts_as_of_18_october_2010_carry_the_seed_002_sources() {
 
 #[test]
 fn codes_accept_alpha2_and_alpha3_in_any_case() {
+    let server = Server::start();
     for code in ["usa", "US", "uS", "USA"] {
-        let (status, v) = server().get(&format!("/api/v1/states/{code}"));
+        let (status, v) = server.get(&format!("/api/v1/states/{code}"));
         assert_eq!(status, 200, "{code}");
         assert_eq!(v["code"], "USA");
     }
-    let (status, v) = server().get("/api/v1/states");
+    let (status, v) = server.get("/api/v1/states");
     assert_eq!(status, 200);
     assert!(v["count"].as_u64().unwrap() > 250);
 }
 
 #[test]
 fn unknown_code_is_a_404_with_a_json_error() {
-    let (status, v) = server().get("/api/v1/states/QQQ");
+    let server = Server::start();
+    let (status, v) = server.get("/api/v1/states/QQQ");
     assert_eq!(status, 404);
     assert!(v["error"]["message"]
         .as_str()
         .unwrap()
         .contains("unknown state or area code \"QQQ\""));
-    let (status, v) = server().get("/api/v1/states/QQQ/facts");
+    let (status, v) = server.get("/api/v1/states/QQQ/facts");
     assert_eq!(status, 404, "{v}");
 }
 
 #[test]
 fn bad_as_of_is_a_400_that_says_why() {
-    let (status, v) = server().get("/api/v1/states/USA/facts?as_of=2010-02-30");
+    let server = Server::start();
+    let (status, v) = server.get("/api/v1/states/USA/facts?as_of=2010-02-30");
     assert_eq!(status, 400);
     assert!(
         v["error"]["message"]
@@ -103,42 +102,45 @@ fn bad_as_of_is_a_400_that_says_why() {
             .contains("\"2010-02-30\" is not a real calendar date"),
         "{v}"
     );
-    let (status, v) = server().get("/api/v1/states/USA/facts?as_of=yesterday");
+    let (status, v) = server.get("/api/v1/states/USA/facts?as_of=yesterday");
     assert_eq!(status, 400);
     assert!(
         v["error"]["message"].as_str().unwrap().contains("expected"),
         "{v}"
     );
-    let (status, _) = server().get("/api/v1/states/USA/facts?kind=nonsense");
+    let (status, _) = server.get("/api/v1/states/USA/facts?kind=nonsense");
     assert_eq!(status, 400);
 }
 
 #[test]
 fn sources_list_their_facts() {
-    let (status, v) = server().get("/api/v1/sources/gao-02-1003");
+    let server = Server::start();
+    let (status, v) = server.get("/api/v1/sources/gao-02-1003");
     assert_eq!(status, 200, "{v}");
     assert!(!v["facts"].as_array().unwrap().is_empty());
-    let (status, _) = server().get("/api/v1/sources/no-such-source");
+    let (status, _) = server.get("/api/v1/sources/no-such-source");
     assert_eq!(status, 404);
 }
 
 #[test]
 fn a_fact_shows_its_history() {
-    let (_, v) = server().get("/api/v1/states/TON/facts?kind=treaty_action");
+    let server = Server::start();
+    let (_, v) = server.get("/api/v1/states/TON/facts?kind=treaty_action");
     let id = v["facts"][0]["id"].as_i64().unwrap();
-    let (status, f) = server().get(&format!("/api/v1/facts/{id}"));
+    let (status, f) = server.get(&format!("/api/v1/facts/{id}"));
     assert_eq!(status, 200);
     assert_eq!(f["history"].as_array().unwrap().len(), 1);
-    let (status, _) = server().get("/api/v1/facts/abc");
+    let (status, _) = server.get("/api/v1/facts/abc");
     assert_eq!(status, 400);
 }
 
 #[test]
 fn unknown_routes_are_json_404s_and_the_openapi_document_is_served() {
-    let (status, v) = server().get("/api/v1/nothing");
+    let server = Server::start();
+    let (status, v) = server.get("/api/v1/nothing");
     assert_eq!(status, 404);
     assert!(v["error"]["message"].as_str().unwrap().contains("openapi"));
-    let (status, v) = server().get("/api/v1/openapi.json");
+    let (status, v) = server.get("/api/v1/openapi.json");
     assert_eq!(status, 200);
     assert!(v["paths"]["/api/v1/unga/{session}/{number}"].is_object());
 }

@@ -3,12 +3,6 @@
 
 use crate::support::{minewatch, Server, TempDir};
 use serde_json::Value;
-use std::sync::OnceLock;
-
-fn server() -> &'static Server {
-    static S: OnceLock<Server> = OnceLock::new();
-    S.get_or_init(Server::start)
-}
 
 fn codes(v: &Value) -> Vec<&str> {
     v.as_array()
@@ -20,7 +14,8 @@ fn codes(v: &Value) -> Vec<&str> {
 
 #[test]
 fn united_states_on_18_october_2010_never_signed() {
-    let (status, v) = server().get("/api/v1/states/usa/status?as_of=2010-10-18");
+    let server = Server::start();
+    let (status, v) = server.get("/api/v1/states/usa/status?as_of=2010-10-18");
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["code"], "USA");
     assert_eq!(v["as_of"], "2010-10-18");
@@ -33,24 +28,26 @@ fn united_states_on_18_october_2010_never_signed() {
 
 #[test]
 fn finland_withdrawal_takes_effect_six_months_after_notice() {
-    // Notice received 10 July 2025 (shared treaty/parties.csv): effective 10 January 2026.
-    let (_, before) = server().get("/api/v1/states/FIN/status?as_of=2026-01-09");
+    let server = Server::start();
+    // Notice received 10 July 2025 (data/research/treaty/parties.csv): effective 10 January 2026.
+    let (_, before) = server.get("/api/v1/states/FIN/status?as_of=2026-01-09");
     assert_eq!(before["status"], "withdrawal_pending", "{before}");
     assert_eq!(before["withdrawal_effective"], "2026-01-10");
-    let (_, after) = server().get("/api/v1/states/FIN/status?as_of=2026-01-10");
+    let (_, after) = server.get("/api/v1/states/FIN/status?as_of=2026-01-10");
     assert_eq!(after["status"], "withdrawn", "{after}");
     let reasons = after["reasons"].to_string();
     assert!(reasons.contains("Art. 20"), "{reasons}");
     // Withdrawn states are not counted on either basis.
-    let (_, p) = server().get("/api/v1/parties?as_of=2026-01-10&basis=deposit");
+    let (_, p) = server.get("/api/v1/parties?as_of=2026-01-10&basis=deposit");
     assert!(!codes(&p["states"]).contains(&"FIN"));
-    let (_, p) = server().get("/api/v1/parties?as_of=2026-01-09&basis=eif");
+    let (_, p) = server.get("/api/v1/parties?as_of=2026-01-09&basis=eif");
     assert!(codes(&p["states"]).contains(&"FIN"));
 }
 
 #[test]
 fn ukraine_suspension_is_a_finding_and_changes_nothing() {
-    let (_, v) = server().get("/api/v1/states/UKR/status?as_of=2026-01-01");
+    let server = Server::start();
+    let (_, v) = server.get("/api/v1/states/UKR/status?as_of=2026-01-01");
     assert_eq!(v["status"], "state_party", "{v}");
     let findings = v["findings"].as_array().unwrap();
     let s = findings
@@ -67,7 +64,7 @@ fn ukraine_suspension_is_a_finding_and_changes_nothing() {
         .any(|r| !r["citations"].as_array().unwrap().is_empty()));
     // The recorded missed Art. 4 deadline is a finding and an overdue deadline.
     assert!(findings.iter().any(|f| f["kind"] == "art4_deadline_missed"));
-    let (status, d) = server().get("/api/v1/deadlines?state=Ukr&overdue=true&as_of=2026-01-01");
+    let (status, d) = server.get("/api/v1/deadlines?state=Ukr&overdue=true&as_of=2026-01-01");
     assert_eq!(status, 200, "{d}");
     let rows = d["deadlines"].as_array().unwrap();
     assert!(rows
@@ -80,9 +77,10 @@ fn ukraine_suspension_is_a_finding_and_changes_nothing() {
 
 #[test]
 fn parties_are_counted_on_a_stated_basis() {
+    let server = Server::start();
     for date in ["1999-03-01", "2010-10-18", "2026-01-10"] {
-        let (_, eif) = server().get(&format!("/api/v1/parties?as_of={date}&basis=eif"));
-        let (_, dep) = server().get(&format!("/api/v1/parties?as_of={date}&basis=deposit"));
+        let (_, eif) = server.get(&format!("/api/v1/parties?as_of={date}&basis=eif"));
+        let (_, dep) = server.get(&format!("/api/v1/parties?as_of={date}&basis=deposit"));
         assert_eq!(eif["basis"], "eif");
         assert_eq!(dep["basis"], "deposit");
         let (e, d) = (codes(&eif["states"]), codes(&dep["states"]));
@@ -98,30 +96,31 @@ fn parties_are_counted_on_a_stated_basis() {
     }
     // On the day of general entry into force, states that deposited after September 1998 were
     // not yet bound: the two bases differ.
-    let (_, eif) = server().get("/api/v1/parties?as_of=1999-03-01&basis=eif");
-    let (_, dep) = server().get("/api/v1/parties?as_of=1999-03-01&basis=deposit");
+    let (_, eif) = server.get("/api/v1/parties?as_of=1999-03-01&basis=eif");
+    let (_, dep) = server.get("/api/v1/parties?as_of=1999-03-01&basis=deposit");
     assert!(eif["count"].as_u64() < dep["count"].as_u64(), "{eif} {dep}");
     // Nobody before the treaty existed.
-    let (_, v) = server().get("/api/v1/parties?as_of=1997-01-01");
+    let (_, v) = server.get("/api/v1/parties?as_of=1997-01-01");
     assert_eq!(v["count"], 0);
 }
 
 #[test]
 fn bad_engine_queries_are_400s_that_say_why() {
+    let server = Server::start();
     for (path, needle) in [
         ("/api/v1/parties?basis=signed", "expected eif"),
         ("/api/v1/parties?as_of=2025-02-30", "as_of"),
         ("/api/v1/deadlines?overdue=maybe", "overdue"),
         ("/api/v1/states/USA/status?as_of=yesterday", "YYYY-MM-DD"),
     ] {
-        let (status, v) = server().get(path);
+        let (status, v) = server.get(path);
         assert_eq!(status, 400, "{path}: {v}");
         let msg = v["error"]["message"].as_str().unwrap();
         assert!(msg.contains(needle), "{path}: {msg}");
     }
-    let (status, v) = server().get("/api/v1/states/XXX/status");
+    let (status, v) = server.get("/api/v1/states/XXX/status");
     assert_eq!(status, 404, "{v}");
-    let (status, v) = server().get("/api/v1/deadlines?state=Atlantis");
+    let (status, v) = server.get("/api/v1/deadlines?state=Atlantis");
     assert_eq!(status, 404, "{v}");
 }
 
@@ -134,10 +133,11 @@ const TRIPWIRE_CLAYMORE: &str = r#"{"name": "directional mine with a tripwire", 
 
 #[test]
 fn classify_tells_command_detonation_from_a_tripwire() {
-    let (status, v) = server().post("/api/v1/classify?as_of=2021-01-01", COMMAND_CLAYMORE);
+    let server = Server::start();
+    let (status, v) = server.post("/api/v1/classify?as_of=2021-01-01", COMMAND_CLAYMORE);
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["apmbc"]["anti_personnel_mine"], false, "{}", v["apmbc"]);
-    let (_, v) = server().post("/api/v1/classify?as_of=2021-01-01", TRIPWIRE_CLAYMORE);
+    let (_, v) = server.post("/api/v1/classify?as_of=2021-01-01", TRIPWIRE_CLAYMORE);
     assert_eq!(v["apmbc"]["anti_personnel_mine"], true, "{}", v["apmbc"]);
     assert!(!v["apmbc"]["reasons"].as_array().unwrap().is_empty());
     // The US policy in force on 1 January 2021 (the 2020 one) answers for use.
@@ -157,10 +157,11 @@ fn classify_tells_command_detonation_from_a_tripwire() {
 
 #[test]
 fn classify_accepts_an_extra_definition_and_rejects_bad_devices() {
+    let server = Server::start();
     let definition = r#"{"format": 1, "id": "everything", "title": "Every mine", "source": "a test",
         "rules": [], "otherwise": {"anti_personnel_mine": true, "reason": "all mines count"}}"#;
     let body = format!(r#"{{"device": {COMMAND_CLAYMORE}, "definitions": [{definition}]}}"#);
-    let (status, v) = server().post("/api/v1/classify", &body);
+    let (status, v) = server.post("/api/v1/classify", &body);
     assert_eq!(status, 200, "{v}");
     let defs = v["definitions"].as_array().unwrap();
     assert_eq!(defs.len(), 3);
@@ -184,7 +185,7 @@ fn classify_accepts_an_extra_definition_and_rejects_bad_devices() {
             "definitions[0]",
         ),
     ] {
-        let (status, v) = server().post("/api/v1/classify", body);
+        let (status, v) = server.post("/api/v1/classify", body);
         assert_eq!(status, 400, "{body}: {v}");
         let msg = v["error"]["message"].as_str().unwrap();
         assert!(msg.contains(needle), "{body}: {msg}");
@@ -193,7 +194,8 @@ fn classify_accepts_an_extra_definition_and_rejects_bad_devices() {
 
 #[test]
 fn policy_diff_2014_to_2020_loosens_production() {
-    let (status, v) = server().get("/api/v1/policies/us-2014-06-obama/diff/us-2020-01-trump");
+    let server = Server::start();
+    let (status, v) = server.get("/api/v1/policies/us-2014-06-obama/diff/us-2020-01-trump");
     assert_eq!(status, 200, "{v}");
     let acts = v["activities"].as_array().unwrap();
     assert_eq!(acts.len(), 8, "one row per activity of Art. 1");
@@ -203,15 +205,15 @@ fn policy_diff_2014_to_2020_loosens_production() {
     assert!(!produce["reasons"].as_array().unwrap().is_empty());
     assert!(codes(&v["changed"]).contains(&"produce"));
     // And back: 2020 to 2022 tightens it again.
-    let (_, v) = server().get("/api/v1/policies/us-2020-01-trump/diff/us-2022-06-biden");
+    let (_, v) = server.get("/api/v1/policies/us-2020-01-trump/diff/us-2022-06-biden");
     let acts = v["activities"].as_array().unwrap();
     let produce = acts.iter().find(|a| a["activity"] == "produce").unwrap();
     assert_eq!(produce["change"], "tightened", "{produce}");
 
-    let (status, v) = server().get("/api/v1/policies/us-2014-06-obama/diff/us-2099");
+    let (status, v) = server.get("/api/v1/policies/us-2014-06-obama/diff/us-2099");
     assert_eq!(status, 404, "{v}");
     assert!(codes(&v["error"]["known"]).contains(&"us-2022-06-biden"));
-    let (_, v) = server().get("/api/v1/policies");
+    let (_, v) = server.get("/api/v1/policies");
     assert_eq!(v["count"], 10, "{v}");
 }
 
@@ -254,6 +256,7 @@ fn the_engine_sees_facts_added_while_the_server_runs() {
 
 #[test]
 fn cli_status_parties_deadlines_classify_and_policy_diff() {
+    let server = Server::start();
     let dir = TempDir::new();
     let db = dir.path("cli.sqlite");
     let (ok, _, err) = minewatch(&db, &["load"]);
@@ -291,7 +294,7 @@ fn cli_status_parties_deadlines_classify_and_policy_diff() {
     assert!(ok);
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["basis"], "deposit");
-    let (_, api) = server().get("/api/v1/parties?as_of=2026-01-10&basis=deposit");
+    let (_, api) = server.get("/api/v1/parties?as_of=2026-01-10&basis=deposit");
     assert_eq!(
         v["states"], api["states"],
         "CLI and API count the same states"

@@ -2,12 +2,6 @@
 
 use crate::support::Server;
 use serde_json::Value;
-use std::sync::OnceLock;
-
-fn server() -> &'static Server {
-    static S: OnceLock<Server> = OnceLock::new();
-    S.get_or_init(Server::start)
-}
 
 /// The page's text without tags, footnote markers or repeated spaces.
 fn text(html: &str) -> String {
@@ -43,15 +37,15 @@ fn text(html: &str) -> String {
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn page(path: &str) -> String {
-    let (status, ct, body) = server().get_text(path);
+fn page(server: &Server, path: &str) -> String {
+    let (status, ct, body) = server.get_text(path);
     assert_eq!(status, 200, "{path}: {body}");
     assert!(ct.starts_with("text/html"), "{path}: {ct}");
     body
 }
 
-fn twin(path: &str) -> Value {
-    let (status, ct, body) = server().get_text(path);
+fn twin(server: &Server, path: &str) -> Value {
+    let (status, ct, body) = server.get_text(path);
     assert_eq!(status, 200, "{path}: {body}");
     assert_eq!(ct, "application/json", "{path}");
     serde_json::from_str(&body).unwrap()
@@ -59,7 +53,8 @@ fn twin(path: &str) -> Value {
 
 #[test]
 fn seed_002_the_united_states_as_of_18_october_2010() {
-    let html = page("/states/USA?as_of=2010-10-18");
+    let server = Server::start();
+    let html = page(&server, "/states/USA?as_of=2010-10-18");
     let t = text(&html);
     for needle in [
         "United States",
@@ -100,7 +95,8 @@ fn seed_002_the_united_states_as_of_18_october_2010() {
 
 #[test]
 fn the_profile_twin_has_the_same_data() {
-    let v = twin("/states/USA.json?as_of=2010-10-18");
+    let server = Server::start();
+    let v = twin(&server, "/states/USA.json?as_of=2010-10-18");
     assert_eq!(v["as_of"], "2010-10-18");
     assert_eq!(v["status"]["status"], "non_signatory");
     assert_eq!(v["stockpile"]["total"], 10_404_148);
@@ -123,7 +119,7 @@ fn the_profile_twin_has_the_same_data() {
     // One row per vote even where two sources record it.
     assert_eq!(texts.iter().filter(|t| t.contains("64/56")).count(), 1);
     // Accept: application/json gives the same twin.
-    let (_, ct, body) = server().get_text_with("/states/USA?as_of=2010-10-18", "application/json");
+    let (_, ct, body) = server.get_text_with("/states/USA?as_of=2010-10-18", "application/json");
     assert_eq!(ct, "application/json");
     let same: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(same, v);
@@ -131,14 +127,15 @@ fn the_profile_twin_has_the_same_data() {
 
 #[test]
 fn home_has_the_map_counts_with_their_basis_and_feeds() {
-    let html = page("/?as_of=2026-01-10");
+    let server = Server::start();
+    let html = page(&server, "/?as_of=2026-01-10");
     assert!(html.contains("<svg"), "no map");
     assert!(html.contains(r#"href="/states/FIN?as_of=2026-01-10""#));
     assert!(html.contains(r#"<link rel="alternate" type="application/atom+xml" href="/feed.atom""#));
     let t = text(&html);
     assert!(t.contains("States Parties (in force)"));
     assert!(t.contains("States Parties (instrument deposited)"));
-    let v = twin("/index.json?as_of=2026-01-10");
+    let v = twin(&server, "/index.json?as_of=2026-01-10");
     let eif = v["counts"]["parties_by_eif"]["count"].as_u64().unwrap();
     assert!(
         t.contains(&format!("States Parties (in force) {eif}")),
@@ -155,7 +152,8 @@ fn home_has_the_map_counts_with_their_basis_and_feeds() {
 
 #[test]
 fn states_index_filters_sorts_and_downloads() {
-    let v = twin("/states.json?status=withdrawn&as_of=2026-11-22");
+    let server = Server::start();
+    let v = twin(&server, "/states.json?status=withdrawn&as_of=2026-11-22");
     let codes: Vec<&str> = v["states"]
         .as_array()
         .unwrap()
@@ -168,11 +166,11 @@ fn states_index_filters_sorts_and_downloads() {
         .unwrap()
         .iter()
         .all(|s| s["status"] == "withdrawn"));
-    let html = page("/states?q=korea");
+    let html = page(&server, "/states?q=korea");
     let t = text(&html);
     assert!(t.contains("Korea"), "{t}");
     assert!(!t.contains("Finland"));
-    let (status, ct, csv) = server().get_text("/states.csv?region=Europe&sort=code");
+    let (status, ct, csv) = server.get_text("/states.csv?region=Europe&sort=code");
     assert_eq!(status, 200);
     assert!(ct.starts_with("text/csv"), "{ct}");
     let mut lines = csv.lines();
@@ -189,6 +187,7 @@ fn states_index_filters_sorts_and_downloads() {
 
 #[test]
 fn every_page_answers_with_html_and_its_twin() {
+    let server = Server::start();
     for path in [
         "/",
         "/states",
@@ -202,45 +201,46 @@ fn every_page_answers_with_html_and_its_twin() {
         "/classify",
         "/search?q=claymore",
     ] {
-        let html = page(path);
+        let html = page(&server, path);
         assert!(html.starts_with("<!doctype html>"), "{path}");
         assert!(html.contains("<main id=\"main\">"), "{path}");
         assert!(
             html.contains(r#"rel="alternate" type="application/json""#),
             "{path}"
         );
-        let (status, ct, _) = server().get_text_with(path, "application/json");
+        let (status, ct, _) = server.get_text_with(path, "application/json");
         assert_eq!((status, ct.as_str()), (200, "application/json"), "{path}");
     }
     for path in ["/feed.atom", "/states/USA/feed.atom"] {
-        let (status, ct, body) = server().get_text(path);
+        let (status, ct, body) = server.get_text(path);
         assert_eq!(status, 200);
         assert!(ct.starts_with("application/atom+xml"), "{ct}");
         assert!(body.contains("<feed xmlns=\"http://www.w3.org/2005/Atom\">"));
         assert!(body.contains("<entry>"));
     }
-    let (_, _, feed) = server().get_text("/states/FIN/feed.atom");
+    let (_, _, feed) = server.get_text("/states/FIN/feed.atom");
     assert!(feed.contains("Finland"));
     assert!(!feed.contains("United States:"), "only Finland's changes");
 }
 
 #[test]
 fn general_assembly_deadlines_policies_classifier_and_sources() {
-    let t = text(&page("/unga/64/56"));
+    let server = Server::start();
+    let t = text(&page(&server, "/unga/64/56"));
     assert!(t.contains("Abstained (18)"), "{t}");
     assert!(t.contains("United States"));
-    let v = twin("/unga/64/56.json");
+    let v = twin(&server, "/unga/64/56.json");
     assert_eq!(v["roll_call"]["abstain"].as_array().unwrap().len(), 18);
 
-    let v = twin("/deadlines.json?show=overdue&as_of=2026-01-01");
+    let v = twin(&server, "/deadlines.json?show=overdue&as_of=2026-01-01");
     let rows = v["deadlines"].as_array().unwrap();
     assert!(rows.iter().all(|r| r["overdue"] == true));
     assert!(rows.iter().any(|r| r["code"] == "UKR"));
-    let (_, ct, csv) = server().get_text("/deadlines.csv?article=4");
+    let (_, ct, csv) = server.get_text("/deadlines.csv?article=4");
     assert!(ct.starts_with("text/csv"));
     assert!(csv.lines().skip(1).all(|l| l.contains(",Art. 4,")), "{csv}");
 
-    let html = page("/policies?a=us-2014-06-obama&b=us-2020-01-trump");
+    let html = page(&server, "/policies?a=us-2014-06-obama&b=us-2020-01-trump");
     assert!(
         html.contains(r#"<tr class="changed"><th scope="row">produce</th>"#),
         "{html}"
@@ -248,6 +248,7 @@ fn general_assembly_deadlines_policies_classifier_and_sources() {
     assert!(text(&html).contains("Changed: use, develop, produce, acquire"));
 
     let t = text(&page(
+        &server,
         "/classify?target=person&activation=tripwire&delivery=hand_emplaced&directional=1",
     ));
     assert!(
@@ -255,6 +256,7 @@ fn general_assembly_deadlines_policies_classifier_and_sources() {
         "{t}"
     );
     let t = text(&page(
+        &server,
         "/classify?target=person&activation=command&delivery=hand_emplaced&directional=1",
     ));
     assert!(
@@ -262,13 +264,14 @@ fn general_assembly_deadlines_policies_classifier_and_sources() {
         "{t}"
     );
 
-    let t = text(&page("/sources/lm-2010-usa"));
+    let t = text(&page(&server, "/sources/lm-2010-usa"));
     assert!(t.contains("Facts citing this source"));
     assert!(t.contains("10,404,148") || t.contains("8,366,076"), "{t}");
 }
 
 #[test]
 fn bad_parameters_are_400_pages_that_say_why_and_unknown_paths_help() {
+    let server = Server::start();
     for (path, needle) in [
         ("/states/USA?as_of=2025-02-30", "YYYY-MM-DD"),
         ("/?as_of=tomorrow", "as_of"),
@@ -277,23 +280,24 @@ fn bad_parameters_are_400_pages_that_say_why_and_unknown_paths_help() {
         ("/classify?target=person&iron_g=lots", "iron_g"),
         ("/classify?target=animal", "form"),
     ] {
-        let (status, ct, body) = server().get_text(path);
+        let (status, ct, body) = server.get_text(path);
         assert_eq!(status, 400, "{path}: {body}");
         assert!(ct.starts_with("text/html"));
         assert!(text(&body).contains(needle), "{path}: {}", text(&body));
     }
-    let (status, _, body) = server().get_text("/states/Germny");
+    let (status, _, body) = server.get_text("/states/Germny");
     assert_eq!(status, 404);
     assert!(body.contains("Did you mean"), "{body}");
-    let (status, _, body) = server().get_text("/no/such/page");
+    let (status, _, body) = server.get_text("/no/such/page");
     assert_eq!(status, 404);
     assert!(body.contains("/search?q=page"));
-    let (status, ct, _) = server().get_text("/api/v1/nothing");
+    let (status, ct, _) = server.get_text("/api/v1/nothing");
     assert_eq!((status, ct.as_str()), (404, "application/json"));
 }
 
 #[test]
 fn text_from_requests_is_escaped() {
+    let server = Server::start();
     let attack = "%3Cscript%3Ealert(1)%3C%2Fscript%3E%22%27";
     for path in [
         format!("/search?q={attack}"),
@@ -302,7 +306,7 @@ fn text_from_requests_is_escaped() {
         format!("/no/{attack}"),
         format!("/states/{attack}"),
     ] {
-        let (_, _, body) = server().get_text(&path);
+        let (_, _, body) = server.get_text(&path);
         assert!(!body.contains("<script>"), "{path}: {body}");
         assert!(!body.contains("alert(1)</"), "{path}");
     }
