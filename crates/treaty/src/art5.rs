@@ -115,8 +115,9 @@ pub struct Art5History {
     pub entry_into_force: Date,
     /// Entry into force + 10 years (Art. 5(1)).
     pub original_deadline: Date,
-    /// The deadline in force on `as_of`.
-    pub current_deadline: Date,
+    /// The deadline in force on `as_of` (`null` when the latest extension granted has no
+    /// recorded deadline).
+    pub current_deadline: Option<Date>,
     /// Extensions granted by `as_of` (of the obligation in force: after a reinstatement, those
     /// granted since).
     pub extensions: Vec<Extension>,
@@ -285,8 +286,23 @@ impl Engine {
         )];
         let mut conflicts = Vec::new();
 
+        // Deadlines that sources report on a date, exact to the day.
+        let reported: Vec<(Date, &Fact)> = by_type(Art5EventType::DeadlineReported)
+            .into_iter()
+            .filter_map(|f| {
+                let d = event_of(f)?.new_deadline?.as_day()?;
+                f.valid_from.is_some().then_some((d, f))
+            })
+            .collect();
         // Cluster the grants into decisions (union of "same decision").
-        let grants = by_type(Art5EventType::ExtensionGranted);
+        // Every grant, visible or not: a grant not yet known by its own date or source can be
+        // known through a dated report of its deadline.
+        let grants: Vec<&Fact> = sf
+            .art5
+            .iter()
+            .map(|&i| self.fact(i))
+            .filter(|f| event_of(f).is_some_and(|e| e.event == Art5EventType::ExtensionGranted))
+            .collect();
         let mut cluster: Vec<usize> = (0..grants.len()).collect();
         fn root(c: &mut [usize], mut i: usize) -> usize {
             while c[i] != i {
@@ -320,8 +336,19 @@ impl Engine {
             .filter_map(|g| {
                 let best = preferred(g)?;
                 let e = event_of(best)?;
-                let known = g.iter().filter_map(|f| effect_day(self, f)).min();
                 let deadline = e.new_deadline.map(PartialDate::latest);
+                // A source that gives the extended deadline on a date shows the grant had been
+                // made by then (an undated grant, Algeria's to 1 April 2017, is known from the
+                // ISU's 12MSP report of 5 December 2012 that lists it).
+                let reported = reported
+                    .iter()
+                    .filter(|(d, _)| Some(*d) == deadline && *d != original)
+                    .filter_map(|(_, f)| effect_day(self, f));
+                let known = g
+                    .iter()
+                    .filter_map(|f| effect_day(self, f))
+                    .chain(reported)
+                    .min();
                 let mut disputed: Vec<Date> = g
                     .iter()
                     .filter_map(|f| event_of(f).and_then(|e| e.new_deadline))
@@ -345,6 +372,7 @@ impl Engine {
                 ))
             })
             .collect();
+        decisions.retain(|(k, _, _)| k.is_some_and(|k| k <= as_of));
         decisions.sort_by_key(|(k, x, _)| (*k, x.new_deadline));
         for (_, x, best) in &decisions {
             if !x.disputed.is_empty() {
@@ -378,23 +406,24 @@ impl Engine {
 
         // The obligation in force: after the last reinstatement known, if any.
         let reinstated = reinstatements.last().copied();
-        let period_start = reinstated.and_then(|f| effect_day(self, f));
+        // Decisions from the first day the reinstatement may have happened belong to the
+        // reinstated obligation (Nigeria: reinstated "in 2021", extended at the 19MSP).
+        let period_start = reinstated
+            .and_then(|f| f.valid_from.map(PartialDate::earliest).or(effect_day(self, f)));
         let in_period = |k: Option<Date>| match (period_start, k) {
             (Some(p), Some(k)) => k >= p,
             (Some(_), None) => false,
             (None, _) => true,
         };
-        let mut current = original;
+        let mut current = Some(original);
         if let Some(r) = reinstated {
-            if let Some(d) = event_of(r).and_then(|e| e.new_deadline) {
-                current = d.latest();
-            }
+            current = event_of(r).and_then(|e| e.new_deadline).map(PartialDate::latest);
             reasons.push(
                 Reason::new(
                     "Art. 5",
                     format!(
                         "{}; the obligation runs again{}",
-                        step_words(event_of(r).expect("an art5 event"), r),
+                        step_words(event_of(r).expect("filtered to art5 events"), r),
                         event_of(r)
                             .and_then(|e| e.new_deadline)
                             .map(|d| format!(" with a deadline of {}", d.long()))
@@ -412,10 +441,8 @@ impl Engine {
             }
             let mut x = x.clone();
             x.number = extensions.len() + 1;
-            if let Some(d) = x.new_deadline {
-                current = d;
-            }
-            let e = event_of(best).expect("an art5 event");
+            current = x.new_deadline;
+            let e = event_of(best).expect("filtered to art5 events");
             let group: Vec<&Fact> = grants
                 .iter()
                 .copied()
@@ -447,7 +474,7 @@ impl Engine {
                 format!(
                     "deadline in force on {}: {}{}",
                     as_of.long(),
-                    current.long(),
+                    current.map_or_else(|| "not recorded (the latest decision's new deadline is not in the sources)".into(), Date::long),
                     if extensions.is_empty() {
                         String::new()
                     } else {
@@ -467,7 +494,7 @@ impl Engine {
                 .iter()
                 .any(|(k, _, _)| k.is_some_and(|k| asked.is_some_and(|a| k >= a)));
             if !decided {
-                let e = event_of(f).expect("an art5 event");
+                let e = event_of(f).expect("filtered to art5 events");
                 reasons.push(
                     Reason::new(
                         "Art. 5(3)",
@@ -486,13 +513,11 @@ impl Engine {
             .iter()
             .copied()
             .find(|f| in_period(effect_day(self, f)));
-        let deadline_then = |d: Option<PartialDate>| -> Date {
+        let deadline_then = |d: Option<PartialDate>| -> Option<Date> {
             // The deadline in force when the completion happened.
-            let mut due = original;
+            let mut due = Some(original);
             if let Some(r) = reinstated {
-                if let Some(n) = event_of(r).and_then(|e| e.new_deadline) {
-                    due = n.latest();
-                }
+                due = event_of(r).and_then(|e| e.new_deadline).map(PartialDate::latest);
             }
             for (k, x, _) in &decisions {
                 if !in_period(*k) {
@@ -503,32 +528,27 @@ impl Engine {
                     _ => true,
                 };
                 if before {
-                    if let Some(n) = x.new_deadline {
-                        due = n;
-                    }
+                    due = x.new_deadline;
                 }
             }
             due
         };
-        let mut state;
+        let state;
         let mut completed = None;
         if let Some(f) = completion {
             let due = deadline_then(f.valid_from);
-            let e = event_of(f).expect("an art5 event");
-            state = match f.valid_from {
-                None => Art5State::CompletedUndated,
-                Some(d) if d.latest() <= due => Art5State::Completed,
-                Some(d) if d.earliest() > due => Art5State::CompletedLate,
-                Some(_) => Art5State::CompletedUndated,
+            let e = event_of(f).expect("filtered to art5 events");
+            state = match (f.valid_from, due) {
+                (Some(d), Some(due)) if d.latest() <= due => Art5State::Completed,
+                (Some(d), Some(due)) if d.earliest() > due => Art5State::CompletedLate,
+                _ => Art5State::CompletedUndated,
             };
             completed = f.valid_from;
+            let due_words = due.map_or_else(|| "an unrecorded date".into(), Date::long);
             let timing = match state {
-                Art5State::Completed => format!("by the deadline of {}", due.long()),
-                Art5State::CompletedLate => format!("after the deadline of {}", due.long()),
-                _ => format!(
-                    "its date does not tell whether by the deadline of {}",
-                    due.long()
-                ),
+                Art5State::Completed => format!("by the deadline of {due_words}"),
+                Art5State::CompletedLate => format!("after the deadline of {due_words}"),
+                _ => format!("its date does not tell whether by the deadline of {due_words}"),
             };
             let others: Vec<&Fact> = completions
                 .iter()
@@ -547,7 +567,7 @@ impl Engine {
                             "Art. 5",
                             format!(
                                 "{}; no reinstatement of the obligation recorded",
-                                step_words(event_of(n).expect("an art5 event"), n)
+                                step_words(event_of(n).expect("filtered to art5 events"), n)
                             ),
                         )
                         .with_fact(n),
@@ -562,15 +582,19 @@ impl Engine {
                 .max();
             // A recorded miss concerns the deadline in force unless a grant became known after
             // it (then it concerns an earlier deadline, since extended).
-            let missed = by_type(Art5EventType::DeadlineMissed)
+            let missed: Vec<&Fact> = by_type(Art5EventType::DeadlineMissed)
                 .into_iter()
                 .filter(|f| in_period(effect_day(self, f)))
-                .find(|f| last_decision.is_none_or(|d| effect_day(self, f).is_some_and(|k| k >= d)));
+                .filter(|f| {
+                    last_decision.is_none_or(|d| effect_day(self, f).is_some_and(|k| k >= d))
+                })
+                .collect();
+            let current_words =
+                current.map_or_else(|| "an unrecorded date".to_string(), Date::long);
             for m in by_type(Art5EventType::DeadlineMissed) {
-                let text = if Some(m.id) == missed.map(|x| x.id) {
+                let text = if missed.iter().any(|x| x.id == m.id) {
                     format!(
-                        "a source records the deadline of {} missed {}",
-                        current.long(),
+                        "a source records the deadline of {current_words} missed {}",
                         m.valid_from
                             .map(|d| On(d).to_string())
                             .unwrap_or_else(|| "(undated)".into())
@@ -578,44 +602,48 @@ impl Engine {
                 } else {
                     format!(
                         "{}; an extension was granted since, so it does not concern the deadline in force",
-                        step_words(event_of(m).expect("an art5 event"), m)
+                        event_of(m).map(|e| step_words(e, m)).unwrap_or_default()
                     )
                 };
                 reasons.push(Reason::new("Art. 5", text).with_fact(m));
             }
-            state = if missed.is_some() {
-                Art5State::Missed
-            } else if current >= as_of {
-                if extensions.is_empty() {
-                    Art5State::OnTrack
-                } else {
-                    Art5State::Extended
-                }
-            } else {
-                Art5State::Overdue
+            let running = current.is_none_or(|c| c >= as_of);
+            state = match (!missed.is_empty(), running, extensions.is_empty()) {
+                // A recorded miss while an extended deadline runs concerns an earlier one.
+                (true, true, false) => Art5State::Extended,
+                (true, _, _) => Art5State::Missed,
+                (false, true, true) => Art5State::OnTrack,
+                (false, true, false) => Art5State::Extended,
+                (false, false, _) => Art5State::Overdue,
             };
             match state {
                 Art5State::Extended => reasons.push(Reason::new(
                     "Art. 5(6)",
-                    format!("extended deadline {} not yet reached", current.long()),
+                    match current {
+                        Some(c) => format!("extended deadline {} not yet reached", c.long()),
+                        None => "extension granted; its new deadline is not recorded".into(),
+                    },
+                )),
+                Art5State::OnTrack if visible.is_empty() => reasons.push(Reason::new(
+                    "Art. 5",
+                    "not yet due; no clearance facts recorded",
                 )),
                 Art5State::OnTrack => reasons.push(Reason::new(
                     "Art. 5",
-                    format!("deadline {} not yet reached", current.long()),
+                    format!("deadline {current_words} not yet reached"),
+                )),
+                Art5State::Overdue if visible.is_empty() => reasons.push(Reason::new(
+                    "Art. 5",
+                    "deadline passed; no clearance facts recorded (absence is not evidence)",
                 )),
                 Art5State::Overdue => reasons.push(Reason::new(
                     "Art. 5",
                     format!(
-                        "deadline {} passed; neither completion, a missed deadline nor a further extension is recorded (absence is not evidence)",
-                        current.long()
+                        "deadline {current_words} passed; neither completion, a missed deadline nor a further extension is recorded (absence is not evidence)"
                     ),
                 )),
                 _ => {}
             }
-        }
-        if state == Art5State::Missed && current >= as_of {
-            // A recorded miss of an earlier deadline while the current one runs: extended.
-            state = Art5State::Extended;
         }
 
         // Reported deadlines that match no recorded one.

@@ -620,15 +620,7 @@ fn art5(engine: &Engine, sf: &SubjectFacts, eif: Date, as_of: Date) -> (Obligati
     reasons.extend(h.conflicts);
     let nothing = h.steps.is_empty();
     let state = match h.state {
-        _ if nothing => {
-            let text = if h.current_deadline >= as_of {
-                "not yet due; no clearance facts recorded"
-            } else {
-                "deadline passed; no clearance facts recorded (absence is not evidence)"
-            };
-            reasons.push(Reason::new("Art. 5", text));
-            ObligationState::Unknown
-        }
+        _ if nothing => ObligationState::Unknown,
         S::Completed => ObligationState::Met,
         S::CompletedLate => ObligationState::MetLate,
         S::CompletedUndated => ObligationState::Completed,
@@ -638,10 +630,7 @@ fn art5(engine: &Engine, sf: &SubjectFacts, eif: Date, as_of: Date) -> (Obligati
         S::Overdue => ObligationState::Unknown,
     };
     let due = h.current_deadline;
-    (
-        obligation("Art. 5", title, Some(due), state, as_of, reasons),
-        Some(due),
-    )
+    (obligation("Art. 5", title, due, state, as_of, reasons), due)
 }
 
 fn art9(engine: &Engine, sf: &SubjectFacts, as_of: Date) -> Obligation {
