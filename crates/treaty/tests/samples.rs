@@ -92,7 +92,7 @@ fn cambodia_enters_into_force_on_1_january_2000_with_its_extensions() {
     assert!(a5
         .reasons
         .iter()
-        .any(|x| x.text.contains("neither completion nor a missed deadline")));
+        .any(|x| x.text.contains("neither completion, a missed deadline nor a further extension")));
 }
 
 #[test]

@@ -349,9 +349,11 @@ pub fn add_samples(f: &mut Facts) {
     );
     f.suspension("UKR", "2025-07-15", &["komersant-ua", "uut-net-ua"]);
     f.conflict("UKR", "2022", None, &["seed-000", "lm-2025"]);
+    // Grants take effect on their decision (art5_events.csv: the 2RC and 4RC closing days),
+    // not on the request.
     f.art5(
         "KHM",
-        None,
+        Some("2009-12-04"),
         Art5EventType::ExtensionGranted,
         Some("2009-04"),
         Some("2020-01-01"),
@@ -359,7 +361,7 @@ pub fn add_samples(f: &mut Facts) {
     );
     f.art5(
         "KHM",
-        None,
+        Some("2019-11-29"),
         Art5EventType::ExtensionGranted,
         Some("2019-03"),
         Some("2025-12-31"),
