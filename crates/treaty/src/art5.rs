@@ -193,6 +193,8 @@ fn preferred<'e>(facts: &[&'e Fact]) -> Option<&'e Fact> {
 pub(crate) fn step_words(e: &Art5Event, f: &Fact) -> String {
     let when = f
         .valid_from
+        .or(e.requested)
+        .or(e.decided)
         .map(|d| On(d).to_string())
         .unwrap_or_else(|| "(undated)".into());
     let at = e

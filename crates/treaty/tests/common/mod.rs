@@ -367,9 +367,11 @@ pub fn add_samples(f: &mut Facts) {
         Some("2025-12-31"),
         &["monitor-2022-cambodia-impact"],
     );
+    // Dated as in art5_events.csv: the missed original deadline, and the grant at the 17MSP
+    // (closing day 30 November 2018).
     f.art5(
         "UKR",
-        None,
+        Some("2016-06-01"),
         Art5EventType::DeadlineMissed,
         None,
         None,
@@ -377,7 +379,7 @@ pub fn add_samples(f: &mut Facts) {
     );
     f.art5(
         "UKR",
-        None,
+        Some("2018-11-30"),
         Art5EventType::ExtensionGranted,
         None,
         Some("2021-06-01"),
@@ -385,7 +387,7 @@ pub fn add_samples(f: &mut Facts) {
     );
     f.art5(
         "UKR",
-        None,
+        Some("2020"),
         Art5EventType::ExtensionRequested,
         Some("2020"),
         Some("2023-12-01"),
