@@ -7,10 +7,11 @@
 //!
 //! - A dated fact has happened once the **last** day its date can mean has come: an event dated
 //!   only "2012" counts from 31 December 2012 (a grant "in 2012" is not in force on 1 March 2012).
-//! - It has been published once the earliest of its sources' publication dates has come, again
-//!   counted from the end of that period. Sources without a publication date do not count when
-//!   another source has one.
-//! - A dated fact none of whose sources has a publication date counts from its own date.
+//! - It has been published once the first of its sources has: each source counts from its
+//!   publication date (again from the end of that period), and a source without a publication
+//!   date from the fact's own date. So a dated fact none of whose sources has a publication date
+//!   counts from its own date, and one cited by an undated source and by a later report counts
+//!   from its own date too.
 //! - An undated fact counts from the earliest publication of its sources; when no source has a
 //!   publication date either, from the day minewatch recorded it (a source must have published
 //!   it by then), and failing that it is always known.
@@ -57,12 +58,26 @@ impl Known {
         published: impl IntoIterator<Item = Option<PartialDate>>,
         recorded: Option<Date>,
     ) -> Known {
-        let published = published
-            .into_iter()
-            .flatten()
-            .min_by_key(|p| (p.latest(), p.earliest()));
         let event_end = event.map(PartialDate::latest);
-        let pub_end = published.map(PartialDate::latest);
+        // Each source counts from its own publication; a source without one, from the fact's
+        // own date (when the fact has one).
+        let mut earliest: Option<PartialDate> = None;
+        let mut pub_end: Option<Date> = None;
+        for p in published {
+            let end = match p {
+                Some(p) => {
+                    if earliest.is_none_or(|e| (p.latest(), p.earliest()) < (e.latest(), e.earliest())) {
+                        earliest = Some(p);
+                    }
+                    Some(p.latest())
+                }
+                None => event_end,
+            };
+            if let Some(end) = end {
+                pub_end = Some(pub_end.map_or(end, |x: Date| x.min(end)));
+            }
+        }
+        let published = earliest;
         let (from, basis) = match (event_end, pub_end) {
             (Some(e), Some(p)) if p > e => (Some(p), KnownBasis::Publication),
             (Some(e), _) => (Some(e), KnownBasis::Event),
@@ -184,6 +199,16 @@ mod tests {
     }
 
     #[test]
+    fn an_undated_source_counts_from_the_facts_own_date() {
+        // The ISU's page (no publication date) and a 2022 Monitor report both cite a deadline
+        // reported on 5 December 2012: known from that day, through the undated page.
+        let k = Known::of(Some(p("2012-12-05")), [None, Some(p("2022"))], None);
+        assert_eq!(k.from, Some(d("2012-12-05")));
+        assert_eq!(k.basis, KnownBasis::Event);
+        assert_eq!(k.published, Some(p("2022")));
+    }
+
+    #[test]
     fn undated_and_unpublished_counts_from_the_record() {
         let k = Known::of(None, [None, None], record_day("2026-12-02T10:11:12Z"));
         assert_eq!(k.from, Some(d("2026-12-02")));
@@ -220,9 +245,11 @@ mod tests {
             if let (Some(e), true) = (event, k.visible(early)) {
                 prop_assert!(e.latest() <= early);
             }
-            if let Some(first) = published.iter().flatten().map(|p| p.latest()).min() {
-                if k.visible(early) {
-                    prop_assert!(first <= early);
+            if published.iter().all(Option::is_some) {
+                if let Some(first) = published.iter().flatten().map(|p| p.latest()).min() {
+                    if k.visible(early) {
+                        prop_assert!(first <= early);
+                    }
                 }
             }
         }

@@ -169,13 +169,16 @@ pub const KINDS: &[Kind] = &[
     },
 ];
 
+/// A recorded version of a meeting's dates: (start, end).
+type MeetingSpan = (Option<PartialDate>, Option<PartialDate>);
+
 /// Data an importer needs from the record before it starts.
 #[derive(Debug, Default)]
 pub(crate) struct Lookups {
     /// rcid -> (date, resolution)
     roll_calls: HashMap<u32, (PartialDate, String)>,
     /// Meeting code -> the (start, end) of each recorded version of its dates.
-    meetings: BTreeMap<String, Vec<(Option<PartialDate>, Option<PartialDate>)>>,
+    meetings: BTreeMap<String, Vec<MeetingSpan>>,
 }
 
 pub(crate) fn prepare(kind: Kind, store: &Store) -> Result<Lookups, StoreError> {

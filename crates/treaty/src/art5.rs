@@ -173,8 +173,17 @@ fn same_decision(a: &Fact, b: &Fact) -> bool {
     }
 }
 
-/// Prefer, among facts recording one decision: more distinct sources, a day-precise deadline,
-/// a dated decision, then the earliest recorded.
+/// Does a fact cite the Implementation Support Unit (the States Parties' own record of their
+/// decisions, `apminebanconvention.org`)?
+fn isu(f: &Fact) -> bool {
+    f.citations
+        .iter()
+        .any(|c| c.source.contains("apminebanconvention"))
+}
+
+/// Prefer, among facts recording one decision: one that records the deadline, one citing the
+/// ISU (which publishes the decisions), more distinct sources, a day-precise deadline, a dated
+/// decision, then the earliest recorded.
 fn preferred<'e>(facts: &[&'e Fact]) -> Option<&'e Fact> {
     facts.iter().copied().min_by(|a, b| {
         let prec = |f: &Fact| {
@@ -182,8 +191,13 @@ fn preferred<'e>(facts: &[&'e Fact]) -> Option<&'e Fact> {
                 .and_then(|e| e.new_deadline)
                 .map(PartialDate::precision)
         };
-        distinct_sources(b)
-            .cmp(&distinct_sources(a))
+        // A fact that records the new deadline beats one that does not (silence is no
+        // disagreement); then more distinct sources, then the more precise deadline.
+        prec(b)
+            .is_some()
+            .cmp(&prec(a).is_some())
+            .then_with(|| isu(b).cmp(&isu(a)))
+            .then_with(|| distinct_sources(b).cmp(&distinct_sources(a)))
             .then_with(|| prec(b).cmp(&prec(a)))
             .then_with(|| b.valid_from.is_some().cmp(&a.valid_from.is_some()))
             .then_with(|| a.id.cmp(&b.id))
@@ -323,13 +337,13 @@ impl Engine {
         }
         let mut groups: Vec<Vec<&Fact>> = Vec::new();
         let mut roots: Vec<usize> = Vec::new();
-        for i in 0..grants.len() {
+        for (i, &g) in grants.iter().enumerate() {
             let r = root(&mut cluster, i);
             match roots.iter().position(|&x| x == r) {
-                Some(p) => groups[p].push(grants[i]),
+                Some(p) => groups[p].push(g),
                 None => {
                     roots.push(r);
-                    groups.push(vec![grants[i]]);
+                    groups.push(vec![g]);
                 }
             }
         }
@@ -404,6 +418,42 @@ impl Engine {
         let mut completions: Vec<&Fact> = by_type(Art5EventType::CompletionDeclared);
         completions.sort_by_key(|f| (effect_day(self, f), f.id));
         let mut reinstatements: Vec<&Fact> = by_type(Art5EventType::ObligationReinstated);
+        // Newly found mined areas after a completion reinstate the obligation (DOMAIN.md):
+        // when the state then asks for or is granted an extension, the record says so even
+        // without an explicit reinstatement (Mauritania, 2020-2021).
+        if reinstatements.is_empty() {
+            let first_completion = completions.first().and_then(|f| effect_day(self, f));
+            let implied = by_type(Art5EventType::NewContaminationReported)
+                .into_iter()
+                .filter(|n| {
+                    let k = effect_day(self, n);
+                    first_completion.is_some_and(|c| k.is_some_and(|k| k > c))
+                })
+                .find(|n| {
+                    let k = effect_day(self, n);
+                    visible.iter().any(|f| {
+                        event_of(f).is_some_and(|e| {
+                            matches!(
+                                e.event,
+                                Art5EventType::ExtensionRequested | Art5EventType::ExtensionGranted
+                            )
+                        }) && effect_day(self, f) >= k
+                    })
+                });
+            if let Some(n) = implied {
+                reasons.push(
+                    Reason::new(
+                        "Art. 5",
+                        format!(
+                            "{} after the declared completion, and an extension was requested since: the obligation is taken as reinstated",
+                            event_of(n).map(|e| step_words(e, n)).unwrap_or_default()
+                        ),
+                    )
+                    .with_fact(n),
+                );
+                reinstatements.push(n);
+            }
+        }
         reinstatements.sort_by_key(|f| (effect_day(self, f), f.id));
 
         // The obligation in force: after the last reinstatement known, if any.
@@ -469,6 +519,36 @@ impl Engine {
                 .with_facts(group),
             );
             extensions.push(x);
+        }
+        // No recorded deadline in force (a grant or reinstatement without one): a source that
+        // reports the deadline after it tells.
+        if current.is_none() {
+            let since = decisions
+                .iter()
+                .filter(|(k, _, _)| in_period(*k))
+                .filter_map(|(k, _, _)| *k)
+                .max()
+                .or(period_start);
+            let report = by_type(Art5EventType::DeadlineReported)
+                .into_iter()
+                .filter(|f| {
+                    since.is_none_or(|s| effect_day(self, f).is_some_and(|k| k >= s))
+                })
+                .filter_map(|f| Some((event_of(f)?.new_deadline?, f)))
+                .max_by_key(|(_, f)| (effect_day(self, f), f.id));
+            if let Some((d, f)) = report {
+                current = Some(d.latest());
+                reasons.push(
+                    Reason::new(
+                        "Art. 5",
+                        format!(
+                            "the latest decision's new deadline is not recorded with it; {}, so that is taken as the deadline in force",
+                            event_of(f).map(|e| step_words(e, f)).unwrap_or_default()
+                        ),
+                    )
+                    .with_fact(f),
+                );
+            }
         }
         if !extensions.is_empty() || reinstated.is_some() {
             reasons.push(Reason::new(
