@@ -564,6 +564,28 @@ impl Store {
     }
 }
 
+/// The union of a stored payload (JSON) and a new one of the same kind when they agree on every
+/// field both give; `None` when they disagree (two claims, not one).
+fn merge_payloads(stored: &str, new: &Payload) -> Option<Payload> {
+    let serde_json::Value::Object(mut a) = serde_json::from_str::<serde_json::Value>(stored).ok()?
+    else {
+        return None;
+    };
+    let serde_json::Value::Object(b) = new.to_value() else {
+        return None;
+    };
+    for (k, v) in b {
+        match a.get(&k) {
+            Some(w) if *w != v => return None,
+            Some(_) => {}
+            None => {
+                a.insert(k, v);
+            }
+        }
+    }
+    Payload::from_value(new.kind(), serde_json::Value::Object(a)).ok()
+}
+
 /// Is the fact visible in a view as of `as_of`? The domain's one as-of rule
 /// ([`minewatch_domain::asof`]), fed with the sources' publication dates.
 pub fn visible_as_of(
@@ -842,11 +864,12 @@ impl Batch<'_> {
     }
 
     /// Records a *claim*: a fact whose key names what it says (state, event, dates). When the
-    /// current fact with that key says the same thing (subject, kind, dates, payload), the
-    /// claim's sources are added to it as a new version with both citations, or nothing is
-    /// written when it already cites them all: two research files that report the same event
-    /// make one fact with two citations, and re-importing either adds nothing. A different
-    /// claim under the same key supersedes, as [`Batch::put_fact`] does.
+    /// current fact with that key says the same thing (subject, kind, dates, and payloads that
+    /// agree on every field both give), the claim's sources and any field only it gives are
+    /// added to it as a new version, or nothing is written when it already holds them all: two
+    /// research files that report the same event make one fact with two citations, and
+    /// re-importing either adds nothing. A different claim under the same key supersedes, as
+    /// [`Batch::put_fact`] does.
     pub fn put_claim(&mut self, f: &NewFact) -> Result<Outcome> {
         let Some(key) = f.key.as_deref() else {
             return self.put_fact(f);
@@ -873,14 +896,20 @@ impl Batch<'_> {
         let Some((id, subject, kind, from, to, payload, note)) = head else {
             return self.put_fact(f);
         };
-        let same = subject == f.subject
+        let same_place = subject == f.subject
             && kind == f.payload.kind().as_str()
             && from == f.valid_from.map(|d| d.to_string())
-            && to == f.valid_to.map(|d| d.to_string())
-            && payload == f.payload.to_json();
-        if !same {
+            && to == f.valid_to.map(|d| d.to_string());
+        // The same claim, one source perhaps more specific (naming the meeting the other
+        // leaves out): the union of both payloads.
+        let merged = if same_place {
+            merge_payloads(&payload, &f.payload)
+        } else {
+            None
+        };
+        let Some(merged) = merged else {
             return self.put_fact(f);
-        }
+        };
         let mut citations: Vec<Citation> = {
             let mut st = self.tx.prepare_cached(
                 "SELECT source_key, locator FROM citations WHERE fact_id = ?1 ORDER BY position",
@@ -899,7 +928,7 @@ impl Batch<'_> {
                 citations.push(c.clone());
             }
         }
-        if citations.len() == before {
+        if citations.len() == before && merged.to_json() == payload {
             self.stats.count(Outcome::Unchanged(id), true);
             return Ok(Outcome::Unchanged(id));
         }
@@ -911,6 +940,7 @@ impl Batch<'_> {
         self.put_fact(&NewFact {
             citations,
             note,
+            payload: merged,
             ..f.clone()
         })
     }
