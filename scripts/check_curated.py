@@ -33,14 +33,17 @@ PROVISION = {
     "required": ["activity", "stance"],
 }
 KINDS = {
-    "treaty_action": ({"action": ("enum", TREATY_ACTIONS), "method": ("enum", METHODS), "date_inferred": "bool"},
+    "treaty_action": ({"action": ("enum", TREATY_ACTIONS), "method": ("enum", METHODS), "date_inferred": "bool",
+                       "succession_date": PD, "dated_as_accession": "bool"},
                       ["action"]),
     "armed_conflict": ({"description": "str"}, ["description"]),
     "art5_event": ({"event": ("enum", ["extension_requested", "extension_granted", "deadline_missed",
-                                       "completion_declared", "new_contamination_reported"]),
+                                       "completion_declared", "new_contamination_reported",
+                                       "obligation_reinstated", "deadline_reported"]),
+                    "meeting": "str", "inferred": "bool",
                     "requested": PD, "decided": PD, "new_deadline": PD}, ["event"]),
-    "art4_event": ({"event": ("enum", ["completed", "deadline_missed", "no_stockpile_declared"]),
-                    "destroyed": "uint", "retained": "uint"}, ["event"]),
+    "art4_event": ({"event": ("enum", ["completed", "deadline_missed", "no_stockpile_declared", "stockpile_reported"]),
+                    "destroyed": "uint", "retained": "uint", "stockpile": "uint"}, ["event"]),
     "art7_report": ({"initial": "bool", "year_covered": "int"}, []),
     "legislation": ({"title": "str", "status": "str"}, ["title", "status"]),
     "unga_roll_call": ({"rcid": "uint", "session": "uint", "resolution": "str", "topic": "str",
@@ -61,6 +64,7 @@ KINDS = {
                          "report_edition": "int"}, ["metric", "value", "unit", "data_year", "report_edition"]),
     "development": ({"topic": "str", "summary": "str"}, ["topic", "summary"]),
     "retraction": ({"reason": "str"}, ["reason"]),
+    "meeting": ({"code": "str", "name": "str", "city": "str"}, ["code", "name"]),
 }
 # topics used by the curated files (the brief's list)
 DEV_TOPICS = {"ban_policy", "meetings", "unga", "use", "production", "transfer", "stockpile", "ccw",

@@ -1,7 +1,8 @@
 //! Benchmarks of the treaty engine on a realistic record: every state's signature and deposit
 //! (the real dates of `tests/fixtures/parties.csv`), 34 non-signatories, and for each party
-//! Art. 7 reports, Art. 4/5 events, legislation, stockpile counts and UN General Assembly votes
-//! (about 8,000 facts).
+//! Art. 7 reports, Art. 4/5 events, legislation, stockpile counts and UN General Assembly votes,
+//! plus every real meeting and Art. 4/5 history row of `data/research/treaty` (meetings.csv,
+//! art5_events.csv, art4_events.csv; about 8,400 facts).
 //!
 //! Targets: status + deadlines + findings for every subject on one date under 10 ms; a daily
 //! series of States Parties counts from 1997-01-01 to 2026-11-22 under 1 s.
@@ -11,7 +12,7 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use minewatch_domain::fact::{
     ArmedConflict, Art4Event, Art4EventType, Art5Event, Art5EventType, Art7Report, DepositMethod,
-    Legislation, StockpileCount, StockpileMeasure, TreatyAction, TreatyActionType, UngaRollCall,
+    Legislation, Meeting, StockpileCount, StockpileMeasure, TreatyAction, TreatyActionType, UngaRollCall,
     UngaVote, Vote,
 };
 use minewatch_domain::{Citation, Date, Fact, PartialDate, Payload};
@@ -242,6 +243,7 @@ fn record() -> (Vec<Fact>, Vec<String>) {
             );
         }
     }
+    real_histories(&mut b);
     for (code, date) in [
         ("EST", "2025-06-27"),
         ("LVA", "2025-06-27"),
@@ -285,6 +287,78 @@ fn record() -> (Vec<Fact>, Vec<String>) {
     (b.facts, codes)
 }
 
+/// The real meetings and Art. 4/5 histories (data/research/treaty), as the importers record them.
+fn real_histories(b: &mut Builder) {
+    let read = |text: &'static str| {
+        csv::Reader::from_reader(text.as_bytes())
+            .into_deserialize::<std::collections::HashMap<String, String>>()
+            .filter_map(Result::ok)
+            .collect::<Vec<_>>()
+    };
+    let opt = |r: &std::collections::HashMap<String, String>, k: &str| {
+        r.get(k).filter(|v| !v.is_empty()).cloned()
+    };
+    let pd = |s: Option<String>| s.and_then(|s| PartialDate::parse(&s).ok());
+    for r in read(include_str!("../../../data/research/treaty/meetings.csv")) {
+        let (Some(code), Some(name)) = (opt(&r, "meeting"), opt(&r, "name")) else {
+            continue;
+        };
+        let (start, end) = (opt(&r, "start"), opt(&r, "end"));
+        b.add(
+            "WLD",
+            start.as_deref().or(end.as_deref()),
+            end.as_deref(),
+            Payload::Meeting(Meeting {
+                code,
+                name,
+                city: opt(&r, "city"),
+            }),
+        );
+    }
+    for r in read(include_str!("../../../data/research/treaty/art5_events.csv")) {
+        let (Some(code), Some(event)) = (
+            opt(&r, "iso3"),
+            opt(&r, "event").and_then(|e| Art5EventType::parse(&e)),
+        ) else {
+            continue;
+        };
+        let date = opt(&r, "date");
+        b.add(
+            &code,
+            date.as_deref(),
+            None,
+            Payload::Art5Event(Art5Event {
+                event,
+                meeting: opt(&r, "meeting"),
+                inferred: false,
+                requested: None,
+                decided: pd(date.clone()),
+                new_deadline: pd(opt(&r, "new_deadline")),
+            }),
+        );
+    }
+    for r in read(include_str!("../../../data/research/treaty/art4_events.csv")) {
+        let (Some(code), Some(event)) = (
+            opt(&r, "iso3"),
+            opt(&r, "event").and_then(|e| Art4EventType::parse(&e)),
+        ) else {
+            continue;
+        };
+        let quantity = opt(&r, "quantity").and_then(|q| q.parse().ok());
+        b.add(
+            &code,
+            opt(&r, "date").as_deref(),
+            None,
+            Payload::Art4Event(Art4Event {
+                event,
+                destroyed: quantity,
+                retained: None,
+                stockpile: None,
+            }),
+        );
+    }
+}
+
 fn bench(c: &mut Criterion) {
     let (facts, codes) = record();
     let engine = Engine::from_facts(facts.clone());
@@ -322,6 +396,9 @@ fn bench(c: &mut Criterion) {
                 engine.parties_series(from, to, Basis::Deposit),
             ))
         })
+    });
+    c.bench_function("article5_all_states_one_date", |b| {
+        b.iter(|| black_box(engine.article5(on)))
     });
     c.bench_function("parties_one_date", |b| {
         b.iter(|| black_box(engine.parties(on, Basis::Eif)))
