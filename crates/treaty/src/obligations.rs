@@ -527,19 +527,51 @@ fn art4(engine: &Engine, sf: &SubjectFacts, eif: Date, as_of: Date) -> Obligatio
     if let Some(f) =
         event(Art4EventType::Completed).min_by_key(|f| f.valid_from.map(|d| d.latest()))
     {
-        let (state, words) = timeliness(f.valid_from, due);
+        let (mut state, words) = timeliness(f.valid_from, due);
         let mut reasons = vec![
             base,
             Reason::new("Art. 4", format!("destruction completed {words}")).with_fact(f),
         ];
-        if let Some(m) = event(Art4EventType::DeadlineMissed).next() {
+        // Other sources may date the completion otherwise (Afghanistan: 2006 per the ISU,
+        // October 2007 per the Monitor): keep both and say whether that changes timeliness.
+        for g in event(Art4EventType::Completed).filter(|g| g.id != f.id) {
+            let (other, words) = timeliness(g.valid_from, due);
+            let disagree = match (f.valid_from, g.valid_from) {
+                (Some(a), Some(b)) => a.latest() < b.earliest() || b.latest() < a.earliest(),
+                _ => false,
+            };
+            if disagree {
+                reasons.push(
+                    Reason::new(
+                        "Art. 4",
+                        format!("another source dates the completion {words}: the sources disagree"),
+                    )
+                    .with_fact(g),
+                );
+                if other != state {
+                    state = ObligationState::Completed;
+                }
+            }
+        }
+        for m in event(Art4EventType::DeadlineMissed) {
             reasons.push(
                 Reason::new(
                     "Art. 4",
-                    format!("a missed deadline was recorded {}", on_date(m)),
+                    format!("a source records the deadline missed {}", on_date(m)),
                 )
                 .with_fact(m),
             );
+            if state == ObligationState::Met {
+                // A recorded miss beside a completion dated by the deadline: timeliness is
+                // disputed, completion is not.
+                state = ObligationState::Completed;
+            }
+        }
+        if state == ObligationState::Completed && f.valid_from.is_some() {
+            reasons.push(Reason::new(
+                "Art. 4",
+                "completion is recorded; whether it was on time is disputed by the sources",
+            ));
         }
         return obligation("Art. 4", title, Some(due), state, as_of, reasons);
     }
