@@ -509,7 +509,11 @@ fn art4(engine: &Engine, sf: &SubjectFacts, eif: Date, as_of: Date) -> Obligatio
             vec![base],
         );
     };
-    if let Some(f) = event(Art4EventType::NoStockpileDeclared).next() {
+    let completed = event(Art4EventType::Completed).next().is_some();
+    if let Some(f) = event(Art4EventType::NoStockpileDeclared)
+        .next()
+        .filter(|_| !completed)
+    {
         let r = Reason::new(
             "Art. 4",
             format!("declared {} that it holds no stockpile", on_date(f)),
@@ -566,6 +570,20 @@ fn art4(engine: &Engine, sf: &SubjectFacts, eif: Date, as_of: Date) -> Obligatio
                 // disputed, completion is not.
                 state = ObligationState::Completed;
             }
+        }
+        // A declaration of no stockpile beside a recorded destruction (Nigeria: none declared
+        // in 2004, 9,786 destroyed in 2005 reported in 2009): both stand.
+        for n in event(Art4EventType::NoStockpileDeclared) {
+            reasons.push(
+                Reason::new(
+                    "Art. 4",
+                    format!(
+                        "it also declared {} that it held no stockpile: the sources disagree",
+                        on_date(n)
+                    ),
+                )
+                .with_fact(n),
+            );
         }
         if state == ObligationState::Completed && f.valid_from.is_some() {
             reasons.push(Reason::new(
