@@ -19,6 +19,11 @@ const IMPORT_HELP: &str = "Import kinds (the file's columns must match):
   parties           treaty/parties.csv
   treaty-actions    treaty/actions_sample.csv
   art5-extensions   treaty/art5_extensions_sample.csv
+  meetings          treaty/meetings.csv (import before the Art. 5 files)
+  art5-events       treaty/art5_events.csv (meetings must be recorded)
+  art4-events       treaty/art4_events.csv
+  art5-status       impact/art5_status.csv (meetings must be recorded)
+  art4-status       impact/art4_status.csv
   armed-conflict    treaty/armed_conflict_sample.csv
   unga-roll-calls   unga/roll_calls.csv
   unga-votes        unga/votes.csv (after its roll calls)
