@@ -528,12 +528,15 @@ impl Engine {
         push_fact(sf.deposit, &mut pts);
         push_fact(sf.notice, &mut pts);
         for &i in &sf.deposits {
-            let f = &self.facts[i];
-            if let Payload::TreatyAction(a) = &f.payload {
+            if let Payload::TreatyAction(a) = &self.facts[i].payload {
                 if let Some(d) = a.succession_date {
                     pts.push(d.latest());
                 }
             }
+        }
+        // A fact can become known later than it happened (published later): the status can
+        // change on that day too.
+        for &i in sf.signatures.iter().chain(&sf.deposits).chain(&sf.notices) {
             if let Some(k) = self.known[i].from {
                 pts.push(k);
             }
