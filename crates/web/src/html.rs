@@ -53,10 +53,12 @@ pub struct Page {
     pub csv: Vec<(String, String)>,
 }
 
-const NAV: [(&str, &str); 8] = [
+const NAV: [(&str, &str); 10] = [
     ("/", "Home"),
     ("/states", "States"),
     ("/deadlines", "Deadlines"),
+    ("/article5", "Article 5"),
+    ("/meetings", "Meetings"),
     ("/unga", "General Assembly"),
     ("/policies", "Policies"),
     ("/classify", "Mine classifier"),
@@ -191,6 +193,18 @@ impl<'a> Footnotes<'a> {
     /// Superscript links for the citations, e.g. `[3][4]`.
     pub fn cite(&mut self, cites: &[Citation]) -> String {
         let mut s = String::new();
+        for n in self.numbers(cites) {
+            let _ = write!(
+                s,
+                r##"<sup class="fn"><a href="#fn{n}" aria-label="footnote {n}">[{n}]</a></sup>"##
+            );
+        }
+        s
+    }
+
+    /// The footnote numbers of the citations (each once, in order), numbering new ones: for
+    /// markup that cannot hold a `<sup>` (SVG labels).
+    pub fn numbers(&mut self, cites: &[Citation]) -> Vec<usize> {
         let mut seen = Vec::new();
         for c in cites {
             let n = match self.order.iter().position(|o| o == c) {
@@ -200,16 +214,11 @@ impl<'a> Footnotes<'a> {
                     self.order.len()
                 }
             };
-            if seen.contains(&n) {
-                continue;
+            if !seen.contains(&n) {
+                seen.push(n);
             }
-            seen.push(n);
-            let _ = write!(
-                s,
-                r##"<sup class="fn"><a href="#fn{n}" aria-label="footnote {n}">[{n}]</a></sup>"##
-            );
         }
-        s
+        seen
     }
 
     pub fn is_empty(&self) -> bool {

@@ -15,6 +15,7 @@ pub mod html;
 pub mod json;
 pub mod map;
 pub mod notify;
+pub mod obligations_pages;
 pub mod pages;
 
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
@@ -287,9 +288,16 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/unga.json", get(pages::unga_json))
         .route("/unga.csv", get(pages::unga_csv))
         .route("/unga/{session}/{number}", get(pages::unga_resolution))
-        .route("/deadlines", get(pages::deadlines_page))
-        .route("/deadlines.json", get(pages::deadlines_json))
-        .route("/deadlines.csv", get(pages::deadlines_csv))
+        .route("/deadlines", get(obligations_pages::deadlines_page))
+        .route("/deadlines.json", get(obligations_pages::deadlines_json))
+        .route("/deadlines.csv", get(obligations_pages::deadlines_csv))
+        .route("/article5", get(obligations_pages::article5_page))
+        .route("/article5.json", get(obligations_pages::article5_json))
+        .route("/article5.csv", get(obligations_pages::article5_csv))
+        .route("/meetings", get(obligations_pages::meetings_index))
+        .route("/meetings.json", get(obligations_pages::meetings_json))
+        .route("/meetings.csv", get(obligations_pages::meetings_csv))
+        .route("/meetings/{code}", get(obligations_pages::meeting_page))
         .route("/policies", get(pages::policies_page))
         .route("/policies.json", get(pages::policies_json))
         .route("/classify", get(pages::classify_page))
@@ -1018,6 +1026,12 @@ pub async fn export_site(app: Arc<App>, dir: &std::path::Path) -> Result<SiteSta
         "/deadlines",
         "/deadlines.json",
         "/deadlines.csv",
+        "/article5",
+        "/article5.json",
+        "/article5.csv",
+        "/meetings",
+        "/meetings.json",
+        "/meetings.csv",
         "/policies",
         "/policies.json",
         "/classify",
@@ -1028,7 +1042,7 @@ pub async fn export_site(app: Arc<App>, dir: &std::path::Path) -> Result<SiteSta
     .iter()
     .map(|s| s.to_string())
     .collect();
-    let (codes, keys, resolutions) = {
+    let (codes, keys, resolutions, meetings) = {
         let app2 = Arc::clone(&app);
         tokio::task::spawn_blocking(move || {
             app2.with_store(|store| {
@@ -1047,7 +1061,8 @@ pub async fn export_site(app: Arc<App>, dir: &std::path::Path) -> Result<SiteSta
                     .into_iter()
                     .map(|t| t.resolution)
                     .collect();
-                Ok((codes, keys, res))
+                let meetings: Vec<String> = engine.meetings().into_iter().map(|m| m.code).collect();
+                Ok((codes, keys, res, meetings))
             })
         })
         .await
@@ -1064,6 +1079,11 @@ pub async fn export_site(app: Arc<App>, dir: &std::path::Path) -> Result<SiteSta
         let k = html::url_enc(k);
         paths.push(format!("/sources/{k}"));
         paths.push(format!("/sources/{k}.json"));
+    }
+    for m in &meetings {
+        let m = html::url_enc(m);
+        paths.push(format!("/meetings/{m}"));
+        paths.push(format!("/meetings/{m}.json"));
     }
     for r in &resolutions {
         if r.split('/').count() == 2 && !r.contains("..") {

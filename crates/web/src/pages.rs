@@ -54,10 +54,10 @@ pub fn negotiate<'a>(name: &'a str, headers: &HeaderMap) -> (&'a str, Fmt) {
 /// A page's three faces: HTML, JSON data, and (for tables) CSV.
 #[derive(Debug)]
 pub struct Out {
-    page: Page,
-    data: Value,
-    csv: Option<(Vec<&'static str>, Vec<Vec<String>>)>,
-    name: String,
+    pub(crate) page: Page,
+    pub(crate) data: Value,
+    pub(crate) csv: Option<(Vec<&'static str>, Vec<Vec<String>>)>,
+    pub(crate) name: String,
 }
 
 impl Out {
@@ -103,7 +103,7 @@ pub struct PageError {
     status: StatusCode,
     message: String,
     /// Extra help, already escaped HTML.
-    help: String,
+    pub(crate) help: String,
 }
 
 impl PageError {
@@ -115,7 +115,7 @@ impl PageError {
         }
     }
 
-    fn respond(self, fmt: Fmt) -> Response {
+    pub(crate) fn respond(self, fmt: Fmt) -> Response {
         if fmt == Fmt::Json {
             return (
                 self.status,
@@ -161,10 +161,10 @@ impl From<minewatch_store::StoreError> for PageError {
     }
 }
 
-type PageResult = Result<Out, PageError>;
+pub(crate) type PageResult = Result<Out, PageError>;
 
 /// Runs a page builder on the blocking pool with a store and the engine, then answers in `fmt`.
-async fn run(
+pub(crate) async fn run(
     app: Arc<App>,
     fmt: Fmt,
     f: impl FnOnce(&App, &Store, &Engine) -> PageResult + Send + 'static,
@@ -189,7 +189,7 @@ async fn run(
 }
 
 /// `as_of` from a query: a 400 page that says why when it is not a date; today when absent.
-fn as_of(q: &HashMap<String, String>) -> Result<Date, PageError> {
+pub(crate) fn as_of(q: &HashMap<String, String>) -> Result<Date, PageError> {
     match q.get("as_of").map(|s| s.trim()).filter(|s| !s.is_empty()) {
         None => Ok(derived::today()?),
         Some(s) => Date::parse(s).map_err(|e| {
@@ -201,7 +201,7 @@ fn as_of(q: &HashMap<String, String>) -> Result<Date, PageError> {
     }
 }
 
-fn sources_map(store: &Store) -> Result<HashMap<String, Source>, PageError> {
+pub(crate) fn sources_map(store: &Store) -> Result<HashMap<String, Source>, PageError> {
     Ok(store
         .sources()?
         .into_iter()
@@ -209,7 +209,7 @@ fn sources_map(store: &Store) -> Result<HashMap<String, Source>, PageError> {
         .collect())
 }
 
-fn subject_or_404<'a>(app: &'a App, code: &str) -> Result<&'a Subject, PageError> {
+pub(crate) fn subject_or_404<'a>(app: &'a App, code: &str) -> Result<&'a Subject, PageError> {
     if let Some(s) = app.gazetteer.by_code(code) {
         return Ok(s);
     }
@@ -233,14 +233,14 @@ fn subject_or_404<'a>(app: &'a App, code: &str) -> Result<&'a Subject, PageError
     Err(e)
 }
 
-fn name_of(app: &App, code: &str) -> String {
+pub(crate) fn name_of(app: &App, code: &str) -> String {
     app.gazetteer
         .by_code(code)
         .map(|s| s.name.clone())
         .unwrap_or_else(|| code.to_string())
 }
 
-fn state_link(app: &App, code: &str, as_of: Option<Date>) -> String {
+pub(crate) fn state_link(app: &App, code: &str, as_of: Option<Date>) -> String {
     let q = as_of.map(|d| format!("?as_of={d}")).unwrap_or_default();
     format!(
         r#"<a href="/states/{}{q}">{}</a>"#,
@@ -249,7 +249,7 @@ fn state_link(app: &App, code: &str, as_of: Option<Date>) -> String {
     )
 }
 
-fn reason_citations(reasons: &[Reason]) -> Vec<Citation> {
+pub(crate) fn reason_citations(reasons: &[Reason]) -> Vec<Citation> {
     let mut out: Vec<Citation> = Vec::new();
     for r in reasons {
         for c in &r.citations {
@@ -261,7 +261,7 @@ fn reason_citations(reasons: &[Reason]) -> Vec<Citation> {
     out
 }
 
-fn reasons_html(reasons: &[Reason], notes: &mut Footnotes) -> String {
+pub(crate) fn reasons_html(reasons: &[Reason], notes: &mut Footnotes) -> String {
     let mut s = String::from(r#"<ul class="reasons">"#);
     for r in reasons {
         let _ = write!(
@@ -485,7 +485,7 @@ pub fn wire_word<T: Serialize>(v: &T) -> String {
     }
 }
 
-fn derived_value<T: Serialize>(v: &T) -> Result<Value, PageError> {
+pub(crate) fn derived_value<T: Serialize>(v: &T) -> Result<Value, PageError> {
     serde_json::to_value(v)
         .map_err(|e| PageError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
 }
@@ -1189,6 +1189,25 @@ fn profile(
         clearance.add(f, &name);
     }
     clearance.empty = Some("No contamination or clearance facts recorded (the absence of a record is not evidence either way).".into());
+    // The Art. 5 history as a timeline, for States Parties with one.
+    let art5 = engine
+        .art5_history(&subject.code, as_of)
+        .filter(|h| !h.steps.is_empty());
+    let art5_extra = match &art5 {
+        Some(h) => crate::obligations_pages::art5_timeline(
+            h,
+            &engine.meetings(),
+            &name,
+            &status_cites,
+            &mut notes,
+        ),
+        None => String::new(),
+    };
+    if !art5_extra.is_empty() {
+        status_html.push_str(
+            r##"<p class="see"><a href="#art5-timeline">The Article 5 history as a timeline</a>, under “Contamination and clearance” below; every State Party's at <a href="/article5">Article 5</a>.</p>"##,
+        );
+    }
 
     let mut casualties = Section::new("casualties", "Casualties and victim assistance");
     for f in by_kind(FactKind::HeadlineFigure) {
@@ -1311,7 +1330,7 @@ fn profile(
 
     // Render.
     let mut main = format!(
-        r#"<article class="profile"><header><h1>{n}</h1><p class="meta">{kind}{region} · code {code}</p><p class="asof-line">Profile as of <strong>{d}</strong>{upd}</p>{form}</header>
+        r#"<article class="profile"><header><h1>{n}</h1><p class="meta">{kind}{region} · code {code}</p><p class="asof-line">Profile as of <strong>{d}</strong>{upd}</p>{form}{clocks}</header>
 <section class="profile-section" id="status" aria-labelledby="status-h"><h2 id="status-h">Treaty status, deadlines and findings</h2>{status_html}</section>"#,
         n = esc(&name),
         kind = esc(&subject.kind.as_str().replace('_', " ")),
@@ -1331,12 +1350,14 @@ fn profile(
             &[],
             "Show this profile as of"
         ),
+        clocks = crate::obligations_pages::two_clocks(as_of, at_record),
     );
     for s in &sections {
         let extra = match s.id {
             "unga" => unga_extra.as_str(),
             "use-production-transfer" => stock_extra.as_str(),
             "policies" => policy_extra.as_str(),
+            "clearance" => art5_extra.as_str(),
             _ => "",
         };
         main.push_str(&s.html(&mut notes, extra));
@@ -1365,6 +1386,10 @@ fn profile(
         "sections": derived_value(&sections)?,
         "stockpile": stock_json,
         "policy_in_force": in_force_json,
+        "article5": match &art5 {
+            Some(h) => derived_value(h)?,
+            None => Value::Null,
+        },
         "sources": notes_sources(&sections, &report, &sources),
     });
     Ok(Out {
@@ -1749,147 +1774,7 @@ pub async fn unga_resolution(
     .await
 }
 
-// ---------------------------------------------------------------------------------------------
-// Deadlines
-
-pub async fn deadlines_page(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    deadlines_fmt(app, negotiate("", &headers).1, q).await
-}
-
-pub async fn deadlines_json(
-    State(app): State<Arc<App>>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    deadlines_fmt(app, Fmt::Json, q).await
-}
-
-pub async fn deadlines_csv(
-    State(app): State<Arc<App>>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    deadlines_fmt(app, Fmt::Csv, q).await
-}
-
-async fn deadlines_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Response {
-    let as_of = match as_of(&q) {
-        Ok(d) => d,
-        Err(e) => return e.respond(fmt),
-    };
-    let show = q
-        .get("show")
-        .map(String::as_str)
-        .unwrap_or("all")
-        .to_string();
-    if !["all", "upcoming", "overdue"].contains(&show.as_str()) {
-        return PageError::new(
-            StatusCode::BAD_REQUEST,
-            format!("show={show:?}: expected all, upcoming or overdue"),
-        )
-        .respond(fmt);
-    }
-    let article = q
-        .get("article")
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty());
-    if let Some(a) = &article {
-        if !["4", "5", "7"].contains(&a.as_str()) {
-            return PageError::new(
-                StatusCode::BAD_REQUEST,
-                format!("article={a:?}: expected 4, 5 or 7"),
-            )
-            .respond(fmt);
-        }
-    }
-    let state = q
-        .get("state")
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty());
-    run(app, fmt, move |app, _, engine| {
-        let subject = match &state {
-            Some(c) => Some(subject_or_404(app, c)?.code.clone()),
-            None => None,
-        };
-        let rows: Vec<minewatch_treaty::DeadlineRow> = engine
-            .deadlines(as_of, subject.as_deref(), show == "overdue")
-            .into_iter()
-            .filter(|r| show != "upcoming" || !r.passed)
-            .filter(|r| article.as_deref().is_none_or(|a| r.article.starts_with(&format!("Art. {a}"))))
-            .collect();
-        let html_rows: Vec<Vec<String>> = rows
-            .iter()
-            .map(|r| {
-                vec![
-                    esc(&r.due.to_string()),
-                    state_link(app, &r.code, Some(as_of)),
-                    esc(r.article),
-                    esc(&r.title),
-                    format!(
-                        r#"<span class="ob ob-{s}">{w}</span>{o}"#,
-                        s = esc(r.state.as_str()),
-                        w = esc(&r.state.as_str().replace('_', " ")),
-                        o = if r.overdue { " <strong>overdue</strong>" } else { "" }
-                    ),
-                ]
-            })
-            .collect();
-        let csv_rows = rows
-            .iter()
-            .map(|r| {
-                vec![
-                    r.due.to_string(),
-                    r.code.clone(),
-                    r.article.to_string(),
-                    r.title.to_string(),
-                    r.state.as_str().to_string(),
-                    r.overdue.to_string(),
-                ]
-            })
-            .collect();
-        let sel = |v: &str, cur: &str, l: &str| format!(r#"<option value="{v}"{}>{l}</option>"#, if v == cur { " selected" } else { "" });
-        let a = article.as_deref().unwrap_or("");
-        let query = format!(
-            "as_of={as_of}&show={show}{}{}",
-            article.as_deref().map(|a| format!("&article={a}")).unwrap_or_default(),
-            state.as_deref().map(|s| format!("&state={}", url_enc(s))).unwrap_or_default()
-        );
-        let main = format!(
-            r#"<h1>Deadlines</h1><p>Art. 4 (stockpile destruction, four years after entry into force), Art. 5 (clearance, ten years, or the latest extension granted) and Art. 7 (transparency reports). A deadline is <em>unknown</em> when nothing recorded tells whether it was met: the absence of a report in this record is not evidence that none was made.</p>
-<form class="filters" method="get" action="/deadlines"><label for="show">Show</label> <select id="show" name="show">{}{}{}</select>
-<label for="article">Article</label> <select id="article" name="article">{}{}{}{}</select>
-<label for="state">State code</label> <input id="state" name="state" size="5" value="{st}">
-<label for="as_of">On</label> <input type="date" id="as_of" name="as_of" value="{as_of}"> <button type="submit">Apply</button></form>
-<p>{n} deadlines. <a href="/deadlines.csv?{q}">Download as CSV</a></p>{tbl}"#,
-            sel("all", &show, "all"),
-            sel("upcoming", &show, "upcoming"),
-            sel("overdue", &show, "overdue"),
-            sel("", a, "any"),
-            sel("4", a, "Art. 4"),
-            sel("5", a, "Art. 5"),
-            sel("7", a, "Art. 7"),
-            st = esc(state.as_deref().unwrap_or("")),
-            n = rows.len(),
-            q = esc(&query),
-            tbl = table(&format!("Deadlines as of {}", long(as_of)), &["Due", "State", "Article", "Obligation", "State of the obligation"], &html_rows),
-        );
-        Ok(Out {
-            page: Page {
-                title: "Deadlines".into(),
-                main,
-                json_href: Some(format!("/deadlines.json?{query}")),
-                csv: vec![(format!("/deadlines.csv?{query}"), "CSV".into())],
-                ..Page::default()
-            },
-            data: json!({"as_of": as_of, "show": show, "count": rows.len(), "deadlines": derived_value(&rows)?}),
-            csv: Some((vec!["due", "code", "article", "obligation", "state", "overdue"], csv_rows)),
-            name: "deadlines".into(),
-        })
-    })
-    .await
-}
+// Deadlines: see `crate::obligations_pages`.
 
 // ---------------------------------------------------------------------------------------------
 // Policies
