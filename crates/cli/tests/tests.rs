@@ -7,6 +7,7 @@ mod browser_pages;
 mod desk;
 mod engine;
 mod import;
+mod obligation_pages;
 mod obligations;
 mod pages;
 mod security;
