@@ -381,7 +381,8 @@ impl Engine {
         }
     }
 
-    /// Armed conflicts of a subject known on `as_of`, as (fact, first day, last day if known).
+    /// Armed conflicts of a subject known on `as_of` (the as-of rule), as (fact, first day, last
+    /// day if known).
     pub(crate) fn conflicts_known<'e>(
         &'e self,
         sf: &SubjectFacts,
@@ -390,7 +391,7 @@ impl Engine {
         sf.conflicts
             .iter()
             .map(|&i| &self.facts[i])
-            .filter(|f| f.valid_from.is_none_or(|d| d.earliest() <= as_of))
+            .filter(|f| self.visible(f, as_of))
             .map(|f| {
                 let start = f.valid_from.map_or(ymd(1, 1, 1), PartialDate::earliest);
                 let end = f.valid_to.map(PartialDate::latest).filter(|e| *e <= as_of);
@@ -536,7 +537,14 @@ impl Engine {
         }
         // A fact can become known later than it happened (published later): the status can
         // change on that day too.
-        for &i in sf.signatures.iter().chain(&sf.deposits).chain(&sf.notices) {
+        for &i in sf
+            .signatures
+            .iter()
+            .chain(&sf.deposits)
+            .chain(&sf.notices)
+            .chain(&sf.conflicts)
+            .chain(&sf.provisional)
+        {
             if let Some(k) = self.known[i].from {
                 pts.push(k);
             }

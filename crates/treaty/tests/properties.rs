@@ -139,10 +139,20 @@ proptest! {
         let mut days: Vec<Date> = dates;
         days.extend(e.timeline("XAA").iter().map(|x| x.0).filter(|x| x.year() > 1));
         days.sort();
+        // Knowledge time: an armed conflict dated only to a month or a year becomes known at the
+        // end of that period (the as-of rule); when it turns out to cover the day a withdrawal
+        // would have taken effect, the withdrawal is deferred after all (Art. 20(3)). That is
+        // the one step back the record can take; every other status only moves forward.
+        let late_conflict = evs
+            .iter()
+            .any(|ev| matches!(ev, Ev::Conflict(from, _) if from.len() < 10));
         let mut last = Status::NonSignatory;
         for day in days {
             let s = e.status_only("XAA", day);
-            prop_assert!(s >= last, "{:?} then {:?} on {}", last, s, day);
+            let deferred_later = late_conflict
+                && last == Status::Withdrawn
+                && s == Status::WithdrawalPending;
+            prop_assert!(s >= last || deferred_later, "{:?} then {:?} on {}", last, s, day);
             last = s;
         }
     }
