@@ -500,7 +500,13 @@ impl Engine {
                 .copied()
                 .filter(|f| x.fact_ids.contains(&f.id))
                 .collect();
+            let own = group.iter().filter_map(|f| effect_day(self, f)).min();
             let from = match known {
+                Some(k) if own.is_none_or(|o| k < &o) => format!(
+                    "; in force from {}, when a source gave this deadline (the grant itself has {})",
+                    k.long(),
+                    if best.valid_from.is_none() { "no date" } else { "a later-published source" }
+                ),
                 Some(k) if best.valid_from.is_none() => format!(
                     "; undated: in force from {}, as the as-of rule counts it ({})",
                     k.long(),
