@@ -551,17 +551,22 @@ impl Store {
     }
 
     fn citations(&self, fact_id: i64) -> Result<Vec<Citation>> {
-        let mut st = self.conn.prepare_cached(
-            "SELECT source_key, locator FROM citations WHERE fact_id = ?1 ORDER BY position",
-        )?;
-        let rows = st.query_map([fact_id], |r| {
-            Ok(Citation {
-                source: r.get(0)?,
-                locator: r.get(1)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        citations_of(&self.conn, fact_id)
     }
+}
+
+/// A fact's citations in order, on a connection or inside a write transaction.
+fn citations_of(conn: &Connection, fact_id: i64) -> Result<Vec<Citation>> {
+    let mut st = conn.prepare_cached(
+        "SELECT source_key, locator FROM citations WHERE fact_id = ?1 ORDER BY position",
+    )?;
+    let rows = st.query_map([fact_id], |r| {
+        Ok(Citation {
+            source: r.get(0)?,
+            locator: r.get(1)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// The union of a stored payload (JSON) and a new one of the same kind when they agree on every
@@ -910,18 +915,7 @@ impl Batch<'_> {
         let Some(merged) = merged else {
             return self.put_fact(f);
         };
-        let mut citations: Vec<Citation> = {
-            let mut st = self.tx.prepare_cached(
-                "SELECT source_key, locator FROM citations WHERE fact_id = ?1 ORDER BY position",
-            )?;
-            let rows = st.query_map([id], |r| {
-                Ok(Citation {
-                    source: r.get(0)?,
-                    locator: r.get(1)?,
-                })
-            })?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
+        let mut citations = citations_of(&self.tx, id)?;
         let before = citations.len();
         for c in &f.citations {
             if !citations.contains(c) {
