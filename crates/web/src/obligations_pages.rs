@@ -1512,7 +1512,7 @@ pub(crate) fn art5_timeline(
         )
     };
     format!(
-        r#"<h3 id="art5-timeline">Article 5 timeline</h3><p>{summary}</p><figure class="a5"><div class="timeline-wrap">{svg}</div><figcaption>Above the axis: ● extension granted (labelled with the meeting that granted it), ○ extension requested, ■ completion declared, ▲ newly found mined areas or reinstatement, ✕ deadline recorded as missed. Below: ◆ the original deadline and each new one (the deadline in force filled dark). The bar is the obligation running; the dashed line is the as-of date. Numbers in brackets are footnotes.</figcaption></figure>{tbl}{conflicts}"#,
+        r#"<h3 id="art5-timeline">Article 5 timeline</h3><p>{summary}</p><figure class="a5-figure"><div class="timeline-wrap">{svg}</div><figcaption>Above the axis: ● extension granted (labelled with the meeting that granted it), ○ extension requested, ■ completion declared, ▲ newly found mined areas or reinstatement, ✕ deadline recorded as missed. Below: ◆ the original deadline and each new one (the deadline in force filled dark). The bar is the obligation running; the dashed line is the as-of date. Numbers in brackets are footnotes.</figcaption></figure>{tbl}{conflicts}"#,
         summary = esc(&format!(
             "{}: {}; original deadline {}, deadline in force {}; {} extension(s) granted{}{}.",
             name,
