@@ -477,3 +477,56 @@ fn the_new_pages_are_in_the_navigation() {
     assert!(html.contains(r#"<a href="/meetings">Meetings</a>"#));
     assert!(html.contains(r#"<a href="/article5">Article 5</a>"#));
 }
+
+#[test]
+fn browser_obligation_pages_read_at_phone_width_and_the_timeline_links_work() {
+    let Some(b) = crate::webdriver::Browser::start() else {
+        return;
+    };
+    let server = Server::start();
+    let base = server.base.clone();
+    b.set_window_size(375, 800);
+    for path in [
+        "/meetings",
+        "/meetings/12MSP",
+        "/article5",
+        "/deadlines",
+        "/states/KHM",
+        "/states/UKR",
+    ] {
+        b.goto(&format!("{base}{path}"));
+        let overflow = b.execute(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
+            &[],
+        );
+        assert!(
+            overflow.as_i64().unwrap_or(99) <= 1,
+            "{path} scrolls sideways at 375 px by {overflow}"
+        );
+    }
+    b.goto(&format!("{base}/states/KHM"));
+    b.find("svg.a5-timeline")
+        .screenshot(&crate::browser::screenshot_path(
+            "khm-art5-timeline-375px.png",
+        ));
+    // At full width the timeline is drawn wide; its meeting label leads to the meeting.
+    b.set_window_size(1280, 900);
+    b.goto(&format!("{base}/states/UKR"));
+    let svg = b.find("svg.a5-timeline");
+    assert!(svg.is_displayed());
+    let width = b.execute(
+        "return document.querySelector('svg.a5-timeline').getBoundingClientRect().width",
+        &[],
+    );
+    assert!(width.as_f64().unwrap_or(0.0) > 600.0, "{width}");
+    svg.screenshot(&crate::browser::screenshot_path("ukr-art5-timeline.png"));
+    b.execute(
+        "document.querySelector('svg.a5-timeline a[href=\"/meetings/17MSP\"]').dispatchEvent(new MouseEvent('click', {bubbles: true, cancelable: true, view: window}));",
+        &[],
+    );
+    b.wait_for("the 17MSP page", || {
+        b.current_url().contains("/meetings/17MSP").then_some(())
+    });
+    assert!(b.find("h1").text().contains("17MSP"));
+    b.assert_no_console_errors();
+}
