@@ -66,7 +66,9 @@ impl Known {
         for p in published {
             let end = match p {
                 Some(p) => {
-                    if earliest.is_none_or(|e| (p.latest(), p.earliest()) < (e.latest(), e.earliest())) {
+                    if earliest
+                        .is_none_or(|e| (p.latest(), p.earliest()) < (e.latest(), e.earliest()))
+                    {
                         earliest = Some(p);
                     }
                     Some(p.latest())
@@ -181,7 +183,11 @@ mod tests {
 
     #[test]
     fn an_undated_fact_counts_from_its_earliest_source() {
-        let k = Known::of(None, [Some(p("2020-11")), None, Some(p("2021-02-03"))], None);
+        let k = Known::of(
+            None,
+            [Some(p("2020-11")), None, Some(p("2021-02-03"))],
+            None,
+        );
         assert_eq!(k.from, Some(d("2020-11-30")));
         assert_eq!(k.basis, KnownBasis::Publication);
         assert!(!k.visible(d("2010-01-01")));

@@ -1345,7 +1345,6 @@ fn stockpiles_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<St
     )
 }
 
-
 // ---- treaty meetings and the Article 4 / 5 histories ---------------------------------------
 
 /// Citations from a research file's source column: URLs or titles separated by ` | ` or `;`.
@@ -1422,7 +1421,9 @@ fn meeting_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<Strin
             row.bad(
                 ctx,
                 "meeting",
-                &format!("{c:?} is not a meeting code; expected a number and MSP or RC (12MSP, 2RC)"),
+                &format!(
+                    "{c:?} is not a meeting code; expected a number and MSP or RC (12MSP, 2RC)"
+                ),
             );
             None
         }
@@ -1431,7 +1432,11 @@ fn meeting_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<Strin
     let start = row.partial_date(ctx, "start");
     let end = row.partial_date(ctx, "end");
     if start.is_none() && end.is_none() && row.opt("start").is_none() && row.opt("end").is_none() {
-        row.bad(ctx, "end", "empty, and so is start; expected the meeting's dates");
+        row.bad(
+            ctx,
+            "end",
+            "empty, and so is start; expected the meeting's dates",
+        );
     }
     if let (Some(a), Some(b)) = (start, end) {
         if b.latest() < a.earliest() {
@@ -1481,7 +1486,8 @@ fn meeting_of(
     let Some(versions) = ctx.lookups.meetings.get(&code) else {
         let known: Vec<&str> = ctx.lookups.meetings.keys().map(String::as_str).collect();
         let expected = if known.is_empty() {
-            "no meetings are recorded: import treaty/meetings.csv first (minewatch import meetings)".to_string()
+            "no meetings are recorded: import treaty/meetings.csv first (minewatch import meetings)"
+                .to_string()
         } else {
             format!("expected a recorded meeting: {}", known.join(", "))
         };
@@ -1588,13 +1594,14 @@ fn art5_claim(
     Some((p, date, key))
 }
 
-fn art5_event_row(
-    ctx: &mut Ctx<'_>,
-    row: &Row<'_>,
-    _: &mut State,
-) -> (Option<String>, Vec<Item>) {
+fn art5_event_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<String>, Vec<Item>) {
     let subject = row.subject(ctx, Some("iso3"), Some("state"));
-    let event = row.req_word(ctx, "event", Art5EventType::parse, &Art5EventType::expected());
+    let event = row.req_word(
+        ctx,
+        "event",
+        Art5EventType::parse,
+        &Art5EventType::expected(),
+    );
     let date = row.partial_date(ctx, "date");
     let meeting = meeting_of(ctx, row, "meeting");
     let bad_meeting = row.opt("meeting").is_some() && meeting.is_none();
@@ -1605,7 +1612,15 @@ fn art5_event_row(
         return (None, Vec::new());
     };
     let Some((p, valid_from, key)) = art5_claim(
-        ctx, row, &code, event, date, meeting, new_deadline, "date", "new_deadline",
+        ctx,
+        row,
+        &code,
+        event,
+        date,
+        meeting,
+        new_deadline,
+        "date",
+        "new_deadline",
     ) else {
         return (None, Vec::new());
     };
@@ -1613,11 +1628,7 @@ fn art5_event_row(
     (Some(key), with(ensure, item))
 }
 
-fn art5_status_row(
-    ctx: &mut Ctx<'_>,
-    row: &Row<'_>,
-    _: &mut State,
-) -> (Option<String>, Vec<Item>) {
+fn art5_status_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<String>, Vec<Item>) {
     let all = row.opt("state") == Some("ALL") || row.opt("iso3") == Some("ALL");
     let subject = if all {
         Some("WLD".to_string())
@@ -1633,7 +1644,9 @@ fn art5_status_row(
         _ if all => None,
         "extension_requested" => Some(Art5EventType::ExtensionRequested),
         "extension_granted" => Some(Art5EventType::ExtensionGranted),
-        "completion_declared" | "completion_announced" | "completion_reported"
+        "completion_declared"
+        | "completion_announced"
+        | "completion_reported"
         | "clearance_completed_reported" => Some(Art5EventType::CompletionDeclared),
         "new_contamination_reported" => Some(Art5EventType::NewContaminationReported),
         "obligation_reinstated" => Some(Art5EventType::ObligationReinstated),
@@ -1654,7 +1667,9 @@ fn art5_status_row(
                 summary.push_str(&format!("; {}: {v}", col.replace('_', " ")));
             }
         }
-        let valid_from = row.opt("event_date").and_then(|v| PartialDate::parse(v).ok());
+        let valid_from = row
+            .opt("event_date")
+            .and_then(|v| PartialDate::parse(v).ok());
         let p = Payload::Development(Development {
             topic: "mine_action".into(),
             summary,
@@ -1662,7 +1677,9 @@ fn art5_status_row(
         let key = format!(
             "art5-status:{code}:{word}:{}:{}",
             row.opt("event_date").unwrap_or_default(),
-            row.opt("status_as_of").or(row.opt("deadline")).unwrap_or_default()
+            row.opt("status_as_of")
+                .or(row.opt("deadline"))
+                .unwrap_or_default()
         );
         let item = claim(key.clone(), &code, p, valid_from, c, research_note(row));
         return (Some(key), with(ensure, item));
@@ -1670,7 +1687,9 @@ fn art5_status_row(
     let deadline = row.partial_date(ctx, "deadline");
     let mut date = row.partial_date(ctx, "event_date");
     if event == Art5EventType::DeadlineReported && date.is_none() {
-        date = row.opt("status_as_of").and_then(|v| PartialDate::parse(v).ok());
+        date = row
+            .opt("status_as_of")
+            .and_then(|v| PartialDate::parse(v).ok());
     }
     let meeting = meeting_of(ctx, row, "meeting");
     if row.opt("meeting").is_some() && meeting.is_none() {
@@ -1684,7 +1703,15 @@ fn art5_status_row(
         });
     }
     let Some((p, valid_from, key)) = art5_claim(
-        ctx, row, &code, event, date, meeting, deadline, "event_date", "deadline",
+        ctx,
+        row,
+        &code,
+        event,
+        date,
+        meeting,
+        deadline,
+        "event_date",
+        "deadline",
     ) else {
         return (None, Vec::new());
     };
@@ -1692,13 +1719,14 @@ fn art5_status_row(
     (Some(key), with(ensure, item))
 }
 
-fn art4_event_row(
-    ctx: &mut Ctx<'_>,
-    row: &Row<'_>,
-    _: &mut State,
-) -> (Option<String>, Vec<Item>) {
+fn art4_event_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<String>, Vec<Item>) {
     let subject = row.subject(ctx, Some("iso3"), Some("state"));
-    let event = row.req_word(ctx, "event", Art4EventType::parse, &Art4EventType::expected());
+    let event = row.req_word(
+        ctx,
+        "event",
+        Art4EventType::parse,
+        &Art4EventType::expected(),
+    );
     let date = row.partial_date(ctx, "date");
     let quantity = row.count(ctx, "quantity");
     let cit = research_cites(ctx, row, "source");
@@ -1727,7 +1755,9 @@ fn art4_claim(
 ) -> Item {
     let p = Payload::Art4Event(Art4Event {
         event,
-        destroyed: (event == Art4EventType::Completed).then_some(quantity).flatten(),
+        destroyed: (event == Art4EventType::Completed)
+            .then_some(quantity)
+            .flatten(),
         retained: None,
         stockpile: matches!(
             event,
@@ -1744,11 +1774,7 @@ fn art4_claim(
     claim(key, code, p, date, citations, note)
 }
 
-fn art4_status_row(
-    ctx: &mut Ctx<'_>,
-    row: &Row<'_>,
-    _: &mut State,
-) -> (Option<String>, Vec<Item>) {
+fn art4_status_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<String>, Vec<Item>) {
     let all = row.opt("state") == Some("ALL") || row.opt("iso3") == Some("ALL");
     let subject = if all {
         Some("WLD".to_string())

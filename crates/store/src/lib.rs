@@ -572,7 +572,8 @@ fn citations_of(conn: &Connection, fact_id: i64) -> Result<Vec<Citation>> {
 /// The union of a stored payload (JSON) and a new one of the same kind when they agree on every
 /// field both give; `None` when they disagree (two claims, not one).
 fn merge_payloads(stored: &str, new: &Payload) -> Option<Payload> {
-    let serde_json::Value::Object(mut a) = serde_json::from_str::<serde_json::Value>(stored).ok()?
+    let serde_json::Value::Object(mut a) =
+        serde_json::from_str::<serde_json::Value>(stored).ok()?
     else {
         return None;
     };
@@ -879,7 +880,15 @@ impl Batch<'_> {
         let Some(key) = f.key.as_deref() else {
             return self.put_fact(f);
         };
-        type Head = (i64, String, String, Option<String>, Option<String>, String, Option<String>);
+        type Head = (
+            i64,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            String,
+            Option<String>,
+        );
         let head: Option<Head> = self
             .tx
             .prepare_cached(

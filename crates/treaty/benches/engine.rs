@@ -12,8 +12,8 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use minewatch_domain::fact::{
     ArmedConflict, Art4Event, Art4EventType, Art5Event, Art5EventType, Art7Report, DepositMethod,
-    Legislation, Meeting, StockpileCount, StockpileMeasure, TreatyAction, TreatyActionType, UngaRollCall,
-    UngaVote, Vote,
+    Legislation, Meeting, StockpileCount, StockpileMeasure, TreatyAction, TreatyActionType,
+    UngaRollCall, UngaVote, Vote,
 };
 use minewatch_domain::{Citation, Date, Fact, PartialDate, Payload};
 use minewatch_treaty::{Basis, Engine};
@@ -315,7 +315,9 @@ fn real_histories(b: &mut Builder) {
             }),
         );
     }
-    for r in read(include_str!("../../../data/research/treaty/art5_events.csv")) {
+    for r in read(include_str!(
+        "../../../data/research/treaty/art5_events.csv"
+    )) {
         let (Some(code), Some(event)) = (
             opt(&r, "iso3"),
             opt(&r, "event").and_then(|e| Art5EventType::parse(&e)),
@@ -337,7 +339,9 @@ fn real_histories(b: &mut Builder) {
             }),
         );
     }
-    for r in read(include_str!("../../../data/research/treaty/art4_events.csv")) {
+    for r in read(include_str!(
+        "../../../data/research/treaty/art4_events.csv"
+    )) {
         let (Some(code), Some(event)) = (
             opt(&r, "iso3"),
             opt(&r, "event").and_then(|e| Art4EventType::parse(&e)),

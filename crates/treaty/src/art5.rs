@@ -259,11 +259,7 @@ impl Engine {
     pub fn article5(&self, as_of: Date) -> Vec<Art5History> {
         self.subjects
             .iter()
-            .filter(|(_, sf)| {
-                sf.art5
-                    .iter()
-                    .any(|&i| self.visible(&self.facts[i], as_of))
-            })
+            .filter(|(_, sf)| sf.art5.iter().any(|&i| self.visible(&self.facts[i], as_of)))
             .filter_map(|(code, sf)| {
                 let eif = self.core(sf, as_of).eif.date()?;
                 (eif <= as_of).then(|| self.art5_history_of(code, sf, eif, as_of))
@@ -389,7 +385,10 @@ impl Engine {
             })
             .collect();
         decisions.retain(|(k, _, _)| k.is_some_and(|k| k <= as_of));
-        decisions.sort_by_key(|(k, x, _)| (*k, x.new_deadline));
+        // In the order they were decided: a decision's own date, or the day it became known.
+        let decided_on =
+            |k: &Option<Date>, best: &Fact| best.valid_from.map(PartialDate::latest).or(*k);
+        decisions.sort_by_key(|(k, x, best)| (decided_on(k, best), x.new_deadline));
         for (_, x, best) in &decisions {
             if !x.disputed.is_empty() {
                 let others: Vec<String> = x.disputed.iter().map(|d| d.long()).collect();
@@ -430,14 +429,19 @@ impl Engine {
                     first_completion.is_some_and(|c| k.is_some_and(|k| k > c))
                 })
                 .find(|n| {
-                    let k = effect_day(self, n);
+                    // A request or grant dated after the newly found areas, and not setting a
+                    // deadline from before them (Mozambique's undated grant to 1 March 2014 says
+                    // nothing about areas found in 2016).
+                    let Some(found) = n.valid_from.map(PartialDate::earliest) else {
+                        return false;
+                    };
                     visible.iter().any(|f| {
                         event_of(f).is_some_and(|e| {
                             matches!(
                                 e.event,
                                 Art5EventType::ExtensionRequested | Art5EventType::ExtensionGranted
-                            )
-                        }) && effect_day(self, f) >= k
+                            ) && e.new_deadline.is_none_or(|d| d.latest() > found)
+                        }) && f.valid_from.is_some_and(|d| d.earliest() >= found)
                     })
                 });
             if let Some(n) = implied {
@@ -460,8 +464,11 @@ impl Engine {
         let reinstated = reinstatements.last().copied();
         // Decisions from the first day the reinstatement may have happened belong to the
         // reinstated obligation (Nigeria: reinstated "in 2021", extended at the 19MSP).
-        let period_start = reinstated
-            .and_then(|f| f.valid_from.map(PartialDate::earliest).or(effect_day(self, f)));
+        let period_start = reinstated.and_then(|f| {
+            f.valid_from
+                .map(PartialDate::earliest)
+                .or(effect_day(self, f))
+        });
         let in_period = |k: Option<Date>| match (period_start, k) {
             (Some(p), Some(k)) => k >= p,
             (Some(_), None) => false,
@@ -469,7 +476,9 @@ impl Engine {
         };
         let mut current = Some(original);
         if let Some(r) = reinstated {
-            current = event_of(r).and_then(|e| e.new_deadline).map(PartialDate::latest);
+            current = event_of(r)
+                .and_then(|e| e.new_deadline)
+                .map(PartialDate::latest);
             reasons.push(
                 Reason::new(
                     "Art. 5",
@@ -487,13 +496,25 @@ impl Engine {
         }
         let extensions_total = decisions.len();
         let mut extensions = Vec::new();
+        // Extensions only ever extend: the deadline in force is the latest one granted, unless
+        // the last decision (by its date) recorded none, which leaves it unknown.
+        let mut latest_set: Option<(Option<Date>, Date)> = None;
+        let mut last_unset: Option<Option<Date>> = None;
         for (known, x, best) in &decisions {
             if !in_period(*known) {
                 continue;
             }
             let mut x = x.clone();
             x.number = extensions.len() + 1;
-            current = x.new_deadline;
+            let on = decided_on(known, best);
+            match x.new_deadline {
+                Some(d) => {
+                    if latest_set.is_none_or(|(_, l)| d >= l) {
+                        latest_set = Some((on, d));
+                    }
+                }
+                None => last_unset = Some(on),
+            }
             let e = event_of(best).expect("filtered to art5 events");
             let group: Vec<&Fact> = grants
                 .iter()
@@ -526,8 +547,21 @@ impl Engine {
             );
             extensions.push(x);
         }
+        let floor = current;
+        if let Some((_, d)) = latest_set {
+            if current.is_none_or(|c| d > c) {
+                current = Some(d);
+            }
+        }
+        if let Some(unset_on) = last_unset {
+            if latest_set.is_none_or(|(set_on, _)| unset_on > set_on) {
+                current = None;
+            }
+        }
+        let previous = latest_set.map(|(_, d)| d).or(floor).unwrap_or(original);
         // No recorded deadline in force (a grant or reinstatement without one): a source that
-        // reports the deadline after it tells.
+        // reports a later deadline after it tells (never an earlier one: Angola's 22MSP grant
+        // does not bring back its 2013 deadline).
         if current.is_none() {
             let since = decisions
                 .iter()
@@ -537,10 +571,9 @@ impl Engine {
                 .or(period_start);
             let report = by_type(Art5EventType::DeadlineReported)
                 .into_iter()
-                .filter(|f| {
-                    since.is_none_or(|s| effect_day(self, f).is_some_and(|k| k >= s))
-                })
+                .filter(|f| since.is_none_or(|s| effect_day(self, f).is_some_and(|k| k >= s)))
                 .filter_map(|f| Some((event_of(f)?.new_deadline?, f)))
+                .filter(|(d, _)| d.earliest() > previous)
                 .max_by_key(|(_, f)| (effect_day(self, f), f.id));
             if let Some((d, f)) = report {
                 current = Some(d.latest());
@@ -605,7 +638,9 @@ impl Engine {
             // The deadline in force when the completion happened.
             let mut due = Some(original);
             if let Some(r) = reinstated {
-                due = event_of(r).and_then(|e| e.new_deadline).map(PartialDate::latest);
+                due = event_of(r)
+                    .and_then(|e| e.new_deadline)
+                    .map(PartialDate::latest);
             }
             for (k, x, _) in &decisions {
                 if !in_period(*k) {

@@ -34,7 +34,6 @@ pub fn entry_into_force(deposit: Date, fortieth: Date) -> Option<Date> {
     }
 }
 
-
 /// Facts of one subject, by kind (indexes into [`Engine::facts`]).
 #[derive(Debug, Default, Clone)]
 pub(crate) struct SubjectFacts {

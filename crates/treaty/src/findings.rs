@@ -1,8 +1,6 @@
 //! Findings: what a monitor should flag about a subject on a date, each with its reasons.
 
-use crate::engine::{
-    distinct_sources, entry_into_force, prefer, Core, Engine, SubjectFacts,
-};
+use crate::engine::{distinct_sources, entry_into_force, prefer, Core, Engine, SubjectFacts};
 use crate::obligations::{Obligation, ObligationState};
 use crate::reason::{cite_inline, On, Reason};
 use crate::status::date_words;

@@ -27,7 +27,6 @@ mod status;
 pub mod unga;
 
 pub use art5::{Art5History, Art5State, Art5Step, Extension};
-pub use meetings::{Attendance, MeetingDates, MeetingDecision, MeetingInfo};
 pub use classify::{
     classify, classify_apii, classify_apmbc, Activation, ApiiVerdict, ApmbcVerdict, Classification,
     Delivery, DeliveryMode, Device, DeviceError, Mechanism, Target,
@@ -38,6 +37,7 @@ pub use definitions::{
 };
 pub use engine::{depositary_fortieth_deposit, entry_into_force, Engine};
 pub use findings::{Finding, FindingKind};
+pub use meetings::{Attendance, MeetingDates, MeetingDecision, MeetingInfo};
 pub use obligations::{
     art4_due, art5_due, art7_annual_due, art7_initial_due, Deadlines, Obligation, ObligationState,
 };

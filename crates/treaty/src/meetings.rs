@@ -26,7 +26,7 @@ pub struct MeetingInfo {
     /// The closing day: the latest any version gives (a decision named only by the meeting
     /// is dated by it).
     pub end: Option<Date>,
-    /// Sources disagree on the dates (more than one version).
+    /// Sources disagree on the dates: two versions give different first or last days.
     pub disputed: bool,
     pub versions: Vec<MeetingDates>,
 }
@@ -90,8 +90,29 @@ impl Engine {
                         (Some(a), Some(b)) => Some(a.min(b)),
                         (a, b) => a.or(b),
                     };
+                    // Versions that give different first or last days disagree; one that gives
+                    // only a day inside the other's range (21MSP: 23 November) does not.
+                    let span = |a: Option<PartialDate>, b: Option<PartialDate>| {
+                        let first = a.or(b).map(PartialDate::earliest);
+                        let last = b.or(a).map(PartialDate::latest);
+                        first.zip(last)
+                    };
+                    let inside = |(a, b): (Date, Date), (c, d): (Date, Date)| c <= a && b <= d;
+                    let this = span(f.valid_from, f.valid_to);
+                    if x.versions
+                        .iter()
+                        .any(|v| match (span(v.start, v.end), this) {
+                            (Some(p), Some(q)) => {
+                                p != q
+                                    && !(inside(p, q) && p.0 == p.1)
+                                    && !(inside(q, p) && q.0 == q.1)
+                            }
+                            _ => false,
+                        })
+                    {
+                        x.disputed = true;
+                    }
                     x.end = x.end.max(end);
-                    x.disputed = true;
                     if x.city.is_none() {
                         x.city = m.city.clone();
                     }
@@ -129,7 +150,10 @@ impl Engine {
                 let Payload::Art5Event(e) = &f.payload else {
                     continue;
                 };
-                if !e.meeting.as_deref().is_some_and(|m| m.eq_ignore_ascii_case(code))
+                if !e
+                    .meeting
+                    .as_deref()
+                    .is_some_and(|m| m.eq_ignore_ascii_case(code))
                     || !self.visible(f, as_of)
                 {
                     continue;

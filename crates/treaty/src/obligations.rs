@@ -548,7 +548,9 @@ fn art4(engine: &Engine, sf: &SubjectFacts, eif: Date, as_of: Date) -> Obligatio
                 reasons.push(
                     Reason::new(
                         "Art. 4",
-                        format!("another source dates the completion {words}: the sources disagree"),
+                        format!(
+                            "another source dates the completion {words}: the sources disagree"
+                        ),
                     )
                     .with_fact(g),
                 );

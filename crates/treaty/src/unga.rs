@@ -103,7 +103,13 @@ fn vote_date(f: &Fact, rc: Option<&Fact>) -> Option<PartialDate> {
 /// been published by then (the as-of rule).
 fn vote_known(engine: &Engine, f: &Fact, rc: Option<&Fact>, as_of: Date) -> bool {
     match (f.valid_from, rc) {
-        (None, Some(r)) => engine.visible(r, as_of) && engine.known(f).published.is_none_or(|p| p.latest() <= as_of),
+        (None, Some(r)) => {
+            engine.visible(r, as_of)
+                && engine
+                    .known(f)
+                    .published
+                    .is_none_or(|p| p.latest() <= as_of)
+        }
         _ => engine.visible(f, as_of),
     }
 }

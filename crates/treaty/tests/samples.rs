@@ -89,10 +89,9 @@ fn cambodia_enters_into_force_on_1_january_2000_with_its_extensions() {
         .unwrap();
     assert_eq!(a5.state, ObligationState::Unknown);
     assert!(!a5.overdue);
-    assert!(a5
-        .reasons
-        .iter()
-        .any(|x| x.text.contains("neither completion, a missed deadline nor a further extension")));
+    assert!(a5.reasons.iter().any(|x| x
+        .text
+        .contains("neither completion, a missed deadline nor a further extension")));
 }
 
 #[test]

@@ -125,7 +125,12 @@ fn fields(kind: FactKind) -> Vec<Field> {
             f("event", "Event", choice!(Art4EventType), true),
             f("destroyed", "Mines destroyed", Ty::Int, false),
             f("retained", "Mines retained", Ty::Int, false),
-            f("stockpile", "Stockpile (reported or remaining)", Ty::Int, false),
+            f(
+                "stockpile",
+                "Stockpile (reported or remaining)",
+                Ty::Int,
+                false,
+            ),
         ],
         K::Meeting => vec![
             f("code", "Code (12MSP, 2RC)", Ty::Text, true),
