@@ -40,7 +40,8 @@ adds nothing; a changed row supersedes the fact it recorded before.";
 
 const SERVE_HELP: &str =
     "Public pages: / (map), /states, /states/{code} (?as_of=DATE, ?record=FACT),
-/facts/{id}, /unga, /deadlines, /policies, /classify, /sources, /search, /feed.atom,
+/facts/{id}, /unga, /deadlines, /article5, /meetings, /meetings/{code}, /policies,
+/classify, /sources, /search, /feed.atom,
 /subscribe, /feedback; the API under /api/v1 (described at /api/v1/openapi.json).
 Editors: /login, /desk (proposals, four eyes), /admin (outbox, feedback, webhooks; admins).
 Accounts: `minewatch user add NAME --role editor|admin`.
