@@ -1606,26 +1606,12 @@ fn explanation(r: &DeadlineRow, conflicts: &[Reason]) -> String {
 
 /// Drops "1 March 2011", "March 2011" and "2011" from a sentence, keeping its punctuation.
 fn without_dates(text: &str) -> String {
-    const MONTHS: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
     let mut out: Vec<String> = Vec::new();
     for tok in text.split_whitespace() {
         let word = tok.trim_end_matches([';', ',', ':', '.', ')']);
         let tail = &tok[word.len()..];
         let is_year = word.len() == 4 && word.chars().all(|c| c.is_ascii_digit());
-        let is_month = MONTHS.contains(&word);
+        let is_month = (1..=12u8).any(|m| minewatch_domain::date::month_name(m) == word);
         if is_month
             && out
                 .last()
