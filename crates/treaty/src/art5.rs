@@ -205,10 +205,13 @@ fn preferred<'e>(facts: &[&'e Fact]) -> Option<&'e Fact> {
 }
 
 pub(crate) fn step_words(e: &Art5Event, f: &Fact) -> String {
-    let when = f
-        .valid_from
-        .or(e.requested)
-        .or(e.decided)
+    // A request is dated by its submission, anything else by its own date or decision (never
+    // a grant by its request: "granted in April 2009" would be wrong).
+    let own = match e.event {
+        Art5EventType::ExtensionRequested => f.valid_from.or(e.requested),
+        _ => f.valid_from.or(e.decided),
+    };
+    let when = own
         .map(|d| On(d).to_string())
         .unwrap_or_else(|| "(undated)".into());
     let at = e
