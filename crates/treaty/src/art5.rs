@@ -182,8 +182,8 @@ fn isu(f: &Fact) -> bool {
 }
 
 /// Prefer, among facts recording one decision: one that records the deadline, one citing the
-/// ISU (which publishes the decisions), more distinct sources, a day-precise deadline, a dated
-/// decision, then the earliest recorded.
+/// ISU (which publishes the decisions), more distinct sources, a day-precise deadline, the more
+/// precisely dated decision, then the earliest recorded.
 fn preferred<'e>(facts: &[&'e Fact]) -> Option<&'e Fact> {
     facts.iter().copied().min_by(|a, b| {
         let prec = |f: &Fact| {
@@ -199,7 +199,10 @@ fn preferred<'e>(facts: &[&'e Fact]) -> Option<&'e Fact> {
             .then_with(|| isu(b).cmp(&isu(a)))
             .then_with(|| distinct_sources(b).cmp(&distinct_sources(a)))
             .then_with(|| prec(b).cmp(&prec(a)))
-            .then_with(|| b.valid_from.is_some().cmp(&a.valid_from.is_some()))
+            .then_with(|| {
+                let day = |f: &Fact| f.valid_from.map(PartialDate::precision);
+                day(b).cmp(&day(a))
+            })
             .then_with(|| a.id.cmp(&b.id))
     })
 }
@@ -613,7 +616,11 @@ impl Engine {
         }
         // Requests with no decision recorded after them.
         for f in by_type(Art5EventType::ExtensionRequested) {
-            let asked = effect_day(self, f);
+            // Decided after the request was made (its own date), whenever its source published it.
+            let asked = f
+                .valid_from
+                .map(PartialDate::earliest)
+                .or(effect_day(self, f));
             let decided = decisions
                 .iter()
                 .any(|(k, _, _)| k.is_some_and(|k| asked.is_some_and(|a| k >= a)));
