@@ -166,6 +166,28 @@ fn conflicting_deadlines_for_one_decision_are_reported_not_hidden() {
         words.iter().any(|w| w.contains("1 January 2015")),
         "{words:?}"
     );
+    // The status carries it as a finding too, with both facts cited.
+    let r = engine().status("MOZ", d("2014-06-01"));
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.kind == FindingKind::Art5Conflict)
+        .unwrap_or_else(|| panic!("no Art. 5 conflict finding: {:?}", r.findings));
+    assert!(f.summary.contains("13MSP"), "{}", f.summary);
+    assert!(f.reasons[0].facts.len() >= 2, "{:?}", f.reasons);
+    // Afghanistan's stockpile: completed in 2006 (ISU) or October 2007 (Monitor); its deadline
+    // was 1 March 2007, so whether it was on time is disputed, not decided.
+    let r = engine().status("AFG", d("2026-11-01"));
+    let a4 = r
+        .obligations
+        .iter()
+        .find(|o| o.article == "Art. 4")
+        .unwrap();
+    assert_eq!(a4.state, ObligationState::Completed, "{a4:?}");
+    assert!(r
+        .findings
+        .iter()
+        .any(|f| f.kind == FindingKind::ConflictingSources && f.article == "Art. 4"));
 }
 
 #[test]

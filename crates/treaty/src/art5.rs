@@ -407,10 +407,17 @@ impl Engine {
                     Reason::new(
                         "Art. 5(6)",
                         format!(
-                            "sources disagree on the deadline set by one decision{}: {} (used: cited by {} source(s)) or {}",
+                            "sources disagree on the deadline set by one decision{}: {} (used: {}) or {}",
                             x.meeting.as_deref().map(|m| format!(" at the {m}")).unwrap_or_default(),
                             x.new_deadline.map(Date::long).unwrap_or_else(|| "none".into()),
-                            distinct_sources(best),
+                            if isu(best) {
+                                "the Implementation Support Unit's".to_string()
+                            } else {
+                                match distinct_sources(best) {
+                                    1 => "cited by 1 source".to_string(),
+                                    n => format!("cited by {n} sources"),
+                                }
+                            },
                             others.join(" or ")
                         ),
                     )

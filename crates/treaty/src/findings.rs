@@ -328,6 +328,30 @@ pub(crate) fn findings(
             o.reasons.clone(),
         ));
     }
+    // Where sources disagree about an Art. 4 or Art. 5 obligation: both stay, and this says so.
+    for o in obligations.iter().filter(|o| !o.conflicts.is_empty()) {
+        let (kind, what) = match o.article {
+            "Art. 5" => (FindingKind::Art5Conflict, "its Art. 5 clearance deadline"),
+            _ => (
+                FindingKind::ConflictingSources,
+                "its Art. 4 stockpile destruction",
+            ),
+        };
+        out.push(finding(
+            kind,
+            o.article,
+            None,
+            format!(
+                "sources disagree about {what}: {}",
+                o.conflicts
+                    .iter()
+                    .map(|c| c.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            o.conflicts.clone(),
+        ));
+    }
     // Art. 5 deadlines missed in the past, since extended.
     if !obligations
         .iter()

@@ -91,6 +91,10 @@ pub struct Obligation {
     /// The deadline passed and a recorded failure stands (missed, missed without extension).
     pub overdue: bool,
     pub reasons: Vec<Reason>,
+    /// Where the sources disagree about this obligation (also among the reasons): two deadlines
+    /// for one decision, completions dated on both sides of the deadline.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<Reason>,
 }
 
 /// Deadlines derived from entry into force (ISO dates or `null`).
@@ -144,6 +148,7 @@ fn obligation(
         passed,
         overdue: passed && state.is_breach(),
         reasons,
+        conflicts: Vec::new(),
     }
 }
 
@@ -532,6 +537,7 @@ fn art4(engine: &Engine, sf: &SubjectFacts, eif: Date, as_of: Date) -> Obligatio
         event(Art4EventType::Completed).min_by_key(|f| f.valid_from.map(|d| d.latest()))
     {
         let (mut state, words) = timeliness(f.valid_from, due);
+        let mut conflicts = Vec::new();
         let mut reasons = vec![
             base,
             Reason::new("Art. 4", format!("destruction completed {words}")).with_fact(f),
@@ -545,15 +551,14 @@ fn art4(engine: &Engine, sf: &SubjectFacts, eif: Date, as_of: Date) -> Obligatio
                 _ => false,
             };
             if disagree {
-                reasons.push(
-                    Reason::new(
-                        "Art. 4",
-                        format!(
-                            "another source dates the completion {words}: the sources disagree"
-                        ),
-                    )
-                    .with_fact(g),
-                );
+                let r = Reason::new(
+                    "Art. 4",
+                    format!("another source dates the completion {words}: the sources disagree"),
+                )
+                .with_fact(g)
+                .with_fact(f);
+                conflicts.push(r.clone());
+                reasons.push(r);
                 if other != state {
                     state = ObligationState::Completed;
                 }
@@ -576,16 +581,17 @@ fn art4(engine: &Engine, sf: &SubjectFacts, eif: Date, as_of: Date) -> Obligatio
         // A declaration of no stockpile beside a recorded destruction (Nigeria: none declared
         // in 2004, 9,786 destroyed in 2005 reported in 2009): both stand.
         for n in event(Art4EventType::NoStockpileDeclared) {
-            reasons.push(
-                Reason::new(
-                    "Art. 4",
-                    format!(
-                        "it also declared {} that it held no stockpile: the sources disagree",
-                        on_date(n)
-                    ),
-                )
-                .with_fact(n),
-            );
+            let r = Reason::new(
+                "Art. 4",
+                format!(
+                    "it also declared {} that it held no stockpile: the sources disagree",
+                    on_date(n)
+                ),
+            )
+            .with_fact(n)
+            .with_fact(f);
+            conflicts.push(r.clone());
+            reasons.push(r);
         }
         if state == ObligationState::Completed && f.valid_from.is_some() {
             reasons.push(Reason::new(
@@ -593,7 +599,9 @@ fn art4(engine: &Engine, sf: &SubjectFacts, eif: Date, as_of: Date) -> Obligatio
                 "completion is recorded; whether it was on time is disputed by the sources",
             ));
         }
-        return obligation("Art. 4", title, Some(due), state, as_of, reasons);
+        let mut o = obligation("Art. 4", title, Some(due), state, as_of, reasons);
+        o.conflicts = conflicts;
+        return o;
     }
     if let Some(f) = event(Art4EventType::DeadlineMissed).next() {
         let r = Reason::new(
@@ -669,7 +677,7 @@ fn art5(engine: &Engine, sf: &SubjectFacts, eif: Date, as_of: Date) -> (Obligati
     let title = "clear mined areas";
     let h = engine.art5_history_of("", sf, eif, as_of);
     let mut reasons = h.reasons;
-    reasons.extend(h.conflicts);
+    reasons.extend(h.conflicts.iter().cloned());
     let nothing = h.steps.is_empty();
     let state = match h.state {
         _ if nothing => ObligationState::Unknown,
@@ -682,7 +690,9 @@ fn art5(engine: &Engine, sf: &SubjectFacts, eif: Date, as_of: Date) -> (Obligati
         S::Overdue => ObligationState::Unknown,
     };
     let due = h.current_deadline;
-    (obligation("Art. 5", title, due, state, as_of, reasons), due)
+    let mut o = obligation("Art. 5", title, due, state, as_of, reasons);
+    o.conflicts = h.conflicts;
+    (o, due)
 }
 
 fn art9(engine: &Engine, sf: &SubjectFacts, as_of: Date) -> Obligation {
