@@ -184,6 +184,10 @@ pub struct Gazetteer {
 }
 
 impl Gazetteer {
+    /// Keys longer than this (bytes, after normalization) get no suggestions from
+    /// [`Gazetteer::closest`]: the longest names are about 50 characters.
+    pub const MAX_SUGGEST_LEN: usize = 100;
+
     /// Builds the index. Names shared by several subjects become ambiguous, not an error.
     pub fn new(subjects: Vec<Subject>) -> Gazetteer {
         let mut g = Gazetteer {
@@ -261,7 +265,9 @@ impl Gazetteer {
 
     /// The `n` subjects whose names are closest to a folded name.
     pub fn closest(&self, key: &str, n: usize) -> Vec<(String, String)> {
-        if key.is_empty() {
+        // No name is near a key this long, and matching it against every name would cost its
+        // length times theirs (a 60,000-character code took 0.9 s of CPU): no suggestions.
+        if key.is_empty() || key.len() > Self::MAX_SUGGEST_LEN {
             return Vec::new();
         }
         let words: Vec<&str> = key.split(' ').filter(|w| w.len() > 2).collect();
@@ -331,6 +337,13 @@ mod tests {
             subject("KNA", "KN", "Saint Kitts and Nevis", &[]),
             subject("TUR", "TR", "Türkiye", &["Turkey"]),
         ])
+    }
+
+    #[test]
+    fn an_absurdly_long_key_gets_no_suggestions_and_costs_nothing() {
+        let g = Gazetteer::new(vec![subject("UKR", "UA", "Ukraine", &[])]);
+        assert!(g.closest(&"x".repeat(60_000), 3).is_empty());
+        assert_eq!(g.closest("ukrane", 3).len(), 1);
     }
 
     #[test]

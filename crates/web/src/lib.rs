@@ -384,9 +384,45 @@ pub fn router(app: Arc<App>) -> Router {
             Arc::clone(&app),
             cache_and_time,
         ))
+        // Over-long addresses are refused before the cache or any handler sees them.
+        .layer(axum::middleware::from_fn(limit_uri))
         .layer(axum::middleware::map_response(pages::security_headers))
         .layer(axum::middleware::from_fn(close_after_refused_body))
         .with_state(app)
+}
+
+/// The longest path and query string served (bytes). The longest real path is well under 200
+/// bytes; a longer one is refused before any routing or name matching is done.
+pub const MAX_PATH_BYTES: usize = 1024;
+pub const MAX_QUERY_BYTES: usize = 4096;
+
+/// Refuses over-long addresses with 414 before any work is done for them: the API's JSON
+/// error body under `/api/`, an error page elsewhere.
+async fn limit_uri(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let uri = req.uri();
+    let path = uri.path().len();
+    let query = uri.query().map_or(0, str::len);
+    if path <= MAX_PATH_BYTES && query <= MAX_QUERY_BYTES {
+        return next.run(req).await;
+    }
+    let message = format!(
+        "the address is too long ({path} bytes of path, {query} of query); expected at most \
+         {MAX_PATH_BYTES} and {MAX_QUERY_BYTES}"
+    );
+    if uri.path().starts_with("/api/") {
+        ApiError::new(StatusCode::URI_TOO_LONG, message).into_response()
+    } else {
+        pages::PageError::new(StatusCode::URI_TOO_LONG, message).respond(pages::Fmt::Html)
+    }
+}
+
+/// A caller's text quoted in an error message, cut to a readable length.
+fn quoted(text: &str) -> String {
+    const MAX: usize = 64;
+    match text.char_indices().nth(MAX) {
+        Some((i, _)) => format!("{:?}… ({} bytes)", &text[..i], text.len()),
+        None => format!("{text:?}"),
+    }
 }
 
 /// A handler that refuses a request (a visitor without the right role, a file too large) answers
@@ -578,7 +614,7 @@ fn find_subject<'a>(app: &'a App, code: &str) -> Result<&'a minewatch_domain::Su
         let closest = app.gazetteer.closest(&minewatch_domain::normalize_name(code), 3);
         let mut e = ApiError::new(
             StatusCode::NOT_FOUND,
-            format!("unknown state or area code {code:?}; expected an ISO 3166 alpha-2 or alpha-3 code (any case)"),
+            format!("unknown state or area code {}; expected an ISO 3166 alpha-2 or alpha-3 code (any case)", quoted(code)),
         );
         e.extra = Some(json!({"closest": closest.iter().map(|(c, n)| json!({"code": c, "name": n})).collect::<Vec<_>>()}));
         e
