@@ -206,3 +206,39 @@ fn overlong_addresses_are_refused_before_any_matching() {
     assert_eq!(status, 404);
     assert!(v["error"]["closest"].to_string().contains("UKR"), "{v}");
 }
+
+#[test]
+fn the_frameworks_own_rejections_are_json_error_bodies() {
+    let server = Server::start();
+    // A duplicate query key, a query value that is not what the route reads, invalid UTF-8 in
+    // the path: axum refuses these itself, in plain text; the API promises its JSON error.
+    for path in [
+        "/api/v1/parties?as_of=2020-01-01&as_of=2021-01-01",
+        "/api/v1/states/%FF%FE/status",
+        "/api/v1/facts/notanumber",
+    ] {
+        let r = ureq::get(&format!("{}{path}", server.base)).call();
+        let Err(ureq::Error::Status(code, resp)) = r else {
+            panic!("{path}: expected an error status");
+        };
+        assert!((400..500).contains(&code), "{path}: {code}");
+        assert!(
+            resp.content_type().starts_with("application/json"),
+            "{path}: {}",
+            resp.content_type()
+        );
+        let v: serde_json::Value = resp.into_json().unwrap();
+        assert_eq!(v["error"]["status"], code, "{path}: {v}");
+        assert!(!v["error"]["message"].as_str().unwrap().is_empty(), "{v}");
+    }
+    // A body that is not the device the route reads.
+    let r = ureq::post(&format!("{}/api/v1/classify", server.base))
+        .set("Content-Type", "text/plain")
+        .send_string("{}");
+    let Err(ureq::Error::Status(code, resp)) = r else {
+        panic!("expected a refusal");
+    };
+    assert!((400..500).contains(&code), "{code}");
+    let v: serde_json::Value = resp.into_json().unwrap();
+    assert_eq!(v["error"]["status"], code, "{v}");
+}

@@ -1,7 +1,7 @@
 //! The treaty engine through its two interfaces: the API on a real server and the `minewatch`
 //! commands, over the shipped data.
 
-use crate::support::{minewatch, Server, TempDir};
+use crate::support::{add_user, minewatch, Server, TempDir};
 use serde_json::Value;
 
 fn codes(v: &Value) -> Vec<&str> {
@@ -243,8 +243,23 @@ fn the_engine_sees_facts_added_while_the_server_runs() {
         page["status"]["status"], "signatory",
         "a stale page was served"
     );
-    let (status, t) = s.get("/api/v1/timings?reset=true");
-    assert_eq!(status, 200);
+    // Anyone reads the statistics; only an administrator's API token resets them.
+    let (status, e) = s.get("/api/v1/timings?reset=true");
+    assert_eq!(status, 401, "{e}");
+    let (_, t) = s.get("/api/v1/timings");
+    assert!(
+        t["requests"].as_u64().unwrap() >= 4,
+        "the refused reset cleared nothing: {t}"
+    );
+    add_user(&s.db(), "root", "admin", "a long enough admin passphrase");
+    let (ok, token, err) = minewatch(&s.db(), &["user", "token", "root"]);
+    assert!(ok, "{err}");
+    let r = ureq::get(&format!("{}/api/v1/timings?reset=true", s.base))
+        .set("Authorization", &format!("Bearer {}", token.trim()))
+        .call()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let t: Value = r.into_json().unwrap();
     assert!(t["requests"].as_u64().unwrap() >= 4, "{t}");
     assert!(t["p50_ms"].as_f64().unwrap() > 0.0);
     let (_, t) = s.get("/api/v1/timings");

@@ -384,6 +384,7 @@ pub fn router(app: Arc<App>) -> Router {
             Arc::clone(&app),
             cache_and_time,
         ))
+        .layer(axum::middleware::from_fn(api_errors_as_json))
         // Over-long addresses are refused before the cache or any handler sees them.
         .layer(axum::middleware::from_fn(limit_uri))
         .layer(axum::middleware::map_response(pages::security_headers))
@@ -414,6 +415,41 @@ async fn limit_uri(req: axum::extract::Request, next: axum::middleware::Next) ->
     } else {
         pages::PageError::new(StatusCode::URI_TOO_LONG, message).respond(pages::Fmt::Html)
     }
+}
+
+/// The API answers every error with its JSON error body, also the framework's own rejections
+/// (a duplicate or malformed query key, invalid UTF-8 in the path, a body too large or of the
+/// wrong type), which axum writes as plain text.
+async fn api_errors_as_json(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    let status = res.status();
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !api || is_json || !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let (parts, body) = res.into_parts();
+    // The framework's messages are one line; anything longer is cut.
+    let text = match axum::body::to_bytes(body, 16 * 1024).await {
+        Ok(b) => String::from_utf8_lossy(&b).trim().to_string(),
+        Err(_) => String::new(),
+    };
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_string()
+    } else {
+        text
+    };
+    let mut out = ApiError::new(status, message).into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
 }
 
 /// A caller's text quoted in an error message, cut to a readable length.
@@ -546,7 +582,11 @@ struct TimingsQuery {
 }
 
 /// Percentiles of the time spent in the server per request since start (or the last reset).
-async fn timings(State(app): State<Arc<App>>, Query(q): Query<TimingsQuery>) -> ApiResult {
+async fn timings(
+    State(app): State<Arc<App>>,
+    v: auth::Visitor,
+    Query(q): Query<TimingsQuery>,
+) -> ApiResult {
     let reset = match q.reset.as_deref() {
         None | Some("") | Some("false") => false,
         Some("true") => true,
@@ -557,6 +597,18 @@ async fn timings(State(app): State<Arc<App>>, Query(q): Query<TimingsQuery>) -> 
             ))
         }
     };
+    // Anyone may read the statistics; only an administrator's API token may wipe them (a
+    // token, not a session cookie, so no other site can make a browser do it).
+    if reset {
+        v.require(minewatch_store::Role::Admin)
+            .map_err(ApiError::from)?;
+        if v.bearer.is_none() {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "reset needs an administrator's Authorization: Bearer token",
+            ));
+        }
+    }
     let mut samples = {
         let mut t = app
             .timings
