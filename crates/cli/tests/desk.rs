@@ -878,6 +878,38 @@ fn imports_and_api_proposals_need_a_second_editor() {
     let (status, v) = post(&format!("/api/v1/proposals/{id}/approve"), Some(&tb), "");
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["proposal"]["status"], "approved");
+    // The approval answers a summary; the document stays behind its link.
+    assert_eq!(v["proposal"]["body"], Value::Null, "{v}");
+    assert_eq!(
+        v["proposal"]["document"],
+        format!("/api/v1/proposals/{id}"),
+        "{v}"
+    );
+    // Lists come in pages: two more proposals, one per page, the second page by `next`.
+    for n in 0..2 {
+        let doc = doc.replace("a development", &format!("development {n}"));
+        assert_eq!(post("/api/v1/proposals", Some(&ta), &doc).0, 201);
+    }
+    let get = |path: &str| -> Value {
+        ureq::get(&format!("{}{path}", server.base))
+            .set("Authorization", &format!("Bearer {ta}"))
+            .call()
+            .unwrap()
+            .into_json()
+            .unwrap()
+    };
+    let first = get("/api/v1/proposals?limit=1");
+    assert_eq!(first["count"], 1, "{first}");
+    let next = first["next"].as_str().unwrap().to_string();
+    let second = get(&next);
+    assert_eq!(second["count"], 1, "{second}");
+    assert!(
+        second["proposals"][0]["id"].as_i64() < first["proposals"][0]["id"].as_i64(),
+        "{first} {second}"
+    );
+    let all = get("/api/v1/proposals?limit=200");
+    assert!(all["count"].as_u64().unwrap() >= 3, "{all}");
+    assert_eq!(all["next"], Value::Null);
     let (_, facts) = server.get("/api/v1/states/USA/facts?kind=development");
     assert!(facts.to_string().contains("An API-proposed development."));
     // A bad document is refused with its problems, by the same importer.

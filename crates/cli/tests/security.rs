@@ -1514,7 +1514,16 @@ fn sql_injection_attempts_change_nothing() {
     let (status, v) = api(&server, "GET", "/api/v1/proposals", Some(&token), None);
     assert_eq!(status, 200);
     assert_eq!(v["count"], 1, "{v}");
-    let body: Value = serde_json::from_str(v["proposals"][0]["body"].as_str().unwrap()).unwrap();
+    // Lists carry summaries; the document is behind its own link.
+    assert_eq!(v["proposals"][0]["body"], Value::Null, "{v}");
+    let link = v["proposals"][0]["document"].as_str().unwrap().to_string();
+    let (status, one) = api(&server, "GET", &link, Some(&token), None);
+    assert_eq!(status, 200, "{one}");
+    assert_eq!(
+        v["proposals"][0]["document_bytes"].as_u64().unwrap() as usize,
+        one["proposal"]["body"].as_str().unwrap().len()
+    );
+    let body: Value = serde_json::from_str(one["proposal"]["body"].as_str().unwrap()).unwrap();
     assert_eq!(body["facts"][0]["payload"]["summary"], text.as_str());
     assert_eq!(body["facts"][0]["note"], SQLI[2]);
     assert_eq!(

@@ -485,6 +485,26 @@ pub struct Proposal {
     pub batch: Option<i64>,
 }
 
+/// A proposal without its document: what lists show (the document can be megabytes).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ProposalSummary {
+    pub id: i64,
+    pub action: ProposalAction,
+    pub subject: Option<String>,
+    pub target_fact: Option<i64>,
+    pub importer: String,
+    /// Size of the proposed document in bytes.
+    pub document_bytes: i64,
+    pub summary: String,
+    pub proposed_by: String,
+    pub proposed_at: String,
+    pub status: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+    pub decision_note: Option<String>,
+    pub batch: Option<i64>,
+}
+
 /// A new proposal.
 #[derive(Debug, Clone)]
 pub struct NewProposal {
@@ -600,6 +620,65 @@ impl Store {
         let mut out = Vec::new();
         for r in rows {
             out.push(r??);
+        }
+        Ok(out)
+    }
+
+    /// Proposals newest first without their documents, `limit` at a time: those with an id
+    /// below `before` (keyset paging), of one status if given; `id` alone picks one.
+    pub fn proposal_summaries(
+        &self,
+        status: Option<&str>,
+        before: Option<i64>,
+        id: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<ProposalSummary>> {
+        // The stored body is "importer\ndocument": the importer is its first line.
+        let mut st = self.conn.prepare_cached(
+            "SELECT p.id, p.action, p.subject, p.target_fact,
+                    CASE WHEN instr(p.body, char(10)) > 0
+                         THEN substr(p.body, 1, instr(p.body, char(10)) - 1) ELSE '' END,
+                    length(CAST(p.body AS BLOB)) - instr(p.body, char(10)),
+                    p.summary, u.username, p.proposed_at, p.status, d.username, p.decided_at,
+                    p.decision_note, p.batch
+             FROM proposals p JOIN users u ON u.id = p.proposed_by
+             LEFT JOIN users d ON d.id = p.decided_by
+             WHERE (?1 IS NULL OR p.status = ?1) AND (?2 IS NULL OR p.id < ?2)
+               AND (?3 IS NULL OR p.id = ?3)
+             ORDER BY p.id DESC LIMIT ?4",
+        )?;
+        let rows = st.query_map(
+            params![status, before, id, i64::try_from(limit).unwrap_or(i64::MAX)],
+            |r| {
+                let action: String = r.get(1)?;
+                Ok((
+                    action,
+                    ProposalSummary {
+                        id: r.get(0)?,
+                        action: ProposalAction::Add,
+                        subject: r.get(2)?,
+                        target_fact: r.get(3)?,
+                        importer: r.get(4)?,
+                        document_bytes: r.get(5)?,
+                        summary: r.get(6)?,
+                        proposed_by: r.get(7)?,
+                        proposed_at: r.get(8)?,
+                        status: r.get(9)?,
+                        decided_by: r.get(10)?,
+                        decided_at: r.get(11)?,
+                        decision_note: r.get(12)?,
+                        batch: r.get(13)?,
+                    },
+                ))
+            },
+        )?;
+        let mut out = Vec::new();
+        for r in rows {
+            let (action, mut p) = r?;
+            p.action = ProposalAction::parse(&action).ok_or_else(|| {
+                StoreError::Corrupt(format!("proposal {}: unknown action {action:?}", p.id))
+            })?;
+            out.push(p);
         }
         Ok(out)
     }

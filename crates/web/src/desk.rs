@@ -1584,6 +1584,17 @@ pub async fn fact_page(State(app): State<Arc<App>>, Path(id): Path<String>) -> R
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
     status: Option<String>,
+    /// How many (1 to 200; 50 by default).
+    limit: Option<String>,
+    /// Only proposals with an id below this one (the `next` link of the previous page).
+    before: Option<String>,
+}
+
+/// A proposal's summary with the address of its document.
+fn summary_json(p: &minewatch_store::ProposalSummary) -> Value {
+    let mut v = json!(p);
+    v["document"] = json!(format!("/api/v1/proposals/{}", p.id));
+    v
 }
 
 pub async fn api_proposals(
@@ -1604,11 +1615,53 @@ pub async fn api_proposals(
             ));
         }
     }
+    let number = |what: &str, v: Option<String>, max: i64| -> Result<Option<i64>, ApiError> {
+        match v.filter(|s| !s.is_empty()) {
+            None => Ok(None),
+            Some(t) => match t.parse::<i64>() {
+                Ok(n) if (1..=max).contains(&n) => Ok(Some(n)),
+                _ => Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("{what}: {t:?} is not a whole number from 1 to {max}"),
+                )),
+            },
+        }
+    };
+    let limit = number("limit", q.limit, 200)?.unwrap_or(50);
+    let before = number("before", q.before, i64::MAX)?;
+    let page_status = status.clone();
     let list = blocking(app, move |app| {
-        app.with_store(|s| Ok(s.proposals(status.as_deref(), 500)?))
+        app.with_store(|s| {
+            Ok(s.proposal_summaries(status.as_deref(), before, None, limit as usize)?)
+        })
     })
     .await?;
-    Ok(Json(json!({"count": list.len(), "proposals": list})))
+    // The next page, when this one is full.
+    let next = (list.len() as i64 == limit).then(|| {
+        let last = list.last().map_or(0, |p| p.id);
+        let status = page_status
+            .map(|s| format!("&status={s}"))
+            .unwrap_or_default();
+        format!("/api/v1/proposals?limit={limit}&before={last}{status}")
+    });
+    let proposals: Vec<Value> = list.iter().map(summary_json).collect();
+    Ok(Json(
+        json!({"count": proposals.len(), "proposals": proposals, "next": next}),
+    ))
+}
+
+/// `GET /api/v1/proposals/{id}`: one proposal with its whole document.
+pub async fn api_proposal(
+    State(app): State<Arc<App>>,
+    v: Visitor,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    v.require(Role::Editor)?;
+    let id = path_id("proposal", &id)?;
+    let p = blocking(app, move |app| app.with_store(|s| Ok(s.proposal(id)?)))
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no proposal {id}")))?;
+    Ok(Json(json!({ "proposal": p })))
 }
 
 #[derive(Debug, Deserialize)]
@@ -1740,10 +1793,29 @@ pub async fn api_decide(
         })
     })
     .await;
-    match r {
-        Ok(p) => Json(json!({"proposal": p})).into_response(),
+    // The answer names the proposal; its document (possibly megabytes) is behind its link.
+    let summary = r.and_then(|p: Proposal| decided_json(&p));
+    match summary {
+        Ok(p) => Json(json!({ "proposal": p })).into_response(),
         Err(e) => e.into_response(),
     }
+}
+
+/// A decided proposal as the API answers it: without its document.
+fn decided_json(p: &Proposal) -> Result<Value, ApiError> {
+    let mut v = json!(p);
+    if let Some(obj) = v.as_object_mut() {
+        let bytes = obj
+            .remove("body")
+            .and_then(|b| b.as_str().map(str::len))
+            .unwrap_or(0);
+        obj.insert("document_bytes".into(), json!(bytes));
+        obj.insert(
+            "document".into(),
+            json!(format!("/api/v1/proposals/{}", p.id)),
+        );
+    }
+    Ok(v)
 }
 
 /// Splits "importer source=KEY" into the importer and its default source.

@@ -326,6 +326,7 @@ pub fn router(app: Arc<App>) -> Router {
             "/api/v1/proposals",
             get(desk::api_proposals).post(desk::api_propose),
         )
+        .route("/api/v1/proposals/{id}", get(desk::api_proposal))
         .route("/api/v1/proposals/{id}/{decision}", post(desk::api_decide))
         // Accounts, the editorial desk, subscriptions, feedback, administration.
         .route("/login", get(auth::login_page).post(auth::login))
