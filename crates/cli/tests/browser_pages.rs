@@ -1,7 +1,7 @@
 //! The public pages in headless Chromium: what a reader does with a mouse and a keyboard.
 
 use crate::browser::screenshot_path;
-use crate::support::Server;
+use crate::support::{sideways_overflow, Server};
 use crate::webdriver::Browser;
 
 #[test]
@@ -77,13 +77,9 @@ fn browser_profile_reads_at_phone_width_and_keyboard_reaches_the_map() {
     let server = Server::start();
     b.set_window_size(375, 800);
     for path in ["/states/USA?as_of=2010-10-18", "/", "/deadlines", "/states"] {
-        b.goto(&format!("{}{path}", server.base));
-        let overflow = b.execute(
-            "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
-            &[],
-        );
+        let overflow = sideways_overflow(&b, &format!("{}{path}", server.base));
         assert!(
-            overflow.as_i64().unwrap_or(99) <= 1,
+            overflow <= 1,
             "{path} scrolls sideways at 375 px by {overflow}"
         );
     }

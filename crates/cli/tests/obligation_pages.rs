@@ -2,55 +2,8 @@
 //! meetings, every State Party's Article 5 history, the Art. 5 timeline on a profile and the
 //! deadlines overview.
 
-use crate::support::Server;
+use crate::support::{page, sideways_overflow, text, twin, Server};
 use serde_json::Value;
-
-/// The page's text without tags, footnote markers or repeated spaces.
-fn text(html: &str) -> String {
-    let mut cleaned = String::new();
-    let mut rest = html;
-    while let Some(i) = rest.find("<sup class=\"fn\">") {
-        cleaned.push_str(&rest[..i]);
-        let after = &rest[i..];
-        let end = after.find("</sup>").map(|e| e + 6).unwrap_or(after.len());
-        rest = &after[end..];
-    }
-    cleaned.push_str(rest);
-    let mut out = String::new();
-    let mut in_tag = false;
-    for c in cleaned.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
-                out.push(' ');
-            }
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    let out = out
-        .replace("&amp;", "&")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">");
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn page(server: &Server, path: &str) -> String {
-    let (status, ct, body) = server.get_text(path);
-    assert_eq!(status, 200, "{path}: {body}");
-    assert!(ct.starts_with("text/html"), "{path}: {ct}");
-    body
-}
-
-fn twin(server: &Server, path: &str) -> Value {
-    let (status, ct, body) = server.get_text(path);
-    assert_eq!(status, 200, "{path}: {body}");
-    assert_eq!(ct, "application/json", "{path}");
-    serde_json::from_str(&body).unwrap()
-}
 
 /// The table row (`<tr>...</tr>`) holding `needle`.
 fn row<'a>(html: &'a str, needle: &str) -> &'a str {
@@ -494,13 +447,9 @@ fn browser_obligation_pages_read_at_phone_width_and_the_timeline_links_work() {
         "/states/KHM",
         "/states/UKR",
     ] {
-        b.goto(&format!("{base}{path}"));
-        let overflow = b.execute(
-            "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
-            &[],
-        );
+        let overflow = sideways_overflow(&b, &format!("{base}{path}"));
         assert!(
-            overflow.as_i64().unwrap_or(99) <= 1,
+            overflow <= 1,
             "{path} scrolls sideways at 375 px by {overflow}"
         );
     }

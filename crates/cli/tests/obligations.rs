@@ -153,7 +153,13 @@ fn nigeria_completed_and_its_obligation_was_reinstated() {
     let now = engine().art5_history("NGA", d("2026-11-01")).unwrap();
     assert!(now.reinstated.is_some(), "{:?}", now.reasons);
     assert!(!now.state.is_completed(), "{:?}", now.state);
-    assert!(now.extensions_total > now.extensions.len() || !now.extensions.is_empty());
+    // Extended at the 19MSP after the reinstatement; the sources give no new deadline.
+    assert_eq!(now.state, Art5State::Extended, "{:?}", now.reasons);
+    assert_eq!(
+        now.extensions.last().and_then(|x| x.meeting.as_deref()),
+        Some("19MSP")
+    );
+    assert_eq!(now.current_deadline, None);
 }
 
 #[test]

@@ -1,55 +1,7 @@
 //! The public pages and their twins on a real server (the `minewatch` binary, shipped data).
 
-use crate::support::Server;
+use crate::support::{page, text, twin, Server};
 use serde_json::Value;
-
-/// The page's text without tags, footnote markers or repeated spaces.
-fn text(html: &str) -> String {
-    let mut out = String::new();
-    let mut in_tag = false;
-    let mut rest = html;
-    // Drop footnote markers: <sup class="fn">...</sup>.
-    let mut cleaned = String::new();
-    while let Some(i) = rest.find("<sup class=\"fn\">") {
-        cleaned.push_str(&rest[..i]);
-        let after = &rest[i..];
-        let end = after.find("</sup>").map(|e| e + 6).unwrap_or(after.len());
-        rest = &after[end..];
-    }
-    cleaned.push_str(rest);
-    for c in cleaned.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
-                out.push(' ');
-            }
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    let out = out
-        .replace("&amp;", "&")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">");
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn page(server: &Server, path: &str) -> String {
-    let (status, ct, body) = server.get_text(path);
-    assert_eq!(status, 200, "{path}: {body}");
-    assert!(ct.starts_with("text/html"), "{path}: {ct}");
-    body
-}
-
-fn twin(server: &Server, path: &str) -> Value {
-    let (status, ct, body) = server.get_text(path);
-    assert_eq!(status, 200, "{path}: {body}");
-    assert_eq!(ct, "application/json", "{path}");
-    serde_json::from_str(&body).unwrap()
-}
 
 #[test]
 fn seed_002_the_united_states_as_of_18_october_2010() {

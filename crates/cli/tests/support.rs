@@ -529,3 +529,64 @@ pub fn serve_with_smtp(db: &Path, smtp: &str, env: &[(&str, &str)]) -> Server {
         env,
     )
 }
+
+// ---- pages -------------------------------------------------------------------------------------
+
+/// The page's text without tags, footnote markers or repeated spaces.
+pub fn text(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    let mut rest = html;
+    // Drop footnote markers: <sup class="fn">...</sup>.
+    let mut cleaned = String::new();
+    while let Some(i) = rest.find("<sup class=\"fn\">") {
+        cleaned.push_str(&rest[..i]);
+        let after = &rest[i..];
+        let end = after.find("</sup>").map(|e| e + 6).unwrap_or(after.len());
+        rest = &after[end..];
+    }
+    cleaned.push_str(rest);
+    for c in cleaned.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    let out = out
+        .replace("&amp;", "&")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">");
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+pub fn page(server: &Server, path: &str) -> String {
+    let (status, ct, body) = server.get_text(path);
+    assert_eq!(status, 200, "{path}: {body}");
+    assert!(ct.starts_with("text/html"), "{path}: {ct}");
+    body
+}
+
+pub fn twin(server: &Server, path: &str) -> serde_json::Value {
+    let (status, ct, body) = server.get_text(path);
+    assert_eq!(status, 200, "{path}: {body}");
+    assert_eq!(ct, "application/json", "{path}");
+    serde_json::from_str(&body).unwrap()
+}
+
+/// How far a page scrolls sideways in the browser's current window (0 when it fits).
+pub fn sideways_overflow(b: &crate::webdriver::Browser, url: &str) -> i64 {
+    b.goto(url);
+    b.execute(
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
+        &[],
+    )
+    .as_i64()
+    .unwrap_or(99)
+}

@@ -404,6 +404,23 @@ fn edition_year(text: &str) -> Option<i32> {
     })
 }
 
+/// The citations named by a free-text source column (`;`-separated), with the sources to
+/// create for keys not yet recorded.
+fn citations_in(text: &str) -> (Vec<Citation>, Vec<Item>) {
+    let mut citations = Vec::new();
+    let mut items = Vec::new();
+    for part in split_citations(text) {
+        let (c, s) = citation_for(&part);
+        if !citations.contains(&c) {
+            citations.push(c);
+        }
+        if let Some(s) = s {
+            items.push(Item::EnsureSource(s));
+        }
+    }
+    (citations, items)
+}
+
 /// Citations from a free-text source column; reports an empty one.
 fn cites(ctx: &mut Ctx<'_>, row: &Row<'_>, col: &str) -> Option<(Vec<Citation>, Vec<Item>)> {
     let text = match row.opt(col) {
@@ -428,18 +445,7 @@ fn cites(ctx: &mut Ctx<'_>, row: &Row<'_>, col: &str) -> Option<(Vec<Citation>, 
             }
         },
     };
-    let mut citations = Vec::new();
-    let mut items = Vec::new();
-    for part in split_citations(&text) {
-        let (c, s) = citation_for(&part);
-        if !citations.contains(&c) {
-            citations.push(c);
-        }
-        if let Some(s) = s {
-            items.push(Item::EnsureSource(s));
-        }
-    }
-    Some((citations, items))
+    Some(citations_in(&text))
 }
 
 fn with(mut ensure: Vec<Item>, f: Item) -> Vec<Item> {
@@ -1362,18 +1368,7 @@ fn research_cites(
         );
         return None;
     };
-    let mut citations = Vec::new();
-    let mut items = Vec::new();
-    for part in split_citations(&text) {
-        let (c, s) = citation_for(&part);
-        if !citations.contains(&c) {
-            citations.push(c);
-        }
-        if let Some(s) = s {
-            items.push(Item::EnsureSource(s));
-        }
-    }
-    Some((citations, items))
+    Some(citations_in(&text))
 }
 
 /// The fact's note: the compiler's note and the source's exact words.

@@ -1794,15 +1794,14 @@ pub async fn api_decide(
     })
     .await;
     // The answer names the proposal; its document (possibly megabytes) is behind its link.
-    let summary = r.and_then(|p: Proposal| decided_json(&p));
-    match summary {
+    match r.map(|p: Proposal| decided_json(&p)) {
         Ok(p) => Json(json!({ "proposal": p })).into_response(),
         Err(e) => e.into_response(),
     }
 }
 
 /// A decided proposal as the API answers it: without its document.
-fn decided_json(p: &Proposal) -> Result<Value, ApiError> {
+fn decided_json(p: &Proposal) -> Value {
     let mut v = json!(p);
     if let Some(obj) = v.as_object_mut() {
         let bytes = obj
@@ -1815,7 +1814,7 @@ fn decided_json(p: &Proposal) -> Result<Value, ApiError> {
             json!(format!("/api/v1/proposals/{}", p.id)),
         );
     }
-    Ok(v)
+    v
 }
 
 /// Splits "importer source=KEY" into the importer and its default source.
