@@ -98,6 +98,20 @@ enum Command {
         /// Take the client address from the last X-Forwarded-For entry, the one the proxy added (only behind a reverse proxy)
         #[arg(long)]
         trust_proxy: bool,
+        /// Seconds a client has to send a request's line and headers, counted from when the server
+        /// waits for it (a new connection, or an idle keep-alive one); then the connection is closed
+        #[arg(long, value_name = "SECS", default_value_t = 10)]
+        header_timeout: u64,
+        /// Seconds a request body may pause before the request fails
+        #[arg(long, value_name = "SECS", default_value_t = 30)]
+        body_timeout: u64,
+        /// Open connections at once; more are answered 503 (Retry-After) and closed. Keep it
+        /// below the process's file-descriptor limit (ulimit -n)
+        #[arg(long, value_name = "N", default_value_t = 768)]
+        max_connections: usize,
+        /// Requests answered at once; more are answered 503 with Retry-After
+        #[arg(long, value_name = "N", default_value_t = 256)]
+        max_in_flight: usize,
     },
     /// Accounts of editors and administrators (readers need none)
     User {
@@ -369,6 +383,10 @@ fn run(cli: Cli) -> Res {
             max_attempts,
             outbox_poll_ms,
             trust_proxy,
+            header_timeout,
+            body_timeout,
+            max_connections,
+            max_in_flight,
         } => {
             let mut store = open(&db)?;
             if store.fact_count()? == 0 {
@@ -383,6 +401,12 @@ fn run(cli: Cli) -> Res {
                 max_attempts: max_attempts.max(1),
                 poll_ms: outbox_poll_ms,
                 trust_proxy,
+                limits: minewatch_web::Limits {
+                    header_timeout: std::time::Duration::from_secs(header_timeout.max(1)),
+                    body_timeout: std::time::Duration::from_secs(body_timeout.max(1)),
+                    max_connections,
+                    max_in_flight,
+                },
                 ..minewatch_web::Settings::default()
             };
             let app = minewatch_web::App::with_settings(db.clone(), settings)?;

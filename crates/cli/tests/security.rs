@@ -2167,3 +2167,154 @@ fn a_refusal_before_the_body_is_read_closes_the_connection() {
         "an accepted form closes the connection"
     );
 }
+
+/// Reads from `stream` until the peer closes it (or `limit` passes); what was read and how long it
+/// took. A read error (reset) counts as closed.
+fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> (String, Duration) {
+    let start = std::time::Instant::now();
+    stream.set_read_timeout(Some(limit)).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                panic!(
+                    "still open after {limit:?}; read so far: {:?}",
+                    String::from_utf8_lossy(&got)
+                )
+            }
+            Err(_) => break,
+        }
+    }
+    (String::from_utf8_lossy(&got).into_owned(), start.elapsed())
+}
+
+/// Slowloris and friends: a client that never finishes its headers, keeps an idle keep-alive
+/// connection, or declares a body it never sends is cut off after the configured timeout; beyond
+/// the connection cap a connection gets 503 with Retry-After, and beyond the in-flight cap a
+/// request does too (the API's JSON error body under /api/).
+#[test]
+fn slow_clients_are_cut_off_and_floods_get_503() {
+    let (_dir, db) = team();
+    let server = Server::start_on(
+        &db,
+        &[
+            "--header-timeout",
+            "1",
+            "--body-timeout",
+            "1",
+            "--max-connections",
+            "4",
+            "--max-in-flight",
+            "1",
+        ],
+        &[],
+    );
+    let addr = server
+        .base
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let limit = Duration::from_secs(5);
+
+    // Headers that never end.
+    let mut s = TcpStream::connect(&addr).unwrap();
+    s.write_all(format!("GET / HTTP/1.1\r\nHost: {addr}\r\nX-Slow: 1\r\n").as_bytes())
+        .unwrap();
+    let (got, took) = read_until_closed(&mut s, limit);
+    assert!(got.is_empty(), "an unfinished request got an answer: {got}");
+    assert!(
+        took >= Duration::from_millis(800) && took < Duration::from_secs(3),
+        "closed after {took:?}"
+    );
+
+    // A connection that opens and says nothing.
+    let mut s = TcpStream::connect(&addr).unwrap();
+    let (_, took) = read_until_closed(&mut s, limit);
+    assert!(
+        took < Duration::from_secs(3),
+        "silent connection closed after {took:?}"
+    );
+
+    // An idle keep-alive connection after a full answer.
+    let mut s = TcpStream::connect(&addr).unwrap();
+    s.write_all(format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes())
+        .unwrap();
+    let (got, took) = read_until_closed(&mut s, limit);
+    assert!(got.starts_with("HTTP/1.1 200"), "{got}");
+    assert!(
+        !got.to_lowercase().contains("connection: close"),
+        "the answer itself closed: {got}"
+    );
+    assert!(
+        took < Duration::from_secs(3),
+        "idle keep-alive closed after {took:?}"
+    );
+
+    // A body declared and never sent: refused after the body timeout, connection closed.
+    let mut s = TcpStream::connect(&addr).unwrap();
+    s.write_all(
+        format!("POST /api/v1/classify HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 1000000000000000000\r\n\r\n{{")
+            .as_bytes(),
+    )
+    .unwrap();
+    let (got, took) = read_until_closed(&mut s, limit);
+    let status = got.lines().next().unwrap_or("");
+    assert!(
+        status.contains(" 400 ") || status.contains(" 408 "),
+        "{got}"
+    );
+    assert!(
+        took < Duration::from_secs(3),
+        "withheld body answered after {took:?}"
+    );
+
+    // In flight: one request waits for its body; the next request is refused with Retry-After.
+    let mut waiting = TcpStream::connect(&addr).unwrap();
+    waiting
+        .write_all(
+            format!("POST /api/v1/classify HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{")
+                .as_bytes(),
+        )
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let mut s = TcpStream::connect(&addr).unwrap();
+    s.write_all(
+        format!("GET /api/v1/states/NOR HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")
+            .as_bytes(),
+    )
+    .unwrap();
+    let (got, _) = read_until_closed(&mut s, limit);
+    let lower = got.to_lowercase();
+    assert!(got.starts_with("HTTP/1.1 503"), "{got}");
+    assert!(lower.contains("\r\nretry-after: 1\r\n"), "{got}");
+    assert!(
+        lower.contains("application/json") && got.contains("\"status\":503"),
+        "{got}"
+    );
+    drop(waiting);
+    std::thread::sleep(Duration::from_millis(1500));
+    let (status, _) = get(&server, "/api/v1/states/NOR");
+    assert_eq!(status, 200, "served again once the slow request ended");
+
+    // Connections: four held open, the fifth is refused at once with 503 and closed.
+    let held: Vec<TcpStream> = (0..4).map(|_| TcpStream::connect(&addr).unwrap()).collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let mut s = TcpStream::connect(&addr).unwrap();
+    let (got, took) = read_until_closed(&mut s, limit);
+    assert!(got.starts_with("HTTP/1.1 503"), "{got}");
+    assert!(got.to_lowercase().contains("retry-after: 1"), "{got}");
+    assert!(took < Duration::from_millis(900), "refusal took {took:?}");
+    drop(held);
+    // Once the held connections are gone (closed by the client), new ones are served.
+    std::thread::sleep(Duration::from_millis(300));
+    let (status, _) = get(&server, "/healthz");
+    assert_eq!(status, 200);
+}

@@ -17,6 +17,7 @@ pub mod map;
 pub mod notify;
 pub mod obligations_pages;
 pub mod pages;
+mod server;
 
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -32,6 +33,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+
+pub use server::{serve, Limits};
 
 /// The OpenAPI document of the API.
 pub const OPENAPI: &str = include_str!("../openapi.json");
@@ -57,6 +60,8 @@ pub struct Settings {
     /// Take the client address from the last `X-Forwarded-For` entry, the one the proxy appended
     /// (behind a reverse proxy only).
     pub trust_proxy: bool,
+    /// Timeouts and caps on connections and requests.
+    pub limits: Limits,
 }
 
 impl Default for Settings {
@@ -70,6 +75,7 @@ impl Default for Settings {
             max_attempts: 12,
             poll_ms: 5_000,
             trust_proxy: false,
+            limits: Limits::default(),
         }
     }
 }
@@ -451,6 +457,16 @@ async fn api_errors_as_json(req: axum::extract::Request, next: axum::middleware:
         }
     }
     out
+}
+
+/// An error outside the API's handlers (refusals by the server's limits): the API's JSON error
+/// body under `/api/`, one line of text elsewhere.
+pub(crate) fn error_response(status: StatusCode, message: &str, api: bool) -> Response {
+    if api {
+        ApiError::new(status, message).into_response()
+    } else {
+        (status, message.to_string()).into_response()
+    }
 }
 
 /// A caller's text quoted in an error message, cut to a readable length.
@@ -1058,35 +1074,6 @@ async fn policy_diff(
 ) -> ApiResult {
     app.with_engine(move |_, engine| Ok(Json(derived::policy_diff(engine, &a, &b)?)))
         .await
-}
-
-/// Serves the router on `listener` until Ctrl-C or SIGTERM.
-pub async fn serve(listener: tokio::net::TcpListener, app: Arc<App>) -> std::io::Result<()> {
-    notify::spawn_worker(Arc::clone(&app)).map_err(std::io::Error::other)?;
-    axum::serve(
-        listener,
-        router(app).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
-        let ctrl_c = tokio::signal::ctrl_c();
-        #[cfg(unix)]
-        {
-            let mut term =
-                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                    Ok(s) => s,
-                    Err(_) => {
-                        let _ = ctrl_c.await;
-                        return;
-                    }
-                };
-            tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = ctrl_c.await;
-        }
-    })
-    .await
 }
 
 /// What a static export wrote.
