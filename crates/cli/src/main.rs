@@ -353,8 +353,33 @@ fn db_path(cli: &Option<PathBuf>) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("minewatch.sqlite"))
 }
 
+/// How long a command waits for another process's write (a server approving a large import, say)
+/// before it gives up: 100 ms per turn.
+const WAIT_TURNS: i32 = 6_000;
+
+/// SQLite calls this while another connection holds the write lock: the first time it says so,
+/// then it waits its turn (up to ten minutes) instead of failing with "database is locked".
+fn wait_for_writer(turn: i32) -> bool {
+    if turn == 0 {
+        eprintln!(
+            "minewatch: another process is writing to the database; waiting for it to finish..."
+        );
+    }
+    if turn >= WAIT_TURNS {
+        eprintln!("minewatch: the database stayed locked for ten minutes; giving up");
+        return false;
+    }
+    std::thread::sleep(std::time::Duration::from_millis(if turn < 10 {
+        10
+    } else {
+        100
+    }));
+    true
+}
+
 fn open(db: &Path) -> Result<Store, Box<dyn std::error::Error>> {
     let mut store = Store::open(db).map_err(|e| format!("{}: {e}", db.display()))?;
+    store.set_busy_handler(wait_for_writer)?;
     shipped::load_subjects(&mut store)?;
     Ok(store)
 }

@@ -1178,3 +1178,119 @@ fn a_reviewer_sees_everything_an_import_would_change() {
         &review.body[review.body.find("<h1>").unwrap_or(0)..][..2000.min(review.body.len())]
     );
 }
+
+/// Writes wait instead of failing: while a second editor approves a large import and readers
+/// load the server, a login (which writes a session) is answered normally and a command-line
+/// import waits its turn, saying so, instead of failing with "database is locked".
+#[test]
+fn a_login_and_a_cli_import_during_a_long_approval_under_load_are_answered() {
+    let (_dir, db) = desk_db();
+    add_user(&db, "carol", "editor", PW_A);
+    let server = Server::start_on(&db, &[], &[]);
+    let mut alice = Client::new(&server.base);
+    alice.login("alice", PW_A);
+    // 40,000 stockpile counts: long enough (seconds) that what follows happens during it.
+    let rows = 40_000;
+    let mut csv = String::from("key,subject,kind,valid_from,valid_to,payload,sources,note\n");
+    for i in 0..rows {
+        csv.push_str(&format!(
+            "load:{i},USA,stockpile_count,{},,\"{{\"\"mine_type\"\":\"\"type {}\"\",\"\"measure\"\":\"\"remaining\"\",\"\"quantity\"\":{i}}}\",lm-2010-usa#row {i},\n",
+            1999 + i % 27,
+            i % 50
+        ));
+    }
+    let page = alice.get("/desk/import");
+    let r = alice.post_multipart(
+        "/desk/import",
+        &[
+            ("csrf", &page.csrf()),
+            ("importer", "facts-csv"),
+            ("summary", "a large import"),
+        ],
+        &[("file", "facts.csv", csv.as_bytes())],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let proposal = r.header("location").unwrap().to_string();
+    let mut bob = Client::new(&server.base);
+    bob.login("bob", PW_B);
+    let page = bob.get(&proposal);
+    assert_eq!(page.status, 200);
+    let csrf = page.csrf();
+
+    // Readers: uncached status answers (a different date each time) from four threads.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let readers: Vec<_> = (0..4)
+        .map(|t| {
+            let (base, stop) = (server.base.clone(), std::sync::Arc::clone(&stop));
+            std::thread::spawn(move || {
+                let mut errors = Vec::new();
+                let mut n = 0u32;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let day = 1 + (n % 28);
+                    let url = format!(
+                        "{base}/api/v1/states/NOR/status?as_of=20{:02}-02-{day:02}",
+                        10 + t
+                    );
+                    match ureq::get(&url).call() {
+                        Ok(_) => {}
+                        Err(e) => errors.push(e.to_string()),
+                    }
+                    n += 1;
+                }
+                (n, errors)
+            })
+        })
+        .collect();
+
+    let started = std::time::Instant::now();
+    let approving = std::thread::spawn(move || {
+        let r = bob.post_form(&format!("{proposal}/approve"), &[("csrf", &csrf)]);
+        (r.status, r.body, std::time::Instant::now())
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let login_from = std::time::Instant::now();
+    let mut carol = Client::new(&server.base);
+    carol.login("carol", PW_A); // asserts 303 and a session cookie
+    let login_took = login_from.elapsed();
+    let dir = TempDir::new();
+    let small = dir.file(
+        "sources.csv",
+        b"key,title,publisher,published\nwaits-its-turn,A source imported during an approval,Test,2026\n",
+    );
+    let (ok, out, err) = minewatch(&db, &["import", "sources", small.to_str().unwrap()]);
+    let cli_done = std::time::Instant::now();
+    let (status, body, approved_at) = approving.join().unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut served = 0;
+    for r in readers {
+        let (n, errors) = r.join().unwrap();
+        assert!(
+            errors.is_empty(),
+            "readers failed during the approval: {errors:?}"
+        );
+        served += n;
+    }
+    assert_eq!(status, 303, "approval: {body}");
+    assert!(
+        approved_at > login_from,
+        "the approval ended ({:?}) before the login began: the test proved nothing",
+        approved_at - started
+    );
+    assert!(ok, "the CLI import failed during the approval: {out} {err}");
+    if cli_done > approved_at && err.contains("waiting") {
+        // It waited its turn and said so.
+        assert!(err.contains("another process is writing"), "{err}");
+    }
+    assert!(served > 0, "no read was answered during the approval");
+    assert!(
+        login_took < Duration::from_secs(60),
+        "login took {login_took:?}"
+    );
+    let (n, v) = server.get("/api/v1/states/USA/facts?kind=stockpile_count&limit=1");
+    assert_eq!(n, 200, "{v}");
+    assert_eq!(server.get_text("/sources/waits-its-turn").0, 200);
+    eprintln!(
+        "approval {:?}, login {login_took:?}, {served} reads during it",
+        approved_at - started
+    );
+}

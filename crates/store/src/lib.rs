@@ -43,6 +43,18 @@ impl fmt::Display for StoreError {
 
 impl std::error::Error for StoreError {}
 
+impl StoreError {
+    /// Another connection held the write lock for longer than this one was willing to wait: the
+    /// same request can succeed later (the server answers 503 with Retry-After, never 500).
+    pub fn is_busy(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        )
+    }
+}
+
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
         StoreError::Sqlite(e)
@@ -227,6 +239,20 @@ impl Store {
     /// A private in-memory database (tests, dry runs).
     pub fn open_in_memory() -> Result<Store> {
         Store::init(Connection::open_in_memory()?, false)
+    }
+
+    /// How long a write waits for another connection's write lock before failing as busy
+    /// (10 s unless set).
+    pub fn set_busy_timeout(&self, wait: std::time::Duration) -> Result<()> {
+        Ok(self.conn.busy_timeout(wait)?)
+    }
+
+    /// Instead of a timeout, `handler` decides: SQLite calls it with the number of earlier calls
+    /// for the same lock each time the lock is still held; it sleeps as long as it likes and
+    /// returns `false` to give up (the write then fails as busy). The command line uses it to say
+    /// once that it is waiting for another writer.
+    pub fn set_busy_handler(&self, handler: fn(i32) -> bool) -> Result<()> {
+        Ok(self.conn.busy_handler(Some(handler))?)
     }
 
     fn init(mut conn: Connection, wal: bool) -> Result<Store> {

@@ -89,7 +89,14 @@ pub struct App {
     /// Subscription requests per client address in the current hour: (hour, count).
     subscribe_requests: Mutex<std::collections::HashMap<String, (i64, u32)>>,
     db: PathBuf,
+    /// Connections for reading (WAL: readers never wait for the writer, nor it for them).
     pool: Mutex<Vec<Store>>,
+    /// The one connection the server writes through: the server's writes take turns here, in
+    /// order, instead of racing for SQLite's lock.
+    writer: Mutex<Option<Store>>,
+    /// Blocking jobs (page renders, engine builds, writes) running at once: as many as there are
+    /// cores, so a long write keeps at least its share of the CPU under any read load.
+    workers: Arc<tokio::sync::Semaphore>,
     gazetteer: Gazetteer,
     engine: Mutex<EngineCache>,
     pages: Mutex<PageCache>,
@@ -131,6 +138,13 @@ impl App {
             subscribe_requests: Mutex::new(std::collections::HashMap::new()),
             db,
             pool: Mutex::new(vec![store]),
+            writer: Mutex::new(None),
+            workers: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(2)
+                    .max(2),
+            )),
             gazetteer,
             engine: Mutex::new(EngineCache::default()),
             pages: Mutex::new(PageCache::default()),
@@ -184,21 +198,14 @@ impl App {
         e.1 <= per_hour
     }
 
+    /// Runs `f` on a reading connection from the pool.
     fn with_store<T>(&self, f: impl FnOnce(&Store) -> Result<T, ApiError>) -> Result<T, ApiError> {
-        self.with_store_mut(|s| f(s))
-    }
-
-    fn with_store_mut<T>(
-        &self,
-        f: impl FnOnce(&mut Store) -> Result<T, ApiError>,
-    ) -> Result<T, ApiError> {
         let taken = self.pool.lock().ok().and_then(|mut p| p.pop());
         let store = match taken {
             Some(s) => s,
             None => Store::open(&self.db).map_err(ApiError::from)?,
         };
-        let mut store = store;
-        let r = f(&mut store);
+        let r = f(&store);
         if let Ok(mut p) = self.pool.lock() {
             if p.len() < 16 {
                 p.push(store);
@@ -206,7 +213,47 @@ impl App {
         }
         r
     }
+
+    /// Runs `f` on the writing connection, after the server's earlier writes. A write that is
+    /// already on it (a nested call) gets a connection of its own, which waits for SQLite's lock.
+    fn with_store_mut<T>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        thread_local! {
+            static WRITING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+        }
+        if WRITING.with(|w| w.get()) {
+            let mut store = Store::open(&self.db)?;
+            store.set_busy_timeout(WRITER_WAIT)?;
+            return f(&mut store);
+        }
+        TURN.with(|t| t.borrow_mut().take());
+        let mut guard = self
+            .writer
+            .lock()
+            .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "writer poisoned"))?;
+        if guard.is_none() {
+            let store = Store::open(&self.db)?;
+            store.set_busy_timeout(WRITER_WAIT)?;
+            *guard = Some(store);
+        }
+        let Some(store) = guard.as_mut() else {
+            return Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "no writer",
+            ));
+        };
+        WRITING.with(|w| w.set(true));
+        let r = f(store);
+        WRITING.with(|w| w.set(false));
+        r
+    }
 }
+
+/// How long the server's writer waits for another process's write lock (a command-line import,
+/// say) before the request is answered 503 with Retry-After.
+const WRITER_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// An error as the API reports it: a status and a JSON body `{"error": {"status", "message"}}`.
 #[derive(Debug)]
@@ -228,6 +275,14 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
+        if e.is_busy() {
+            // Another process held the database's write lock too long: a reason to come back,
+            // not a server fault.
+            return ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the database is busy with another write; retry in a few seconds",
+            );
+        }
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
     }
 }
@@ -253,7 +308,12 @@ impl IntoResponse for ApiError {
         {
             obj.extend(extra);
         }
-        (self.status, Json(body)).into_response()
+        let mut r = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("2"));
+        }
+        r
     }
 }
 
@@ -262,18 +322,35 @@ type ApiResult = Result<Json<Value>, ApiError>;
 /// One state's recorded votes in a roll call: distinct votes, the facts, the name in the source.
 type StateVotes = (Vec<Vote>, Vec<i64>, Option<String>);
 
+thread_local! {
+    /// The worker turn of the blocking job running on this thread. A job that must wait for the
+    /// writer gives its turn up first, so waiting writes never keep readers from running.
+    static TURN: std::cell::RefCell<Option<tokio::sync::OwnedSemaphorePermit>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 async fn blocking<T: Send + 'static>(
     app: Arc<App>,
     f: impl FnOnce(&App) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(move || f(&app))
+    // Waiting for a turn costs a queued future, not a thread; the in-flight cap bounds the queue.
+    let turn = Arc::clone(&app.workers)
+        .acquire_owned()
         .await
-        .map_err(|e| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("worker failed: {e}"),
-            )
-        })?
+        .map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "shutting down"))?;
+    tokio::task::spawn_blocking(move || {
+        TURN.with(|t| *t.borrow_mut() = Some(turn));
+        let r = f(&app);
+        TURN.with(|t| t.borrow_mut().take());
+        r
+    })
+    .await
+    .map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("worker failed: {e}"),
+        )
+    })?
 }
 
 /// The router with every route: the pages, their twins and feeds, and the JSON API.
