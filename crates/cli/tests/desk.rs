@@ -435,6 +435,7 @@ fn killed_in_the_middle_of_an_approval_loses_and_duplicates_nothing() {
         "the approval should not have been answered"
     );
 
+    assert_eq!(integrity(&db), "ok");
     // After a restart: nothing half-done is visible. The proposal is still pending, the fact
     // is not superseded, and nobody was told.
     let server = serve_with_smtp(&db, &sink.url(), &[]);
@@ -491,6 +492,7 @@ fn killed_in_the_middle_of_a_delivery_sends_once_after_restart() {
         std::thread::sleep(Duration::from_millis(20));
     }
     server.kill9();
+    assert_eq!(integrity(&db), "ok");
     sink.hold.store(false, std::sync::atomic::Ordering::SeqCst);
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(
@@ -1293,4 +1295,105 @@ fn a_login_and_a_cli_import_during_a_long_approval_under_load_are_answered() {
         "approval {:?}, login {login_took:?}, {served} reads during it",
         approved_at - started
     );
+}
+
+/// SIGKILL of a command-line import inside its transaction (after every row is written, before
+/// the commit): the record is as before, SQLite finds nothing wrong, and the same import then
+/// succeeds once.
+#[test]
+fn killed_in_the_middle_of_a_cli_import_writes_nothing() {
+    let dir = TempDir::new();
+    let db = dir.path("import.sqlite");
+    let (ok, _, err) = minewatch(&db, &["load"]);
+    assert!(ok, "{err}");
+    let before = facts_in(&db);
+    let mut csv = String::from("key,subject,kind,valid_from,valid_to,payload,sources,note\n");
+    for i in 0..2_000 {
+        csv.push_str(&format!(
+            "crash:{i},NOR,stockpile_count,2001,,\"{{\"\"mine_type\"\":\"\"t\"\",\"\"measure\"\":\"\"remaining\"\",\"\"quantity\"\":{i}}}\",lm-2010-usa,\n"
+        ));
+    }
+    let file = dir.file("facts.csv", csv.as_bytes());
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_minewatch"));
+    cmd.arg("--db")
+        .arg(&db)
+        .args(["import", "facts-csv"])
+        .arg(&file)
+        .env("MINEWATCH_FAILPOINT", "import-before-commit")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    let mut child = ChildGuard::spawn(&mut cmd).unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let reached = std::io::BufRead::lines(std::io::BufReader::new(stderr))
+        .map_while(Result::ok)
+        .any(|l| l.contains("failpoint import-before-commit reached"));
+    assert!(reached, "the import never reached its commit");
+    child.kill();
+    assert_eq!(integrity(&db), "ok");
+    assert_eq!(facts_in(&db), before, "a killed import left facts behind");
+    let (ok, _, err) = minewatch(&db, &["import", "facts-csv", file.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert_eq!(facts_in(&db), before + 2_000);
+    let (ok, _, err) = minewatch(&db, &["import", "facts-csv", file.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        facts_in(&db),
+        before + 2_000,
+        "a second run added facts again"
+    );
+}
+
+fn facts_in(db: &std::path::Path) -> i64 {
+    minewatch_store::Store::open(db)
+        .unwrap()
+        .connection()
+        .query_row("SELECT count(*) FROM facts", [], |r| r.get(0))
+        .unwrap()
+}
+
+/// SIGKILL after the relay accepted a message and before the outbox recorded it: on restart the
+/// message goes out again, and it is recognisably the same one (the same Message-ID), which is
+/// what at-least-once delivery promises; the database stays whole.
+#[test]
+fn killed_after_the_relay_accepted_resends_with_the_same_message_id() {
+    let sink = Sink::start();
+    let (_dir, db) = desk_db();
+    let server = serve_with_smtp(&db, &sink.url(), &[]);
+    subscribe_confirmed(&server, &sink, "once@example.org", "USA", 0);
+    let (_, fact) = a_stockpile_fact(&server);
+    let mut alice = Client::new(&server.base);
+    alice.login("alice", PW_A);
+    let proposal = propose_correction(&mut alice, &fact, "31337");
+    drop(server);
+    // Restarted with the failpoint only now, so that the confirmation e-mail passed it.
+    let server = serve_with_smtp(
+        &db,
+        &sink.url(),
+        &[("MINEWATCH_FAILPOINT", "outbox-after-send")],
+    );
+    let mut bob = Client::new(&server.base);
+    bob.login("bob", PW_B);
+    assert_eq!(approve(&mut bob, &proposal).status, 303);
+    assert!(server.wait_for_log("failpoint outbox-after-send reached", 30));
+    server.kill9();
+    assert_eq!(integrity(&db), "ok");
+    let first = notifications_to(&sink, "once@example.org");
+    assert_eq!(first.len(), 1, "the relay accepted it before the kill");
+
+    let server = serve_with_smtp(&db, &sink.url(), &[]);
+    let end = std::time::Instant::now() + Duration::from_secs(30);
+    while notifications_to(&sink, "once@example.org").len() < 2 && std::time::Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(800));
+    let all = notifications_to(&sink, "once@example.org");
+    assert_eq!(all.len(), 2, "sent again once, not more: {all:?}");
+    let id = |r: &Received| r.header("Message-ID").expect("a Message-ID");
+    assert_eq!(
+        id(&all[0]),
+        id(&all[1]),
+        "the resent message is the same message"
+    );
+    let v = outbox(&server.db());
+    assert_eq!(v["counts"]["pending"], 0, "{v}");
 }

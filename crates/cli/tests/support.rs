@@ -590,3 +590,11 @@ pub fn sideways_overflow(b: &crate::webdriver::Browser, url: &str) -> i64 {
     .as_i64()
     .unwrap_or(99)
 }
+
+/// `PRAGMA integrity_check` of a database file: "ok" when SQLite finds nothing wrong.
+pub fn integrity(db: &Path) -> String {
+    let s = Store::open(db).unwrap();
+    s.connection()
+        .query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0))
+        .unwrap()
+}

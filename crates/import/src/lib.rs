@@ -197,6 +197,7 @@ pub fn import_reader_then<R: Read>(
         batch.rollback()?
     } else {
         then(&mut batch)?;
+        minewatch_store::failpoint("import-before-commit");
         batch.commit()?
     };
     Ok(Report {

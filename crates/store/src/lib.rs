@@ -43,6 +43,16 @@ impl fmt::Display for StoreError {
 
 impl std::error::Error for StoreError {}
 
+/// A crash-test hook: when the environment variable `MINEWATCH_FAILPOINT` names this point, the
+/// process says so on standard error and stalls for a minute, so a test can kill it exactly there
+/// (inside a transaction, before its commit, ...). Costs one environment look-up otherwise.
+pub fn failpoint(name: &str) {
+    if std::env::var("MINEWATCH_FAILPOINT").is_ok_and(|v| v == name) {
+        eprintln!("failpoint {name} reached");
+        std::thread::sleep(std::time::Duration::from_secs(60));
+    }
+}
+
 impl StoreError {
     /// Another connection held the write lock for longer than this one was willing to wait: the
     /// same request can succeed later (the server answers 503 with Retry-After, never 500).

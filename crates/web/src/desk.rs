@@ -28,14 +28,7 @@ use std::sync::Arc;
 /// Largest file an editor may upload for import.
 pub const IMPORT_MAX_BYTES: usize = 16 * 1024 * 1024;
 
-/// When the environment variable `MINEWATCH_FAILPOINT` names this point, stops here for a minute
-/// (tests kill the server at that moment to prove nothing half-done survives).
-pub fn failpoint(name: &str) {
-    if std::env::var("MINEWATCH_FAILPOINT").is_ok_and(|v| v == name) {
-        eprintln!("failpoint {name} reached");
-        std::thread::sleep(std::time::Duration::from_secs(60));
-    }
-}
+pub use minewatch_store::failpoint;
 
 // ---- kind-specific fields -----------------------------------------------------------------------
 
