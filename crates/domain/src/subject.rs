@@ -159,20 +159,39 @@ pub fn normalize_name(s: &str) -> String {
     words.join(" ")
 }
 
-/// Edit distance between two strings (by chars).
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j + 1] + 1).min(cur[j] + 1).min(prev[j] + cost);
-        }
-        std::mem::swap(&mut prev, &mut cur);
+/// Edit distance (by chars) between `a`, given as its chars, and `b`, when it is at most `max`;
+/// `None` when it is more. Stops as soon as every entry of a row of the table exceeds `max` (the
+/// distance can only grow from there), so comparing a key with a name of very different length
+/// or spelling costs little. `prev` and `cur` are buffers reused from one call to the next.
+fn levenshtein_within(
+    a: &[char],
+    b: &str,
+    max: usize,
+    prev: &mut Vec<usize>,
+    cur: &mut Vec<usize>,
+) -> Option<usize> {
+    if a.len().abs_diff(b.chars().count()) > max {
+        return None;
     }
-    prev[b.len()]
+    prev.clear();
+    prev.extend(0..=a.len());
+    cur.clear();
+    cur.resize(a.len() + 1, 0);
+    for (i, cb) in b.chars().enumerate() {
+        cur[0] = i + 1;
+        let mut row_min = cur[0];
+        for (j, ca) in a.iter().enumerate() {
+            let cost = usize::from(*ca != cb);
+            cur[j + 1] = (prev[j + 1] + 1).min(cur[j] + 1).min(prev[j] + cost);
+            row_min = row_min.min(cur[j + 1]);
+        }
+        if row_min > max {
+            return None;
+        }
+        std::mem::swap(prev, cur);
+    }
+    let d = prev[a.len()];
+    (d <= max).then_some(d)
 }
 
 /// The subjects and an index from every folded name and code to the subjects it names.
@@ -271,23 +290,40 @@ impl Gazetteer {
             return Vec::new();
         }
         let words: Vec<&str> = key.split(' ').filter(|w| w.len() > 2).collect();
+        let key_chars: Vec<char> = key.chars().collect();
+        // Names scoring above the limit are not suggested.
+        let limit = key_chars.len().max(3) * 10 / 2 + 10;
+        let (mut prev, mut cur) = (Vec::new(), Vec::new());
         let mut best: HashMap<usize, usize> = HashMap::new();
         for (name, ids) in &self.by_name {
-            let mut score = levenshtein(key, name) * 10;
-            // A shared word ("korea", "congo", "guinea") is a strong hint.
-            if words.iter().any(|w| name.split(' ').any(|nw| nw == *w)) {
-                score = score.min(5 * name.len().abs_diff(key.len()) + 1);
+            // A shared word ("korea", "congo", "guinea") is a strong hint; so is a prefix.
+            let hint = if words.iter().any(|w| name.split(' ').any(|nw| nw == *w)) {
+                5 * name.len().abs_diff(key.len()) + 1
             } else if name.starts_with(key) || key.starts_with(name.as_str()) {
-                score = score.min(10 * name.len().abs_diff(key.len()) + 2);
+                10 * name.len().abs_diff(key.len()) + 2
+            } else {
+                usize::MAX
+            };
+            // The score is the smaller of the hint and ten times the edit distance, and only
+            // scores within the limit count: the distance matters only when it is below both.
+            let max = if hint <= limit {
+                (hint - 1) / 10
+            } else {
+                limit / 10
+            };
+            let score = match levenshtein_within(&key_chars, name, max, &mut prev, &mut cur) {
+                Some(d) => (d * 10).min(hint),
+                None => hint,
+            };
+            if score > limit {
+                continue;
             }
             for &i in ids {
                 let e = best.entry(i).or_insert(usize::MAX);
                 *e = (*e).min(score);
             }
         }
-        let limit = key.chars().count().max(3) * 10 / 2 + 10;
-        let mut ranked: Vec<(usize, usize)> =
-            best.into_iter().filter(|(_, s)| *s <= limit).collect();
+        let mut ranked: Vec<(usize, usize)> = best.into_iter().collect();
         ranked.sort_by(|a, b| {
             a.1.cmp(&b.1)
                 .then_with(|| self.subjects[a.0].code.cmp(&self.subjects[b.0].code))
@@ -394,7 +430,112 @@ mod tests {
         assert_eq!(g.resolve("  "), Err(ResolveError::Empty));
     }
 
+    /// Edit distance between two strings (by chars), the plain way.
+    fn levenshtein(a: &str, b: &str) -> usize {
+        let b: Vec<char> = b.chars().collect();
+        let mut prev: Vec<usize> = (0..=b.len()).collect();
+        let mut cur = vec![0; b.len() + 1];
+        for (i, ca) in a.chars().enumerate() {
+            cur[0] = i + 1;
+            for (j, cb) in b.iter().enumerate() {
+                let cost = usize::from(ca != *cb);
+                cur[j + 1] = (prev[j + 1] + 1).min(cur[j] + 1).min(prev[j] + cost);
+            }
+            std::mem::swap(&mut prev, &mut cur);
+        }
+        prev[b.len()]
+    }
+
+    /// [`Gazetteer::closest`] without its shortcuts: every name's full edit distance.
+    fn closest_plain(g: &Gazetteer, key: &str, n: usize) -> Vec<(String, String)> {
+        if key.is_empty() || key.len() > Gazetteer::MAX_SUGGEST_LEN {
+            return Vec::new();
+        }
+        let words: Vec<&str> = key.split(' ').filter(|w| w.len() > 2).collect();
+        let mut best: HashMap<usize, usize> = HashMap::new();
+        for (name, ids) in &g.by_name {
+            let mut score = levenshtein(key, name) * 10;
+            if words.iter().any(|w| name.split(' ').any(|nw| nw == *w)) {
+                score = score.min(5 * name.len().abs_diff(key.len()) + 1);
+            } else if name.starts_with(key) || key.starts_with(name.as_str()) {
+                score = score.min(10 * name.len().abs_diff(key.len()) + 2);
+            }
+            for &i in ids {
+                let e = best.entry(i).or_insert(usize::MAX);
+                *e = (*e).min(score);
+            }
+        }
+        let limit = key.chars().count().max(3) * 10 / 2 + 10;
+        let mut ranked: Vec<(usize, usize)> =
+            best.into_iter().filter(|(_, s)| *s <= limit).collect();
+        ranked.sort_by(|a, b| {
+            a.1.cmp(&b.1)
+                .then_with(|| g.subjects[a.0].code.cmp(&g.subjects[b.0].code))
+        });
+        ranked
+            .into_iter()
+            .take(n)
+            .map(|(i, _)| (g.subjects[i].code.clone(), g.subjects[i].name.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn suggestions_skip_far_names_without_changing_the_answer() {
+        let g = sample();
+        for key in [
+            "korea",
+            "turkee",
+            "saint kits",
+            "ivory",
+            "x",
+            "republic of koreaa",
+            "dprk",
+        ] {
+            assert_eq!(g.closest(key, 5), closest_plain(&g, key, 5), "{key}");
+        }
+    }
+
+    /// The gazetteer of the shipped subjects table (code, name and aliases are enough here).
+    fn shipped() -> Gazetteer {
+        let text = include_str!("../../../data/reference/subjects.csv");
+        let mut rdr = csv::Reader::from_reader(text.as_bytes());
+        let subjects = rdr
+            .records()
+            .map(|r| {
+                let r = r.expect("subjects.csv reads");
+                let mut s = subject(&r[0], &r[1], &r[3], &[]);
+                s.aliases = r[6].split('|').map(String::from).collect();
+                s
+            })
+            .collect();
+        Gazetteer::new(subjects)
+    }
+
     proptest! {
+        #[test]
+        fn shipped_suggestions_are_those_of_the_plain_search(
+            key in "[a-z ]{1,30}|[a-z]{0,3}(korea|congo|guinea|saint|islands|republic|sudan)[a-z ]{0,8}",
+        ) {
+            let g = shipped();
+            let key = normalize_name(&key);
+            prop_assert_eq!(g.closest(&key, 5), closest_plain(&g, &key, 5));
+        }
+
+        #[test]
+        fn bounded_distance_agrees_with_the_plain_one(a in "[a-e ]{0,12}", b in "[a-e ]{0,12}", max in 0usize..14) {
+            let chars: Vec<char> = a.chars().collect();
+            let d = levenshtein(&a, &b);
+            let within = levenshtein_within(&chars, &b, max, &mut Vec::new(), &mut Vec::new());
+            prop_assert_eq!(within, (d <= max).then_some(d));
+        }
+
+        #[test]
+        fn suggestions_are_those_of_the_plain_search(key in "[a-z ]{0,24}|[a-zô’ ]{0,8}(korea|kitts|coast|turk)[a-z ]{0,6}") {
+            let g = sample();
+            let key = normalize_name(&key);
+            prop_assert_eq!(g.closest(&key, 5), closest_plain(&g, &key, 5));
+        }
+
         #[test]
         fn normalization_is_idempotent(s in "\\PC{0,30}") {
             let once = normalize_name(&s);
