@@ -225,4 +225,9 @@ CREATE TABLE attachments (
     data         BLOB NOT NULL
 );
 "#,
+    // Version 3: the facts of a few kinds about every subject (deposits, meetings, roll calls,
+    // policies: what each subject's engine shares) are read by kind, without scanning the record.
+    r#"
+CREATE INDEX facts_by_kind ON facts(kind);
+"#,
 ];

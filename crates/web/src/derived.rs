@@ -2,7 +2,8 @@
 //! classification, policy diffs. Shared by the API routes and the CLI's `--json` output, so both
 //! say the same thing.
 
-use minewatch_domain::{Date, Subject};
+use minewatch_domain::fact::TreatyActionType;
+use minewatch_domain::{Date, Fact, FactKind, Payload, Subject};
 use minewatch_store::{FactFilter, Store, StoreError};
 use minewatch_treaty::{
     classify, shipped_definitions, Basis, Classification, Definition, Device, Engine, PolicyDiff,
@@ -64,6 +65,154 @@ pub fn build_engine_at(store: &Store, up_to: Option<i64>) -> Result<Engine, Stor
         .map(|r| r.fact)
         .collect();
     Ok(Engine::with_publications(facts, &store.published_dates()?))
+}
+
+/// Kinds whose facts about other subjects can matter to one subject's answers: deposits (the
+/// 40th deposit dates the treaty's entry into force), treaty meetings (a grant named by its
+/// meeting is dated by it), UN roll calls (a state's votes beside their tallies) and policy
+/// instruments.
+const SHARED_KINDS: [FactKind; 4] = [
+    FactKind::TreatyAction,
+    FactKind::Meeting,
+    FactKind::UngaRollCall,
+    FactKind::PolicyInstrument,
+];
+
+/// The facts of other subjects that a subject's engine needs (see [`SHARED_KINDS`]): every
+/// deposit, meeting, roll call and policy instrument as the record stood at fact `up_to`.
+pub fn shared_facts(store: &Store, up_to: Option<i64>) -> Result<Vec<Fact>, StoreError> {
+    let mut out = Vec::new();
+    for kind in SHARED_KINDS {
+        for r in store.facts(&FactFilter {
+            kind: Some(kind),
+            up_to_fact: up_to,
+            ..FactFilter::default()
+        })? {
+            let keep = match &r.fact.payload {
+                Payload::TreatyAction(a) => a.action == TreatyActionType::Deposit,
+                _ => true,
+            };
+            if keep {
+                out.push(r.fact);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// An engine over one subject's facts and the shared facts ([`shared_facts`]): what the subject's
+/// status, obligations, votes and profile need, at a cost that follows the subject's facts and
+/// not the size of the record. Its answers about `code` are those of the whole-record engine
+/// (a test compares them for every subject of the shipped record).
+pub fn build_subject_engine(
+    store: &Store,
+    code: &str,
+    shared: &[Fact],
+    up_to: Option<i64>,
+) -> Result<Engine, StoreError> {
+    let mut facts: Vec<Fact> = store
+        .facts(&FactFilter {
+            subject: Some(code.to_string()),
+            up_to_fact: up_to,
+            ..FactFilter::default()
+        })?
+        .into_iter()
+        .map(|r| r.fact)
+        .collect();
+    facts.extend(shared.iter().filter(|f| f.subject != code).cloned());
+    Ok(Engine::with_publications(facts, &store.published_dates()?))
+}
+
+/// The engine over the shared facts and every UN vote of every state (for roll-call tallies).
+pub fn build_common_engine(
+    store: &Store,
+    shared: &[Fact],
+    up_to: Option<i64>,
+) -> Result<Engine, StoreError> {
+    let mut facts: Vec<Fact> = shared.to_vec();
+    facts.extend(
+        store
+            .facts(&FactFilter {
+                kind: Some(FactKind::UngaVote),
+                up_to_fact: up_to,
+                ..FactFilter::default()
+            })?
+            .into_iter()
+            .map(|r| r.fact),
+    );
+    Ok(Engine::with_publications(facts, &store.published_dates()?))
+}
+
+/// Engines of single subjects for the current record version, least recently used dropped first
+/// once they hold more than [`SUBJECT_ENGINES_MAX_FACTS`] facts together.
+#[derive(Debug, Default)]
+pub struct SubjectEngines {
+    version: i64,
+    shared: Option<Arc<Vec<Fact>>>,
+    common: Option<Arc<Engine>>,
+    engines: std::collections::HashMap<String, (u64, Arc<Engine>)>,
+    facts: usize,
+    tick: u64,
+}
+
+/// The bound on the facts held by cached subject engines (about 0.5 KB each in memory).
+pub const SUBJECT_ENGINES_MAX_FACTS: usize = 100_000;
+
+impl SubjectEngines {
+    /// Drops everything built for an older record version.
+    fn renew(&mut self, store: &Store) -> Result<(), StoreError> {
+        let version = store.last_fact_id()?;
+        if version != self.version || self.shared.is_none() {
+            self.engines.clear();
+            self.facts = 0;
+            self.common = None;
+            self.shared = Some(Arc::new(shared_facts(store, None)?));
+            self.version = version;
+        }
+        Ok(())
+    }
+
+    /// The engine over the shared facts and every state's UN votes: the roll-call tallies a
+    /// profile shows beside the state's own votes.
+    pub fn common(&mut self, store: &Store) -> Result<Arc<Engine>, StoreError> {
+        self.renew(store)?;
+        if let Some(e) = &self.common {
+            return Ok(Arc::clone(e));
+        }
+        let shared = self.shared.clone().unwrap_or_default();
+        let e = Arc::new(build_common_engine(store, &shared, None)?);
+        self.common = Some(Arc::clone(&e));
+        Ok(e)
+    }
+
+    /// The engine for `code` over the record as it is now.
+    pub fn get(&mut self, store: &Store, code: &str) -> Result<Arc<Engine>, StoreError> {
+        self.renew(store)?;
+        self.tick += 1;
+        if let Some((used, e)) = self.engines.get_mut(code) {
+            *used = self.tick;
+            return Ok(Arc::clone(e));
+        }
+        let shared = self.shared.clone().unwrap_or_default();
+        let engine = Arc::new(build_subject_engine(store, code, &shared, None)?);
+        let n = engine.facts().len();
+        while self.facts + n > SUBJECT_ENGINES_MAX_FACTS && !self.engines.is_empty() {
+            let oldest = self
+                .engines
+                .iter()
+                .min_by_key(|(_, (used, _))| *used)
+                .map(|(k, _)| k.clone());
+            if let Some(k) = oldest {
+                if let Some((_, e)) = self.engines.remove(&k) {
+                    self.facts -= e.facts().len();
+                }
+            }
+        }
+        self.facts += n;
+        self.engines
+            .insert(code.to_string(), (self.tick, Arc::clone(&engine)));
+        Ok(engine)
+    }
 }
 
 /// An engine together with the record version it was built from.
@@ -269,4 +418,84 @@ pub fn policy_diff(engine: &Engine, a: &str, b: &str) -> Result<Value, DerivedEr
         "to": to_value(&minewatch_treaty::alignment(&rb.instrument))?,
     });
     Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The promise of [`build_subject_engine`]: for every subject of the shipped record and on
+    /// dates across the treaty's life, its answers about the subject (status with reasons, the
+    /// Art. 5 history, the UN voting record, the policies) are the whole-record engine's, and the
+    /// common engine's roll-call tallies are the whole engine's.
+    #[test]
+    fn a_subject_engine_answers_as_the_whole_engine_does() {
+        let mut store = Store::open_in_memory().expect("store");
+        minewatch_import::shipped::load_subjects(&mut store).expect("subjects");
+        minewatch_import::shipped::load(&mut store).expect("shipped data");
+        let whole = build_engine(&store).expect("engine");
+        let shared = shared_facts(&store, None).expect("shared");
+        let common = build_common_engine(&store, &shared, None).expect("common");
+        let dates = [
+            "1998-06-01",
+            "2004-03-01",
+            "2010-10-18",
+            "2019-12-31",
+            "2026-02-20",
+        ]
+        .map(|d| Date::parse(d).expect("date"));
+        let codes: Vec<String> = store
+            .subjects()
+            .expect("subjects")
+            .into_iter()
+            .map(|s| s.code)
+            .collect();
+        assert!(codes.len() > 200, "{} subjects", codes.len());
+        let mut compared = 0;
+        for code in &codes {
+            let one = build_subject_engine(&store, code, &shared, None).expect("subject engine");
+            assert!(one.facts().len() < whole.facts().len());
+            for &d in &dates {
+                let same = |what: &str, a: Value, b: Value| {
+                    assert_eq!(
+                        a, b,
+                        "{what} of {code} on {d}: subject engine vs whole engine"
+                    );
+                };
+                same(
+                    "status",
+                    to_value(&one.status(code, d)).expect("json"),
+                    to_value(&whole.status(code, d)).expect("json"),
+                );
+                same(
+                    "Art. 5 history",
+                    to_value(&one.art5_history(code, d)).expect("json"),
+                    to_value(&whole.art5_history(code, d)).expect("json"),
+                );
+                same(
+                    "UN voting record",
+                    to_value(&one.unga_record(code, d)).expect("json"),
+                    to_value(&whole.unga_record(code, d)).expect("json"),
+                );
+                compared += 1;
+            }
+            let policies = |e: &Engine| {
+                let v: Vec<_> = e
+                    .policy_records()
+                    .into_iter()
+                    .filter(|r| &r.subject == code)
+                    .collect();
+                to_value(&v).expect("json")
+            };
+            assert_eq!(policies(&one), policies(&whole), "policies of {code}");
+        }
+        assert!(compared > 1000);
+        for &d in &dates {
+            assert_eq!(
+                to_value(&common.unga_tallies(d)).expect("json"),
+                to_value(&whole.unga_tallies(d)).expect("json"),
+                "tallies on {d}"
+            );
+        }
+    }
 }

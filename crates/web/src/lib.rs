@@ -99,6 +99,8 @@ pub struct App {
     workers: Arc<tokio::sync::Semaphore>,
     gazetteer: Gazetteer,
     engine: Mutex<EngineCache>,
+    /// Engines of single subjects, for profiles and status answers.
+    subject_engines: Mutex<derived::SubjectEngines>,
     pages: Mutex<PageCache>,
     timings: Mutex<Vec<u32>>,
 }
@@ -147,6 +149,7 @@ impl App {
             )),
             gazetteer,
             engine: Mutex::new(EngineCache::default()),
+            subject_engines: Mutex::new(derived::SubjectEngines::default()),
             pages: Mutex::new(PageCache::default()),
             timings: Mutex::new(Vec::new()),
         }))
@@ -166,6 +169,24 @@ impl App {
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "engine cache poisoned")
         })?;
         Ok(cache.get(store)?)
+    }
+
+    /// An engine over one subject's facts and the few shared ones (deposits, meetings, roll
+    /// calls, policies): its answers about that subject are the whole engine's, at the cost of
+    /// the subject's facts.
+    fn subject_engine(&self, store: &Store, code: &str) -> Result<Arc<Engine>, ApiError> {
+        let mut cache = self.subject_engines.lock().map_err(|_| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "engine cache poisoned")
+        })?;
+        Ok(cache.get(store, code)?)
+    }
+
+    /// The engine over the shared facts and every UN vote ([`derived::SubjectEngines::common`]).
+    fn common_engine(&self, store: &Store) -> Result<Arc<Engine>, ApiError> {
+        let mut cache = self.subject_engines.lock().map_err(|_| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "engine cache poisoned")
+        })?;
+        Ok(cache.common(store)?)
     }
 
     /// Runs `f` with the current engine, on the blocking pool.
@@ -1043,8 +1064,11 @@ async fn state_status(
 ) -> ApiResult {
     let s = find_subject(&app, &code)?.clone();
     let as_of = as_of_or_today(q.as_of.as_deref())?;
-    app.with_engine(move |_, engine| Ok(Json(derived::status(engine, &s, as_of)?)))
-        .await
+    blocking(app, move |app| {
+        let engine = app.with_store(|store| app.subject_engine(store, &s.code))?;
+        Ok(Json(derived::status(&engine, &s, as_of)?))
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]

@@ -169,22 +169,29 @@ pub(crate) async fn run(
     fmt: Fmt,
     f: impl FnOnce(&App, &Store, &Engine) -> PageResult + Send + 'static,
 ) -> Response {
-    let r = tokio::task::spawn_blocking(move || {
-        app.with_store(|store| {
-            let engine = app.engine(store)?;
-            Ok(f(&app, store, &engine))
-        })
+    run_plain(app, fmt, move |app, store| {
+        let engine = app.engine(store)?;
+        f(app, store, &engine)
     })
+    .await
+}
+
+/// Renders a page on the blocking pool (in turn with the other blocking jobs) with a reading
+/// connection; `f` fetches whatever engine it needs.
+pub(crate) async fn run_plain(
+    app: Arc<App>,
+    fmt: Fmt,
+    f: impl FnOnce(&App, &Store) -> PageResult + Send + 'static,
+) -> Response {
+    let r = crate::blocking(
+        app,
+        move |app| Ok(app.with_store(|store| Ok(f(app, store)))),
+    )
     .await;
     match r {
         Ok(Ok(Ok(out))) => out.respond(fmt),
         Ok(Ok(Err(e))) => e.respond(fmt),
-        Ok(Err(e)) => PageError::from(e).respond(fmt),
-        Err(e) => PageError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("worker failed: {e}"),
-        )
-        .respond(fmt),
+        Ok(Err(e)) | Err(e) => PageError::from(e).respond(fmt),
     }
 }
 
@@ -814,20 +821,32 @@ pub async fn state_page(
             }
         },
     };
-    run(app, fmt, move |app, store, engine| match record {
-        None => profile(app, store, engine, &code, as_of, None),
+    let subject = match subject_or_404(&app, &code) {
+        Ok(s) => s.code.clone(),
+        Err(e) => return e.respond(fmt),
+    };
+    run_plain(app, fmt, move |app, store| match record {
+        None => {
+            let engine = app.subject_engine(store, &subject)?;
+            let common = app.common_engine(store)?;
+            profile(app, store, (&engine, &common), &subject, as_of, None)
+        }
         Some(n) => {
-            let past = derived::build_engine_at(store, Some(n))?;
-            profile(app, store, &past, &code, as_of, Some(n))
+            let shared = derived::shared_facts(store, Some(n))?;
+            let past = derived::build_subject_engine(store, &subject, &shared, Some(n))?;
+            let common = derived::build_common_engine(store, &shared, Some(n))?;
+            profile(app, store, (&past, &common), &subject, as_of, Some(n))
         }
     })
     .await
 }
 
+/// A profile from the subject's engine and the common one (every state's UN votes, for the
+/// roll-call tallies).
 fn profile(
     app: &App,
     store: &Store,
-    engine: &Engine,
+    (engine, common): (&Engine, &Engine),
     code: &str,
     as_of: Date,
     at_record: Option<i64>,
@@ -980,7 +999,7 @@ fn profile(
 
     // UN General Assembly.
     let record = engine.unga_record(&subject.code, as_of);
-    let tallies: HashMap<String, minewatch_treaty::RollCallTally> = engine
+    let tallies: HashMap<String, minewatch_treaty::RollCallTally> = common
         .unga_tallies(as_of)
         .into_iter()
         .map(|t| (t.resolution.clone(), t))
