@@ -111,7 +111,7 @@ pub struct App {
 struct PageCache {
     version: i64,
     pages: std::collections::HashMap<String, (axum::http::HeaderMap, axum::body::Bytes)>,
-    /// The bytes of all cached pages.
+    /// What all cached pages hold: bodies, keys and headers.
     bytes: usize,
 }
 
@@ -119,7 +119,7 @@ struct PageCache {
 const PAGE_CACHE_MAX: usize = 2048;
 /// And at most this many bytes of pages: every query string is a key, so without a bound on
 /// bytes anyone could fill memory with `/?z=1`, `/?z=2`, ... (the home page alone is 650 KB).
-const PAGE_CACHE_MAX_BYTES: usize = 64 * 1024 * 1024;
+const PAGE_CACHE_MAX_BYTES: usize = 32 * 1024 * 1024;
 /// The largest request body outside the upload routes.
 pub const FORM_MAX_BYTES: usize = 256 * 1024;
 const TIMING_SAMPLES_MAX: usize = 1_000_000;
@@ -651,17 +651,29 @@ async fn cache_and_time(
                     let (parts, body) = res.into_parts();
                     match axum::body::to_bytes(body, 64 * 1024 * 1024).await {
                         Ok(bytes) => {
+                            // Every byte the entry holds: body, key and headers (a key can be
+                            // a few KiB of query string).
+                            let cost = bytes.len()
+                                + k.len()
+                                + parts
+                                    .headers
+                                    .iter()
+                                    .map(|(n, v)| n.as_str().len() + v.len() + 32)
+                                    .sum::<usize>()
+                                + 64;
                             if let Ok(mut c) = app.pages.lock() {
                                 if c.version != v
                                     || c.pages.len() >= PAGE_CACHE_MAX
-                                    || c.bytes + bytes.len() > PAGE_CACHE_MAX_BYTES
+                                    || c.bytes + cost > PAGE_CACHE_MAX_BYTES
                                 {
                                     c.pages.clear();
                                     c.bytes = 0;
                                     c.version = v;
                                 }
-                                c.bytes += bytes.len();
-                                c.pages.insert(k, (parts.headers.clone(), bytes.clone()));
+                                if cost <= PAGE_CACHE_MAX_BYTES && !c.pages.contains_key(&k) {
+                                    c.bytes += cost;
+                                    c.pages.insert(k, (parts.headers.clone(), bytes.clone()));
+                                }
                             }
                             Response::from_parts(parts, axum::body::Body::from(bytes))
                         }
