@@ -671,6 +671,18 @@ mod tests {
     }
 
     #[test]
+    fn a_stored_number_reads_back_exactly() {
+        // Found by fuzzing (fuzz/fuzz_targets/payload.rs): this value was stored as
+        // 6.666666666666666e102 and read back as 6.666666666666667e102: a payload changed when
+        // it was read and written again.
+        let input = r#"{"basis":"recorwar","data_year":-2016,"metric":"casualtal","report_edition":1008,"unit":"people","value":6666666666666666666666666666666666666666666666666666666666666666666666666666666666666666666666666666821}"#;
+        let p = Payload::from_stored("headline_figure", input).expect("a headline figure");
+        let stored = p.to_json();
+        assert!(stored.contains("6.666666666666666e+102"), "{stored}");
+        assert_eq!(Payload::from_stored("headline_figure", &stored), Ok(p));
+    }
+
+    #[test]
     fn stored_form_reads_back() {
         let p = Payload::TreatyAction(TreatyAction {
             action: TreatyActionType::Deposit,
