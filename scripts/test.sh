@@ -33,3 +33,7 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   cargo test --workspace --no-fail-fast
 fi
+
+# A short run of every fuzz target from its seeds (about a minute after the build; skipped
+# without a nightly toolchain); fails on any crash. See scripts/fuzz.sh and RELIABILITY.md.
+bash scripts/fuzz.sh smoke
