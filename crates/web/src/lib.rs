@@ -250,10 +250,12 @@ impl App {
             return f(&mut store);
         }
         TURN.with(|t| t.borrow_mut().take());
+        // A write that panicked rolled its transaction back when it unwound (rusqlite rolls back
+        // an unfinished transaction on drop): the connection is fine to use again.
         let mut guard = self
             .writer
             .lock()
-            .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "writer poisoned"))?;
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if guard.is_none() {
             let store = Store::open(&self.db)?;
             store.set_busy_timeout(WRITER_WAIT)?;
@@ -265,10 +267,16 @@ impl App {
                 "no writer",
             ));
         };
+        /// Marks the thread as writing until the write ends, also by a panic.
+        struct Writing;
+        impl Drop for Writing {
+            fn drop(&mut self) {
+                WRITING.with(|w| w.set(false));
+            }
+        }
         WRITING.with(|w| w.set(true));
-        let r = f(store);
-        WRITING.with(|w| w.set(false));
-        r
+        let _writing = Writing;
+        f(store)
     }
 }
 
@@ -360,10 +368,16 @@ async fn blocking<T: Send + 'static>(
         .await
         .map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "shutting down"))?;
     tokio::task::spawn_blocking(move || {
+        /// Gives the turn back when the job ends, also by a panic.
+        struct Release;
+        impl Drop for Release {
+            fn drop(&mut self) {
+                TURN.with(|t| t.borrow_mut().take());
+            }
+        }
         TURN.with(|t| *t.borrow_mut() = Some(turn));
-        let r = f(&app);
-        TURN.with(|t| t.borrow_mut().take());
-        r
+        let _release = Release;
+        f(&app)
     })
     .await
     .map_err(|e| {
