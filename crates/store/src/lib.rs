@@ -472,29 +472,9 @@ impl Store {
     /// Facts as the filter asks, in order of subject, date, id. Superseded and retracted facts
     /// are left out (see [`Store::history`] for them).
     pub fn facts(&self, filter: &FactFilter) -> Result<Vec<FactRecord>> {
-        let time = filter
-            .recorded_by_time
-            .clone()
-            .unwrap_or_else(|| "9999".to_string());
-        let mut st = self.conn.prepare_cached(
-            "SELECT f.id, f.key, f.subject, f.kind, f.valid_from, f.valid_to, f.payload, f.note,
-                    f.recorded_at, f.recorded_by, f.supersedes
-             FROM facts f
-             WHERE (?1 IS NULL OR f.subject = ?1) AND (?2 IS NULL OR f.kind = ?2)
-               AND f.kind <> 'retraction' AND f.recorded_at <= ?3 AND f.id <= ?4
-               AND NOT EXISTS (SELECT 1 FROM facts g WHERE g.supersedes = f.id AND g.recorded_at <= ?3
-                               AND g.id <= ?4)
-             ORDER BY f.subject, f.valid_from, f.id",
-        )?;
-        let rows = st.query_map(
-            params![
-                filter.subject,
-                filter.kind.map(|k| k.as_str()),
-                time,
-                filter.up_to_fact.unwrap_or(i64::MAX)
-            ],
-            fact_row,
-        )?;
+        let (sql, args) = facts_query(filter);
+        let mut st = self.conn.prepare_cached(&sql)?;
+        let rows = st.query_map(rusqlite::params_from_iter(args), fact_row)?;
         let published = if filter.as_of.is_some() {
             Some(self.published_dates()?)
         } else {
@@ -589,6 +569,44 @@ impl Store {
     fn citations(&self, fact_id: i64) -> Result<Vec<Citation>> {
         citations_of(&self.conn, fact_id)
     }
+}
+
+/// The query behind [`Store::facts`] and its arguments.
+fn facts_query(filter: &FactFilter) -> (String, Vec<rusqlite::types::Value>) {
+    // Only the conditions the filter sets are written into the query: a generic
+    // `(?1 IS NULL OR f.subject = ?1)` keeps SQLite from using the subject or kind index, so
+    // every read of one subject scanned the whole record.
+    let mut sql = String::from(
+        "SELECT f.id, f.key, f.subject, f.kind, f.valid_from, f.valid_to, f.payload, f.note,
+                f.recorded_at, f.recorded_by, f.supersedes
+         FROM facts f
+         WHERE f.kind <> 'retraction'",
+    );
+    let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    if let Some(subject) = &filter.subject {
+        args.push(subject.clone().into());
+        sql.push_str(&format!(" AND f.subject = ?{}", args.len()));
+    }
+    if let Some(kind) = filter.kind {
+        args.push(kind.as_str().to_string().into());
+        sql.push_str(&format!(" AND f.kind = ?{}", args.len()));
+    }
+    let mut later = String::new();
+    if let Some(time) = &filter.recorded_by_time {
+        args.push(time.clone().into());
+        sql.push_str(&format!(" AND f.recorded_at <= ?{}", args.len()));
+        later.push_str(&format!(" AND g.recorded_at <= ?{}", args.len()));
+    }
+    if let Some(up_to) = filter.up_to_fact {
+        args.push(up_to.into());
+        sql.push_str(&format!(" AND f.id <= ?{}", args.len()));
+        later.push_str(&format!(" AND g.id <= ?{}", args.len()));
+    }
+    sql.push_str(&format!(
+        " AND NOT EXISTS (SELECT 1 FROM facts g WHERE g.supersedes = f.id{later})
+         ORDER BY f.subject, f.valid_from, f.id"
+    ));
+    (sql, args)
 }
 
 /// A fact's citations in order, on a connection or inside a write transaction.
@@ -996,5 +1014,62 @@ impl Batch<'_> {
         let stats = self.stats;
         self.tx.rollback()?;
         Ok(stats)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// How SQLite would run [`Store::facts`] for `filter`: one line per step of its plan.
+    fn plan(store: &Store, filter: &FactFilter) -> String {
+        let (sql, args) = facts_query(filter);
+        let mut st = store
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .expect("plan");
+        let rows = st
+            .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(3))
+            .expect("plan rows");
+        rows.map(|r| r.expect("plan row"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Reads of one subject or one kind go through their index, whatever else the filter says:
+    /// a query written as `(?1 IS NULL OR f.subject = ?1)` scanned the whole record for every
+    /// profile (186 ms for a subject of 5 facts in a record of a million).
+    #[test]
+    fn facts_of_a_subject_or_kind_use_their_index() {
+        let store = Store::open_in_memory().expect("store");
+        let subject = |s: &str| FactFilter {
+            subject: Some(s.into()),
+            ..FactFilter::default()
+        };
+        for filter in [
+            subject("USA"),
+            FactFilter {
+                up_to_fact: Some(10),
+                ..subject("USA")
+            },
+            FactFilter {
+                recorded_by_time: Some("2020-01-01T00:00:00Z".into()),
+                kind: Some(FactKind::UngaVote),
+                ..subject("USA")
+            },
+        ] {
+            let p = plan(&store, &filter);
+            assert!(p.contains("INDEX facts_by_subject"), "{filter:?}:\n{p}");
+            assert!(!p.contains("SCAN f"), "{filter:?}:\n{p}");
+        }
+        let by_kind = FactFilter {
+            kind: Some(FactKind::Meeting),
+            up_to_fact: Some(10),
+            ..FactFilter::default()
+        };
+        let p = plan(&store, &by_kind);
+        assert!(p.contains("INDEX facts_by_kind"), "{p}");
+        // The superseding fact is found through its index, not by a scan per row.
+        assert!(p.contains("facts_by_supersedes"), "{p}");
     }
 }
