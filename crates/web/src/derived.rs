@@ -215,24 +215,87 @@ impl SubjectEngines {
     }
 }
 
-/// An engine together with the record version it was built from.
+/// Which facts an engine for world pages holds: a page that needs only treaty status (the map,
+/// the States Parties, the states index) gets an engine over treaty actions and armed conflicts;
+/// the obligations pages (deadlines, Art. 5, meetings) add what the obligations rest on (Art. 4,
+/// 5 and 7 events, stockpile counts, legislation, meetings and who attended them) but not what
+/// only findings use (UN votes, uses of mines): those pages show no findings. The rest use every
+/// current fact. So the cost of these pages follows the facts they
+/// show, not every vote, count and development of the record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    Treaty,
+    Obligations,
+    Whole,
+}
+
+impl Scope {
+    /// The kinds of the scope's facts; `None`: every kind.
+    pub fn kinds(self) -> Option<&'static [FactKind]> {
+        match self {
+            Scope::Treaty => Some(&[FactKind::TreatyAction, FactKind::ArmedConflict]),
+            Scope::Obligations => Some(&[
+                FactKind::TreatyAction,
+                FactKind::ArmedConflict,
+                FactKind::Art4Event,
+                FactKind::Art5Event,
+                FactKind::Art7Report,
+                FactKind::Meeting,
+                FactKind::MeetingParticipation,
+                FactKind::StockpileCount,
+                FactKind::Legislation,
+            ]),
+            Scope::Whole => None,
+        }
+    }
+}
+
+/// The engine over the current facts of `scope`'s kinds, in the order of [`Store::facts`].
+pub fn build_scoped_engine(store: &Store, scope: Scope) -> Result<Engine, StoreError> {
+    let Some(kinds) = scope.kinds() else {
+        return build_engine(store);
+    };
+    let mut facts = Vec::new();
+    for &kind in kinds {
+        facts.extend(
+            store
+                .facts(&FactFilter {
+                    kind: Some(kind),
+                    ..FactFilter::default()
+                })?
+                .into_iter()
+                .map(|r| r.fact),
+        );
+    }
+    facts.sort_by_cached_key(|f| (f.subject.clone(), f.valid_from.map(|d| d.to_string()), f.id));
+    Ok(Engine::with_publications(facts, &store.published_dates()?))
+}
+
+/// Engines of each scope together with the record version they were built from.
 #[derive(Debug, Default)]
 pub struct EngineCache {
-    built: Option<(i64, Arc<Engine>)>,
+    built: std::collections::HashMap<Scope, (i64, Arc<Engine>)>,
 }
 
 impl EngineCache {
-    /// The engine for the record as it is now: rebuilt only when facts were added since (the
+    /// The engine over every current fact: rebuilt only when facts were added since (the
     /// record is append-only, so the last fact id is its version).
     pub fn get(&mut self, store: &Store) -> Result<Arc<Engine>, StoreError> {
+        self.scoped(store, Scope::Whole)
+    }
+
+    /// The engine of `scope` for the record as it is now.
+    pub fn scoped(&mut self, store: &Store, scope: Scope) -> Result<Arc<Engine>, StoreError> {
         let version = store.last_fact_id()?;
-        if let Some((v, e)) = &self.built {
+        if let Some((v, e)) = self.built.get(&scope) {
             if *v == version {
                 return Ok(Arc::clone(e));
             }
         }
-        let engine = Arc::new(build_engine(store)?);
-        self.built = Some((version, Arc::clone(&engine)));
+        // An older version's engines are dropped before building: never two records in memory.
+        self.built.retain(|_, (v, _)| *v == version);
+        let engine = Arc::new(build_scoped_engine(store, scope)?);
+        self.built.insert(scope, (version, Arc::clone(&engine)));
         Ok(engine)
     }
 }
@@ -496,6 +559,98 @@ mod tests {
                 to_value(&whole.unga_tallies(d)).expect("json"),
                 "tallies on {d}"
             );
+        }
+    }
+
+    /// The promise of [`Scope`]: on the shipped record, the treaty engine gives every subject's
+    /// status, dates and the States Parties (both bases) as the whole engine does, and the
+    /// obligations engine every obligation with its reasons, deadline, Art. 5 history and
+    /// meeting.
+    #[test]
+    fn scoped_engines_answer_their_pages_as_the_whole_engine_does() {
+        let mut store = Store::open_in_memory().expect("store");
+        minewatch_import::shipped::load_subjects(&mut store).expect("subjects");
+        minewatch_import::shipped::load(&mut store).expect("shipped data");
+        let whole = build_engine(&store).expect("engine");
+        let treaty = build_scoped_engine(&store, Scope::Treaty).expect("treaty");
+        let obligations = build_scoped_engine(&store, Scope::Obligations).expect("obligations");
+        assert!(treaty.facts().len() < obligations.facts().len());
+        assert!(obligations.facts().len() < whole.facts().len());
+        let codes: Vec<String> = store
+            .subjects()
+            .expect("subjects")
+            .into_iter()
+            .map(|s| s.code)
+            .collect();
+        let json = |v: &dyn erased::Ser| v.json();
+        for d in [
+            "1998-06-01",
+            "1999-03-01",
+            "2004-03-01",
+            "2010-10-18",
+            "2026-02-20",
+        ] {
+            let d = Date::parse(d).expect("date");
+            for basis in [Basis::Eif, Basis::Deposit] {
+                assert_eq!(
+                    json(&treaty.parties(d, basis)),
+                    json(&whole.parties(d, basis)),
+                    "parties on {d}"
+                );
+            }
+            assert_eq!(
+                json(&treaty.counts(d, &codes)),
+                json(&whole.counts(d, &codes)),
+                "counts on {d}"
+            );
+            for code in &codes {
+                let (t, w) = (treaty.status(code, d), whole.status(code, d));
+                assert_eq!(
+                    (t.status, t.signed, t.deposited, t.entry_into_force),
+                    (w.status, w.signed, w.deposited, w.entry_into_force),
+                    "{code} on {d}"
+                );
+                assert_eq!(treaty.status_only(code, d), whole.status_only(code, d));
+                let o = obligations.status(code, d);
+                assert_eq!(
+                    (json(&o.obligations), json(&o.deadlines), json(&o.reasons)),
+                    (json(&w.obligations), json(&w.deadlines), json(&w.reasons)),
+                    "obligations of {code} on {d}"
+                );
+            }
+            assert_eq!(
+                json(&obligations.deadlines(d, None, false)),
+                json(&whole.deadlines(d, None, false)),
+                "deadlines on {d}"
+            );
+            assert_eq!(
+                json(&obligations.article5(d)),
+                json(&whole.article5(d)),
+                "Art. 5 on {d}"
+            );
+            for m in whole.meetings() {
+                assert_eq!(
+                    json(&obligations.meeting_decisions(&m.code, d)),
+                    json(&whole.meeting_decisions(&m.code, d))
+                );
+                assert_eq!(
+                    json(&obligations.meeting_attendance(&m.code, d)),
+                    json(&whole.meeting_attendance(&m.code, d))
+                );
+            }
+        }
+        assert_eq!(json(&obligations.meetings()), json(&whole.meetings()));
+    }
+
+    /// Serialisable values of different types compared as JSON.
+    mod erased {
+        pub trait Ser {
+            fn json(&self) -> serde_json::Value;
+        }
+        impl<T: serde::Serialize> Ser for T {
+            fn json(&self) -> serde_json::Value {
+                serde_json::to_value(self).expect("json")
+            }
         }
     }
 }

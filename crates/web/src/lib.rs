@@ -171,6 +171,27 @@ impl App {
         Ok(cache.get(store)?)
     }
 
+    /// The engine over the current facts of `scope` ([`derived::Scope`]).
+    fn scoped_engine(&self, store: &Store, scope: derived::Scope) -> Result<Arc<Engine>, ApiError> {
+        let mut cache = self.engine.lock().map_err(|_| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "engine cache poisoned")
+        })?;
+        Ok(cache.scoped(store, scope)?)
+    }
+
+    /// Runs `f` with the engine of `scope`, on the blocking pool.
+    async fn with_scoped_engine<T: Send + 'static>(
+        self: Arc<Self>,
+        scope: derived::Scope,
+        f: impl FnOnce(&App, &Engine) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        blocking(self, move |app| {
+            let engine = app.with_store(|store| app.scoped_engine(store, scope))?;
+            f(app, &engine)
+        })
+        .await
+    }
+
     /// An engine over one subject's facts and the few shared ones (deposits, meetings, roll
     /// calls, policies): its answers about that subject are the whole engine's, at the cost of
     /// the subject's facts.
@@ -1106,8 +1127,10 @@ struct PartiesQuery {
 async fn parties(State(app): State<Arc<App>>, Query(q): Query<PartiesQuery>) -> ApiResult {
     let as_of = as_of_or_today(q.as_of.as_deref())?;
     let basis = derived::parse_basis(q.basis.as_deref().unwrap_or("eif"))?;
-    app.with_engine(move |_, engine| Ok(Json(derived::parties(engine, as_of, basis)?)))
-        .await
+    app.with_scoped_engine(derived::Scope::Treaty, move |_, engine| {
+        Ok(Json(derived::parties(engine, as_of, basis)?))
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -1136,7 +1159,7 @@ async fn deadlines(State(app): State<Arc<App>>, Query(q): Query<DeadlinesQuery>)
         None => None,
         Some(code) => Some(find_subject(&app, code)?.clone()),
     };
-    app.with_engine(move |_, engine| {
+    app.with_scoped_engine(derived::Scope::Obligations, move |_, engine| {
         Ok(Json(derived::deadlines(
             engine,
             as_of,

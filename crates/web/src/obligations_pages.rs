@@ -7,6 +7,7 @@
 //! statement carries the footnotes of the facts it rests on; every record text goes through
 //! [`esc`].
 
+use crate::derived::Scope;
 use crate::html::{as_of_form, esc, long, table, url_enc, Footnotes, Page};
 use crate::pages::{
     as_of, derived_value, name_of, negotiate, reason_citations, reasons_html, run, sources_map,
@@ -281,7 +282,7 @@ async fn meetings_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Re
         Ok(d) => d,
         Err(e) => return e.respond(fmt),
     };
-    run(app, fmt, move |app, store, engine| {
+    run(app, fmt, Scope::Obligations, move |app, store, engine| {
         let sources = sources_map(store)?;
         let mut notes = Footnotes::new(&sources);
         let meetings = engine.meetings();
@@ -419,7 +420,7 @@ pub async fn meeting_page(
         Ok(d) => d,
         Err(e) => return e.respond(fmt),
     };
-    run(app, fmt, move |app, store, engine| {
+    run(app, fmt, Scope::Obligations, move |app, store, engine| {
         meeting(app, store, engine, &code, as_of)
     })
     .await
@@ -781,7 +782,7 @@ async fn article5_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Re
         Ok(d) => d,
         Err(e) => return e.respond(fmt),
     };
-    run(app, fmt, move |app, store, engine| {
+    run(app, fmt, Scope::Obligations, move |app, store, engine| {
         let sources = sources_map(store)?;
         let mut notes = Footnotes::new(&sources);
         let mut hs = engine.article5(as_of);
@@ -1711,7 +1712,7 @@ async fn deadlines_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> R
         .get("state")
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty());
-    run(app, fmt, move |app, store, engine| {
+    run(app, fmt, Scope::Obligations, move |app, store, engine| {
         let subject = match &state {
             Some(c) => Some(subject_or_404(app, c)?.code.clone()),
             None => None,

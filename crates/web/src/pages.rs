@@ -1,7 +1,7 @@
 //! The public web pages: server-rendered HTML that works without JavaScript, each with a JSON twin
 //! (`.json` or `Accept: application/json`), CSV for its tables, and Atom feeds of changes.
 
-use crate::derived::{self, DerivedError};
+use crate::derived::{self, DerivedError, Scope};
 use crate::describe::{sentence, thousands};
 use crate::html::{
     as_of_form, csv, esc, layout, long, plong, source_line, status_badge, status_words, table,
@@ -167,10 +167,11 @@ pub(crate) type PageResult = Result<Out, PageError>;
 pub(crate) async fn run(
     app: Arc<App>,
     fmt: Fmt,
+    scope: Scope,
     f: impl FnOnce(&App, &Store, &Engine) -> PageResult + Send + 'static,
 ) -> Response {
     run_plain(app, fmt, move |app, store| {
-        let engine = app.engine(store)?;
+        let engine = app.scoped_engine(store, scope)?;
         f(app, store, &engine)
     })
     .await
@@ -306,7 +307,7 @@ async fn home_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Respon
         Ok(d) => d,
         Err(e) => return e.respond(fmt),
     };
-    run(app, fmt, move |app, store, engine| {
+    run(app, fmt, Scope::Treaty, move |app, store, engine| {
         let subjects = app.gazetteer.subjects();
         let codes: Vec<&str> = subjects
             .iter()
@@ -563,7 +564,7 @@ async fn states_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Resp
         )
         .respond(fmt);
     }
-    run(app, fmt, move |app, _store, engine| {
+    run(app, fmt, Scope::Treaty, move |app, _store, engine| {
         let needle = text.as_deref().map(minewatch_domain::normalize_name);
         let mut rows = Vec::new();
         let mut regions: Vec<String> = Vec::new();
@@ -1488,7 +1489,7 @@ pub async fn sources_csv(State(app): State<Arc<App>>) -> Response {
 }
 
 async fn sources_fmt(app: Arc<App>, fmt: Fmt) -> Response {
-    run(app, fmt, |_, store, _| {
+    run_plain(app, fmt, |_, store| {
         let list = store.sources()?;
         let rows: Vec<Vec<String>> = list
             .iter()
@@ -1542,7 +1543,7 @@ pub async fn source_page(
 ) -> Response {
     let (key, fmt) = negotiate(&key, &headers);
     let key = key.to_string();
-    run(app, fmt, move |app, store, _| {
+    run_plain(app, fmt, move |app, store| {
         let Some(rec) = store.source(&key)? else {
             return Err(PageError::new(
                 StatusCode::NOT_FOUND,
@@ -1629,7 +1630,7 @@ async fn unga_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Respon
         Ok(d) => d,
         Err(e) => return e.respond(fmt),
     };
-    run(app, fmt, move |_, _, engine| {
+    run(app, fmt, Scope::Whole, move |_, _, engine| {
         let mut tallies = engine.unga_tallies(as_of);
         tallies.sort_by_key(|t| t.date.map(|d| d.earliest()));
         // Chart: yes / no / abstain per year, stacked bars.
@@ -1722,7 +1723,7 @@ pub async fn unga_resolution(
 ) -> Response {
     let (number, fmt) = negotiate(&number, &headers);
     let resolution = format!("{session}/{number}");
-    run(app, fmt, move |app, store, engine| {
+    run(app, fmt, Scope::Whole, move |app, store, engine| {
         let today = derived::today()?;
         let Some(t) = engine
             .unga_tallies(today)
@@ -1822,7 +1823,7 @@ async fn policies_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Re
         .get("b")
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty());
-    run(app, fmt, move |_, store, engine| {
+    run(app, fmt, Scope::Whole, move |_, store, engine| {
         let list = derived::policy_list(engine);
         let sources = sources_map(store)?;
         let mut notes = Footnotes::new(&sources);
@@ -2027,7 +2028,7 @@ async fn classify_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Re
         Ok(d) => d,
         Err(e) => return e.respond(fmt),
     };
-    run(app, fmt, move |_, store, engine| {
+    run(app, fmt, Scope::Whole, move |_, store, engine| {
         let sources = sources_map(store)?;
         let mut notes = Footnotes::new(&sources);
         let get = |k: &str| q.get(k).map(String::as_str).unwrap_or("");
@@ -2156,7 +2157,7 @@ async fn search_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Resp
     if text.chars().count() > 200 {
         return PageError::new(StatusCode::BAD_REQUEST, "q: at most 200 characters").respond(fmt);
     }
-    run(app, fmt, move |app, store, engine| {
+    run(app, fmt, Scope::Whole, move |app, store, engine| {
         let terms: Vec<String> = minewatch_domain::normalize_name(&text)
             .split_whitespace()
             .filter(|t| !t.is_empty())
