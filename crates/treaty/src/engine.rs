@@ -136,6 +136,11 @@ pub struct Engine {
     pub(crate) subjects: BTreeMap<String, SubjectFacts>,
     pub(crate) fortieth: Fortieth,
     pub(crate) roll_calls: Vec<usize>,
+    /// The first roll call (index into `facts`) of each roll-call id and of each resolution:
+    /// a vote finds its roll call without a scan (votes times roll calls was the cost of a
+    /// tally at a large record).
+    pub(crate) roll_call_by_id: HashMap<u32, usize>,
+    pub(crate) roll_call_by_resolution: HashMap<String, usize>,
     pub(crate) policies: Vec<usize>,
     pub(crate) meetings: Vec<usize>,
 }
@@ -286,6 +291,16 @@ impl Engine {
             Vec::new()
         };
         let general_eif = day.first_of_month().add_months(6).unwrap_or(day);
+        let mut roll_call_by_id = HashMap::new();
+        let mut roll_call_by_resolution = HashMap::new();
+        for &i in &roll_calls {
+            if let Payload::UngaRollCall(r) = &facts[i].payload {
+                roll_call_by_id.entry(r.rcid).or_insert(i);
+                roll_call_by_resolution
+                    .entry(r.resolution.clone())
+                    .or_insert(i);
+            }
+        }
         Engine {
             facts,
             known,
@@ -298,6 +313,8 @@ impl Engine {
                 general_eif,
             },
             roll_calls,
+            roll_call_by_id,
+            roll_call_by_resolution,
             policies,
             meetings,
         }

@@ -80,18 +80,15 @@ fn roll_call_for<'e>(
     rcid: Option<u32>,
     resolution: &str,
 ) -> Option<(&'e Fact, &'e UngaRollCall)> {
-    engine
-        .roll_calls
-        .iter()
-        .map(|&i| engine.fact(i))
-        .filter_map(|f| match &f.payload {
-            Payload::UngaRollCall(r) => Some((f, r)),
-            _ => None,
-        })
-        .find(|(_, r)| match rcid {
-            Some(id) => r.rcid == id,
-            None => r.resolution == resolution,
-        })
+    let i = match rcid {
+        Some(id) => engine.roll_call_by_id.get(&id),
+        None => engine.roll_call_by_resolution.get(resolution),
+    }?;
+    let f = engine.fact(*i);
+    match &f.payload {
+        Payload::UngaRollCall(r) => Some((f, r)),
+        _ => None,
+    }
 }
 
 /// The date of a vote: its own, or its roll call's.

@@ -1000,11 +1000,20 @@ fn profile(
 
     // UN General Assembly.
     let record = engine.unga_record(&subject.code, as_of);
-    let tallies: HashMap<String, minewatch_treaty::RollCallTally> = common
-        .unga_tallies(as_of)
-        .into_iter()
-        .map(|t| (t.resolution.clone(), t))
-        .collect();
+    // The tallies of the roll calls this subject voted in (none to count for one that never
+    // voted: most territories).
+    let tallies: HashMap<String, minewatch_treaty::RollCallTally> = if record.votes.is_empty() {
+        HashMap::new()
+    } else {
+        let voted: std::collections::HashSet<&str> =
+            record.votes.iter().map(|v| v.resolution.as_str()).collect();
+        common
+            .unga_tallies(as_of)
+            .into_iter()
+            .filter(|t| voted.contains(t.resolution.as_str()))
+            .map(|t| (t.resolution.clone(), t))
+            .collect()
+    };
     let mut unga = Section::new("unga", "UN General Assembly voting record");
     let mut strip = String::from(r#"<ol class="strip" aria-label="Votes by year">"#);
     let mut unga_rows = Vec::new();
