@@ -145,6 +145,9 @@ function request()
   if m == "profile" then path = "/states/" .. code .. "?as_of=" .. day .. "&z=" .. z
   elseif m == "status" then path = "/api/v1/states/" .. code .. "/status?as_of=" .. day
   elseif m == "facts" then path = "/api/v1/states/" .. code .. "/facts?as_of=" .. day
+  elseif m == "quiet" then
+    if k % 2 == 0 then path = "/states/PRI?as_of=" .. day .. "&z=" .. z
+    else path = "/api/v1/states/PRI/status?as_of=" .. day end
   elseif m == "home" then path = "/?z=" .. z
   elseif m == "states" then path = "/states?z=" .. z
   else path = "/api/v1/parties?as_of=" .. day end
@@ -254,7 +257,7 @@ measure_db() {
     code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 600 "$base$url")
     case $code in 2*) ;; *) problems+=("$db: GET $url answered $code") ;; esac
   done
-  for m in profile status facts; do
+  for m in profile status facts quiet; do
     wrk_run "$db" "$m-warmup" "$m" "$WARMUP" >/dev/null
     wrk_run "$db" "$m" "$m" "$DURATION"
   done
@@ -342,6 +345,9 @@ row "status API requests/s" status.rps rps
 row "facts API p50" facts.p50 ms
 row "facts API p99" facts.p99 ms
 row "facts API requests/s" facts.rps rps
+row "PRI (no generated facts): profile and status p50" quiet.p50 ms
+row "PRI (no generated facts): profile and status p99" quiet.p99 ms
+row "PRI (no generated facts): requests/s" quiet.rps rps
 row "mixed load p50" mixed.p50 ms
 row "mixed load p99" mixed.p99 ms
 row "mixed load requests/s" mixed.rps rps
