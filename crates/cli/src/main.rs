@@ -529,6 +529,7 @@ fn run(cli: Cli) -> Res {
                 as_of,
                 recorded_by_time: None,
                 up_to_fact: None,
+                except_kinds: &[],
             })?;
             let mut out = std::io::stdout().lock();
             if json {

@@ -212,6 +212,8 @@ pub struct FactFilter {
     /// Record version: the record as it stood when the fact with this id was the newest (ids
     /// grow with every write, so this is exact where record times share a second).
     pub up_to_fact: Option<i64>,
+    /// Kinds left out (an engine has no use for developments and headline figures).
+    pub except_kinds: &'static [FactKind],
 }
 
 /// The record on one SQLite connection.
@@ -590,6 +592,10 @@ fn facts_query(filter: &FactFilter) -> (String, Vec<rusqlite::types::Value>) {
     if let Some(kind) = filter.kind {
         args.push(kind.as_str().to_string().into());
         sql.push_str(&format!(" AND f.kind = ?{}", args.len()));
+    }
+    for kind in filter.except_kinds {
+        args.push(kind.as_str().to_string().into());
+        sql.push_str(&format!(" AND f.kind <> ?{}", args.len()));
     }
     let mut later = String::new();
     if let Some(time) = &filter.recorded_by_time {

@@ -69,34 +69,56 @@ pub fn build_engine_at(store: &Store, up_to: Option<i64>) -> Result<Engine, Stor
 
 /// Kinds whose facts about other subjects can matter to one subject's answers: deposits (the
 /// 40th deposit dates the treaty's entry into force), treaty meetings (a grant named by its
-/// meeting is dated by it), UN roll calls (a state's votes beside their tallies) and policy
-/// instruments.
-const SHARED_KINDS: [FactKind; 4] = [
+/// meeting is dated by it) and UN roll calls (a state's votes beside their totals).
+const SHARED_KINDS: [FactKind; 3] = [
     FactKind::TreatyAction,
     FactKind::Meeting,
     FactKind::UngaRollCall,
-    FactKind::PolicyInstrument,
 ];
 
-/// The facts of other subjects that a subject's engine needs (see [`SHARED_KINDS`]): every
-/// deposit, meeting, roll call and policy instrument as the record stood at fact `up_to`.
+/// Kinds the engine has no use for: a subject's engine leaves them out.
+const NOT_FOR_THE_ENGINE: &[FactKind] = &[FactKind::Development, FactKind::HeadlineFigure];
+
+/// The facts of other subjects that a subject's engine may need (see [`SHARED_KINDS`]) as the
+/// record stood at fact `up_to`: the deposits of the states that deposited by the day of the
+/// 40th deposit (later ones cannot move it), every meeting and every roll call
+/// ([`build_subject_engine`] keeps the roll calls of the subject's own votes).
 pub fn shared_facts(store: &Store, up_to: Option<i64>) -> Result<Vec<Fact>, StoreError> {
     let mut out = Vec::new();
+    let mut deposits: Vec<Fact> = Vec::new();
     for kind in SHARED_KINDS {
         for r in store.facts(&FactFilter {
             kind: Some(kind),
             up_to_fact: up_to,
             ..FactFilter::default()
         })? {
-            let keep = match &r.fact.payload {
-                Payload::TreatyAction(a) => a.action == TreatyActionType::Deposit,
-                _ => true,
-            };
-            if keep {
-                out.push(r.fact);
+            match &r.fact.payload {
+                Payload::TreatyAction(a) if a.action == TreatyActionType::Deposit => {
+                    deposits.push(r.fact)
+                }
+                Payload::TreatyAction(_) => {}
+                _ => out.push(r.fact),
             }
         }
     }
+    // Each state's earliest recorded deposit; the 40th earliest of those bounds the states
+    // whose deposits can be among the first forty.
+    let mut first: std::collections::HashMap<&str, Date> = std::collections::HashMap::new();
+    for f in &deposits {
+        if let Some(d) = f.valid_from {
+            let e = first.entry(f.subject.as_str()).or_insert(d.latest());
+            *e = (*e).min(d.latest());
+        }
+    }
+    let mut days: Vec<Date> = first.values().copied().collect();
+    days.sort();
+    let cutoff = days.get(39).copied();
+    let early: std::collections::HashSet<String> = first
+        .iter()
+        .filter(|(_, d)| cutoff.is_none_or(|c| **d <= c))
+        .map(|(s, _)| s.to_string())
+        .collect();
+    out.extend(deposits.into_iter().filter(|f| early.contains(&f.subject)));
     Ok(out)
 }
 
@@ -114,32 +136,53 @@ pub fn build_subject_engine(
         .facts(&FactFilter {
             subject: Some(code.to_string()),
             up_to_fact: up_to,
+            except_kinds: NOT_FOR_THE_ENGINE,
             ..FactFilter::default()
         })?
         .into_iter()
         .map(|r| r.fact)
         .collect();
-    facts.extend(shared.iter().filter(|f| f.subject != code).cloned());
+    // The roll calls of this subject's votes, by id or by resolution.
+    let mut rcids = std::collections::HashSet::new();
+    let mut resolutions = std::collections::HashSet::new();
+    for f in &facts {
+        if let Payload::UngaVote(v) = &f.payload {
+            if let Some(id) = v.rcid {
+                rcids.insert(id);
+            }
+            resolutions.insert(v.resolution.clone());
+        }
+    }
+    facts.extend(
+        shared
+            .iter()
+            .filter(|f| f.subject != code)
+            .filter(|f| match &f.payload {
+                Payload::UngaRollCall(r) => {
+                    rcids.contains(&r.rcid) || resolutions.contains(&r.resolution)
+                }
+                _ => true,
+            })
+            .cloned(),
+    );
     Ok(Engine::with_publications(facts, &store.published_dates()?))
 }
 
-/// The engine over the shared facts and every UN vote of every state (for roll-call tallies).
-pub fn build_common_engine(
-    store: &Store,
-    shared: &[Fact],
-    up_to: Option<i64>,
-) -> Result<Engine, StoreError> {
-    let mut facts: Vec<Fact> = shared.to_vec();
-    facts.extend(
-        store
-            .facts(&FactFilter {
-                kind: Some(FactKind::UngaVote),
-                up_to_fact: up_to,
-                ..FactFilter::default()
-            })?
-            .into_iter()
-            .map(|r| r.fact),
-    );
+/// The engine over every roll call and every UN vote of every state (for roll-call tallies).
+pub fn build_common_engine(store: &Store, up_to: Option<i64>) -> Result<Engine, StoreError> {
+    let mut facts = Vec::new();
+    for kind in [FactKind::UngaRollCall, FactKind::UngaVote] {
+        facts.extend(
+            store
+                .facts(&FactFilter {
+                    kind: Some(kind),
+                    up_to_fact: up_to,
+                    ..FactFilter::default()
+                })?
+                .into_iter()
+                .map(|r| r.fact),
+        );
+    }
     Ok(Engine::with_publications(facts, &store.published_dates()?))
 }
 
@@ -156,7 +199,7 @@ pub struct SubjectEngines {
 }
 
 /// The bound on the facts held by cached subject engines (about 0.5 KB each in memory).
-pub const SUBJECT_ENGINES_MAX_FACTS: usize = 100_000;
+pub const SUBJECT_ENGINES_MAX_FACTS: usize = 60_000;
 
 impl SubjectEngines {
     /// Drops everything built for an older record version.
@@ -179,8 +222,7 @@ impl SubjectEngines {
         if let Some(e) = &self.common {
             return Ok(Arc::clone(e));
         }
-        let shared = self.shared.clone().unwrap_or_default();
-        let e = Arc::new(build_common_engine(store, &shared, None)?);
+        let e = Arc::new(build_common_engine(store, None)?);
         self.common = Some(Arc::clone(&e));
         Ok(e)
     }
@@ -498,7 +540,7 @@ mod tests {
         minewatch_import::shipped::load(&mut store).expect("shipped data");
         let whole = build_engine(&store).expect("engine");
         let shared = shared_facts(&store, None).expect("shared");
-        let common = build_common_engine(&store, &shared, None).expect("common");
+        let common = build_common_engine(&store, None).expect("common");
         let dates = [
             "1998-06-01",
             "2004-03-01",

@@ -922,6 +922,7 @@ async fn state_facts(
                 as_of,
                 recorded_by_time: None,
                 up_to_fact: None,
+                except_kinds: &[],
             })?;
             json::facts_with_sources(store, &facts).map_err(ApiError::from)
         })

@@ -368,6 +368,7 @@ async fn home_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Respon
             as_of: Some(as_of),
             recorded_by_time: None,
                 up_to_fact: None,
+                except_kinds: &[],
         })?;
         let sources = sources_map(store)?;
         let mut notes = Footnotes::new(&sources);
@@ -835,7 +836,7 @@ pub async fn state_page(
         Some(n) => {
             let shared = derived::shared_facts(store, Some(n))?;
             let past = derived::build_subject_engine(store, &subject, &shared, Some(n))?;
-            let common = derived::build_common_engine(store, &shared, Some(n))?;
+            let common = derived::build_common_engine(store, Some(n))?;
             profile(app, store, (&past, &common), &subject, as_of, Some(n))
         }
     })
@@ -860,6 +861,7 @@ fn profile(
         as_of: Some(as_of),
         recorded_by_time: None,
         up_to_fact: at_record,
+        except_kinds: &[],
     })?;
     let sources = sources_map(store)?;
     let mut notes = Footnotes::new(&sources);
