@@ -830,25 +830,28 @@ pub async fn state_page(
     run_plain(app, fmt, move |app, store| match record {
         None => {
             let engine = app.subject_engine(store, &subject)?;
-            let common = app.common_engine(store)?;
+            let common = || Ok(app.common_engine(store)?);
             profile(app, store, (&engine, &common), &subject, as_of, None)
         }
         Some(n) => {
             let shared = derived::shared_facts(store, Some(n))?;
             let past = derived::build_subject_engine(store, &subject, &shared, Some(n))?;
-            let common = derived::build_common_engine(store, Some(n))?;
+            let common = || Ok(Arc::new(derived::build_common_engine(store, Some(n))?));
             profile(app, store, (&past, &common), &subject, as_of, Some(n))
         }
     })
     .await
 }
 
-/// A profile from the subject's engine and the common one (every state's UN votes, for the
-/// roll-call tallies).
+/// The engine of every UN vote, fetched only for a subject that voted.
+type CommonEngine<'a> = dyn Fn() -> Result<Arc<Engine>, PageError> + 'a;
+
+/// A profile from the subject's engine and, when the subject voted, the common one (every
+/// state's UN votes, for the roll-call tallies).
 fn profile(
     app: &App,
     store: &Store,
-    (engine, common): (&Engine, &Engine),
+    (engine, common): (&Engine, &CommonEngine<'_>),
     code: &str,
     as_of: Date,
     at_record: Option<i64>,
@@ -1009,7 +1012,7 @@ fn profile(
     } else {
         let voted: std::collections::HashSet<&str> =
             record.votes.iter().map(|v| v.resolution.as_str()).collect();
-        common
+        common()?
             .unga_tallies(as_of)
             .into_iter()
             .filter(|t| voted.contains(t.resolution.as_str()))
