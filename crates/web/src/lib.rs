@@ -270,7 +270,10 @@ impl App {
             store.set_busy_timeout(WRITER_WAIT)?;
             return f(&mut store);
         }
-        TURN.with(|t| t.borrow_mut().take());
+        // Waiting for the writer, the job gives its worker turn back (readers go on); once it
+        // writes, it takes a turn again, so that a long write runs beside at most one reader per
+        // remaining core instead of sharing the CPU with every reader.
+        let in_job = TURN.with(|t| t.borrow_mut().take()).is_some();
         // A write that panicked rolled its transaction back when it unwound (rusqlite rolls back
         // an unfinished transaction on drop): the connection is fine to use again.
         let mut guard = self
@@ -297,6 +300,15 @@ impl App {
         }
         WRITING.with(|w| w.set(true));
         let _writing = Writing;
+        // Only a job started by `blocking` (a thread of the blocking pool) may wait for a turn
+        // here; the outbox worker and tests write without one.
+        let _turn = if in_job {
+            tokio::runtime::Handle::try_current()
+                .ok()
+                .and_then(|h| h.block_on(Arc::clone(&self.workers).acquire_owned()).ok())
+        } else {
+            None
+        };
         f(store)
     }
 }
