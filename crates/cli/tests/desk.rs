@@ -1397,3 +1397,45 @@ fn killed_after_the_relay_accepted_resends_with_the_same_message_id() {
     let v = outbox(&server.db());
     assert_eq!(v["counts"]["pending"], 0, "{v}");
 }
+
+/// A command-line import while another process holds the database's write lock waits its turn
+/// and says so, instead of failing with "database is locked"; it then imports.
+#[test]
+fn a_cli_import_waits_for_another_writer_and_says_so() {
+    let dir = TempDir::new();
+    let db = dir.path("locked.sqlite");
+    let (ok, _, err) = minewatch(&db, &["load"]);
+    assert!(ok, "{err}");
+    let file = dir.file(
+        "sources.csv",
+        b"key,title,publisher,published\nwaited-source,A source that waited,Test,2026\n",
+    );
+    let store = minewatch_store::Store::open(&db).unwrap();
+    let holder = store.connection();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_minewatch"));
+    cmd.arg("--db")
+        .arg(&db)
+        .args(["import", "sources"])
+        .arg(&file)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = ChildGuard::spawn(&mut cmd).unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    holder.execute_batch("COMMIT").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("another process is writing to the database; waiting"),
+        "{err}"
+    );
+    let n: i64 = holder
+        .query_row(
+            "SELECT count(*) FROM sources WHERE key = 'waited-source'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+}

@@ -302,6 +302,11 @@ impl Store {
                 "the database was written by a newer minewatch (schema {version}, this build knows {known})"
             )));
         }
+        if version == known {
+            // Nothing to do: opening a database takes no write lock (it used to begin an
+            // IMMEDIATE transaction every time, so every open waited for any writer).
+            return Ok(());
+        }
         let tx = self.conn.transaction()?;
         for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(version as usize) {
             tx.execute_batch(sql)?;
