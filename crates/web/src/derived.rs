@@ -49,6 +49,11 @@ fn to_value<T: Serialize>(v: &T) -> Result<Value, DerivedError> {
     serde_json::to_value(v).map_err(|e| DerivedError::Internal(format!("serialising: {e}")))
 }
 
+/// The facts (without their record metadata) that `filter` selects.
+fn facts_of(store: &Store, filter: FactFilter) -> Result<Vec<Fact>, StoreError> {
+    Ok(store.facts(&filter)?.into_iter().map(|r| r.fact).collect())
+}
+
 /// Builds the engine over every current fact of the record.
 pub fn build_engine(store: &Store) -> Result<Engine, StoreError> {
     build_engine_at(store, None)
@@ -56,14 +61,13 @@ pub fn build_engine(store: &Store) -> Result<Engine, StoreError> {
 
 /// The engine over the record as it stood when fact `up_to` was the newest (`None`: now).
 pub fn build_engine_at(store: &Store, up_to: Option<i64>) -> Result<Engine, StoreError> {
-    let facts = store
-        .facts(&FactFilter {
+    let facts = facts_of(
+        store,
+        FactFilter {
             up_to_fact: up_to,
             ..FactFilter::default()
-        })?
-        .into_iter()
-        .map(|r| r.fact)
-        .collect();
+        },
+    )?;
     Ok(Engine::with_publications(facts, &store.published_dates()?))
 }
 
@@ -87,17 +91,18 @@ pub fn shared_facts(store: &Store, up_to: Option<i64>) -> Result<Vec<Fact>, Stor
     let mut out = Vec::new();
     let mut deposits: Vec<Fact> = Vec::new();
     for kind in SHARED_KINDS {
-        for r in store.facts(&FactFilter {
+        let filter = FactFilter {
             kind: Some(kind),
             up_to_fact: up_to,
             ..FactFilter::default()
-        })? {
-            match &r.fact.payload {
+        };
+        for f in facts_of(store, filter)? {
+            match &f.payload {
                 Payload::TreatyAction(a) if a.action == TreatyActionType::Deposit => {
-                    deposits.push(r.fact)
+                    deposits.push(f)
                 }
                 Payload::TreatyAction(_) => {}
-                _ => out.push(r.fact),
+                _ => out.push(f),
             }
         }
     }
@@ -132,16 +137,15 @@ pub fn build_subject_engine(
     shared: &[Fact],
     up_to: Option<i64>,
 ) -> Result<Engine, StoreError> {
-    let mut facts: Vec<Fact> = store
-        .facts(&FactFilter {
+    let mut facts = facts_of(
+        store,
+        FactFilter {
             subject: Some(code.to_string()),
             up_to_fact: up_to,
             except_kinds: NOT_FOR_THE_ENGINE,
             ..FactFilter::default()
-        })?
-        .into_iter()
-        .map(|r| r.fact)
-        .collect();
+        },
+    )?;
     // The roll calls of this subject's votes, by id or by resolution.
     let mut rcids = std::collections::HashSet::new();
     let mut resolutions = std::collections::HashSet::new();
@@ -172,16 +176,14 @@ pub fn build_subject_engine(
 pub fn build_common_engine(store: &Store, up_to: Option<i64>) -> Result<Engine, StoreError> {
     let mut facts = Vec::new();
     for kind in [FactKind::UngaRollCall, FactKind::UngaVote] {
-        facts.extend(
-            store
-                .facts(&FactFilter {
-                    kind: Some(kind),
-                    up_to_fact: up_to,
-                    ..FactFilter::default()
-                })?
-                .into_iter()
-                .map(|r| r.fact),
-        );
+        facts.extend(facts_of(
+            store,
+            FactFilter {
+                kind: Some(kind),
+                up_to_fact: up_to,
+                ..FactFilter::default()
+            },
+        )?);
     }
     Ok(Engine::with_publications(facts, &store.published_dates()?))
 }
@@ -300,15 +302,13 @@ pub fn build_scoped_engine(store: &Store, scope: Scope) -> Result<Engine, StoreE
     };
     let mut facts = Vec::new();
     for &kind in kinds {
-        facts.extend(
-            store
-                .facts(&FactFilter {
-                    kind: Some(kind),
-                    ..FactFilter::default()
-                })?
-                .into_iter()
-                .map(|r| r.fact),
-        );
+        facts.extend(facts_of(
+            store,
+            FactFilter {
+                kind: Some(kind),
+                ..FactFilter::default()
+            },
+        )?);
     }
     facts.sort_by_cached_key(|f| (f.subject.clone(), f.valid_from.map(|d| d.to_string()), f.id));
     Ok(Engine::with_publications(facts, &store.published_dates()?))
@@ -321,13 +321,8 @@ pub struct EngineCache {
 }
 
 impl EngineCache {
-    /// The engine over every current fact: rebuilt only when facts were added since (the
-    /// record is append-only, so the last fact id is its version).
-    pub fn get(&mut self, store: &Store) -> Result<Arc<Engine>, StoreError> {
-        self.scoped(store, Scope::Whole)
-    }
-
-    /// The engine of `scope` for the record as it is now.
+    /// The engine of `scope` for the record as it is now: rebuilt only when facts were added
+    /// since (the record is append-only, so the last fact id is its version).
     pub fn scoped(&mut self, store: &Store, scope: Scope) -> Result<Arc<Engine>, StoreError> {
         let version = store.last_fact_id()?;
         if let Some((v, e)) = self.built.get(&scope) {

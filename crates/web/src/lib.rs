@@ -163,14 +163,6 @@ impl App {
         }
     }
 
-    /// The treaty engine over the record as it is now (rebuilt after facts are added).
-    fn engine(&self, store: &Store) -> Result<Arc<Engine>, ApiError> {
-        let mut cache = self.engine.lock().map_err(|_| {
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "engine cache poisoned")
-        })?;
-        Ok(cache.get(store)?)
-    }
-
     /// The engine over the current facts of `scope` ([`derived::Scope`]).
     fn scoped_engine(&self, store: &Store, scope: derived::Scope) -> Result<Arc<Engine>, ApiError> {
         let mut cache = self.engine.lock().map_err(|_| {
@@ -192,9 +184,9 @@ impl App {
         .await
     }
 
-    /// An engine over one subject's facts and the few shared ones (deposits, meetings, roll
-    /// calls, policies): its answers about that subject are the whole engine's, at the cost of
-    /// the subject's facts.
+    /// An engine over one subject's facts and the few shared ones it needs
+    /// ([`derived::build_subject_engine`]): its answers about that subject are the whole
+    /// engine's, at the cost of the subject's facts.
     fn subject_engine(&self, store: &Store, code: &str) -> Result<Arc<Engine>, ApiError> {
         let mut cache = self.subject_engines.lock().map_err(|_| {
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "engine cache poisoned")
@@ -208,18 +200,6 @@ impl App {
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "engine cache poisoned")
         })?;
         Ok(cache.common(store)?)
-    }
-
-    /// Runs `f` with the current engine, on the blocking pool.
-    async fn with_engine<T: Send + 'static>(
-        self: Arc<Self>,
-        f: impl FnOnce(&App, &Engine) -> Result<T, ApiError> + Send + 'static,
-    ) -> Result<T, ApiError> {
-        blocking(self, move |app| {
-            let engine = app.with_store(|store| app.engine(store))?;
-            f(app, &engine)
-        })
-        .await
     }
 
     /// Counts a subscription request from `client`; false once it has sent `per_hour` in the
@@ -1222,21 +1202,27 @@ async fn classify(
         None => (body, Vec::new()),
     };
     let device = derived::parse_device("request body", &device_text)?;
-    app.with_engine(move |_, engine| Ok(Json(derived::classification(engine, &device, on, extra)?)))
-        .await
+    app.with_scoped_engine(derived::Scope::Whole, move |_, engine| {
+        Ok(Json(derived::classification(engine, &device, on, extra)?))
+    })
+    .await
 }
 
 async fn policies(State(app): State<Arc<App>>) -> ApiResult {
-    app.with_engine(|_, engine| Ok(Json(derived::policies(engine)?)))
-        .await
+    app.with_scoped_engine(derived::Scope::Whole, |_, engine| {
+        Ok(Json(derived::policies(engine)?))
+    })
+    .await
 }
 
 async fn policy_diff(
     State(app): State<Arc<App>>,
     Path((a, b)): Path<(String, String)>,
 ) -> ApiResult {
-    app.with_engine(move |_, engine| Ok(Json(derived::policy_diff(engine, &a, &b)?)))
-        .await
+    app.with_scoped_engine(derived::Scope::Whole, move |_, engine| {
+        Ok(Json(derived::policy_diff(engine, &a, &b)?))
+    })
+    .await
 }
 
 /// What a static export wrote.
@@ -1285,7 +1271,7 @@ pub async fn export_site(app: Arc<App>, dir: &std::path::Path) -> Result<SiteSta
         let app2 = Arc::clone(&app);
         tokio::task::spawn_blocking(move || {
             app2.with_store(|store| {
-                let engine = app2.engine(store)?;
+                let engine = app2.scoped_engine(store, derived::Scope::Whole)?;
                 let today = derived::today()?;
                 let codes: Vec<String> = app2
                     .gazetteer
