@@ -49,12 +49,16 @@ Accounts: `minewatch user add NAME --role editor|admin`.
 Notifications wait in the outbox until --smtp names a relay; --public-url is the address
 used in their links.";
 
+const ENV_HELP: &str = "Environment: MINEWATCH_DB (the database when --db is not given);
+MINEWATCH_NOW=YYYY-MM-DD[THH:MM:SSZ] stops the clock at that instant (record time, \"today\",
+sessions), for reproducible exports and tests.";
+
 /// minewatch: an open monitoring platform for the Mine Ban Treaty.
 ///
 /// Every fact is a sourced, dated claim in an append-only record; status, deadlines and
 /// findings are derived from it.
 #[derive(Debug, Parser)]
-#[command(name = "minewatch", version, about, long_about = None)]
+#[command(name = "minewatch", version, about, long_about = None, after_help = ENV_HELP)]
 struct Cli {
     /// SQLite database file (created on first use). Default: $MINEWATCH_DB or ./minewatch.sqlite
     #[arg(long, global = true, value_name = "PATH")]
@@ -329,6 +333,10 @@ enum Format {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(e) = minewatch_store::clock_override() {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         // `minewatch deadlines | head`: the reader left; that is not an error.

@@ -12,5 +12,6 @@ mod obligations;
 mod pages;
 mod security;
 mod smtp;
+mod snapshots;
 mod support;
 mod webdriver;

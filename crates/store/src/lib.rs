@@ -75,10 +75,7 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 
 /// The current UTC time as RFC 3339 (seconds), for record time.
 pub fn now_rfc3339() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+    let secs = desk::now_secs();
     let day = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let date = Date::from_days(day)
@@ -92,13 +89,49 @@ pub fn now_rfc3339() -> String {
     )
 }
 
+/// The variable that stops the clock: `MINEWATCH_NOW=2026-06-01` or `2026-06-01T12:00:00Z` makes
+/// every "now" (record time, "today", sessions) that instant, for reproducible exports and for
+/// the snapshot tests. Unset: the system clock.
+pub const CLOCK_VAR: &str = "MINEWATCH_NOW";
+
+/// The instant `MINEWATCH_NOW` names, in seconds since 1970; `Ok(None)` when it is unset, an
+/// error saying what was expected when it is set to something else.
+pub fn clock_override() -> std::result::Result<Option<i64>, String> {
+    let Some(v) = std::env::var_os(CLOCK_VAR) else {
+        return Ok(None);
+    };
+    let v = v.to_string_lossy();
+    let v = v.trim();
+    let bad = || {
+        format!(
+            "{CLOCK_VAR}={v:?}: expected a date (YYYY-MM-DD) or a UTC time (YYYY-MM-DDTHH:MM:SSZ)"
+        )
+    };
+    let (date, time) = match v.split_once('T') {
+        Some((d, t)) => (d, Some(t.strip_suffix('Z').ok_or_else(bad)?)),
+        None => (v, None),
+    };
+    let date: Date = date.parse().map_err(|_| bad())?;
+    let mut secs = date.to_days() * 86_400;
+    if let Some(t) = time {
+        let parts: Vec<&str> = t.split(':').collect();
+        let [h, m, s] = parts.as_slice() else {
+            return Err(bad());
+        };
+        let num = |x: &str, max: i64| -> std::result::Result<i64, String> {
+            match x.parse::<i64>() {
+                Ok(n) if x.len() == 2 && (0..=max).contains(&n) => Ok(n),
+                _ => Err(bad()),
+            }
+        };
+        secs += num(h, 23)? * 3600 + num(m, 59)? * 60 + num(s, 59)?;
+    }
+    Ok(Some(secs))
+}
+
 /// Today's UTC date (`None` only if the clock is outside years 1..=9999).
 pub fn today() -> Option<Date> {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    Date::from_days(secs.div_euclid(86_400))
+    Date::from_days(desk::now_secs().div_euclid(86_400))
 }
 
 /// A fact to record (the record assigns id and record time).
