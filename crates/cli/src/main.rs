@@ -1,11 +1,11 @@
 //! The `minewatch` command: serve the record, import files, read facts, export.
 
 use clap::{Parser, Subcommand, ValueEnum};
+use minewatch_answers::derived;
 use minewatch_domain::{Date, FactKind};
 use minewatch_import::{shipped, Kind, Options, KINDS};
 use minewatch_store::{FactFilter, Store};
 use minewatch_treaty::Basis;
-use minewatch_web::derived;
 use std::io::Write;
 
 mod report;
@@ -426,7 +426,7 @@ fn run(cli: Cli) -> Res {
                 load_shipped(&mut store)?;
             }
             drop(store);
-            let settings = minewatch_web::Settings {
+            let settings = minewatch_server::Settings {
                 public_url: public_url.unwrap_or_else(|| format!("http://{bind}")),
                 smtp,
                 mail_from,
@@ -434,15 +434,15 @@ fn run(cli: Cli) -> Res {
                 max_attempts: max_attempts.max(1),
                 poll_ms: outbox_poll_ms,
                 trust_proxy,
-                limits: minewatch_web::Limits {
+                limits: minewatch_server::Limits {
                     header_timeout: std::time::Duration::from_secs(header_timeout.max(1)),
                     body_timeout: std::time::Duration::from_secs(body_timeout.max(1)),
                     max_connections,
                     max_in_flight,
                 },
-                ..minewatch_web::Settings::default()
+                ..minewatch_server::Settings::default()
             };
-            let app = minewatch_web::App::with_settings(db.clone(), settings)?;
+            let app = minewatch_server::App::with_settings(db.clone(), settings)?;
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::bind(&bind)
@@ -450,7 +450,7 @@ fn run(cli: Cli) -> Res {
                     .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
                 let addr = listener.local_addr()?;
                 eprintln!("minewatch serving {} on http://{addr}", db.display());
-                minewatch_web::serve(listener, app).await?;
+                minewatch_server::serve(listener, app).await?;
                 Ok::<(), Box<dyn std::error::Error>>(())
             })
         }
@@ -545,7 +545,7 @@ fn run(cli: Cli) -> Res {
                     "state": {"code": subject.code, "name": subject.name},
                     "as_of": as_of.map(|d| d.to_string()),
                     "count": facts.len(),
-                    "facts": minewatch_web::json::facts_with_sources(&store, &facts)?,
+                    "facts": minewatch_answers::json::facts_with_sources(&store, &facts)?,
                 });
                 writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
             } else {
@@ -583,7 +583,7 @@ fn run(cli: Cli) -> Res {
             if json {
                 let list: Vec<_> = sources
                     .iter()
-                    .map(|s| minewatch_web::json::source(&s.source))
+                    .map(|s| minewatch_answers::json::source(&s.source))
                     .collect();
                 writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?;
             } else {
@@ -608,9 +608,9 @@ fn run(cli: Cli) -> Res {
                 }
                 drop(store);
                 let t = std::time::Instant::now();
-                let app = minewatch_web::App::new(db.clone())?;
+                let app = minewatch_server::App::new(db.clone())?;
                 let rt = tokio::runtime::Runtime::new()?;
-                let stats = rt.block_on(minewatch_web::export_site(app, &dir))?;
+                let stats = rt.block_on(minewatch_server::export_site(app, &dir))?;
                 eprintln!(
                     "wrote the site: {} files, {:.1} MB, to {} in {:.2} s",
                     stats.files,
@@ -801,7 +801,7 @@ fn export(store: &Store, format: Format, out: Option<&Path>) -> Res {
         Format::Json => {
             let doc = serde_json::json!({
                 "sources": sources.iter().map(|s| {
-                    let mut v = minewatch_web::json::source(&s.source);
+                    let mut v = minewatch_answers::json::source(&s.source);
                     if let Some(o) = v.as_object_mut() { o.retain(|_, x| !x.is_null()); }
                     v
                 }).collect::<Vec<_>>(),

@@ -1,11 +1,11 @@
 //! Plain-text renderings of what the treaty engine derives, for the terminal. The `--json`
-//! output comes from `minewatch_web::derived`, the same code as the API.
+//! output comes from `minewatch_answers::derived`, the same code as the API.
 
+use minewatch_answers::wire_word;
 use minewatch_domain::{Date, Gazetteer};
 use minewatch_treaty::{
     Basis, Classification, DeadlineRow, Engine, PolicyRecord, Reason, StatusReport,
 };
-use minewatch_web::pages::wire_word;
 use serde_json::Value;
 use std::io::Write;
 

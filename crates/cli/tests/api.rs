@@ -147,8 +147,8 @@ fn unknown_routes_are_json_404s_and_the_openapi_document_is_served() {
 
 #[test]
 fn every_api_route_is_in_the_openapi_document() {
-    let source = include_str!("../../web/src/lib.rs");
-    let doc: serde_json::Value = serde_json::from_str(minewatch_web::OPENAPI).unwrap();
+    let source = include_str!("../../server/src/lib.rs");
+    let doc: serde_json::Value = serde_json::from_str(minewatch_server::OPENAPI).unwrap();
     let mut routes = 0;
     for line in source.lines() {
         let Some(rest) = line.trim().strip_prefix(".route(\"") else {
@@ -166,7 +166,7 @@ fn every_api_route_is_in_the_openapi_document() {
         };
         assert!(
             doc["paths"][path][method].is_object(),
-            "{method} {path} is routed but not documented in crates/web/openapi.json"
+            "{method} {path} is routed but not documented in crates/server/openapi.json"
         );
     }
     assert!(routes >= 14, "found only {routes} routes");

@@ -630,14 +630,14 @@ fn webhooks_are_signed_and_carry_an_idempotency_key() {
     let t: i64 = t.trim_start_matches("t=").parse().unwrap();
     assert_eq!(
         v1,
-        minewatch_web::notify::webhook_signature(&secret, t, &body)
+        minewatch_notify::webhook_signature(&secret, t, &body)
             .split(",v1=")
             .nth(1)
             .unwrap()
     );
     assert_ne!(
         v1,
-        minewatch_web::notify::webhook_signature("wrong secret", t, &body)
+        minewatch_notify::webhook_signature("wrong secret", t, &body)
             .split(",v1=")
             .nth(1)
             .unwrap()
@@ -977,7 +977,7 @@ fn personal_data_never_reaches_a_public_page_feed_or_export() {
         }
     };
     // Every GET route of the router, read from its source so that a new one is covered too.
-    let src = include_str!("../../web/src/lib.rs");
+    let src = include_str!("../../server/src/lib.rs");
     let (_, sources) = server.get("/api/v1/sources");
     let key = sources["sources"][0]["key"].as_str().unwrap().to_string();
     let (_, pols) = server.get("/api/v1/policies");

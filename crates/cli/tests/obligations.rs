@@ -23,7 +23,7 @@ fn store() -> Store {
 
 fn engine() -> &'static Engine {
     static E: OnceLock<Engine> = OnceLock::new();
-    E.get_or_init(|| minewatch_web::derived::build_engine(&store()).unwrap())
+    E.get_or_init(|| minewatch_answers::derived::build_engine(&store()).unwrap())
 }
 
 fn art5(r: &StatusReport) -> &minewatch_treaty::Obligation {

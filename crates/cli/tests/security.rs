@@ -22,7 +22,7 @@ const PW_CAROL: &str = "carol-secret-password-4";
 const PW_ROOT: &str = "root-secret-password-333";
 
 /// The router's source: the list of routes is read from it, so a new route cannot be forgotten.
-const ROUTER_SRC: &str = include_str!("../../web/src/lib.rs");
+const ROUTER_SRC: &str = include_str!("../../server/src/lib.rs");
 
 // ---- helpers ------------------------------------------------------------------------------------
 

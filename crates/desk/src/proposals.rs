@@ -8,17 +8,17 @@
 //! who approved it, and what it superseded.
 
 use crate::auth::{csrf_field, private_page, see_other, CsrfOnly, Denied, Visitor};
-use crate::describe::sentence;
-use crate::html::{esc, layout, table, Page};
-use crate::{blocking, ApiError, App};
 use axum::extract::{Form, Multipart, Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use minewatch_answers::describe::sentence;
 use minewatch_domain::fact::*;
 use minewatch_domain::{Fact, FactKind, Payload};
 use minewatch_import::{import_reader, import_reader_then, ImportError, Kind, Options};
 use minewatch_store::{now_secs, FactRecord, NewProposal, Proposal, ProposalAction, Role, Store};
+use minewatch_web::html::{esc, layout, table, Page};
+use minewatch_web::{blocking, ApiError, App};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
@@ -367,7 +367,7 @@ fn build(
     };
     let subject = match (target, opt(form, "subject")) {
         (Some(t), _) => Some(t.fact.subject.clone()),
-        (None, Some(s)) => match app.gazetteer.resolve(&s) {
+        (None, Some(s)) => match app.gazetteer().resolve(&s) {
             Ok(sub) => Some(sub.code.clone()),
             Err(e) => {
                 problems.push(("subject".into(), e.to_string()));
@@ -432,7 +432,7 @@ fn build(
         None => opt(form, "key"),
     };
     let name = app
-        .gazetteer
+        .gazetteer()
         .by_code(&subject)
         .map(|s| s.name.clone())
         .unwrap_or_else(|| subject.clone());
@@ -921,7 +921,7 @@ pub async fn change_fact_page(
         ));
     }
     let name = app
-        .gazetteer
+        .gazetteer()
         .by_code(&rec.fact.subject)
         .map(|s| s.name.clone())
         .unwrap_or_default();
@@ -1132,7 +1132,7 @@ pub async fn proposal_page(
     main.push_str("</dl>");
     if let Some(t) = &target {
         let name = app
-            .gazetteer
+            .gazetteer()
             .by_code(&t.fact.subject)
             .map(|s| s.name.clone())
             .unwrap_or_default();
@@ -1263,7 +1263,7 @@ fn proposed_sentences(app: &App, p: &Proposal) -> Option<String> {
             supersedes: None,
         };
         let name = app
-            .gazetteer
+            .gazetteer()
             .by_code(&subject)
             .map(|s| s.name.clone())
             .unwrap_or(subject);
@@ -1468,7 +1468,7 @@ pub async fn import_post(State(app): State<Arc<App>>, v: Visitor, mut mp: Multip
 
 pub async fn fact_page(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
     let Ok(id) = id.parse::<i64>() else {
-        return crate::pages::error_response(
+        return minewatch_web::page::error_response(
             StatusCode::BAD_REQUEST,
             format!("fact id {id:?}: expected a whole number"),
         );
@@ -1494,14 +1494,14 @@ pub async fn fact_page(State(app): State<Arc<App>>, Path(id): Path<String>) -> R
     .await;
     let (rec, history, sources) = match r {
         Ok(x) => x,
-        Err(e) => return crate::pages::error_response(e.status, e.message),
+        Err(e) => return minewatch_web::page::error_response(e.status, e.message),
     };
     let name = app
-        .gazetteer
+        .gazetteer()
         .by_code(&rec.fact.subject)
         .map(|s| s.name.clone())
         .unwrap_or_else(|| rec.fact.subject.clone());
-    let mut notes = crate::html::Footnotes::new(&sources);
+    let mut notes = minewatch_web::html::Footnotes::new(&sources);
     let state = if rec.fact.kind() == FactKind::Retraction {
         "This is a retraction: the fact it supersedes is withdrawn from the current record."
     } else if rec.superseded_by.is_some() {
@@ -1557,7 +1557,7 @@ pub async fn fact_page(State(app): State<Arc<App>>, Path(id): Path<String>) -> R
         ),
         notes.render(),
         id = rec.fact.id,
-        code = crate::html::url_enc(&rec.fact.subject),
+        code = minewatch_web::html::url_enc(&rec.fact.subject),
     );
     let page = Page {
         title: format!("Fact {}", rec.fact.id),

@@ -1,20 +1,23 @@
 //! The public web pages: server-rendered HTML that works without JavaScript, each with a JSON twin
 //! (`.json` or `Accept: application/json`), CSV for its tables, and Atom feeds of changes.
 
-use crate::derived::{self, DerivedError, Scope};
-use crate::describe::{sentence, thousands};
-use crate::html::{
-    as_of_form, csv, esc, layout, long, plong, source_line, status_badge, status_words, table,
-    url_enc, Footnotes, Page, STATUSES,
-};
-use crate::{map, ApiError, App};
+use crate::map;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use minewatch_answers::derived::{self, Scope};
+use minewatch_answers::describe::{sentence, thousands};
+use minewatch_answers::wire_word;
 use minewatch_domain::fact::Vote;
 use minewatch_domain::{Citation, Date, Fact, FactKind, PartialDate, Payload, Source, Subject};
 use minewatch_store::{FactFilter, FactRecord, Store};
 use minewatch_treaty::{Engine, Reason};
+use minewatch_web::html::{
+    as_of_form, esc, long, plong, source_line, status_badge, status_words, table, url_enc,
+    Footnotes, Page, STATUSES,
+};
+pub use minewatch_web::page::{negotiate, run, run_plain, Fmt, Out, PageError, PageResult};
+use minewatch_web::{ApiError, App};
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -23,178 +26,6 @@ use std::sync::Arc;
 
 /// The stylesheet, embedded.
 pub const STYLE: &str = include_str!("../assets/style.css");
-
-/// The representation asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fmt {
-    Html,
-    Json,
-    Csv,
-}
-
-/// Splits `USA.json` into (`USA`, Json); falls back to the Accept header.
-pub fn negotiate<'a>(name: &'a str, headers: &HeaderMap) -> (&'a str, Fmt) {
-    if let Some(base) = name.strip_suffix(".json") {
-        return (base, Fmt::Json);
-    }
-    if let Some(base) = name.strip_suffix(".csv") {
-        return (base, Fmt::Csv);
-    }
-    let accept = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if accept.contains("application/json") && !accept.contains("text/html") {
-        (name, Fmt::Json)
-    } else {
-        (name, Fmt::Html)
-    }
-}
-
-/// A page's three faces: HTML, JSON data, and (for tables) CSV.
-#[derive(Debug)]
-pub struct Out {
-    pub(crate) page: Page,
-    pub(crate) data: Value,
-    pub(crate) csv: Option<(Vec<&'static str>, Vec<Vec<String>>)>,
-    pub(crate) name: String,
-}
-
-impl Out {
-    fn respond(self, fmt: Fmt) -> Response {
-        match fmt {
-            Fmt::Html => html_response(StatusCode::OK, layout(&self.page)),
-            Fmt::Json => (StatusCode::OK, axum::Json(self.data)).into_response(),
-            Fmt::Csv => match self.csv {
-                Some((h, rows)) => (
-                    StatusCode::OK,
-                    [
-                        (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                        (
-                            header::CONTENT_DISPOSITION,
-                            format!("attachment; filename=\"{}.csv\"", self.name),
-                        ),
-                    ],
-                    csv(&h, &rows),
-                )
-                    .into_response(),
-                None => PageError::new(
-                    StatusCode::NOT_FOUND,
-                    "this page has no table to download as CSV; try .json",
-                )
-                .respond(Fmt::Html),
-            },
-        }
-    }
-}
-
-fn html_response(status: StatusCode, body: String) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        body,
-    )
-        .into_response()
-}
-
-/// An error shown as a page (or as JSON for a twin).
-#[derive(Debug)]
-pub struct PageError {
-    status: StatusCode,
-    message: String,
-    /// Extra help, already escaped HTML.
-    pub(crate) help: String,
-}
-
-impl PageError {
-    pub fn new(status: StatusCode, message: impl Into<String>) -> PageError {
-        PageError {
-            status,
-            message: message.into(),
-            help: String::new(),
-        }
-    }
-
-    pub(crate) fn respond(self, fmt: Fmt) -> Response {
-        if fmt == Fmt::Json {
-            return (
-                self.status,
-                axum::Json(
-                    json!({"error": {"status": self.status.as_u16(), "message": self.message}}),
-                ),
-            )
-                .into_response();
-        }
-        let heading = match self.status {
-            StatusCode::NOT_FOUND => "Not found",
-            StatusCode::BAD_REQUEST => "That request cannot be answered",
-            _ => "Something went wrong",
-        };
-        let page = Page {
-            title: heading.into(),
-            main: format!(
-                r#"<h1>{heading}</h1><p class="error">{}</p>{}<p>Try the <a href="/states">list of states</a>, <a href="/search">search</a>, or the <a href="/">home page</a>.</p>"#,
-                esc(&self.message),
-                self.help
-            ),
-            ..Page::default()
-        };
-        html_response(self.status, layout(&page))
-    }
-}
-
-impl From<ApiError> for PageError {
-    fn from(e: ApiError) -> Self {
-        PageError::new(e.status, e.message)
-    }
-}
-
-impl From<DerivedError> for PageError {
-    fn from(e: DerivedError) -> Self {
-        PageError::from(ApiError::from(e))
-    }
-}
-
-impl From<minewatch_store::StoreError> for PageError {
-    fn from(e: minewatch_store::StoreError) -> Self {
-        PageError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
-    }
-}
-
-pub(crate) type PageResult = Result<Out, PageError>;
-
-/// Runs a page builder on the blocking pool with a store and the engine, then answers in `fmt`.
-pub(crate) async fn run(
-    app: Arc<App>,
-    fmt: Fmt,
-    scope: Scope,
-    f: impl FnOnce(&App, &Store, &Engine) -> PageResult + Send + 'static,
-) -> Response {
-    run_plain(app, fmt, move |app, store| {
-        let engine = app.scoped_engine(store, scope)?;
-        f(app, store, &engine)
-    })
-    .await
-}
-
-/// Renders a page on the blocking pool (in turn with the other blocking jobs) with a reading
-/// connection; `f` fetches whatever engine it needs.
-pub(crate) async fn run_plain(
-    app: Arc<App>,
-    fmt: Fmt,
-    f: impl FnOnce(&App, &Store) -> PageResult + Send + 'static,
-) -> Response {
-    let r = crate::blocking(
-        app,
-        move |app| Ok(app.with_store(|store| Ok(f(app, store)))),
-    )
-    .await;
-    match r {
-        Ok(Ok(Ok(out))) => out.respond(fmt),
-        Ok(Ok(Err(e))) => e.respond(fmt),
-        Ok(Err(e)) | Err(e) => PageError::from(e).respond(fmt),
-    }
-}
 
 /// `as_of` from a query: a 400 page that says why when it is not a date; today when absent.
 pub(crate) fn as_of(q: &HashMap<String, String>) -> Result<Date, PageError> {
@@ -218,11 +49,11 @@ pub(crate) fn sources_map(store: &Store) -> Result<HashMap<String, Source>, Page
 }
 
 pub(crate) fn subject_or_404<'a>(app: &'a App, code: &str) -> Result<&'a Subject, PageError> {
-    if let Some(s) = app.gazetteer.by_code(code) {
+    if let Some(s) = app.gazetteer().by_code(code) {
         return Ok(s);
     }
     let closest = app
-        .gazetteer
+        .gazetteer()
         .closest(&minewatch_domain::normalize_name(code), 5);
     let mut e = PageError::new(
         StatusCode::NOT_FOUND,
@@ -242,7 +73,7 @@ pub(crate) fn subject_or_404<'a>(app: &'a App, code: &str) -> Result<&'a Subject
 }
 
 pub(crate) fn name_of(app: &App, code: &str) -> String {
-    app.gazetteer
+    app.gazetteer()
         .by_code(code)
         .map(|s| s.name.clone())
         .unwrap_or_else(|| code.to_string())
@@ -308,7 +139,7 @@ async fn home_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Respon
         Err(e) => return e.respond(fmt),
     };
     run(app, fmt, Scope::Treaty, move |app, store, engine| {
-        let subjects = app.gazetteer.subjects();
+        let subjects = app.gazetteer().subjects();
         let codes: Vec<&str> = subjects
             .iter()
             .filter(|s| s.kind.as_str() == "state")
@@ -485,15 +316,6 @@ async fn home_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Respon
     .await
 }
 
-/// A serialisable enum's wire name ("permitted_with_conditions").
-pub fn wire_word<T: Serialize>(v: &T) -> String {
-    match serde_json::to_value(v) {
-        Ok(Value::String(s)) => s,
-        Ok(other) => other.to_string(),
-        Err(_) => String::new(),
-    }
-}
-
 pub(crate) fn derived_value<T: Serialize>(v: &T) -> Result<Value, PageError> {
     serde_json::to_value(v)
         .map_err(|e| PageError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
@@ -569,7 +391,7 @@ async fn states_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Resp
         let needle = text.as_deref().map(minewatch_domain::normalize_name);
         let mut rows = Vec::new();
         let mut regions: Vec<String> = Vec::new();
-        for s in app.gazetteer.subjects() {
+        for s in app.gazetteer().subjects() {
             if let Some(r) = &s.region {
                 if !regions.contains(r) {
                     regions.push(r.clone());
@@ -1412,7 +1234,7 @@ fn profile(
         );
     }
     let data = json!({
-        "subject": crate::json::subject(&subject),
+        "subject": minewatch_answers::json::subject(&subject),
         "as_of": as_of,
         "record": at_record,
         "last_updated": overall.map(|d| d.to_string()),
@@ -1481,7 +1303,7 @@ fn notes_sources(
     }
     keys.iter()
         .map(|k| match sources.get(k) {
-            Some(s) => crate::json::source(s),
+            Some(s) => minewatch_answers::json::source(s),
             None => json!({"key": k}),
         })
         .collect()
@@ -1542,7 +1364,7 @@ async fn sources_fmt(app: Arc<App>, fmt: Fmt) -> Response {
                 csv: vec![("/sources.csv".into(), "CSV".into())],
                 ..Page::default()
             },
-            data: json!({"count": list.len(), "sources": list.iter().map(|s| crate::json::source(&s.source)).collect::<Vec<_>>()}),
+            data: json!({"count": list.len(), "sources": list.iter().map(|s| minewatch_answers::json::source(&s.source)).collect::<Vec<_>>()}),
             csv: Some((vec!["key", "title", "publisher", "published", "url"], csv_rows)),
             name: "sources".into(),
         })
@@ -1597,8 +1419,8 @@ pub async fn source_page(
             note = s.note.as_deref().map(|n| format!("<dt>Note</dt><dd>{}</dd>", esc(n))).unwrap_or_default(),
             n = facts.len(),
         );
-        let mut data = crate::json::source(s);
-        data["facts"] = json!(crate::json::facts_with_sources(store, &facts)?);
+        let mut data = minewatch_answers::json::source(s);
+        data["facts"] = json!(minewatch_answers::json::facts_with_sources(store, &facts)?);
         Ok(Out {
             page: Page {
                 title: s.title.clone(),
@@ -2189,7 +2011,7 @@ async fn search_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Resp
         let mut sources_hit = Vec::new();
         let mut facts_hit: Vec<(usize, &Fact, String)> = Vec::new();
         if !terms.is_empty() {
-            for s in app.gazetteer.subjects() {
+            for s in app.gazetteer().subjects() {
                 let hay = format!("{} {} {} {}", s.name, s.code, s.alpha2.as_deref().unwrap_or(""), s.aliases.join(" "));
                 if matches(&hay) > 0 {
                     states.push(s);
@@ -2237,7 +2059,7 @@ async fn search_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Resp
         let data = json!({
             "q": text,
             "states": states.iter().map(|s| json!({"code": s.code, "name": s.name})).collect::<Vec<_>>(),
-            "sources": sources_hit.iter().map(crate::json::source).collect::<Vec<_>>(),
+            "sources": sources_hit.iter().map(minewatch_answers::json::source).collect::<Vec<_>>(),
             "facts_total": total_facts,
             "facts": facts_hit.iter().map(|(_, f, t)| json!({"id": f.id, "subject": f.subject, "text": t, "sources": f.citations})).collect::<Vec<_>>(),
         });
@@ -2367,34 +2189,4 @@ pub async fn not_found_page(uri: axum::http::Uri) -> Response {
         );
     }
     e.respond(Fmt::Html)
-}
-
-/// Headers on every response: a strict Content-Security-Policy (no scripts at all), no sniffing,
-/// no framing, no referrer leaks.
-pub async fn security_headers(mut res: Response) -> Response {
-    let h = res.headers_mut();
-    // A handler may set a stricter policy (attachments are sandboxed).
-    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(
-        axum::http::HeaderValue::from_static(
-            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-        ),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        axum::http::HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        axum::http::HeaderValue::from_static("same-origin"),
-    );
-    h.insert(
-        header::X_FRAME_OPTIONS,
-        axum::http::HeaderValue::from_static("DENY"),
-    );
-    res
-}
-
-/// An error page (HTML) with a status and a message.
-pub fn error_response(status: StatusCode, message: impl Into<String>) -> Response {
-    PageError::new(status, message).respond(Fmt::Html)
 }

@@ -8,15 +8,15 @@
 //! `Idempotency-Key` header of a webhook) so a receiver can drop the rare repeat. Messages that
 //! fail `max_attempts` times go to the dead-letter list on the admin pages.
 
-use crate::auth::{private_page, retry_after, with_cookie, Visitor};
-use crate::describe::sentence;
-use crate::html::esc;
-use crate::{blocking, ApiError, App};
 use axum::extract::{Form, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use hmac::{Hmac, Mac};
+use minewatch_answers::describe::sentence;
+use minewatch_desk::auth::{private_page, retry_after, with_cookie, Visitor};
 use minewatch_store::{now_secs, Mail, OutboxItem, Store, Subscribed};
+use minewatch_web::html::esc;
+use minewatch_web::{blocking, ApiError, App};
 use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -31,7 +31,7 @@ fn scope_name(app: &App, scope: &str) -> String {
     if scope == "*" {
         "every country profile".into()
     } else {
-        match app.gazetteer.by_code(scope) {
+        match app.gazetteer().by_code(scope) {
             Some(s) => format!("the profile of {}", s.name),
             None => scope.to_string(),
         }
@@ -41,7 +41,7 @@ fn scope_name(app: &App, scope: &str) -> String {
 fn subscribe_form(app: &App, csrf: &str, state: &str, message: Option<&str>) -> String {
     let mut options = String::from(r#"<option value="*">Every country (all changes)</option>"#);
     for s in app
-        .gazetteer
+        .gazetteer()
         .subjects()
         .iter()
         .filter(|s| s.kind.as_str() == "state")
@@ -67,7 +67,7 @@ fn subscribe_form(app: &App, csrf: &str, state: &str, message: Option<&str>) -> 
         message
             .map(|m| format!(r#"<p class="error" role="alert">{}</p>"#, esc(m)))
             .unwrap_or_default(),
-        crate::auth::csrf_field(csrf),
+        minewatch_desk::auth::csrf_field(csrf),
     )
 }
 
@@ -79,7 +79,7 @@ pub async fn subscribe_page(
     let (csrf, cookie) = v.csrf();
     let state = q
         .get("state")
-        .and_then(|c| app.gazetteer.by_code(c))
+        .and_then(|c| app.gazetteer().by_code(c))
         .map(|s| s.code.clone())
         .unwrap_or_default();
     with_cookie(
@@ -318,7 +318,7 @@ fn event_text(app: &App, store: &Store, event: i64) -> Result<Option<EventText>,
     };
     let base = app.settings.public_url.trim_end_matches('/');
     let name = app
-        .gazetteer
+        .gazetteer()
         .by_code(&e.subject)
         .map(|s| s.name.clone())
         .unwrap_or_else(|| e.subject.clone());
@@ -370,7 +370,7 @@ fn event_text(app: &App, store: &Store, event: i64) -> Result<Option<EventText>,
     }
     let first = e.facts.iter().map(|f| f.0).min().unwrap_or(0);
     let last = e.facts.iter().map(|f| f.0).max().unwrap_or(0);
-    let code = crate::html::url_enc(&e.subject);
+    let code = minewatch_web::html::url_enc(&e.subject);
     let before = format!("{base}/states/{code}?record={}", first - 1);
     let after = format!("{base}/states/{code}?record={last}");
     let json = json!({
@@ -704,7 +704,7 @@ pub fn deliver_due(app: &App, mailer: Option<&lettre::SmtpTransport>) -> Result<
                 },
                 Some(m),
             ) => {
-                crate::desk::failpoint("outbox-before-send");
+                minewatch_store::failpoint("outbox-before-send");
                 send_email(app, m, ikey, mail, unsubscribe.as_deref())
             }
             (
@@ -721,7 +721,7 @@ pub fn deliver_due(app: &App, mailer: Option<&lettre::SmtpTransport>) -> Result<
         };
         match result {
             Ok(()) => {
-                crate::desk::failpoint("outbox-after-send");
+                minewatch_store::failpoint("outbox-after-send");
                 app.with_store_mut(|s| Ok(s.outbox_sent(&ids, now_secs())?))?;
                 sent += 1;
             }

@@ -7,22 +7,22 @@
 //! statement carries the footnotes of the facts it rests on; every record text goes through
 //! [`esc`].
 
-use crate::derived::Scope;
-use crate::html::{as_of_form, esc, long, table, url_enc, Footnotes, Page};
 use crate::pages::{
     as_of, derived_value, name_of, negotiate, reason_citations, reasons_html, run, sources_map,
     state_link, subject_or_404, Fmt, Out, PageError, PageResult,
 };
-use crate::App;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use minewatch_answers::derived::Scope;
 use minewatch_domain::fact::{Art5EventType, MeetingRole};
 use minewatch_domain::{Citation, Date, PartialDate};
 use minewatch_treaty::{
     Art5History, Art5State, Art5Step, DeadlineRow, Engine, MeetingDecision, MeetingInfo,
     ObligationState, Reason,
 };
+use minewatch_web::html::{as_of_form, esc, long, table, url_enc, Footnotes, Page};
+use minewatch_web::App;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};

@@ -6,13 +6,13 @@
 //! visitor's is a random value also set as a cookie (double submit). A login always opens a new
 //! session id (no fixation) and ends the one the browser had.
 
-use crate::html::{esc, layout, Page};
-use crate::{blocking, ApiError, App};
 use axum::extract::{Form, FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use minewatch_store::{now_secs, random_token, Login, Role, Session, User};
+use minewatch_web::html::{esc, layout, Page};
+use minewatch_web::{blocking, ApiError, App};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::net::SocketAddr;

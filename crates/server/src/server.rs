@@ -9,7 +9,6 @@
 //! (beyond that: 503 with `Retry-After`, tower's load shedding), so a flood costs a refusal, not
 //! memory or file descriptors.
 
-use crate::App;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::ConnectInfo;
 use axum::http::{header, HeaderValue, Request, StatusCode, Uri};
@@ -17,6 +16,7 @@ use axum::response::Response;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
+use minewatch_web::{error_response, App};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,39 +24,13 @@ use tokio::io::AsyncWriteExt;
 use tower::ServiceBuilder;
 use tower::ServiceExt;
 
-/// How much of the server one client can hold, and for how long.
-#[derive(Debug, Clone)]
-pub struct Limits {
-    /// From the moment the server waits for a request (a new connection, or a keep-alive
-    /// connection after its last answer) until the request line and headers are complete.
-    pub header_timeout: Duration,
-    /// The longest wait for the next piece of a request body.
-    pub body_timeout: Duration,
-    /// Open connections at once; the next one is refused with 503.
-    pub max_connections: usize,
-    /// Requests being answered at once; the next one is refused with 503.
-    pub max_in_flight: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            header_timeout: Duration::from_secs(10),
-            body_timeout: Duration::from_secs(30),
-            // Below the usual 1,024 file descriptors, leaving room for the database and mail.
-            max_connections: 768,
-            max_in_flight: 256,
-        }
-    }
-}
-
 /// Seconds a refused client is asked to wait.
 const RETRY_AFTER_SECS: &str = "1";
 
 /// The answer to a request beyond `max_in_flight` (or one whose body timed out).
 async fn overloaded(uri: Uri, err: tower::BoxError) -> Response {
     if err.is::<tower::load_shed::error::Overloaded>() {
-        let mut r = crate::error_response(
+        let mut r = error_response(
             StatusCode::SERVICE_UNAVAILABLE,
             "the server is answering as many requests as it can; retry in a second",
             uri.path().starts_with("/api/"),
@@ -67,7 +41,7 @@ async fn overloaded(uri: Uri, err: tower::BoxError) -> Response {
         );
         r
     } else {
-        crate::error_response(
+        error_response(
             StatusCode::INTERNAL_SERVER_ERROR,
             &format!("request failed: {err}"),
             uri.path().starts_with("/api/"),
@@ -80,7 +54,7 @@ const REFUSED: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nretry-after: 1\r\nc
 
 /// Serves `app` on `listener` until SIGINT or SIGTERM, then lets open requests finish (up to 10 s).
 pub async fn serve(listener: tokio::net::TcpListener, app: Arc<App>) -> std::io::Result<()> {
-    crate::notify::spawn_worker(Arc::clone(&app)).map_err(std::io::Error::other)?;
+    minewatch_notify::spawn_worker(Arc::clone(&app)).map_err(std::io::Error::other)?;
     let limits = app.settings.limits.clone();
     let service = ServiceBuilder::new()
         .layer(HandleErrorLayer::new(overloaded))

@@ -8,13 +8,13 @@
 use crate::auth::{
     csrf_field, private_page, retry_after, see_other, with_cookie, CsrfOnly, Visitor,
 };
-use crate::desk::{error_page, path_id};
-use crate::html::{esc, table};
-use crate::{blocking, ApiError, App};
+use crate::proposals::{error_page, path_id};
 use axum::extract::{Form, Multipart, Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use minewatch_store::{now_secs, Mail, NewAttachment, NewFeedback, Role};
+use minewatch_web::html::{esc, table};
+use minewatch_web::{blocking, ApiError, App};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -82,7 +82,7 @@ pub async fn feedback_page(
     let (csrf, cookie) = v.csrf();
     let state = q
         .get("state")
-        .and_then(|c| app.gazetteer.by_code(c))
+        .and_then(|c| app.gazetteer().by_code(c))
         .map(|s| s.code.clone())
         .unwrap_or_default();
     let page = q
@@ -202,7 +202,7 @@ pub async fn feedback_post(State(app): State<Arc<App>>, v: Visitor, mut mp: Mult
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
     };
-    let state = get("state").and_then(|c| app.gazetteer.by_code(&c).map(|s| s.code.clone()));
+    let state = get("state").and_then(|c| app.gazetteer().by_code(&c).map(|s| s.code.clone()));
     let page = get("page").filter(|p| p.starts_with('/') && p.len() < 300);
     let message = get("message").unwrap_or_default();
     let email = get("email");

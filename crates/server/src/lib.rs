@@ -1,0 +1,619 @@
+//! minewatch's HTTP server: the router that puts the rooms together (the public site and API
+//! from `site`, the desk from `desk`, subscriptions from `notify`), the middleware (address
+//! limits, the page cache and timings, security headers, JSON errors under `/api/`), the
+//! connection loop (`server`) and the static export of the site. The only crate that knows all
+//! the others.
+
+mod server;
+
+pub use minewatch_web::Limits;
+pub use minewatch_web::{App, Settings};
+pub use server::serve;
+
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use minewatch_answers::derived;
+use minewatch_desk::{auth, feedback, proposals as desk};
+use minewatch_notify as notify;
+use minewatch_site::api::{
+    classify, deadlines, fact, parties, policies, policy_diff, source, sources, state, state_facts,
+    state_status, states, unga,
+};
+use minewatch_site::{obligations_pages, pages};
+use minewatch_web::html;
+use minewatch_web::page::{Fmt, PageError};
+use minewatch_web::{
+    ApiError, ApiResult, FORM_MAX_BYTES, PAGE_CACHE_MAX, PAGE_CACHE_MAX_BYTES, TIMING_SAMPLES_MAX,
+};
+use serde::Deserialize;
+use serde_json::json;
+use std::sync::Arc;
+
+/// The OpenAPI document of the API.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+/// The router with every route: the pages, their twins and feeds, and the JSON API.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/index.json", get(pages::home_json))
+        .route("/states", get(pages::states_index))
+        .route("/states.json", get(pages::states_json))
+        .route("/states.csv", get(pages::states_csv))
+        .route("/states/{code}", get(pages::state_page))
+        .route("/states/{code}/feed.atom", get(pages::feed_state))
+        .route("/sources", get(pages::sources_index))
+        .route("/sources.json", get(pages::sources_json))
+        .route("/sources.csv", get(pages::sources_csv))
+        .route("/sources/{key}", get(pages::source_page))
+        .route("/unga", get(pages::unga_index))
+        .route("/unga.json", get(pages::unga_json))
+        .route("/unga.csv", get(pages::unga_csv))
+        .route("/unga/{session}/{number}", get(pages::unga_resolution))
+        .route("/deadlines", get(obligations_pages::deadlines_page))
+        .route("/deadlines.json", get(obligations_pages::deadlines_json))
+        .route("/deadlines.csv", get(obligations_pages::deadlines_csv))
+        .route("/article5", get(obligations_pages::article5_page))
+        .route("/article5.json", get(obligations_pages::article5_json))
+        .route("/article5.csv", get(obligations_pages::article5_csv))
+        .route("/meetings", get(obligations_pages::meetings_index))
+        .route("/meetings.json", get(obligations_pages::meetings_json))
+        .route("/meetings.csv", get(obligations_pages::meetings_csv))
+        .route("/meetings/{code}", get(obligations_pages::meeting_page))
+        .route("/policies", get(pages::policies_page))
+        .route("/policies.json", get(pages::policies_json))
+        .route("/classify", get(pages::classify_page))
+        .route("/classify.json", get(pages::classify_json))
+        .route("/search", get(pages::search_page))
+        .route("/search.json", get(pages::search_json))
+        .route("/feed.atom", get(pages::feed_all))
+        .route("/assets/style.css", get(pages::style))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/states", get(states))
+        .route("/api/v1/states/{code}", get(state))
+        .route("/api/v1/states/{code}/facts", get(state_facts))
+        .route("/api/v1/states/{code}/status", get(state_status))
+        .route("/api/v1/parties", get(parties))
+        .route("/api/v1/deadlines", get(deadlines))
+        .route("/api/v1/classify", post(classify))
+        .route("/api/v1/policies", get(policies))
+        .route("/api/v1/policies/{a}/diff/{b}", get(policy_diff))
+        .route("/api/v1/facts/{id}", get(fact))
+        .route("/api/v1/sources", get(sources))
+        .route("/api/v1/sources/{key}", get(source))
+        .route("/api/v1/unga/{session}/{number}", get(unga))
+        .route("/api/v1/timings", get(timings))
+        .route(
+            "/api/v1/proposals",
+            get(desk::api_proposals).post(desk::api_propose),
+        )
+        .route("/api/v1/proposals/{id}", get(desk::api_proposal))
+        .route("/api/v1/proposals/{id}/{decision}", post(desk::api_decide))
+        // Accounts, the editorial desk, subscriptions, feedback, administration.
+        .route("/login", get(auth::login_page).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/facts/{id}", get(desk::fact_page))
+        .route("/desk", get(desk::desk_home))
+        .route("/desk/new", get(desk::new_fact_page))
+        .route("/desk/facts/{id}/{what}", get(desk::change_fact_page))
+        .route("/desk/proposals", post(desk::propose))
+        .route("/desk/proposals/{id}", get(desk::proposal_page))
+        .route("/desk/proposals/{id}/approve", post(desk::approve))
+        .route("/desk/proposals/{id}/reject", post(desk::reject))
+        .route(
+            "/desk/import",
+            get(desk::import_page)
+                .post(desk::import_post)
+                .layer(DefaultBodyLimit::max(desk::IMPORT_MAX_BYTES + 64 * 1024)),
+        )
+        .route(
+            "/subscribe",
+            get(notify::subscribe_page).post(notify::subscribe),
+        )
+        .route(
+            "/subscribe/confirm",
+            get(notify::confirm_page).post(notify::confirm),
+        )
+        .route(
+            "/unsubscribe",
+            get(notify::unsubscribe_page).post(notify::unsubscribe),
+        )
+        .route(
+            "/feedback",
+            get(feedback::feedback_page)
+                .post(feedback::feedback_post)
+                .layer(DefaultBodyLimit::max(feedback::MAX_BODY_BYTES)),
+        )
+        .route("/admin", get(feedback::admin_home))
+        .route("/admin/outbox/{id}/retry", post(feedback::outbox_retry))
+        .route("/admin/webhooks", post(feedback::webhook_add))
+        .route(
+            "/admin/webhooks/{id}/disable",
+            post(feedback::webhook_disable),
+        )
+        .route("/admin/feedback/{id}", get(feedback::feedback_item))
+        .route(
+            "/admin/feedback/{id}/answer",
+            post(feedback::feedback_answer),
+        )
+        .route("/admin/feedback/{id}/close", post(feedback::feedback_close))
+        .route("/admin/feedback/{id}/erase", post(feedback::feedback_erase))
+        .route("/admin/attachments/{id}", get(feedback::attachment))
+        .fallback(fallback)
+        // Every other body is a small form or JSON document.
+        .layer(DefaultBodyLimit::max(FORM_MAX_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&app),
+            cache_and_time,
+        ))
+        .layer(axum::middleware::from_fn(api_errors_as_json))
+        // Over-long addresses are refused before the cache or any handler sees them.
+        .layer(axum::middleware::from_fn(limit_uri))
+        .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::from_fn(close_after_refused_body))
+        .with_state(app)
+}
+
+/// The longest path and query string served (bytes). The longest real path is well under 200
+/// bytes; a longer one is refused before any routing or name matching is done.
+pub const MAX_PATH_BYTES: usize = 1024;
+pub const MAX_QUERY_BYTES: usize = 4096;
+
+/// Refuses over-long addresses with 414 before any work is done for them: the API's JSON
+/// error body under `/api/`, an error page elsewhere.
+async fn limit_uri(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let uri = req.uri();
+    let path = uri.path().len();
+    let query = uri.query().map_or(0, str::len);
+    if path <= MAX_PATH_BYTES && query <= MAX_QUERY_BYTES {
+        return next.run(req).await;
+    }
+    let message = format!(
+        "the address is too long ({path} bytes of path, {query} of query); expected at most \
+         {MAX_PATH_BYTES} and {MAX_QUERY_BYTES}"
+    );
+    if uri.path().starts_with("/api/") {
+        ApiError::new(StatusCode::URI_TOO_LONG, message).into_response()
+    } else {
+        PageError::new(StatusCode::URI_TOO_LONG, message).respond(Fmt::Html)
+    }
+}
+
+/// The API answers every error with its JSON error body, also the framework's own rejections
+/// (a duplicate or malformed query key, invalid UTF-8 in the path, a body too large or of the
+/// wrong type), which axum writes as plain text.
+async fn api_errors_as_json(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    let status = res.status();
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !api || is_json || !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let (parts, body) = res.into_parts();
+    // The framework's messages are one line; anything longer is cut.
+    let text = match axum::body::to_bytes(body, 16 * 1024).await {
+        Ok(b) => String::from_utf8_lossy(&b).trim().to_string(),
+        Err(_) => String::new(),
+    };
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_string()
+    } else {
+        text
+    };
+    let mut out = ApiError::new(status, message).into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
+}
+
+/// A handler that refuses a request (a visitor without the right role, a file too large) answers
+/// before it has read the body. The HTTP server then drops the connection once the response is
+/// written, because the unread rest of the body is in the way of the next request; a client that
+/// was not told would send its next request on a closed connection. So an error answer to a
+/// request with a body says `Connection: close`.
+async fn close_after_refused_body(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let has_body = req.headers().contains_key(header::TRANSFER_ENCODING)
+        || req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() != b"0");
+    let mut res = next.run(req).await;
+    if has_body && (res.status().is_client_error() || res.status().is_server_error()) {
+        res.headers_mut().insert(
+            header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
+    res
+}
+
+/// Serves public pages from the page cache when the record has not changed, and times every
+/// request: the time spent in the server goes out as a `Server-Timing` header and into the
+/// samples that `/api/v1/timings` summarises.
+async fn cache_and_time(
+    State(app): State<Arc<App>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let start = std::time::Instant::now();
+    let path = req.uri().path();
+    let cacheable =
+        req.method() == axum::http::Method::GET && !path.starts_with("/api/") && path != "/healthz";
+    let key = cacheable.then(|| {
+        let accept = req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let json = accept.contains("application/json") && !accept.contains("text/html");
+        format!("{}|{json}", req.uri())
+    });
+    let version = match &key {
+        Some(_) => app.with_store(|s| Ok(s.last_fact_id()?)).ok(),
+        None => None,
+    };
+    let hit = match (&key, version) {
+        (Some(k), Some(v)) => app
+            .pages
+            .lock()
+            .ok()
+            .and_then(|c| (c.version == v).then(|| c.pages.get(k).cloned()).flatten()),
+        _ => None,
+    };
+    let res = match hit {
+        Some((headers, body)) => {
+            let mut r = Response::new(axum::body::Body::from(body));
+            *r.headers_mut() = headers;
+            r
+        }
+        None => {
+            let res = next.run(req).await;
+            match (key, version) {
+                // Never cache what is private or sets a cookie.
+                (Some(k), Some(v))
+                    if res.status() == StatusCode::OK
+                        && !res.headers().contains_key(header::SET_COOKIE)
+                        && !res.headers().contains_key(header::CACHE_CONTROL) =>
+                {
+                    let (parts, body) = res.into_parts();
+                    match axum::body::to_bytes(body, 64 * 1024 * 1024).await {
+                        Ok(bytes) => {
+                            // Every byte the entry holds: body, key and headers (a key can be
+                            // a few KiB of query string).
+                            let cost = bytes.len()
+                                + k.len()
+                                + parts
+                                    .headers
+                                    .iter()
+                                    .map(|(n, v)| n.as_str().len() + v.len() + 32)
+                                    .sum::<usize>()
+                                + 64;
+                            if let Ok(mut c) = app.pages.lock() {
+                                if c.version != v
+                                    || c.pages.len() >= PAGE_CACHE_MAX
+                                    || c.bytes + cost > PAGE_CACHE_MAX_BYTES
+                                {
+                                    c.pages.clear();
+                                    c.bytes = 0;
+                                    c.version = v;
+                                }
+                                if cost <= PAGE_CACHE_MAX_BYTES && !c.pages.contains_key(&k) {
+                                    c.bytes += cost;
+                                    c.pages.insert(k, (parts.headers.clone(), bytes.clone()));
+                                }
+                            }
+                            Response::from_parts(parts, axum::body::Body::from(bytes))
+                        }
+                        Err(e) => ApiError::new(
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            format!("reading the page: {e}"),
+                        )
+                        .into_response(),
+                    }
+                }
+                _ => res,
+            }
+        }
+    };
+    let micros = u32::try_from(start.elapsed().as_micros()).unwrap_or(u32::MAX);
+    if let Ok(mut t) = app.timings.lock() {
+        if t.len() < TIMING_SAMPLES_MAX {
+            t.push(micros);
+        }
+    }
+    let mut res = res;
+    if let Ok(v) =
+        axum::http::HeaderValue::from_str(&format!("app;dur={:.3}", f64::from(micros) / 1000.0))
+    {
+        res.headers_mut().insert("server-timing", v);
+    }
+    res
+}
+
+#[derive(Debug, Deserialize)]
+struct TimingsQuery {
+    reset: Option<String>,
+}
+
+/// Percentiles of the time spent in the server per request since start (or the last reset).
+async fn timings(
+    State(app): State<Arc<App>>,
+    v: auth::Visitor,
+    Query(q): Query<TimingsQuery>,
+) -> ApiResult {
+    let reset = match q.reset.as_deref() {
+        None | Some("") | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("reset: {other:?}; expected true or false"),
+            ))
+        }
+    };
+    // Anyone may read the statistics; only an administrator's API token may wipe them (a
+    // token, not a session cookie, so no other site can make a browser do it).
+    if reset {
+        v.require(minewatch_store::Role::Admin)
+            .map_err(ApiError::from)?;
+        if v.bearer.is_none() {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "reset needs an administrator's Authorization: Bearer token",
+            ));
+        }
+    }
+    let mut samples = {
+        let mut t = app
+            .timings
+            .lock()
+            .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "timings poisoned"))?;
+        let s = t.clone();
+        if reset {
+            t.clear();
+        }
+        s
+    };
+    samples.sort_unstable();
+    let pct = |p: f64| -> Option<f64> {
+        if samples.is_empty() {
+            return None;
+        }
+        let i = ((samples.len() as f64 - 1.0) * p).round() as usize;
+        samples.get(i).map(|&us| f64::from(us) / 1000.0)
+    };
+    Ok(Json(json!({
+        "requests": samples.len(),
+        "p50_ms": pct(0.50),
+        "p90_ms": pct(0.90),
+        "p99_ms": pct(0.99),
+        "max_ms": pct(1.0),
+        "reset": reset,
+    })))
+}
+
+/// Unknown paths: a JSON error under /api/, a helpful page elsewhere.
+async fn fallback(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        not_found(uri).await.into_response()
+    } else {
+        pages::not_found_page(uri).await
+    }
+}
+
+async fn not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        format!(
+            "no route for {}; the API is described at /api/v1/openapi.json",
+            uri.path()
+        ),
+    )
+}
+
+async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+}
+
+/// What a static export wrote.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SiteStats {
+    pub files: usize,
+    pub bytes: u64,
+}
+
+/// Writes the whole public site as static files under `dir`: every page at `path/index.html`
+/// (so links work on any static host), its JSON twin and CSV beside it, the feeds and the
+/// stylesheet. Pages are rendered by the same router that serves them, in process.
+pub async fn export_site(app: Arc<App>, dir: &std::path::Path) -> Result<SiteStats, String> {
+    let mut paths: Vec<String> = [
+        "/",
+        "/index.json",
+        "/states",
+        "/states.json",
+        "/states.csv",
+        "/sources",
+        "/sources.json",
+        "/sources.csv",
+        "/unga",
+        "/unga.json",
+        "/unga.csv",
+        "/deadlines",
+        "/deadlines.json",
+        "/deadlines.csv",
+        "/article5",
+        "/article5.json",
+        "/article5.csv",
+        "/meetings",
+        "/meetings.json",
+        "/meetings.csv",
+        "/policies",
+        "/policies.json",
+        "/classify",
+        "/search",
+        "/feed.atom",
+        "/assets/style.css",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let (codes, keys, resolutions, meetings) = {
+        let app2 = Arc::clone(&app);
+        tokio::task::spawn_blocking(move || {
+            app2.with_store(|store| {
+                let engine = app2.scoped_engine(store, derived::Scope::Whole)?;
+                let today = derived::today()?;
+                let codes: Vec<String> = app2
+                    .gazetteer()
+                    .subjects()
+                    .iter()
+                    .map(|s| s.code.clone())
+                    .collect();
+                let keys: Vec<String> =
+                    store.sources()?.into_iter().map(|s| s.source.key).collect();
+                let res: Vec<String> = engine
+                    .unga_tallies(today)
+                    .into_iter()
+                    .map(|t| t.resolution)
+                    .collect();
+                let meetings: Vec<String> = engine.meetings().into_iter().map(|m| m.code).collect();
+                Ok((codes, keys, res, meetings))
+            })
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.message)?
+    };
+    for c in &codes {
+        let c = html::url_enc(c);
+        paths.push(format!("/states/{c}"));
+        paths.push(format!("/states/{c}.json"));
+        paths.push(format!("/states/{c}/feed.atom"));
+    }
+    for k in &keys {
+        let k = html::url_enc(k);
+        paths.push(format!("/sources/{k}"));
+        paths.push(format!("/sources/{k}.json"));
+    }
+    for m in &meetings {
+        let m = html::url_enc(m);
+        paths.push(format!("/meetings/{m}"));
+        paths.push(format!("/meetings/{m}.json"));
+    }
+    for r in &resolutions {
+        if r.split('/').count() == 2 && !r.contains("..") {
+            paths.push(format!("/unga/{r}"));
+            paths.push(format!("/unga/{r}.json"));
+        }
+    }
+    // Pages render on the blocking pool: a few at a time keep both cores busy.
+    let router = router(app);
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 8)
+        * 2;
+    let chunks: Vec<Vec<String>> = paths
+        .chunks(paths.len().div_ceil(workers).max(1))
+        .map(<[String]>::to_vec)
+        .collect();
+    let mut tasks = Vec::new();
+    for chunk in chunks {
+        let router = router.clone();
+        let dir = dir.to_path_buf();
+        tasks.push(tokio::spawn(async move {
+            let mut stats = SiteStats::default();
+            for p in &chunk {
+                let bytes = render_to_file(&router, p, &dir).await?;
+                stats.files += 1;
+                stats.bytes += bytes;
+            }
+            Ok::<SiteStats, String>(stats)
+        }));
+    }
+    let mut stats = SiteStats::default();
+    for t in tasks {
+        let s = t.await.map_err(|e| e.to_string())??;
+        stats.files += s.files;
+        stats.bytes += s.bytes;
+    }
+    Ok(stats)
+}
+
+/// Renders one path through the router and writes it under `dir`; returns the bytes written.
+async fn render_to_file(router: &Router, p: &str, dir: &std::path::Path) -> Result<u64, String> {
+    use tower::ServiceExt;
+    let req = axum::http::Request::builder()
+        .uri(p)
+        .header(header::ACCEPT, "text/html")
+        .body(axum::body::Body::empty())
+        .map_err(|e| format!("{p}: {e}"))?;
+    let res = router
+        .clone()
+        .oneshot(req)
+        .await
+        .map_err(|e| format!("{p}: {e}"))?;
+    if res.status() != StatusCode::OK {
+        return Err(format!("{p}: the page answered {}", res.status()));
+    }
+    let body = axum::body::to_bytes(res.into_body(), 64 * 1024 * 1024)
+        .await
+        .map_err(|e| format!("{p}: {e}"))?;
+    let rel = p.trim_start_matches('/');
+    let has_ext = rel.rsplit('/').next().is_some_and(|last| {
+        [".json", ".csv", ".atom", ".css"]
+            .iter()
+            .any(|x| last.ends_with(x))
+    });
+    let file = if rel.is_empty() {
+        dir.join("index.html")
+    } else if has_ext {
+        dir.join(rel)
+    } else {
+        dir.join(rel).join("index.html")
+    };
+    if let Some(parent) = file.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+    }
+    std::fs::write(&file, &body).map_err(|e| format!("{}: {e}", file.display()))?;
+    Ok(body.len() as u64)
+}
+
+/// Headers on every response: a strict Content-Security-Policy (no scripts at all), no sniffing,
+/// no framing, no referrer leaks.
+pub async fn security_headers(mut res: Response) -> Response {
+    let h = res.headers_mut();
+    // A handler may set a stricter policy (attachments are sandboxed).
+    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(
+        axum::http::HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        axum::http::HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        axum::http::HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        header::X_FRAME_OPTIONS,
+        axum::http::HeaderValue::from_static("DENY"),
+    );
+    res
+}

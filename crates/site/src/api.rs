@@ -1,0 +1,431 @@
+//! The JSON API's read handlers (`/api/v1/...`): states, facts, sources, status, parties,
+//! deadlines, classification, policies and UN roll calls. Writes (proposals) belong to the desk.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use minewatch_answers::derived;
+use minewatch_answers::json;
+use minewatch_domain::fact::Vote;
+use minewatch_domain::{Date, FactKind, Payload};
+use minewatch_store::FactFilter;
+use minewatch_web::{blocking, quoted, ApiError, ApiResult, App};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// One state's recorded votes in a roll call: distinct votes, the facts, the name in the source.
+type StateVotes = (Vec<Vote>, Vec<i64>, Option<String>);
+
+pub fn find_subject<'a>(
+    app: &'a App,
+    code: &str,
+) -> Result<&'a minewatch_domain::Subject, ApiError> {
+    app.gazetteer().by_code(code).ok_or_else(|| {
+        let closest = app.gazetteer().closest(&minewatch_domain::normalize_name(code), 3);
+        let mut e = ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("unknown state or area code {}; expected an ISO 3166 alpha-2 or alpha-3 code (any case)", quoted(code)),
+        );
+        e.extra = Some(json!({"closest": closest.iter().map(|(c, n)| json!({"code": c, "name": n})).collect::<Vec<_>>()}));
+        e
+    })
+}
+
+/// Parses `as_of` (`YYYY-MM-DD`), or says why not.
+pub fn parse_as_of(v: Option<&str>) -> Result<Option<Date>, ApiError> {
+    match v.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => Date::parse(s).map(Some).map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("as_of: {e}; expected a calendar date YYYY-MM-DD"),
+            )
+        }),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StatesQuery {
+    kind: Option<String>,
+}
+
+pub async fn states(State(app): State<Arc<App>>, Query(q): Query<StatesQuery>) -> ApiResult {
+    let list: Vec<Value> = app
+        .gazetteer()
+        .subjects()
+        .iter()
+        .filter(|s| q.kind.as_deref().is_none_or(|k| s.kind.as_str() == k))
+        .map(json::subject)
+        .collect();
+    Ok(Json(json!({"count": list.len(), "states": list})))
+}
+
+pub async fn state(State(app): State<Arc<App>>, Path(code): Path<String>) -> ApiResult {
+    let s = find_subject(&app, &code)?.clone();
+    let code = s.code.clone();
+    let counts = blocking(app, move |app| {
+        app.with_store(|store| {
+            let facts = store.facts(&FactFilter {
+                subject: Some(code.clone()),
+                ..FactFilter::default()
+            })?;
+            let mut by_kind = serde_json::Map::new();
+            for f in &facts {
+                let e = by_kind.entry(f.fact.kind().as_str()).or_insert(json!(0));
+                *e = json!(e.as_u64().unwrap_or(0) + 1);
+            }
+            Ok(json!({"facts": facts.len(), "by_kind": by_kind}))
+        })
+    })
+    .await?;
+    let mut v = json::subject(&s);
+    v["counts"] = counts;
+    v["links"] = json!({"facts": format!("/api/v1/states/{}/facts", s.code)});
+    Ok(Json(v))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FactsQuery {
+    as_of: Option<String>,
+    kind: Option<String>,
+}
+
+pub async fn state_facts(
+    State(app): State<Arc<App>>,
+    Path(code): Path<String>,
+    Query(q): Query<FactsQuery>,
+) -> ApiResult {
+    let s = find_subject(&app, &code)?.clone();
+    let as_of = parse_as_of(q.as_of.as_deref())?;
+    let kind = match q.kind.as_deref().filter(|k| !k.is_empty()) {
+        None => None,
+        Some(k) => Some(FactKind::parse(k).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "kind: unknown fact kind {k:?}; expected one of: {}",
+                    FactKind::expected()
+                ),
+            )
+        })?),
+    };
+    let code = s.code.clone();
+    let facts = blocking(app, move |app| {
+        app.with_store(|store| {
+            let facts = store.facts(&FactFilter {
+                subject: Some(code),
+                kind,
+                as_of,
+                recorded_by_time: None,
+                up_to_fact: None,
+                except_kinds: &[],
+            })?;
+            json::facts_with_sources(store, &facts).map_err(ApiError::from)
+        })
+    })
+    .await?;
+    Ok(Json(json!({
+        "state": {"code": s.code, "name": s.name},
+        "as_of": as_of.map(|d| d.to_string()),
+        "kind": kind.map(|k| k.as_str()),
+        "count": facts.len(),
+        "facts": facts,
+    })))
+}
+
+pub async fn fact(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult {
+    let id: i64 = id.parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("fact id {id:?}: expected a whole number"),
+        )
+    })?;
+    blocking(app, move |app| {
+        app.with_store(|store| {
+            let rec = store
+                .fact(id)?
+                .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no fact with id {id}")))?;
+            let history = store.history(&rec.key)?;
+            let mut v = json::facts_with_sources(store, std::slice::from_ref(&rec))?
+                .pop()
+                .unwrap_or(Value::Null);
+            v["superseded_by"] = json!(rec.superseded_by);
+            v["history"] = history
+                .iter()
+                .map(|h| json!({"id": h.fact.id, "recorded_at": h.fact.recorded_at, "recorded_by": h.fact.recorded_by, "supersedes": h.fact.supersedes, "kind": h.fact.kind().as_str()}))
+                .collect();
+            Ok(Json(v))
+        })
+    })
+    .await
+}
+
+pub async fn sources(State(app): State<Arc<App>>) -> ApiResult {
+    blocking(app, |app| {
+        app.with_store(|store| {
+            let list: Vec<Value> = store
+                .sources()?
+                .iter()
+                .map(|s| json::source(&s.source))
+                .collect();
+            Ok(Json(json!({"count": list.len(), "sources": list})))
+        })
+    })
+    .await
+}
+
+pub async fn source(State(app): State<Arc<App>>, Path(key): Path<String>) -> ApiResult {
+    blocking(app, move |app| {
+        app.with_store(|store| {
+            let s = store.source(&key)?.ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    format!("no source with key {key:?}; list them at /api/v1/sources"),
+                )
+            })?;
+            let facts = store.facts_citing(&key)?;
+            let mut v = json::source(&s.source);
+            v["recorded_at"] = json!(s.recorded_at);
+            v["facts"] = json!(json::facts_with_sources(store, &facts)?);
+            Ok(Json(v))
+        })
+    })
+    .await
+}
+
+pub async fn unga(
+    State(app): State<Arc<App>>,
+    Path((session, number)): Path<(String, String)>,
+) -> ApiResult {
+    let resolution = format!("{session}/{number}");
+    blocking(app, move |app| {
+        app.with_store(|store| {
+            let calls = store.facts(&FactFilter {
+                kind: Some(FactKind::UngaRollCall),
+                ..FactFilter::default()
+            })?;
+            let call = calls.iter().find(|f| match &f.fact.payload {
+                Payload::UngaRollCall(r) => r.resolution.eq_ignore_ascii_case(&resolution),
+                _ => false,
+            });
+            let Some(call) = call else {
+                let known: Vec<String> = calls
+                    .iter()
+                    .filter_map(|f| match &f.fact.payload {
+                        Payload::UngaRollCall(r) => Some(r.resolution.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                let mut e = ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    format!("no recorded roll call on resolution {resolution}"),
+                );
+                e.extra = Some(json!({"recorded_resolutions": known}));
+                return Err(e);
+            };
+            let Payload::UngaRollCall(rc) = &call.fact.payload else {
+                return Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "roll call payload"));
+            };
+            let votes = store.facts(&FactFilter {
+                kind: Some(FactKind::UngaVote),
+                ..FactFilter::default()
+            })?;
+            // One vote per state: several facts (sources) may record the same vote.
+            let mut by_state: std::collections::BTreeMap<String, StateVotes> = std::collections::BTreeMap::new();
+            for v in &votes {
+                let Payload::UngaVote(p) = &v.fact.payload else { continue };
+                if p.rcid != Some(rc.rcid) {
+                    continue;
+                }
+                let e = by_state.entry(v.fact.subject.clone()).or_default();
+                if !e.0.contains(&p.vote) {
+                    e.0.push(p.vote);
+                }
+                e.1.push(v.fact.id);
+                if e.2.is_none() {
+                    e.2.clone_from(&p.name_in_source);
+                }
+            }
+            let mut list = Vec::new();
+            let (mut yes, mut no, mut abstain) = (0u32, 0u32, 0u32);
+            let mut conflicts = Vec::new();
+            for (code, (recorded, facts, name_in_source)) in &by_state {
+                if recorded.len() > 1 {
+                    conflicts.push(json!({"code": code, "votes": recorded.iter().map(|v| v.as_str()).collect::<Vec<_>>(), "facts": facts}));
+                    continue;
+                }
+                let Some(vote) = recorded.first() else { continue };
+                match vote {
+                    Vote::Yes => yes += 1,
+                    Vote::No => no += 1,
+                    Vote::Abstain => abstain += 1,
+                }
+                let name = app.gazetteer().by_code(code).map(|s| s.name.clone());
+                list.push(json!({
+                    "code": code,
+                    "name": name,
+                    "name_in_source": name_in_source,
+                    "vote": vote.as_str(),
+                    "facts": facts,
+                }));
+            }
+            let roll_call = json::facts_with_sources(store, std::slice::from_ref(call))?;
+            Ok(Json(json!({
+                "resolution": rc.resolution,
+                "session": rc.session,
+                "rcid": rc.rcid,
+                "date": call.fact.valid_from.map(|d| d.to_string()),
+                "topic": rc.topic,
+                "tally": {"yes": rc.yes, "no": rc.no, "abstain": rc.abstain},
+                "recorded_votes": {"yes": yes, "no": no, "abstain": abstain, "total": yes + no + abstain},
+                "tally_matches_recorded_votes": (rc.yes, rc.no, rc.abstain) == (yes, no, abstain),
+                "votes": list,
+                "conflicting_votes": conflicts,
+                "roll_call_fact": roll_call.into_iter().next(),
+            })))
+        })
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AsOfQuery {
+    as_of: Option<String>,
+}
+
+/// `as_of` from the query, today when absent.
+pub fn as_of_or_today(v: Option<&str>) -> Result<Date, ApiError> {
+    match parse_as_of(v)? {
+        Some(d) => Ok(d),
+        None => Ok(derived::today()?),
+    }
+}
+
+pub async fn state_status(
+    State(app): State<Arc<App>>,
+    Path(code): Path<String>,
+    Query(q): Query<AsOfQuery>,
+) -> ApiResult {
+    let s = find_subject(&app, &code)?.clone();
+    let as_of = as_of_or_today(q.as_of.as_deref())?;
+    blocking(app, move |app| {
+        let engine = app.with_store(|store| app.subject_engine(store, &s.code))?;
+        Ok(Json(derived::status(&engine, &s, as_of)?))
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PartiesQuery {
+    as_of: Option<String>,
+    basis: Option<String>,
+}
+
+pub async fn parties(State(app): State<Arc<App>>, Query(q): Query<PartiesQuery>) -> ApiResult {
+    let as_of = as_of_or_today(q.as_of.as_deref())?;
+    let basis = derived::parse_basis(q.basis.as_deref().unwrap_or("eif"))?;
+    app.with_scoped_engine(derived::Scope::Treaty, move |_, engine| {
+        Ok(Json(derived::parties(engine, as_of, basis)?))
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DeadlinesQuery {
+    as_of: Option<String>,
+    state: Option<String>,
+    overdue: Option<String>,
+}
+
+/// A boolean query parameter: `true`/`false`/`1`/`0`/`yes`/`no`; absent or empty is false.
+pub fn parse_flag(name: &str, v: Option<&str>) -> Result<bool, ApiError> {
+    match v.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("") | Some("false") | Some("0") | Some("no") => Ok(false),
+        Some("true") | Some("1") | Some("yes") => Ok(true),
+        Some(other) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("{name}: {other:?} is not a yes/no value; expected true or false"),
+        )),
+    }
+}
+
+pub async fn deadlines(State(app): State<Arc<App>>, Query(q): Query<DeadlinesQuery>) -> ApiResult {
+    let as_of = as_of_or_today(q.as_of.as_deref())?;
+    let overdue = parse_flag("overdue", q.overdue.as_deref())?;
+    let state = match q.state.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(code) => Some(find_subject(&app, code)?.clone()),
+    };
+    app.with_scoped_engine(derived::Scope::Obligations, move |_, engine| {
+        Ok(Json(derived::deadlines(
+            engine,
+            as_of,
+            state.as_ref(),
+            overdue,
+        )?))
+    })
+    .await
+}
+
+/// The body is a device description, or `{"device": {...}, "definitions": [...]}` to add
+/// alternative definitions; `as_of` picks the date for the policies in force.
+pub async fn classify(
+    State(app): State<Arc<App>>,
+    Query(q): Query<AsOfQuery>,
+    body: String,
+) -> ApiResult {
+    let on = as_of_or_today(q.as_of.as_deref())?;
+    let value: Value = serde_json::from_str(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("request body: {e}; expected a JSON object describing a device"),
+        )
+    })?;
+    let (device_text, extra) = match value.get("device") {
+        Some(d) => {
+            let mut extra = Vec::new();
+            match value.get("definitions") {
+                None | Some(Value::Null) => {}
+                Some(Value::Array(defs)) => {
+                    for (i, d) in defs.iter().enumerate() {
+                        extra.push(derived::parse_definition(
+                            &format!("request body definitions[{i}]"),
+                            &d.to_string(),
+                        )?);
+                    }
+                }
+                Some(_) => {
+                    return Err(ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "request body: definitions: expected an array of definition objects",
+                    ))
+                }
+            }
+            (d.to_string(), extra)
+        }
+        None => (body, Vec::new()),
+    };
+    let device = derived::parse_device("request body", &device_text)?;
+    app.with_scoped_engine(derived::Scope::Whole, move |_, engine| {
+        Ok(Json(derived::classification(engine, &device, on, extra)?))
+    })
+    .await
+}
+
+pub async fn policies(State(app): State<Arc<App>>) -> ApiResult {
+    app.with_scoped_engine(derived::Scope::Whole, |_, engine| {
+        Ok(Json(derived::policies(engine)?))
+    })
+    .await
+}
+
+pub async fn policy_diff(
+    State(app): State<Arc<App>>,
+    Path((a, b)): Path<(String, String)>,
+) -> ApiResult {
+    app.with_scoped_engine(derived::Scope::Whole, move |_, engine| {
+        Ok(Json(derived::policy_diff(engine, &a, &b)?))
+    })
+    .await
+}
