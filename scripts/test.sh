@@ -28,6 +28,9 @@ fi
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+# The public site (and what it builds on) compiles without the store's `private` feature: no public
+# page, twin or feed can read accounts, subscribers, the outbox or feedback (ARCHITECTURE.md).
+cargo check -p minewatch-site -p minewatch-answers -p minewatch-web --quiet
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast
 else

@@ -1,7 +1,7 @@
-//! The body of `POST /api/v1/classify`, parsed as the web handler does it (crates/web/src/lib.rs,
-//! `classify`): a device description, or `{"device": {...}, "definitions": [...]}` whose
-//! definitions are read with `Definition::from_json`; then `Device::from_json` and `classify`
-//! with the shipped policy instruments and definitions. An optional first line `YYYY-MM-DD`
+//! The body of `POST /api/v1/classify`, read by the handler's own parser
+//! (`minewatch_answers::derived::parse_classify_body`): a device description, or
+//! `{"device": {...}, "definitions": [...]}`; then `classify` with the shipped policy
+//! instruments and definitions. An optional first line `YYYY-MM-DD`
 //! stands for the `as_of` query parameter. Seeds: devices from the shipped documentation and
 //! tests, with the shipped definitions (fuzz/seeds/classify).
 #![no_main]
@@ -9,8 +9,8 @@
 use libfuzzer_sys::fuzz_target;
 use minewatch_domain::Date;
 use minewatch_fuzz::shipped_policies_and_definitions;
-use minewatch_treaty::{classify, Definition, Device, PolicyRecord};
-use serde_json::Value;
+use minewatch_answers::derived::parse_classify_body;
+use minewatch_treaty::{classify, Definition, PolicyRecord};
 use std::sync::OnceLock;
 
 static SHIPPED: OnceLock<(Vec<PolicyRecord>, Vec<Definition>)> = OnceLock::new();
@@ -27,33 +27,10 @@ fuzz_target!(|data: &[u8]| {
         },
         _ => (Date::new(2026, 1, 1).expect("a constant date"), text),
     };
-    let Ok(value) = serde_json::from_str::<Value>(body) else {
-        return;
-    };
-    let (device_text, extra) = match value.get("device") {
-        Some(d) => {
-            let mut extra = Vec::new();
-            match value.get("definitions") {
-                None | Some(Value::Null) => {}
-                Some(Value::Array(defs)) => {
-                    for (i, d) in defs.iter().enumerate() {
-                        match Definition::from_json(&format!("definitions[{i}]"), &d.to_string()) {
-                            Ok(def) => extra.push(def),
-                            Err(e) => {
-                                let _ = e.to_string();
-                                return;
-                            }
-                        }
-                    }
-                }
-                Some(_) => return,
-            }
-            (d.to_string(), extra)
-        }
-        None => (body.to_string(), Vec::new()),
-    };
-    let device = match Device::from_json(&device_text) {
-        Ok(d) => d,
+    // The handler's own reading of the body (minewatch_answers::derived::parse_classify_body):
+    // an error is an answer (400), never a crash.
+    let (device, extra) = match parse_classify_body(body) {
+        Ok(parsed) => parsed,
         Err(e) => {
             let _ = e.to_string();
             return;

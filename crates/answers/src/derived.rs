@@ -1,16 +1,16 @@
-//! What the treaty engine derives from the record, as JSON: status, States Parties, deadlines,
-//! classification, policy diffs. Shared by the API routes and the CLI's `--json` output, so both
-//! say the same thing.
+//! What the treaty engine derives from the record, as typed answers: status, States Parties,
+//! deadlines, classification, policies and their diffs; and the engines themselves, built over
+//! the whole record or over what one page needs, with their caches. Shared by the API routes,
+//! the pages' JSON twins and the CLI's `--json` output, so all say the same thing.
 
 use minewatch_domain::fact::TreatyActionType;
 use minewatch_domain::{Date, Fact, FactKind, Payload, Subject};
 use minewatch_store::{FactFilter, Store, StoreError};
 use minewatch_treaty::{
-    classify, shipped_definitions, Basis, Classification, Definition, Device, Engine, PolicyDiff,
-    PolicyRecord,
+    classify, shipped_definitions, AlignmentRow, Basis, Classification, DeadlineRow, Definition,
+    Device, Engine, Parties, PolicyDiff, PolicyRecord, StatusReport,
 };
 use serde::Serialize;
-use serde_json::{json, Value};
 use std::fmt;
 use std::sync::Arc;
 
@@ -43,10 +43,6 @@ impl From<StoreError> for DerivedError {
     fn from(e: StoreError) -> Self {
         DerivedError::Internal(e.to_string())
     }
-}
-
-fn to_value<T: Serialize>(v: &T) -> Result<Value, DerivedError> {
-    serde_json::to_value(v).map_err(|e| DerivedError::Internal(format!("serialising: {e}")))
 }
 
 /// The facts (without their record metadata) that `filter` selects.
@@ -344,11 +340,21 @@ pub fn today() -> Result<Date, DerivedError> {
         .ok_or_else(|| DerivedError::Internal("the system clock is outside years 1-9999".into()))
 }
 
+/// A subject's status on a date with its deadlines, obligations, findings and reasons
+/// (`GET /api/v1/states/{code}/status`, `minewatch status --json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusAnswer {
+    #[serde(flatten)]
+    pub report: StatusReport,
+    pub name: String,
+}
+
 /// `GET /api/v1/states/{code}/status`: the engine's report with the subject's name.
-pub fn status(engine: &Engine, subject: &Subject, as_of: Date) -> Result<Value, DerivedError> {
-    let mut v = to_value(&engine.status(&subject.code, as_of))?;
-    v["name"] = json!(subject.name);
-    Ok(v)
+pub fn status(engine: &Engine, subject: &Subject, as_of: Date) -> StatusAnswer {
+    StatusAnswer {
+        report: engine.status(&subject.code, as_of),
+        name: subject.name.clone(),
+    }
 }
 
 /// Parses `eif` or `deposit`.
@@ -360,22 +366,40 @@ pub fn parse_basis(s: &str) -> Result<Basis, DerivedError> {
     })
 }
 
+/// The States Parties on a date on one basis, with the other basis's count beside it
+/// (`GET /api/v1/parties`, `minewatch parties --json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct PartiesAnswer {
+    #[serde(flatten)]
+    pub parties: Parties,
+    pub basis_meaning: &'static str,
+    pub other_basis: OtherBasis,
+}
+
+/// The count on the basis not asked for.
+#[derive(Debug, Clone, Serialize)]
+pub struct OtherBasis {
+    pub basis: &'static str,
+    pub count: usize,
+    pub meaning: &'static str,
+}
+
 /// `GET /api/v1/parties`: States Parties on a date on one basis; the other basis's count is
 /// given beside it so the two are never silently mixed.
-pub fn parties(engine: &Engine, as_of: Date, basis: Basis) -> Result<Value, DerivedError> {
-    let p = engine.parties(as_of, basis);
+pub fn parties(engine: &Engine, as_of: Date, basis: Basis) -> PartiesAnswer {
     let other = match basis {
         Basis::Eif => Basis::Deposit,
         Basis::Deposit => Basis::Eif,
     };
-    let mut v = to_value(&p)?;
-    v["basis_meaning"] = json!(basis_meaning(basis));
-    v["other_basis"] = json!({
-        "basis": other.as_str(),
-        "count": engine.parties(as_of, other).count,
-        "meaning": basis_meaning(other),
-    });
-    Ok(v)
+    PartiesAnswer {
+        parties: engine.parties(as_of, basis),
+        basis_meaning: basis_meaning(basis),
+        other_basis: OtherBasis {
+            basis: other.as_str(),
+            count: engine.parties(as_of, other).count,
+            meaning: basis_meaning(other),
+        },
+    }
 }
 
 fn basis_meaning(b: Basis) -> &'static str {
@@ -385,21 +409,33 @@ fn basis_meaning(b: Basis) -> &'static str {
     }
 }
 
+/// The Art. 4, 5 and 7 deadlines on a date (`GET /api/v1/deadlines`, `minewatch deadlines
+/// --json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct DeadlinesAnswer {
+    pub as_of: Date,
+    /// The state asked about, if any.
+    pub state: Option<String>,
+    pub overdue_only: bool,
+    pub count: usize,
+    pub deadlines: Vec<DeadlineRow>,
+}
+
 /// `GET /api/v1/deadlines`.
 pub fn deadlines(
     engine: &Engine,
     as_of: Date,
     state: Option<&Subject>,
     overdue_only: bool,
-) -> Result<Value, DerivedError> {
+) -> DeadlinesAnswer {
     let rows = engine.deadlines(as_of, state.map(|s| s.code.as_str()), overdue_only);
-    Ok(json!({
-        "as_of": as_of,
-        "state": state.map(|s| s.code.clone()),
-        "overdue_only": overdue_only,
-        "count": rows.len(),
-        "deadlines": to_value(&rows)?,
-    }))
+    DeadlinesAnswer {
+        as_of,
+        state: state.map(|s| s.code.clone()),
+        overdue_only,
+        count: rows.len(),
+        deadlines: rows,
+    }
 }
 
 /// Reads a device description; `what` names it in messages (a file name, "request body").
@@ -411,9 +447,49 @@ pub fn parse_device(what: &str, text: &str) -> Result<Device, DerivedError> {
     })
 }
 
+/// Reads the body of `POST /api/v1/classify`: a device description, or
+/// `{"device": {...}, "definitions": [...]}` with alternative definitions to apply as well.
+pub fn parse_classify_body(body: &str) -> Result<(Device, Vec<Definition>), DerivedError> {
+    let value: serde_json::Value = serde_json::from_str(body).map_err(|e| {
+        DerivedError::Input(format!(
+            "request body: {e}; expected a JSON object describing a device"
+        ))
+    })?;
+    let Some(device) = value.get("device") else {
+        return Ok((parse_device("request body", body)?, Vec::new()));
+    };
+    let mut extra = Vec::new();
+    match value.get("definitions") {
+        None | Some(serde_json::Value::Null) => {}
+        Some(serde_json::Value::Array(defs)) => {
+            for (i, d) in defs.iter().enumerate() {
+                extra.push(parse_definition(
+                    &format!("request body definitions[{i}]"),
+                    &d.to_string(),
+                )?);
+            }
+        }
+        Some(_) => {
+            return Err(DerivedError::Input(
+                "request body: definitions: expected an array of definition objects".into(),
+            ))
+        }
+    }
+    Ok((parse_device("request body", &device.to_string())?, extra))
+}
+
 /// Reads an alternative definition; `file` names it in messages.
 pub fn parse_definition(file: &str, text: &str) -> Result<Definition, DerivedError> {
     Definition::from_json(file, text).map_err(|e| DerivedError::Input(e.to_string()))
+}
+
+/// A device's verdicts and the date of the policies applied (`POST /api/v1/classify`,
+/// `minewatch classify --json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ClassificationAnswer {
+    #[serde(flatten)]
+    pub classification: Classification,
+    pub on: Date,
 }
 
 /// `POST /api/v1/classify`: a device under the Mine Ban Treaty, CCW Amended Protocol II, every
@@ -423,10 +499,11 @@ pub fn classification(
     device: &Device,
     on: Date,
     extra: Vec<Definition>,
-) -> Result<Value, DerivedError> {
-    let mut v = to_value(&classify_device(engine, device, on, extra)?)?;
-    v["on"] = json!(on);
-    Ok(v)
+) -> Result<ClassificationAnswer, DerivedError> {
+    Ok(ClassificationAnswer {
+        classification: classify_device(engine, device, on, extra)?,
+        on,
+    })
 }
 
 /// The typed verdicts behind [`classification`], for renderers.
@@ -454,23 +531,52 @@ pub fn policy_list(engine: &Engine) -> Vec<PolicyRecord> {
     list
 }
 
+/// The policy instruments in the record (`GET /api/v1/policies`, `minewatch policy list
+/// --json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyList {
+    pub count: usize,
+    pub policies: Vec<PolicySummary>,
+}
+
+/// One policy instrument: whose, what, when adopted, what it rescinds, from which fact.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicySummary {
+    pub policy_id: String,
+    pub subject: String,
+    pub instrument: String,
+    pub adopted: Option<String>,
+    /// Only in the list (`rescinds`); a diff's two sides leave it out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rescinds: Option<Vec<String>>,
+    pub fact: i64,
+    pub sources: Vec<minewatch_domain::Citation>,
+}
+
+impl PolicySummary {
+    fn of(r: &PolicyRecord, with_rescinds: bool) -> PolicySummary {
+        PolicySummary {
+            policy_id: r.instrument.policy_id.clone(),
+            subject: r.subject.clone(),
+            instrument: r.instrument.instrument.clone(),
+            adopted: r.adopted.map(|d| d.to_string()),
+            rescinds: with_rescinds.then(|| r.instrument.rescinds.clone()),
+            fact: r.fact_id,
+            sources: r.citations.clone(),
+        }
+    }
+}
+
 /// `GET /api/v1/policies`.
-pub fn policies(engine: &Engine) -> Result<Value, DerivedError> {
-    let list: Vec<Value> = policy_list(engine)
+pub fn policies(engine: &Engine) -> PolicyList {
+    let policies: Vec<PolicySummary> = policy_list(engine)
         .iter()
-        .map(|r| {
-            json!({
-                "policy_id": r.instrument.policy_id,
-                "subject": r.subject,
-                "instrument": r.instrument.instrument,
-                "adopted": r.adopted.map(|d| d.to_string()),
-                "rescinds": r.instrument.rescinds,
-                "fact": r.fact_id,
-                "sources": r.citations,
-            })
-        })
+        .map(|r| PolicySummary::of(r, true))
         .collect();
-    Ok(json!({"count": list.len(), "policies": list}))
+    PolicyList {
+        count: policies.len(),
+        policies,
+    }
 }
 
 fn find_policy<'a>(list: &'a [PolicyRecord], id: &str) -> Result<&'a PolicyRecord, DerivedError> {
@@ -497,33 +603,46 @@ pub fn policy_diff_of(
     Ok((ra.clone(), rb.clone(), d))
 }
 
+/// What changed from one policy to another, activity by activity (`GET
+/// /api/v1/policies/{a}/diff/{b}`, `minewatch policy diff --json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyDiffAnswer {
+    #[serde(flatten)]
+    pub diff: PolicyDiff,
+    pub from_policy: PolicySummary,
+    pub to_policy: PolicySummary,
+    pub alignment: DiffAlignment,
+}
+
+/// Each side's alignment with the treaty, activity by activity.
+#[derive(Debug, Clone, Serialize)]
+pub struct DiffAlignment {
+    pub from: Vec<AlignmentRow>,
+    pub to: Vec<AlignmentRow>,
+}
+
 /// `GET /api/v1/policies/{a}/diff/{b}`: per activity of Art. 1, what changed from `a` to `b`.
-pub fn policy_diff(engine: &Engine, a: &str, b: &str) -> Result<Value, DerivedError> {
+pub fn policy_diff(engine: &Engine, a: &str, b: &str) -> Result<PolicyDiffAnswer, DerivedError> {
     let (ra, rb, d) = policy_diff_of(engine, a, b)?;
-    let (ra, rb) = (&ra, &rb);
-    let mut v = to_value(&d)?;
-    let describe = |r: &PolicyRecord| {
-        json!({
-            "policy_id": r.instrument.policy_id,
-            "subject": r.subject,
-            "instrument": r.instrument.instrument,
-            "adopted": r.adopted.map(|d| d.to_string()),
-            "fact": r.fact_id,
-            "sources": r.citations,
-        })
-    };
-    v["from_policy"] = describe(ra);
-    v["to_policy"] = describe(rb);
-    v["alignment"] = json!({
-        "from": to_value(&minewatch_treaty::alignment(&ra.instrument))?,
-        "to": to_value(&minewatch_treaty::alignment(&rb.instrument))?,
-    });
-    Ok(v)
+    Ok(PolicyDiffAnswer {
+        diff: d,
+        from_policy: PolicySummary::of(&ra, false),
+        to_policy: PolicySummary::of(&rb, false),
+        alignment: DiffAlignment {
+            from: minewatch_treaty::alignment(&ra.instrument),
+            to: minewatch_treaty::alignment(&rb.instrument),
+        },
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
+
+    fn to_value<T: Serialize>(v: &T) -> serde_json::Result<Value> {
+        serde_json::to_value(v)
+    }
 
     /// The promise of [`build_subject_engine`]: for every subject of the shipped record and on
     /// dates across the treaty's life, its answers about the subject (status with reasons, the

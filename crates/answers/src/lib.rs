@@ -6,6 +6,7 @@
 pub mod derived;
 pub mod describe;
 pub mod json;
+pub mod pages;
 
 use serde::Serialize;
 use serde_json::Value;

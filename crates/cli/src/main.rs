@@ -541,12 +541,16 @@ fn run(cli: Cli) -> Res {
             })?;
             let mut out = std::io::stdout().lock();
             if json {
-                let v = serde_json::json!({
-                    "state": {"code": subject.code, "name": subject.name},
-                    "as_of": as_of.map(|d| d.to_string()),
-                    "count": facts.len(),
-                    "facts": minewatch_answers::json::facts_with_sources(&store, &facts)?,
-                });
+                let v = minewatch_answers::json::SubjectFacts {
+                    state: minewatch_answers::json::SubjectRef {
+                        code: subject.code.clone(),
+                        name: subject.name.clone(),
+                    },
+                    as_of: as_of.map(|d| d.to_string()),
+                    kind: kind.map(|k| k.as_str()),
+                    count: facts.len(),
+                    facts: minewatch_answers::json::facts_with_sources(&store, &facts)?,
+                };
                 writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
             } else {
                 writeln!(
@@ -629,7 +633,7 @@ fn run(cli: Cli) -> Res {
             let as_of = as_of_or_today(as_of)?;
             let engine = derived::build_engine(&store)?;
             if json {
-                return print_json(&derived::status(&engine, &subject, as_of)?);
+                return print_json(&derived::status(&engine, &subject, as_of));
             }
             report::status(&engine.status(&subject.code, as_of), &subject.name)
         }
@@ -642,7 +646,7 @@ fn run(cli: Cli) -> Res {
             };
             let engine = derived::build_engine(&store)?;
             if json {
-                return print_json(&derived::parties(&engine, as_of, basis)?);
+                return print_json(&derived::parties(&engine, as_of, basis));
             }
             report::parties(&engine, as_of, basis, &store.gazetteer()?)
         }
@@ -663,7 +667,7 @@ fn run(cli: Cli) -> Res {
                     as_of,
                     subject.as_ref(),
                     overdue,
-                )?);
+                ));
             }
             let rows = engine.deadlines(as_of, subject.as_ref().map(|s| s.code.as_str()), overdue);
             report::deadlines(&rows, as_of)
@@ -699,7 +703,7 @@ fn run(cli: Cli) -> Res {
             match command {
                 PolicyCommand::List { json } => {
                     if json {
-                        return print_json(&derived::policies(&engine)?);
+                        return print_json(&derived::policies(&engine));
                     }
                     report::policy_list(&derived::policy_list(&engine))
                 }
@@ -726,7 +730,7 @@ fn as_of_or_today(v: Option<String>) -> Result<Date, Box<dyn std::error::Error>>
     }
 }
 
-fn print_json(v: &serde_json::Value) -> Res {
+fn print_json(v: &impl serde::Serialize) -> Res {
     writeln!(
         std::io::stdout().lock(),
         "{}",
@@ -801,7 +805,8 @@ fn export(store: &Store, format: Format, out: Option<&Path>) -> Res {
         Format::Json => {
             let doc = serde_json::json!({
                 "sources": sources.iter().map(|s| {
-                    let mut v = minewatch_answers::json::source(&s.source);
+                    let mut v = serde_json::to_value(minewatch_answers::json::source(&s.source))
+                        .unwrap_or_default();
                     if let Some(o) = v.as_object_mut() { o.retain(|_, x| !x.is_null()); }
                     v
                 }).collect::<Vec<_>>(),

@@ -1,12 +1,12 @@
 //! Plain-text renderings of what the treaty engine derives, for the terminal. The `--json`
 //! output comes from `minewatch_answers::derived`, the same code as the API.
 
+use minewatch_answers::derived::{PolicyDiffAnswer, PolicySummary};
 use minewatch_answers::wire_word;
 use minewatch_domain::{Date, Gazetteer};
 use minewatch_treaty::{
     Basis, Classification, DeadlineRow, Engine, PolicyRecord, Reason, StatusReport,
 };
-use serde_json::Value;
 use std::io::Write;
 
 type Res = Result<(), Box<dyn std::error::Error>>;
@@ -226,45 +226,42 @@ pub fn policy_list(list: &[PolicyRecord]) -> Res {
 }
 
 /// `minewatch policy diff`.
-pub fn policy_diff(v: &Value) -> Res {
+pub fn policy_diff(v: &PolicyDiffAnswer) -> Res {
     let mut out = std::io::stdout().lock();
-    let name = |p: &Value| {
+    let name = |p: &PolicySummary| {
         format!(
             "{} ({}, {})",
-            p["policy_id"].as_str().unwrap_or("?"),
-            p["instrument"].as_str().unwrap_or(""),
-            p["adopted"].as_str().unwrap_or("undated")
+            p.policy_id,
+            p.instrument,
+            p.adopted.as_deref().unwrap_or("undated")
         )
     };
     writeln!(
         out,
         "From {}\n  to {}",
-        name(&v["from_policy"]),
-        name(&v["to_policy"])
+        name(&v.from_policy),
+        name(&v.to_policy)
     )?;
-    for a in v["activities"].as_array().into_iter().flatten() {
+    for a in &v.diff.activities {
         writeln!(
             out,
             "  {:<12} {:<14} {}",
-            a["activity"].as_str().unwrap_or("?"),
-            a["change"].as_str().unwrap_or("?"),
-            a["summary"].as_str().unwrap_or("")
+            a.activity.as_str(),
+            wire_word(&a.change),
+            a.summary
         )?;
     }
-    let list = |k: &str| -> String {
-        let names: Vec<&str> = v[k]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        if names.is_empty() {
+    let list = |acts: &[minewatch_domain::fact::Activity]| -> String {
+        if acts.is_empty() {
             "none".into()
         } else {
-            names.join(", ")
+            acts.iter()
+                .map(|a| a.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         }
     };
-    writeln!(out, "Changed: {}", list("changed"))?;
-    writeln!(out, "Unchanged: {}", list("unchanged"))?;
+    writeln!(out, "Changed: {}", list(&v.diff.changed))?;
+    writeln!(out, "Unchanged: {}", list(&v.diff.unchanged))?;
     Ok(())
 }

@@ -35,9 +35,9 @@ fn browser_smoke_home_page_loads_and_its_first_link_follows() {
     let link = b
         .find_all("a[href]")
         .into_iter()
-        .find(|a| a.is_displayed() && a.prop("href").as_str() != Some(home.as_str()))
+        .find(|a| a.is_displayed() && a.prop("href").as_deref() != Some(home.as_str()))
         .expect("no visible link to another page on the home page");
-    let href = link.prop("href").as_str().unwrap().to_string();
+    let href = link.prop("href").unwrap();
     link.click();
     b.wait_for("the first link to be followed", || {
         (b.current_url() != home).then_some(())

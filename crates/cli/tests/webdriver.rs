@@ -1,39 +1,32 @@
-//! A minimal W3C WebDriver client for the browser tests: headless Debian Chromium driven by
-//! ChromeDriver over HTTP (`ureq` and `serde_json`, nothing else).
+//! The browser tests' handle on headless Debian Chromium: its own ChromeDriver, driven by the
+//! `fantoccini` WebDriver client. The tests are plain `#[test]` functions, so [`Browser`] runs
+//! fantoccini's async calls on a current-thread tokio runtime and offers them as blocking
+//! methods, with the few things fantoccini leaves to its users: finding that polls, waiting for a
+//! condition, the console log.
 //!
 //! ```ignore
-//! use crate::webdriver::Browser;
-//!
-//! let server = crate::support::Server::start();
 //! let Some(b) = Browser::start() else { return }; // None only with MINEWATCH_SKIP_BROWSER=1
 //! b.goto(&format!("{}/states/USA", server.base));
-//! assert!(b.title().contains("United States"));
 //! b.find("a[href*='footnote']").click();
-//! let rows = b.find_all("table.facts tbody tr");
-//! assert!(rows.len() > 10, "{} rows", rows.len());
-//! let input = b.find("input[name=as_of]");
-//! input.clear();
-//! input.send_keys("2010-10-18\n");
-//! b.wait_for("the URL to carry as_of", || b.current_url().contains("as_of").then_some(()));
-//! let n: u64 = b.execute("return document.querySelectorAll('path').length", &[]).as_u64().unwrap();
+//! b.wait_for("the footnote", || b.current_url().contains('#').then_some(()));
 //! b.screenshot(&crate::browser::screenshot_path("usa.png"));
 //! ```
 //!
-//! Every WebDriver error panics with WebDriver's own error code and message (the tests have
-//! nothing useful to do with one), except where a method says it returns `Option`/`Result`.
-//! [`Browser::find`] and [`Element::find`] poll for up to [`Browser::set_wait`] (5 s by default)
-//! before panicking with the selector they looked for; [`Browser::find_all`] does not wait.
+//! Every WebDriver error panics with WebDriver's message. [`Browser::find`] and [`Element::find`]
+//! poll for up to [`Browser::set_wait`] (5 s by default); [`Browser::find_all`] does not wait.
 //!
 //! Requirements: `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian: `apt-get install
 //! chromium chromium-driver`; `scripts/test.sh` installs them when it can). When they are missing,
 //! [`Browser::start`] panics saying so, unless `MINEWATCH_SKIP_BROWSER=1` is set: then it prints
 //! that the test was skipped and returns `None`.
-#![allow(dead_code)] // The API is shared by tests that do not each use all of it.
 
 use crate::support::ChildGuard;
+use fantoccini::error::CmdError;
+use fantoccini::wd::{Capabilities, WebDriverCompatibleCommand};
+use fantoccini::{elements, Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 use std::cell::Cell;
-use std::fmt;
+use std::future::Future;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -42,70 +35,36 @@ use std::time::{Duration, Instant};
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 /// The driver binary (Debian's `chromium-driver` package).
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-/// The W3C key under which an element reference travels in JSON.
-const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 /// How long `find` polls by default.
 const DEFAULT_WAIT: Duration = Duration::from_secs(5);
 /// How long ChromeDriver may take to come up.
 const DRIVER_START: Duration = Duration::from_secs(20);
-
-/// An error answered by WebDriver (HTTP status, W3C error code, message).
-#[derive(Debug, Clone)]
-pub struct WebDriverError {
-    /// The HTTP status (0 when the request did not get an answer at all).
-    pub status: u16,
-    /// The W3C error code, such as `no such element` or `javascript error`.
-    pub error: String,
-    /// WebDriver's message (for a script error, the JavaScript exception).
-    pub message: String,
-}
-
-impl fmt::Display for WebDriverError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "WebDriver {}: {}", self.error, self.message)?;
-        if self.status != 0 {
-            write!(f, " (HTTP {})", self.status)?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for WebDriverError {}
+/// How long one command may wait for ChromeDriver's answer (page loads time out after 60 s).
+const ANSWER: Duration = Duration::from_secs(120);
+/// How often `find` and `wait_for` look again.
+const POLL: Duration = Duration::from_millis(100);
 
 /// One headless Chromium, driven through its own ChromeDriver process. Dropping it closes the
-/// browser (deletes the session), then its `driver` guard kills ChromeDriver.
+/// browser (ends the session), kills ChromeDriver, then removes the folder that held both
+/// programs' temporary files (profile, sockets), also when the test panicked.
+#[derive(Debug)]
 pub struct Browser {
-    driver: ChildGuard,
-    /// `http://127.0.0.1:PORT` of ChromeDriver.
-    driver_url: String,
-    session: String,
-    agent: ureq::Agent,
+    client: Client,
+    rt: tokio::runtime::Runtime,
     wait: Cell<Duration>,
+    // Held to be dropped, in this order, after `Drop::drop` closed the session.
+    _driver: ChildGuard,
+    _tmp: tempfile::TempDir,
 }
 
-impl fmt::Debug for Browser {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Browser")
-            .field("driver_url", &self.driver_url)
-            .field("session", &self.session)
-            .finish()
-    }
-}
-
-/// A DOM element found by [`Browser::find`] or [`Browser::find_all`] (a W3C element reference:
-/// it goes stale when the page that holds it is left).
-#[derive(Clone)]
+/// A DOM element found by [`Browser::find`] or [`Browser::find_all`] (it goes stale when the page
+/// that holds it is left).
+#[derive(Debug)]
 pub struct Element<'b> {
     browser: &'b Browser,
-    id: String,
+    el: elements::Element,
     /// The selector it was found with (for error messages).
     selector: String,
-}
-
-impl fmt::Debug for Element<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Element({:?})", self.selector)
-    }
 }
 
 impl Browser {
@@ -134,28 +93,38 @@ impl Browser {
     }
 
     fn launch() -> Browser {
-        let port = free_port();
-        let driver = ChildGuard::spawn(
+        // ChromeDriver and Chromium put their profile and sockets under TMPDIR, and leave some
+        // behind even when the session ends cleanly: give them a folder of ours.
+        let tmp = tempfile::Builder::new()
+            .prefix("minewatch-browser-")
+            .tempdir()
+            .unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        let mut driver = ChildGuard::spawn(
             Command::new(CHROMEDRIVER)
                 .arg(format!("--port={port}"))
+                .env("TMPDIR", tmp.path())
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null()),
         )
         .unwrap_or_else(|e| panic!("cannot start {CHROMEDRIVER}: {e}"));
-        let agent = ureq::AgentBuilder::new()
-            .timeout_connect(Duration::from_secs(5))
-            .timeout(Duration::from_secs(120))
-            .build();
-        let mut b = Browser {
-            driver,
-            driver_url: format!("http://127.0.0.1:{port}"),
-            session: String::new(),
-            agent,
-            wait: Cell::new(DEFAULT_WAIT),
-        };
-        b.wait_for_driver();
-        let caps = json!({"capabilities": {"alwaysMatch": {
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = driver.try_wait() {
+                panic!("{CHROMEDRIVER} exited ({status}) before it listened on port {port}");
+            }
+            assert!(
+                start.elapsed() < DRIVER_START,
+                "{CHROMEDRIVER} did not listen on port {port} within {DRIVER_START:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+
+        let caps: Capabilities = serde_json::from_value(json!({
             "browserName": "chrome",
             "pageLoadStrategy": "normal",
             "timeouts": {"implicit": 0, "pageLoad": 60_000, "script": 30_000},
@@ -174,152 +143,68 @@ impl Browser {
                     "--lang=en-GB",
                 ],
             },
-        }}});
-        let url = format!("{}/session", b.driver_url);
-        let v = b
-            .request("POST", &url, Some(&caps))
+        }))
+        .unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        // Plain HTTP to ChromeDriver on 127.0.0.1: no TLS connector.
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = rt
+            .block_on(
+                ClientBuilder::new(connector)
+                    .capabilities(caps)
+                    .connect(&format!("http://127.0.0.1:{port}")),
+            )
             .unwrap_or_else(|e| panic!("cannot open a Chromium session through ChromeDriver: {e}"));
-        b.session = v["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("new session: no sessionId in {v}"))
-            .to_string();
-        b
-    }
-
-    /// Polls ChromeDriver's `GET /status` until it says ready.
-    fn wait_for_driver(&mut self) {
-        let start = Instant::now();
-        let url = format!("{}/status", self.driver_url);
-        let mut last: String;
-        loop {
-            if let Ok(Some(status)) = self.driver.try_wait() {
-                panic!("{CHROMEDRIVER} exited ({status}) before it was ready on {url}");
-            }
-            match self.agent.get(&url).call() {
-                Ok(r) => match r.into_json::<Value>() {
-                    Ok(v) if v["value"]["ready"] == json!(true) => return,
-                    Ok(v) => last = format!("not ready: {v}"),
-                    Err(e) => last = format!("unreadable answer: {e}"),
-                },
-                Err(e) => last = e.to_string(),
-            }
-            assert!(
-                start.elapsed() < DRIVER_START,
-                "{CHROMEDRIVER} was not ready on {url} after {DRIVER_START:?} ({last})"
-            );
-            std::thread::sleep(Duration::from_millis(50));
+        Browser {
+            client,
+            rt,
+            wait: Cell::new(DEFAULT_WAIT),
+            _driver: driver,
+            _tmp: tmp,
         }
     }
 
-    /// One HTTP exchange with ChromeDriver: the response's `value`, or its error.
-    fn request(
-        &self,
-        method: &str,
-        url: &str,
-        body: Option<&Value>,
-    ) -> Result<Value, WebDriverError> {
-        let req = self.agent.request(method, url);
-        let res = match body {
-            Some(b) => req.send_json(b),
-            None => req.call(),
-        };
-        let (status, resp) = match res {
-            Ok(r) => (r.status(), r),
-            Err(ureq::Error::Status(code, r)) => (code, r),
-            Err(e) => {
-                return Err(WebDriverError {
-                    status: 0,
-                    error: "transport".into(),
-                    message: format!("{method} {url}: {e}"),
-                })
-            }
-        };
-        let v: Value = resp.into_json().map_err(|e| WebDriverError {
-            status,
-            error: "unreadable response".into(),
-            message: format!("{method} {url}: {e}"),
-        })?;
-        let value = v.get("value").cloned().unwrap_or(Value::Null);
-        if (200..300).contains(&status) {
-            return Ok(value);
-        }
-        Err(WebDriverError {
-            status,
-            error: value["error"]
-                .as_str()
-                .unwrap_or("unknown error")
-                .to_string(),
-            message: value["message"]
-                .as_str()
-                .map(|m| m.lines().next().unwrap_or("").to_string())
-                .unwrap_or_else(|| value.to_string()),
-        })
+    /// Runs one fantoccini call to its end; panics with `what` and WebDriver's error.
+    fn run<T>(&self, what: &str, call: impl Future<Output = Result<T, CmdError>>) -> T {
+        self.block_on(what, call)
+            .unwrap_or_else(|e| panic!("{what}: {e}"))
     }
 
-    /// A command on this session: `path` is relative to `/session/{id}`.
-    fn try_cmd(
-        &self,
-        method: &str,
-        path: &str,
-        body: Option<Value>,
-    ) -> Result<Value, WebDriverError> {
-        let url = format!("{}/session/{}{path}", self.driver_url, self.session);
-        let body = match (method, body) {
-            ("POST", None) => Some(json!({})),
-            (_, b) => b,
-        };
-        self.request(method, &url, body.as_ref())
-    }
-
-    /// Like `try_cmd`, panicking with WebDriver's message.
-    fn cmd(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        self.try_cmd(method, path, body)
-            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+    /// Runs one fantoccini call, or panics if ChromeDriver has not answered within
+    /// [`ANSWER`] (a hung driver would otherwise hang the test).
+    fn block_on<T>(&self, what: &str, call: impl Future<Output = T>) -> T {
+        self.rt
+            .block_on(async { tokio::time::timeout(ANSWER, call).await })
+            .unwrap_or_else(|_| panic!("{what}: no answer from ChromeDriver within {ANSWER:?}"))
     }
 
     /// Sets how long [`find`](Self::find) and [`Element::find`] poll before giving up (5 s by
-    /// default); also the default of [`wait_for`](Self::wait_for).
+    /// default); also the limit of [`wait_for`](Self::wait_for).
     pub fn set_wait(&self, wait: Duration) {
         self.wait.set(wait);
     }
 
     /// Opens `url` and waits until the page has loaded (its `load` event).
     pub fn goto(&self, url: &str) {
-        self.cmd("POST", "/url", Some(json!({ "url": url })));
+        self.run(&format!("goto {url}"), self.client.goto(url));
     }
 
     /// The URL of the current page (after redirects, with the fragment).
     pub fn current_url(&self) -> String {
-        self.cmd("GET", "/url", None)
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
+        self.run("current URL", self.client.current_url()).into()
     }
 
     /// The current page's `<title>`.
     pub fn title(&self) -> String {
-        self.cmd("GET", "/title", None)
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
-    }
-
-    /// The current page's HTML as the browser now holds it (after scripts ran).
-    pub fn source(&self) -> String {
-        self.cmd("GET", "/source", None)
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
+        self.run("title", self.client.title())
     }
 
     /// Goes back in history.
     pub fn back(&self) {
-        self.cmd("POST", "/back", None);
-    }
-
-    /// Reloads the page.
-    pub fn refresh(&self) {
-        self.cmd("POST", "/refresh", None);
+        self.run("back", self.client.back());
     }
 
     /// The first element matching the CSS selector, polling until one appears or the wait (see
@@ -336,82 +221,50 @@ impl Browser {
 
     /// Like [`find`](Self::find), but `None` instead of a panic once the wait runs out.
     pub fn try_find(&self, css: &str) -> Option<Element<'_>> {
-        self.poll_find("", css)
+        self.poll_find(css, || self.client.find(Locator::Css(css)))
     }
 
     /// Every element matching the CSS selector now (no waiting; possibly none).
     pub fn find_all(&self, css: &str) -> Vec<Element<'_>> {
-        self.find_all_in("", css)
+        let found = self.run(
+            &format!("find_all {css:?}"),
+            self.client.find_all(Locator::Css(css)),
+        );
+        found.into_iter().map(|el| self.element(el, css)).collect()
     }
 
-    /// `find` under `scope` (`""` for the document, `/element/{id}` for an element).
-    fn poll_find(&self, scope: &str, css: &str) -> Option<Element<'_>> {
+    /// Looks for an element with `find` until there is one or the wait runs out.
+    fn poll_find<F>(&self, css: &str, find: impl Fn() -> F) -> Option<Element<'_>>
+    where
+        F: Future<Output = Result<elements::Element, CmdError>>,
+    {
         let start = Instant::now();
-        let body = json!({"using": "css selector", "value": css});
         loop {
-            match self.try_cmd("POST", &format!("{scope}/element"), Some(body.clone())) {
-                Ok(v) => return Some(self.element(&v, css)),
-                Err(e) if e.error == "no such element" => {}
+            match self.block_on(&format!("find {css:?}"), find()) {
+                Ok(el) => return Some(self.element(el, css)),
+                Err(e) if e.is_no_such_element() => {}
                 Err(e) => panic!("find {css:?}: {e}"),
             }
             if start.elapsed() >= self.wait.get() {
                 return None;
             }
-            std::thread::sleep(Duration::from_millis(100));
+            std::thread::sleep(POLL);
         }
     }
 
-    fn find_all_in(&self, scope: &str, css: &str) -> Vec<Element<'_>> {
-        let body = json!({"using": "css selector", "value": css});
-        let v = self
-            .try_cmd("POST", &format!("{scope}/elements"), Some(body))
-            .unwrap_or_else(|e| panic!("find_all {css:?}: {e}"));
-        v.as_array()
-            .map(|a| a.iter().map(|e| self.element(e, css)).collect())
-            .unwrap_or_default()
-    }
-
-    fn element(&self, v: &Value, selector: &str) -> Element<'_> {
-        let id = v[ELEMENT_KEY]
-            .as_str()
-            .unwrap_or_else(|| panic!("not an element reference: {v}"));
+    fn element(&self, el: elements::Element, selector: &str) -> Element<'_> {
         Element {
             browser: self,
-            id: id.to_string(),
+            el,
             selector: selector.to_string(),
         }
-    }
-
-    /// If a value returned by [`execute`](Self::execute) is an element reference, that element.
-    pub fn as_element(&self, v: &Value) -> Option<Element<'_>> {
-        v.get(ELEMENT_KEY)
-            .and_then(Value::as_str)
-            .map(|id| Element {
-                browser: self,
-                id: id.to_string(),
-                selector: "(from a script)".to_string(),
-            })
     }
 
     /// Runs JavaScript in the page (a function body: use `return`; the arguments are
     /// `arguments[0]`, ...; pass an element with [`Element::as_arg`]) and returns its result.
     /// Panics with the JavaScript exception if it throws.
     pub fn execute(&self, script: &str, args: &[Value]) -> Value {
-        self.cmd(
-            "POST",
-            "/execute/sync",
-            Some(json!({ "script": script, "args": args })),
-        )
-    }
-
-    /// Runs asynchronous JavaScript: the script must call `arguments[arguments.length - 1]`
-    /// with its result (within the 30 s script timeout).
-    pub fn execute_async(&self, script: &str, args: &[Value]) -> Value {
-        self.cmd(
-            "POST",
-            "/execute/async",
-            Some(json!({ "script": script, "args": args })),
-        )
+        self.run("execute", self.client.execute(script, args.to_vec()))
     }
 
     /// Polls `f` (every 100 ms, up to the wait set by [`set_wait`](Self::set_wait)) until it
@@ -428,52 +281,36 @@ impl Browser {
                 self.wait.get(),
                 self.current_url()
             );
-            std::thread::sleep(Duration::from_millis(100));
+            std::thread::sleep(POLL);
         }
     }
 
     /// Resizes the window (outer size, in CSS pixels), e.g. `(390, 844)` for a phone.
     pub fn set_window_size(&self, width: u32, height: u32) {
-        self.cmd(
-            "POST",
-            "/window/rect",
-            Some(json!({ "width": width, "height": height })),
+        self.run(
+            "set window size",
+            self.client.set_window_size(width, height),
         );
     }
 
     /// Saves a PNG of the viewport to `path` (creating its directory).
     pub fn screenshot(&self, path: &Path) {
-        let v = self.cmd("GET", "/screenshot", None);
-        write_png(&v, path);
+        save_png(&self.run("screenshot", self.client.screenshot()), path);
     }
 
-    /// The browser console's messages since the last call, as `(level, message)` (level is
-    /// `SEVERE` for errors, including uncaught exceptions and failed loads, `WARNING`, `INFO`).
-    pub fn console(&self) -> Vec<(String, String)> {
-        let v = self.cmd("POST", "/se/log", Some(json!({"type": "browser"})));
-        v.as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|e| {
-                        (
-                            e["level"].as_str().unwrap_or_default().to_string(),
-                            e["message"].as_str().unwrap_or_default().to_string(),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    /// Panics if the console logged an error (`SEVERE`) since the last call, listing them. The
-    /// browser's own request for `/favicon.ico` is not counted (pages that declare no icon make
-    /// Chromium ask for it, and a 404 there is not the page's error).
+    /// Panics if the console logged an error (`SEVERE`: uncaught exceptions, failed loads) since
+    /// the last call, listing them. The browser's own request for `/favicon.ico` is not counted
+    /// (pages that declare no icon make Chromium ask for it, and a 404 there is not the page's
+    /// error).
     pub fn assert_no_console_errors(&self) {
-        let errors: Vec<String> = self
-            .console()
+        let log = self.run("browser log", self.client.issue_cmd(BrowserLog));
+        let errors: Vec<&str> = log
+            .as_array()
             .into_iter()
-            .filter(|(level, m)| level == "SEVERE" && !m.contains("/favicon.ico "))
-            .map(|(_, m)| m)
+            .flatten()
+            .filter(|e| e["level"] == "SEVERE")
+            .filter_map(|e| e["message"].as_str())
+            .filter(|m| !m.contains("/favicon.ico "))
             .collect();
         assert!(
             errors.is_empty(),
@@ -486,88 +323,74 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        if !self.session.is_empty() {
-            let url = format!("{}/session/{}", self.driver_url, self.session);
-            let _ = self.request("DELETE", &url, None);
-        }
-        // Then the `driver` field drops: its guard kills and reaps ChromeDriver.
+        // Ends the session, which quits Chromium; then the fields drop: ChromeDriver is killed and
+        // reaped, the temporary folder removed.
+        // (It must not panic: it also runs while a failed test unwinds.)
+        let close = self.client.clone().close();
+        let _ = self
+            .rt
+            .block_on(async { tokio::time::timeout(ANSWER, close).await });
+    }
+}
+
+/// ChromeDriver's log of the browser console since the last such request (a Selenium
+/// extension that fantoccini has no method for).
+#[derive(Debug)]
+struct BrowserLog;
+
+impl WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(json!({"type": "browser"}).to_string()),
+        )
     }
 }
 
 impl<'b> Element<'b> {
-    fn path(&self, rest: &str) -> String {
-        format!("/element/{}{rest}", self.id)
-    }
-
-    fn cmd(&self, method: &str, rest: &str, body: Option<Value>) -> Value {
+    fn run<T>(&self, what: &str, call: impl Future<Output = Result<T, CmdError>>) -> T {
         self.browser
-            .try_cmd(method, &self.path(rest), body)
-            .unwrap_or_else(|e| panic!("element {:?}: {method} {rest}: {e}", self.selector))
+            .run(&format!("element {:?}: {what}", self.selector), call)
     }
 
     /// Clicks it (scrolled into view first; panics if something else would get the click).
     pub fn click(&self) {
-        self.cmd("POST", "/click", None);
+        self.run("click", self.el.click());
     }
 
     /// Its rendered text (what a reader sees: hidden text left out, whitespace collapsed).
     pub fn text(&self) -> String {
-        self.cmd("GET", "/text", None)
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
+        self.run("text", self.el.text())
     }
 
     /// An attribute as written in the HTML (`href` as written, not resolved), or `None`.
     pub fn attr(&self, name: &str) -> Option<String> {
-        self.cmd("GET", &format!("/attribute/{name}"), None)
-            .as_str()
-            .map(str::to_string)
+        self.run(&format!("attribute {name}"), self.el.attr(name))
     }
 
-    /// A DOM property (`value` of an input, `checked`, `href` resolved, `tagName`...).
-    pub fn prop(&self, name: &str) -> Value {
-        self.cmd("GET", &format!("/property/{name}"), None)
-    }
-
-    /// A computed CSS value, such as `css("display")` or `css("fill")`.
-    pub fn css(&self, property: &str) -> String {
-        self.cmd("GET", &format!("/css/{property}"), None)
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
-    }
-
-    /// Its tag name in lower case.
-    pub fn tag(&self) -> String {
-        self.cmd("GET", "/name", None)
-            .as_str()
-            .unwrap_or_default()
-            .to_lowercase()
+    /// A DOM property as a string (`href` resolved, `value` of an input...), or `None`.
+    pub fn prop(&self, name: &str) -> Option<String> {
+        self.run(&format!("property {name}"), self.el.prop(name))
     }
 
     /// Whether it is rendered visibly (ChromeDriver's "displayed" algorithm).
     pub fn is_displayed(&self) -> bool {
-        self.cmd("GET", "/displayed", None)
-            .as_bool()
-            .unwrap_or(false)
-    }
-
-    /// Types `text` into it (a form control or content-editable); `"\n"` presses Enter.
-    pub fn send_keys(&self, text: &str) {
-        self.cmd("POST", "/value", Some(json!({ "text": text })));
-    }
-
-    /// Empties a form control.
-    pub fn clear(&self) {
-        self.cmd("POST", "/clear", None);
+        self.run("displayed", self.el.is_displayed())
     }
 
     /// The first element under this one matching the CSS selector (polls like
     /// [`Browser::find`]).
     pub fn find(&self, css: &str) -> Element<'b> {
         self.browser
-            .poll_find(&self.path(""), css)
+            .poll_find(css, || self.el.find(Locator::Css(css)))
             .unwrap_or_else(|| {
                 panic!(
                     "no element matches CSS selector {css:?} within {:?} after {:?}",
@@ -577,29 +400,19 @@ impl<'b> Element<'b> {
             })
     }
 
-    /// Every element under this one matching the CSS selector now.
-    pub fn find_all(&self, css: &str) -> Vec<Element<'b>> {
-        self.browser.find_all_in(&self.path(""), css)
-    }
-
     /// This element as an argument to [`Browser::execute`] (`arguments[i]` in the script).
     pub fn as_arg(&self) -> Value {
-        json!({ ELEMENT_KEY: self.id })
+        serde_json::to_value(&self.el).unwrap()
     }
 
     /// Saves a PNG of just this element to `path` (creating its directory).
     pub fn screenshot(&self, path: &Path) {
-        let v = self.cmd("GET", "/screenshot", None);
-        write_png(&v, path);
+        save_png(&self.run("screenshot", self.el.screenshot()), path);
     }
 }
 
-/// Decodes a screenshot (base64 PNG) and writes it.
-fn write_png(v: &Value, path: &Path) {
-    let b64 = v
-        .as_str()
-        .unwrap_or_else(|| panic!("screenshot: not a string: {v}"));
-    let png = base64_decode(b64).unwrap_or_else(|e| panic!("screenshot: {e}"));
+/// Writes a screenshot (PNG bytes, as fantoccini decoded them) to `path`.
+fn save_png(png: &[u8], path: &Path) {
     assert!(
         png.starts_with(b"\x89PNG\r\n\x1a\n"),
         "screenshot: not a PNG"
@@ -609,57 +422,4 @@ fn write_png(v: &Value, path: &Path) {
             .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
     }
     std::fs::write(path, png).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
-}
-
-/// Decodes standard (or URL-safe) base64; whitespace is ignored, decoding stops at `=`.
-pub fn base64_decode(s: &str) -> Result<Vec<u8>, String> {
-    let mut out = Vec::with_capacity(s.len() / 4 * 3);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for (i, c) in s.bytes().enumerate() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            b'=' => break,
-            b' ' | b'\t' | b'\r' | b'\n' => continue,
-            _ => return Err(format!("invalid base64 byte {c:#04x} at offset {i}")),
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Ok(out)
-}
-
-/// A TCP port free right now on 127.0.0.1 (bound, then released for ChromeDriver).
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    l.local_addr().expect("local address").port()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::base64_decode;
-
-    #[test]
-    fn base64_decodes_with_and_without_padding() {
-        assert_eq!(base64_decode("").unwrap(), b"");
-        assert_eq!(base64_decode("Zg==").unwrap(), b"f");
-        assert_eq!(base64_decode("Zm8=").unwrap(), b"fo");
-        assert_eq!(base64_decode("Zm9v").unwrap(), b"foo");
-        assert_eq!(base64_decode("Zm9vYg").unwrap(), b"foob");
-        assert_eq!(base64_decode("Zm9v\nYmFy").unwrap(), b"foobar");
-        assert_eq!(base64_decode("iVBORw0KGgo=").unwrap(), b"\x89PNG\r\n\x1a\n");
-        assert_eq!(
-            base64_decode("+/+/").unwrap(),
-            base64_decode("-_-_").unwrap()
-        );
-        assert!(base64_decode("Zm9v*").is_err());
-    }
 }

@@ -11,7 +11,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use minewatch_store::{now_secs, random_token, Login, Role, Session, User};
-use minewatch_web::html::{esc, layout, Page};
+use minewatch_web::html::{html, layout, Markup, Page};
 use minewatch_web::{blocking, ApiError, App};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -133,18 +133,17 @@ pub struct Denied {
 
 impl IntoResponse for Denied {
     fn into_response(self) -> Response {
-        let login = if self.status == StatusCode::UNAUTHORIZED {
-            r#"<p><a href="/login">Sign in</a> with an editor's account.</p>"#
-        } else {
-            ""
-        };
+        let login = self.status == StatusCode::UNAUTHORIZED;
         private_page(
             self.status,
             "Not allowed",
-            format!(
-                r#"<h1>Not allowed</h1><p class="error">{}</p>{login}"#,
-                esc(&self.message)
-            ),
+            html! {
+                h1 { "Not allowed" }
+                p class="error" { (self.message) }
+                @if login {
+                    p { a href="/login" { "Sign in" } " with an editor's account." }
+                }
+            },
         )
     }
 }
@@ -227,15 +226,12 @@ impl Visitor {
 }
 
 /// A hidden CSRF field.
-pub fn csrf_field(token: &str) -> String {
-    format!(
-        r#"<input type="hidden" name="csrf" value="{}">"#,
-        esc(token)
-    )
+pub fn csrf_field(token: &str) -> Markup {
+    html! { input type="hidden" name="csrf" value=(token); }
 }
 
 /// A page that is nobody else's business: never cached, never indexed.
-pub fn private_page(status: StatusCode, title: &str, main: String) -> Response {
+pub fn private_page(status: StatusCode, title: &str, main: Markup) -> Response {
     let page = Page {
         title: title.into(),
         main,
@@ -244,7 +240,7 @@ pub fn private_page(status: StatusCode, title: &str, main: String) -> Response {
     let mut r = (
         status,
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        layout(&page),
+        layout(&page).into_string(),
     )
         .into_response();
     no_store(&mut r);
@@ -303,32 +299,45 @@ fn safe_next(next: Option<&str>) -> &str {
     }
 }
 
-fn login_form(csrf: &str, next: &str, message: Option<&str>) -> String {
-    format!(
-        r#"<h1>Sign in</h1><p>For minewatch's editors and administrators. Readers need no account.</p>{}
-<form method="post" action="/login" class="stack">{}<input type="hidden" name="next" value="{}">
-<label>User name <input name="username" autocomplete="username" required maxlength="64"></label>
-<label>Password <input name="password" type="password" autocomplete="current-password" required maxlength="1024"></label>
-<button type="submit">Sign in</button></form>"#,
-        message
-            .map(|m| format!(r#"<p class="error" role="alert">{}</p>"#, esc(m)))
-            .unwrap_or_default(),
-        csrf_field(csrf),
-        esc(next)
-    )
+fn login_form(csrf: &str, next: &str, message: Option<&str>) -> Markup {
+    html! {
+        h1 { "Sign in" }
+        p { "For minewatch's editors and administrators. Readers need no account." }
+        @if let Some(m) = message {
+            p class="error" role="alert" { (m) }
+        }
+        form method="post" action="/login" class="stack" {
+            (csrf_field(csrf))
+            input type="hidden" name="next" value=(next);
+            label {
+                "User name "
+                input name="username" autocomplete="username" required maxlength="64";
+            }
+            label {
+                "Password "
+                input name="password" type="password" autocomplete="current-password" required
+                    maxlength="1024";
+            }
+            button type="submit" { "Sign in" }
+        }
+    }
 }
 
 pub async fn login_page(v: Visitor, Query(q): Query<HashMap<String, String>>) -> Response {
     let (csrf, cookie) = v.csrf();
     let next = safe_next(q.get("next").map(String::as_str));
     let body = match v.user() {
-        Some(u) => format!(
-            r#"<h1>Signed in</h1><p>You are signed in as {} ({}). Go to the <a href="/desk">editorial desk</a>.</p>
-<form method="post" action="/logout">{}<button type="submit">Sign out</button></form>"#,
-            esc(&u.username),
-            u.role.as_str(),
-            csrf_field(&csrf)
-        ),
+        Some(u) => html! {
+            h1 { "Signed in" }
+            p {
+                "You are signed in as " (u.username) " (" (u.role.as_str()) "). Go to the "
+                a href="/desk" { "editorial desk" } "."
+            }
+            form method="post" action="/logout" {
+                (csrf_field(&csrf))
+                button type="submit" { "Sign out" }
+            }
+        },
         None => login_form(&csrf, next, None),
     };
     with_cookie(private_page(StatusCode::OK, "Sign in", body), cookie)

@@ -13,11 +13,10 @@ use axum::extract::{Form, Multipart, Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use minewatch_store::{now_secs, Mail, NewAttachment, NewFeedback, Role};
-use minewatch_web::html::{esc, table};
+use minewatch_web::html::{html, table, Markup};
 use minewatch_web::{blocking, ApiError, App};
 use serde::Deserialize;
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 /// At most this many files per message.
@@ -53,25 +52,46 @@ fn sniff(data: &[u8], filename: &str) -> Option<&'static str> {
     }
 }
 
-fn feedback_form(csrf: &str, state: &str, page: &str, message: Option<&str>) -> String {
-    format!(
-        r#"<h1>Send us your feedback</h1><p>Corrections, new sources, questions: an editor reads every message. Your name and address are optional, are used only to answer you, and are never published.</p>{}
-<form method="post" action="/feedback" enctype="multipart/form-data" class="stack">{}
-<input type="hidden" name="state" value="{}"><input type="hidden" name="page" value="{}">
-<label>Message <textarea name="message" rows="8" required maxlength="{MAX_MESSAGE_CHARS}"></textarea></label>
-<label>Your name (optional) <input name="name" maxlength="200" autocomplete="name"></label>
-<label>Your e-mail, if you would like an answer (optional) <input type="email" name="email" maxlength="254" autocomplete="email"></label>
-<label>Attachments (optional; up to {MAX_FILES} files of PDF, PNG, JPEG, CSV or plain text, {} MiB each) <input type="file" name="files" multiple accept=".pdf,.png,.jpg,.jpeg,.csv,.txt"></label>
-<div class="hp" aria-hidden="true"><label>Leave this empty <input name="website" tabindex="-1" autocomplete="off"></label></div>
-<button type="submit">Send</button></form>"#,
-        message
-            .map(|m| format!(r#"<p class="error" role="alert">{}</p>"#, esc(m)))
-            .unwrap_or_default(),
-        csrf_field(csrf),
-        esc(state),
-        esc(page),
-        MAX_FILE_BYTES / (1024 * 1024),
-    )
+fn feedback_form(csrf: &str, state: &str, page: &str, message: Option<&str>) -> Markup {
+    html! {
+        h1 { "Send us your feedback" }
+        p {
+            "Corrections, new sources, questions: an editor reads every message. Your name and \
+             address are optional, are used only to answer you, and are never published."
+        }
+        @if let Some(m) = message {
+            p class="error" role="alert" { (m) }
+        }
+        form method="post" action="/feedback" enctype="multipart/form-data" class="stack" {
+            (csrf_field(csrf))
+            input type="hidden" name="state" value=(state);
+            input type="hidden" name="page" value=(page);
+            label {
+                "Message "
+                textarea name="message" rows="8" required maxlength=(MAX_MESSAGE_CHARS) {}
+            }
+            label {
+                "Your name (optional) "
+                input name="name" maxlength="200" autocomplete="name";
+            }
+            label {
+                "Your e-mail, if you would like an answer (optional) "
+                input type="email" name="email" maxlength="254" autocomplete="email";
+            }
+            label {
+                "Attachments (optional; up to " (MAX_FILES) " files of PDF, PNG, JPEG, CSV or \
+                 plain text, " (MAX_FILE_BYTES / (1024 * 1024)) " MiB each) "
+                input type="file" name="files" multiple accept=".pdf,.png,.jpg,.jpeg,.csv,.txt";
+            }
+            div class="hp" aria-hidden="true" {
+                label {
+                    "Leave this empty "
+                    input name="website" tabindex="-1" autocomplete="off";
+                }
+            }
+            button type="submit" { "Send" }
+        }
+    }
 }
 
 pub async fn feedback_page(
@@ -104,7 +124,10 @@ fn thanks() -> Response {
     private_page(
         StatusCode::OK,
         "Thank you",
-        "<h1>Thank you</h1><p>Your message has reached the editors.</p>".into(),
+        html! {
+            h1 { "Thank you" }
+            p { "Your message has reached the editors." }
+        },
     )
 }
 
@@ -139,11 +162,13 @@ pub async fn feedback_post(State(app): State<Arc<App>>, v: Visitor, mut mp: Mult
                             return private_page(
                                 StatusCode::PAYLOAD_TOO_LARGE,
                                 "Too large",
-                                format!(
-                                    "<h1>Attachment too large</h1><p>{} is larger than {} MiB; nothing was sent.</p>",
-                                    esc(&filename),
-                                    MAX_FILE_BYTES / (1024 * 1024)
-                                ),
+                                html! {
+                                    h1 { "Attachment too large" }
+                                    p {
+                                        (filename) " is larger than "
+                                        (MAX_FILE_BYTES / (1024 * 1024)) " MiB; nothing was sent."
+                                    }
+                                },
                             );
                         }
                         data.extend_from_slice(&c);
@@ -258,7 +283,13 @@ pub async fn feedback_post(State(app): State<Arc<App>>, v: Visitor, mut mp: Mult
             let r = private_page(
                 StatusCode::TOO_MANY_REQUESTS,
                 "Too many messages",
-                format!("<h1>Too many messages</h1><p>At most {PER_HOUR} messages an hour from one address; please try again later.</p>"),
+                html! {
+                    h1 { "Too many messages" }
+                    p {
+                        "At most " (PER_HOUR) " messages an hour from one address; please try \
+                         again later."
+                    }
+                },
             );
             retry_after(r, 3600)
         }
@@ -300,26 +331,25 @@ pub async fn admin_home(State(app): State<Arc<App>>, v: Visitor) -> Response {
         Ok(x) => x,
         Err(e) => return e.into_response(),
     };
-    let outbox_rows = |items: &[minewatch_store::OutboxItem], retry: bool| -> Vec<Vec<String>> {
+    let outbox_rows = |items: &[minewatch_store::OutboxItem], retry: bool| -> Vec<Vec<Markup>> {
         items
             .iter()
             .map(|i| {
                 vec![
-                    i.id.to_string(),
-                    esc(&i.ikey),
-                    esc(&i.channel),
-                    esc(&i.purpose),
-                    i.attempts.to_string(),
-                    when(i.due_at),
-                    esc(i.last_error.as_deref().unwrap_or("")),
-                    if retry {
-                        format!(
-                            r#"<form method="post" action="/admin/outbox/{}/retry">{}<button type="submit">Retry</button></form>"#,
-                            i.id,
-                            csrf_field(&csrf)
-                        )
-                    } else {
-                        String::new()
+                    html! { (i.id) },
+                    html! { (i.ikey) },
+                    html! { (i.channel) },
+                    html! { (i.purpose) },
+                    html! { (i.attempts) },
+                    html! { (when(i.due_at)) },
+                    html! { (i.last_error.as_deref().unwrap_or("")) },
+                    html! {
+                        @if retry {
+                            form method="post" action={ "/admin/outbox/" (i.id) "/retry" } {
+                                (csrf_field(&csrf))
+                                button type="submit" { "Retry" }
+                            }
+                        }
                     },
                 ]
             })
@@ -335,83 +365,97 @@ pub async fn admin_home(State(app): State<Arc<App>>, v: Visitor) -> Response {
         "Last error",
         "",
     ];
-    let fb_rows: Vec<Vec<String>> = open
+    let fb_rows: Vec<Vec<Markup>> = open
         .iter()
         .map(|f| {
             vec![
-                format!(r#"<a href="/admin/feedback/{0}">#{0}</a>"#, f.id),
-                when(f.received_at),
-                esc(f.subject.as_deref().unwrap_or("")),
-                esc(&f.message.chars().take(120).collect::<String>()),
-                f.attachments.len().to_string(),
+                html! { a href={ "/admin/feedback/" (f.id) } { "#" (f.id) } },
+                html! { (when(f.received_at)) },
+                html! { (f.subject.as_deref().unwrap_or("")) },
+                html! { (f.message.chars().take(120).collect::<String>()) },
+                html! { (f.attachments.len()) },
             ]
         })
         .collect();
-    let hook_rows: Vec<Vec<String>> = hooks
+    let hook_rows: Vec<Vec<Markup>> = hooks
         .iter()
         .map(|h| {
             vec![
-                h.id.to_string(),
-                esc(&h.url),
-                esc(&h.scope),
-                if h.disabled {
-                    "disabled".into()
-                } else {
-                    format!(
-                        r#"<form method="post" action="/admin/webhooks/{}/disable">{}<button type="submit">Disable</button></form>"#,
-                        h.id,
-                        csrf_field(&csrf)
-                    )
+                html! { (h.id) },
+                html! { (h.url) },
+                html! { (h.scope) },
+                html! {
+                    @if h.disabled {
+                        "disabled"
+                    } @else {
+                        form method="post" action={ "/admin/webhooks/" (h.id) "/disable" } {
+                            (csrf_field(&csrf))
+                            button type="submit" { "Disable" }
+                        }
+                    }
                 },
             ]
         })
         .collect();
-    let user_rows: Vec<Vec<String>> = users
+    let user_rows: Vec<Vec<Markup>> = users
         .iter()
         .map(|u| {
             vec![
-                esc(&u.username),
-                u.role.as_str().into(),
-                if u.disabled { "disabled" } else { "active" }.into(),
+                html! { (u.username) },
+                html! { (u.role.as_str()) },
+                html! { @if u.disabled { "disabled" } @else { "active" } },
             ]
         })
         .collect();
     let relay = match &app.settings.smtp {
-        Some(_) => "An SMTP relay is configured.".to_string(),
-        None => "No SMTP relay is configured (serve --smtp): e-mail waits in the outbox.".into(),
+        Some(_) => "An SMTP relay is configured.",
+        None => "No SMTP relay is configured (serve --smtp): e-mail waits in the outbox.",
     };
-    let main = format!(
-        r#"<h1>Administration</h1><p><a href="/desk">Editorial desk</a></p>
-<h2>Outbox</h2><p>{} pending, {} sent, {} dead, {} dropped. {}</p>
-{}{}
-<h2>Feedback inbox</h2>{}
-<h2>Subscribers</h2><p>{} confirmed, {} awaiting confirmation, {} unsubscribed. Addresses are not listed here.</p>
-<h2>Webhooks</h2>{}
-<form method="post" action="/admin/webhooks" class="stack">{}<label>URL <input name="url" required maxlength="2000" placeholder="https://example.org/hook"></label><label>Scope (a state code, or * for everything) <input name="scope" value="*" required></label><button type="submit">Add webhook</button></form>
-<h2>Accounts</h2>{}<p>Accounts are managed with <code>minewatch user add|disable|enable|reset</code>.</p>"#,
-        counts.pending,
-        counts.sent,
-        counts.dead,
-        counts.dropped,
-        esc(&relay),
-        table(
+    let main = html! {
+        h1 { "Administration" }
+        p { a href="/desk" { "Editorial desk" } }
+        h2 { "Outbox" }
+        p {
+            (counts.pending) " pending, " (counts.sent) " sent, " (counts.dead) " dead, "
+            (counts.dropped) " dropped. " (relay)
+        }
+        (table(
             "Dead letters (gave up after the last attempt)",
             &heads,
             &outbox_rows(&dead, true)
-        ),
-        table("Pending", &heads, &outbox_rows(&pending, false)),
-        table(
+        ))
+        (table("Pending", &heads, &outbox_rows(&pending, false)))
+        h2 { "Feedback inbox" }
+        (table(
             "Open feedback",
             &["Message", "Received", "Profile", "Text", "Files"],
             &fb_rows
-        ),
-        subs.0,
-        subs.1,
-        subs.2,
-        table("Webhooks", &["Id", "URL", "Scope", ""], &hook_rows),
-        csrf_field(&csrf),
-        table("Accounts", &["User", "Role", "State"], &user_rows),
-    );
+        ))
+        h2 { "Subscribers" }
+        p {
+            (subs.0) " confirmed, " (subs.1) " awaiting confirmation, " (subs.2)
+            " unsubscribed. Addresses are not listed here."
+        }
+        h2 { "Webhooks" }
+        (table("Webhooks", &["Id", "URL", "Scope", ""], &hook_rows))
+        form method="post" action="/admin/webhooks" class="stack" {
+            (csrf_field(&csrf))
+            label {
+                "URL "
+                input name="url" required maxlength="2000" placeholder="https://example.org/hook";
+            }
+            label {
+                "Scope (a state code, or * for everything) "
+                input name="scope" value="*" required;
+            }
+            button type="submit" { "Add webhook" }
+        }
+        h2 { "Accounts" }
+        (table("Accounts", &["User", "Role", "State"], &user_rows))
+        p {
+            "Accounts are managed with " code { "minewatch user add|disable|enable|reset" } "."
+        }
+    };
     private_page(StatusCode::OK, "Administration", main)
 }
 
@@ -444,10 +488,11 @@ async fn admin_action(
         Ok(false) => private_page(
             StatusCode::NOT_FOUND,
             "Not found",
-            format!(
-                "<h1>Not done</h1><p>There is no {} {id}.</p><p><a href=\"/admin\">Back</a></p>",
-                esc(what)
-            ),
+            html! {
+                h1 { "Not done" }
+                p { "There is no " (what) " " (id) "." }
+                p { a href="/admin" { "Back" } }
+            },
         ),
         Err(e) => e.into_response(),
     }
@@ -502,13 +547,17 @@ pub async fn webhook_add(
         Ok((hook, secret)) => private_page(
             StatusCode::CREATED,
             "Webhook added",
-            format!(
-                r#"<h1>Webhook added</h1><p>Webhook {} posts to {} for {}.</p><p>Its signing secret, shown only now: <code>{}</code></p><p>Each call carries <code>X-Minewatch-Signature: t=TIMESTAMP,v1=HMAC</code>, the HMAC-SHA256 of <code>TIMESTAMP.BODY</code> with this secret, and an <code>Idempotency-Key</code>.</p><p><a href="/admin">Back</a></p>"#,
-                hook.id,
-                esc(&hook.url),
-                esc(&hook.scope),
-                esc(&secret)
-            ),
+            html! {
+                h1 { "Webhook added" }
+                p { "Webhook " (hook.id) " posts to " (hook.url) " for " (hook.scope) "." }
+                p { "Its signing secret, shown only now: " code { (secret) } }
+                p {
+                    "Each call carries " code { "X-Minewatch-Signature: t=TIMESTAMP,v1=HMAC" }
+                    ", the HMAC-SHA256 of " code { "TIMESTAMP.BODY" }
+                    " with this secret, and an " code { "Idempotency-Key" } "."
+                }
+                p { a href="/admin" { "Back" } }
+            },
         ),
         Err(e) => e.into_response(),
     }
@@ -545,62 +594,65 @@ pub async fn feedback_item(
             return private_page(
                 StatusCode::NOT_FOUND,
                 "Not found",
-                "<h1>No such message</h1>".into(),
+                html! { h1 { "No such message" } },
             )
         }
         Err(e) => return e.into_response(),
     };
-    let mut files = String::new();
-    for (aid, name, ct, size) in &f.attachments {
-        let _ = write!(
-            files,
-            r#"<li><a href="/admin/attachments/{aid}">{}</a> ({}, {} bytes)</li>"#,
-            esc(name),
-            esc(ct),
-            size
-        );
-    }
-    let answer_form = match &f.email {
-        Some(_) => format!(
-            r#"<form method="post" action="/admin/feedback/{}/answer" class="stack">{}<label>Answer (sent by e-mail) <textarea name="answer" rows="6" required maxlength="10000"></textarea></label><button type="submit">Send answer</button></form>"#,
-            f.id,
-            csrf_field(&csrf)
-        ),
-        None => "<p>No address was given: this message cannot be answered.</p>".into(),
+    let main = html! {
+        h1 { "Feedback #" (f.id) }
+        dl {
+            dt { "Received" } dd { (when(f.received_at)) }
+            dt { "From" }
+            dd {
+                (f.name.as_deref().unwrap_or("(no name)")) " "
+                @if let Some(e) = &f.email { "<" (e) ">" }
+            }
+            dt { "Profile" } dd { (f.subject.as_deref().unwrap_or("")) }
+            dt { "Page" } dd { (f.page.as_deref().unwrap_or("")) }
+            dt { "Status" } dd { (f.status) }
+        }
+        h2 { "Message" }
+        pre class="message" { (f.message) }
+        h2 { "Attachments" }
+        ul {
+            @for (aid, name, ct, size) in &f.attachments {
+                li {
+                    a href={ "/admin/attachments/" (aid) } { (name) }
+                    " (" (ct) ", " (size) " bytes)"
+                }
+            }
+        }
+        @if let Some(a) = &f.answer {
+            h2 { "Answered by " (f.answered_by.as_deref().unwrap_or("")) }
+            pre { (a) }
+        }
+        @if f.email.is_some() {
+            form method="post" action={ "/admin/feedback/" (f.id) "/answer" } class="stack" {
+                (csrf_field(&csrf))
+                label {
+                    "Answer (sent by e-mail) "
+                    textarea name="answer" rows="6" required maxlength="10000" {}
+                }
+                button type="submit" { "Send answer" }
+            }
+        } @else {
+            p { "No address was given: this message cannot be answered." }
+        }
+        form method="post" action={ "/admin/feedback/" (f.id) "/close" } {
+            (csrf_field(&csrf))
+            button type="submit" { "Close" }
+        }
+        form method="post" action={ "/admin/feedback/" (f.id) "/erase" } {
+            (csrf_field(&csrf))
+            p {
+                "On the sender's request, or when it is no longer needed: erase the name, \
+                 address, message, answer and attachments for good (the message is closed)."
+            }
+            button type="submit" { "Erase personal data" }
+        }
+        p { a href="/admin" { "Back to the inbox" } }
     };
-    let erase_form = format!(
-        r#"<form method="post" action="/admin/feedback/{}/erase">{}<p>On the sender's request, or when it is no longer needed: erase the name, address, message, answer and attachments for good (the message is closed).</p><button type="submit">Erase personal data</button></form>"#,
-        f.id,
-        csrf_field(&csrf)
-    );
-    let main = format!(
-        r#"<h1>Feedback #{}</h1><dl><dt>Received</dt><dd>{}</dd><dt>From</dt><dd>{} {}</dd><dt>Profile</dt><dd>{}</dd><dt>Page</dt><dd>{}</dd><dt>Status</dt><dd>{}</dd></dl>
-<h2>Message</h2><pre class="message">{}</pre><h2>Attachments</h2><ul>{files}</ul>{}
-{answer_form}<form method="post" action="/admin/feedback/{}/close">{}<button type="submit">Close</button></form>
-{erase_form}<p><a href="/admin">Back to the inbox</a></p>"#,
-        f.id,
-        when(f.received_at),
-        esc(f.name.as_deref().unwrap_or("(no name)")),
-        esc(&f
-            .email
-            .as_deref()
-            .map(|e| format!("<{e}>"))
-            .unwrap_or_default()),
-        esc(f.subject.as_deref().unwrap_or("")),
-        esc(f.page.as_deref().unwrap_or("")),
-        esc(&f.status),
-        esc(&f.message),
-        f.answer
-            .as_deref()
-            .map(|a| format!(
-                "<h2>Answered by {}</h2><pre>{}</pre>",
-                esc(f.answered_by.as_deref().unwrap_or("")),
-                esc(a)
-            ))
-            .unwrap_or_default(),
-        f.id,
-        csrf_field(&csrf),
-    );
     private_page(StatusCode::OK, &format!("Feedback #{}", f.id), main)
 }
 
@@ -735,7 +787,7 @@ pub async fn attachment(
         Ok(None) => private_page(
             StatusCode::NOT_FOUND,
             "Not found",
-            "<h1>No such attachment</h1>".into(),
+            html! { h1 { "No such attachment" } },
         ),
         Err(e) => e.into_response(),
     }

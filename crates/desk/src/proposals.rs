@@ -17,12 +17,11 @@ use minewatch_domain::fact::*;
 use minewatch_domain::{Fact, FactKind, Payload};
 use minewatch_import::{import_reader, import_reader_then, ImportError, Kind, Options};
 use minewatch_store::{now_secs, FactRecord, NewProposal, Proposal, ProposalAction, Role, Store};
-use minewatch_web::html::{esc, layout, table, Page};
+use minewatch_web::html::{html, layout, table, Markup, Page};
 use minewatch_web::{blocking, ApiError, App};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 /// Largest file an editor may upload for import.
@@ -620,34 +619,33 @@ fn denied(d: Denied) -> Response {
 }
 
 pub(crate) fn error_page(e: ApiError) -> Response {
-    let mut list = String::new();
-    if let Some(ps) = e.extra.as_ref().and_then(|x| x["problems"].as_array()) {
-        list.push_str("<ul class=\"problems\">");
-        for p in ps {
-            let _ = write!(list, "<li>{}</li>", esc(p.as_str().unwrap_or("")));
-        }
-        list.push_str("</ul>");
-    }
+    let problems = e.extra.as_ref().and_then(|x| x["problems"].as_array());
     private_page(
         e.status,
         "Not done",
-        format!(
-            r#"<h1>Not done</h1><p class="error" role="alert">{}</p>{list}<p><a href="/desk">Back to the desk</a></p>"#,
-            esc(&e.message)
-        ),
+        html! {
+            h1 { "Not done" }
+            p class="error" role="alert" { (e.message) }
+            @if let Some(ps) = problems {
+                ul class="problems" {
+                    @for p in ps { li { (p.as_str().unwrap_or("")) } }
+                }
+            }
+            p { a href="/desk" { "Back to the desk" } }
+        },
     )
 }
 
-fn proposal_rows(list: &[Proposal]) -> Vec<Vec<String>> {
+fn proposal_rows(list: &[Proposal]) -> Vec<Vec<Markup>> {
     list.iter()
         .map(|p| {
             vec![
-                format!(r#"<a href="/desk/proposals/{0}">#{0}</a>"#, p.id),
-                esc(p.action.as_str()),
-                esc(&p.summary),
-                esc(&p.proposed_by),
-                esc(&p.proposed_at),
-                esc(&p.status),
+                html! { a href={ "/desk/proposals/" (p.id) } { "#" (p.id) } },
+                html! { (p.action.as_str()) },
+                html! { (p.summary) },
+                html! { (p.proposed_by) },
+                html! { (p.proposed_at) },
+                html! { (p.status) },
             ]
         })
         .collect()
@@ -678,74 +676,95 @@ pub async fn desk_home(State(app): State<Arc<App>>, v: Visitor) -> Response {
         "At",
         "Status",
     ];
-    let kinds: String = FactKind::ALL
+    let kinds = FactKind::ALL
         .iter()
         .filter(|k| **k != FactKind::Retraction)
-        .map(|k| format!(r#"<option value="{0}">{0}</option>"#, k.as_str()))
-        .collect();
-    let admin = if user.role == Role::Admin {
-        r#" · <a href="/admin">Administration</a> (outbox, feedback, webhooks)"#
-    } else {
-        ""
-    };
-    let main = format!(
-        r#"<h1>Editorial desk</h1><p>Signed in as <strong>{}</strong> ({}).{admin}</p>
-<form method="post" action="/logout" class="inline">{}<button type="submit">Sign out</button></form>
-<h2>Propose</h2><form method="get" action="/desk/new" class="inline"><label>A new fact of kind <select name="kind">{kinds}</select></label> <label>about <input name="subject" placeholder="USA or United States" required></label> <button type="submit">Open the form</button></form>
-<p>To correct or retract a fact, open its page (<code>/facts/ID</code>) from a profile's footnotes or search. Or <a href="/desk/import">propose an import</a> of a whole file.</p>
-<h2>Waiting for your review</h2>{}<h2>Your proposals waiting for another editor</h2>{}<h2>Recent decisions and proposals</h2>{}"#,
-        esc(&user.username),
-        user.role.as_str(),
-        csrf_field(&csrf),
-        table(
+        .map(|k| k.as_str());
+    let main = html! {
+        h1 { "Editorial desk" }
+        p {
+            "Signed in as " strong { (user.username) } " (" (user.role.as_str()) ")."
+            @if user.role == Role::Admin {
+                " · " a href="/admin" { "Administration" } " (outbox, feedback, webhooks)"
+            }
+        }
+        form method="post" action="/logout" class="inline" {
+            (csrf_field(&csrf))
+            button type="submit" { "Sign out" }
+        }
+        h2 { "Propose" }
+        form method="get" action="/desk/new" class="inline" {
+            label {
+                "A new fact of kind "
+                select name="kind" {
+                    @for k in kinds { option value=(k) { (k) } }
+                }
+            }
+            " "
+            label {
+                "about "
+                input name="subject" placeholder="USA or United States" required;
+            }
+            " "
+            button type="submit" { "Open the form" }
+        }
+        p {
+            "To correct or retract a fact, open its page (" code { "/facts/ID" } ") from a \
+             profile's footnotes or search. Or "
+            a href="/desk/import" { "propose an import" } " of a whole file."
+        }
+        h2 { "Waiting for your review" }
+        (table(
             "Proposals by other editors: you may approve these",
             &heads,
             &proposal_rows(&others)
-        ),
-        table("Your pending proposals", &heads, &proposal_rows(&mine)),
-        table("Recent", &heads, &proposal_rows(&recent)),
-    );
+        ))
+        h2 { "Your proposals waiting for another editor" }
+        (table("Your pending proposals", &heads, &proposal_rows(&mine)))
+        h2 { "Recent decisions and proposals" }
+        (table("Recent", &heads, &proposal_rows(&recent)))
+    };
     private_page(StatusCode::OK, "Editorial desk", main)
 }
 
-fn input(fld: &Field, value: &str) -> String {
-    let req = if fld.required && !matches!(fld.ty, Ty::Flag) {
-        " required"
-    } else {
-        ""
-    };
-    let label = esc(fld.label);
+fn input(fld: &Field, value: &str) -> Markup {
+    let req = fld.required && !matches!(fld.ty, Ty::Flag);
+    let label = fld.label;
     let name = fld.name;
     match &fld.ty {
-        Ty::Long | Ty::Json => format!(
-            r#"<label>{label}<textarea name="{name}" rows="{}"{req}>{}</textarea></label>"#,
-            if matches!(fld.ty, Ty::Json) { 10 } else { 3 },
-            esc(value)
-        ),
-        Ty::Flag => format!(
-            r#"<label class="check"><input type="checkbox" name="{name}"{}> {label}</label>"#,
-            if value == "on" { " checked" } else { "" }
-        ),
-        Ty::Choice(options) => {
-            let mut o = String::from(r#"<option value=""></option>"#);
-            for opt in options {
-                let _ = write!(
-                    o,
-                    r#"<option value="{0}"{1}>{0}</option>"#,
-                    esc(opt),
-                    if *opt == value { " selected" } else { "" }
-                );
+        Ty::Long | Ty::Json => {
+            let rows = if matches!(fld.ty, Ty::Json) { 10 } else { 3 };
+            html! {
+                label { (label) textarea name=(name) rows=(rows) required[req] { (value) } }
             }
-            format!(r#"<label>{label}<select name="{name}"{req}>{o}</select></label>"#)
         }
-        Ty::Date => format!(
-            r#"<label>{label}<input name="{name}" value="{}" placeholder="YYYY, YYYY-MM or YYYY-MM-DD"{req}></label>"#,
-            esc(value)
-        ),
-        _ => format!(
-            r#"<label>{label}<input name="{name}" value="{}"{req}></label>"#,
-            esc(value)
-        ),
+        Ty::Flag => html! {
+            label class="check" {
+                input type="checkbox" name=(name) checked[value == "on"];
+                " " (label)
+            }
+        },
+        Ty::Choice(options) => html! {
+            label {
+                (label)
+                select name=(name) required[req] {
+                    option value="" {}
+                    @for opt in options {
+                        option value=(opt) selected[*opt == value] { (opt) }
+                    }
+                }
+            }
+        },
+        Ty::Date => html! {
+            label {
+                (label)
+                input name=(name) value=(value) placeholder="YYYY, YYYY-MM or YYYY-MM-DD"
+                    required[req];
+            }
+        },
+        _ => html! {
+            label { (label) input name=(name) value=(value) required[req]; }
+        },
     }
 }
 
@@ -757,100 +776,91 @@ fn fact_form(
     values: &HashMap<String, String>,
     problems: &Problems,
     csrf: &str,
-) -> String {
+) -> Markup {
     let val = |k: &str| values.get(k).cloned().unwrap_or_default();
-    let mut s = String::new();
-    if !problems.is_empty() {
-        s.push_str(
-            r#"<div class="error" role="alert"><p>Nothing was proposed. Please fix:</p><ul>"#,
-        );
-        for (field, m) in problems {
-            let _ = write!(s, "<li><strong>{}</strong>: {}</li>", esc(field), esc(m));
+    let text = |name: &'static str, label: &'static str| {
+        input(&f(name, label, Ty::Text, false), &val(name))
+    };
+    html! {
+        @if !problems.is_empty() {
+            div class="error" role="alert" {
+                p { "Nothing was proposed. Please fix:" }
+                ul {
+                    @for (field, m) in problems {
+                        li { strong { (field) } ": " (m) }
+                    }
+                }
+            }
         }
-        s.push_str("</ul></div>");
+        form method="post" action="/desk/proposals" class="stack" {
+            (csrf_field(csrf))
+            input type="hidden" name="action" value=(action.as_str());
+            input type="hidden" name="kind" value=(kind.as_str());
+            @if let Some(t) = target {
+                input type="hidden" name="target" value=(t.fact.id);
+            } @else {
+                label {
+                    "State or area (name or code)"
+                    input name="subject" value=(val("subject")) required;
+                }
+                label {
+                    "Key (optional: a stable name for this fact; later facts with the same key \
+                     correct it)"
+                    input name="key" value=(val("key"));
+                }
+            }
+            @if action != ProposalAction::Retract {
+                fieldset {
+                    legend { "When" }
+                    (input(
+                        &f(
+                            "valid_from",
+                            "From (date the claim starts being true)",
+                            Ty::Date,
+                            false
+                        ),
+                        &val("valid_from")
+                    ))
+                    (input(
+                        &f("valid_to", "To (end of a period)", Ty::Date, false),
+                        &val("valid_to")
+                    ))
+                }
+            }
+            fieldset {
+                @if action != ProposalAction::Retract {
+                    legend { "What (" (kind.as_str()) ")" }
+                } @else {
+                    legend { "Why" }
+                }
+                @for fld in fields(kind) {
+                    (input(&fld, &val(fld.name)))
+                }
+            }
+            fieldset {
+                legend { "Sources" }
+                label {
+                    "Source keys (key or key#page; several separated by ;)"
+                    input name="sources" value=(val("sources"));
+                }
+                p { "Or record a new source with this fact:" }
+                (text("new_source_key", "New source key (lower case, digits, -)"))
+                (text("new_source_title", "Title"))
+                (text("new_source_publisher", "Publisher"))
+                (input(
+                    &f("new_source_published", "Published (date)", Ty::Date, false),
+                    &val("new_source_published")
+                ))
+                (text("new_source_url", "URL"))
+            }
+            (input(&f("note", "Note (optional)", Ty::Long, false), &val("note")))
+            label {
+                "Note for the reviewer"
+                input name="review_note" value=(val("review_note")) maxlength="500";
+            }
+            button type="submit" { "Propose" }
+        }
     }
-    let _ = write!(
-        s,
-        r#"<form method="post" action="/desk/proposals" class="stack">{}<input type="hidden" name="action" value="{}"><input type="hidden" name="kind" value="{}">"#,
-        csrf_field(csrf),
-        action.as_str(),
-        kind.as_str()
-    );
-    if let Some(t) = target {
-        let _ = write!(
-            s,
-            r#"<input type="hidden" name="target" value="{}">"#,
-            t.fact.id
-        );
-    } else {
-        let _ = write!(
-            s,
-            r#"<label>State or area (name or code)<input name="subject" value="{}" required></label><label>Key (optional: a stable name for this fact; later facts with the same key correct it)<input name="key" value="{}"></label>"#,
-            esc(&val("subject")),
-            esc(&val("key"))
-        );
-    }
-    if action != ProposalAction::Retract {
-        let _ = write!(
-            s,
-            r#"<fieldset><legend>When</legend>{}{}</fieldset><fieldset><legend>What ({})</legend>"#,
-            input(
-                &f(
-                    "valid_from",
-                    "From (date the claim starts being true)",
-                    Ty::Date,
-                    false
-                ),
-                &val("valid_from")
-            ),
-            input(
-                &f("valid_to", "To (end of a period)", Ty::Date, false),
-                &val("valid_to")
-            ),
-            esc(kind.as_str())
-        );
-    } else {
-        s.push_str("<fieldset><legend>Why</legend>");
-    }
-    for fld in fields(kind) {
-        s.push_str(&input(&fld, &val(fld.name)));
-    }
-    let _ = write!(
-        s,
-        r#"</fieldset><fieldset><legend>Sources</legend><label>Source keys (key or key#page; several separated by ;)<input name="sources" value="{}"></label>
-<p>Or record a new source with this fact:</p>{}{}{}{}{}</fieldset>
-{}<label>Note for the reviewer<input name="review_note" value="{}" maxlength="500"></label>
-<button type="submit">Propose</button></form>"#,
-        esc(&val("sources")),
-        input(
-            &f(
-                "new_source_key",
-                "New source key (lower case, digits, -)",
-                Ty::Text,
-                false
-            ),
-            &val("new_source_key")
-        ),
-        input(
-            &f("new_source_title", "Title", Ty::Text, false),
-            &val("new_source_title")
-        ),
-        input(
-            &f("new_source_publisher", "Publisher", Ty::Text, false),
-            &val("new_source_publisher")
-        ),
-        input(
-            &f("new_source_published", "Published (date)", Ty::Date, false),
-            &val("new_source_published")
-        ),
-        input(
-            &f("new_source_url", "URL", Ty::Text, false),
-            &val("new_source_url")
-        ),
-        input(&f("note", "Note (optional)", Ty::Long, false), &val("note")),
-        esc(&val("review_note")),
-    );
-    s
 }
 
 pub async fn new_fact_page(v: Visitor, Query(q): Query<HashMap<String, String>>) -> Response {
@@ -867,11 +877,11 @@ pub async fn new_fact_page(v: Visitor, Query(q): Query<HashMap<String, String>>)
         }
     };
     let (csrf, _) = v.csrf();
-    let main = format!(
-        "<h1>Propose a new {} fact</h1><p>Another editor must approve it before it is published.</p>{}",
-        esc(kind.as_str()),
-        fact_form(kind, ProposalAction::Add, None, &q, &Vec::new(), &csrf)
-    );
+    let main = html! {
+        h1 { "Propose a new " (kind.as_str()) " fact" }
+        p { "Another editor must approve it before it is published." }
+        (fact_form(kind, ProposalAction::Add, None, &q, &Vec::new(), &csrf))
+    };
     private_page(StatusCode::OK, "Propose a fact", main)
 }
 
@@ -953,17 +963,20 @@ pub async fn change_fact_page(
             .collect::<Vec<_>>()
             .join("; "),
     );
-    let main = format!(
-        r#"<h1>{} fact {}</h1><p class="current">Now: {}</p><p>Another editor must approve this before it is published; the current version stays in the record's history.</p>{}"#,
-        if action == ProposalAction::Retract {
-            "Retract"
-        } else {
-            "Correct"
-        },
-        rec.fact.id,
-        esc(&sentence(&rec.fact, &name)),
-        fact_form(kind, action, Some(&rec), &values, &Vec::new(), &csrf)
-    );
+    let verb = if action == ProposalAction::Retract {
+        "Retract"
+    } else {
+        "Correct"
+    };
+    let main = html! {
+        h1 { (verb) " fact " (rec.fact.id) }
+        p class="current" { "Now: " (sentence(&rec.fact, &name)) }
+        p {
+            "Another editor must approve this before it is published; the current version stays \
+             in the record's history."
+        }
+        (fact_form(kind, action, Some(&rec), &values, &Vec::new(), &csrf))
+    };
     private_page(StatusCode::OK, "Change a fact", main)
 }
 
@@ -1044,10 +1057,10 @@ pub async fn propose(
             private_page(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "Propose a fact",
-                format!(
-                    "<h1>Propose</h1>{}",
-                    fact_form(kind, action, target.as_ref(), &form, &problems, &csrf)
-                ),
+                html! {
+                    h1 { "Propose" }
+                    (fact_form(kind, action, target.as_ref(), &form, &problems, &csrf))
+                },
             )
         }
         Err(e) => error_page(e),
@@ -1108,101 +1121,81 @@ pub async fn proposal_page(
         Ok(x) => x,
         Err(e) => return error_page(e),
     };
-    let mut main = format!(
-        r#"<h1>Proposal #{}</h1><dl><dt>Action</dt><dd>{}</dd><dt>Summary</dt><dd>{}</dd><dt>Proposed by</dt><dd>{} at {}</dd><dt>Status</dt><dd class="status-{}">{}</dd>"#,
-        p.id,
-        esc(p.action.as_str()),
-        esc(&p.summary),
-        esc(&p.proposed_by),
-        esc(&p.proposed_at),
-        esc(&p.status),
-        esc(&p.status),
-    );
-    if let Some(by) = &p.decided_by {
-        let _ = write!(
-            main,
-            "<dt>Decided by</dt><dd>{} at {}</dd>",
-            esc(by),
-            esc(p.decided_at.as_deref().unwrap_or(""))
-        );
-    }
-    if let Some(n) = p.decision_note.as_deref().filter(|n| !n.is_empty()) {
-        let _ = write!(main, "<dt>Note</dt><dd>{}</dd>", esc(n));
-    }
-    main.push_str("</dl>");
-    if let Some(t) = &target {
+    let current = target.as_ref().map(|t| {
         let name = app
             .gazetteer()
             .by_code(&t.fact.subject)
             .map(|s| s.name.clone())
             .unwrap_or_default();
-        let _ = write!(
-            main,
-            r#"<h2>Current version</h2><p><a href="/facts/{0}">Fact {0}</a>: {1}</p>"#,
-            t.fact.id,
-            esc(&sentence(&t.fact, &name))
-        );
-    }
-    if let Some(words) = proposed_sentences(&app, &p) {
-        let _ = write!(main, "<h2>Proposed</h2><ul>{words}</ul>");
-    }
-    match &effect {
-        Some(Ok(report)) => {
-            let _ = write!(
-                main,
-                r#"<p class="effect"><strong>Approving will write:</strong> {}</p>"#,
-                esc(&effect_words(report))
-            );
+        (t.fact.id, sentence(&t.fact, &name))
+    });
+    let own = p.proposed_by.eq_ignore_ascii_case(&user.username);
+    let main = html! {
+        h1 { "Proposal #" (p.id) }
+        dl {
+            dt { "Action" } dd { (p.action.as_str()) }
+            dt { "Summary" } dd { (p.summary) }
+            dt { "Proposed by" } dd { (p.proposed_by) " at " (p.proposed_at) }
+            dt { "Status" } dd class={ "status-" (p.status) } { (p.status) }
+            @if let Some(by) = &p.decided_by {
+                dt { "Decided by" }
+                dd { (by) " at " (p.decided_at.as_deref().unwrap_or("")) }
+            }
+            @if let Some(n) = p.decision_note.as_deref().filter(|n| !n.is_empty()) {
+                dt { "Note" } dd { (n) }
+            }
         }
-        Some(Err(e)) => {
-            let _ = write!(
-                main,
-                r#"<div class="problems"><p><strong>This proposal no longer imports cleanly:</strong> {}</p>{}</div>"#,
-                esc(&e.message),
-                e.extra
-                    .as_ref()
-                    .and_then(|x| x["problems"].as_array())
-                    .map(|ps| format!(
-                        "<ul>{}</ul>",
-                        ps.iter()
-                            .filter_map(Value::as_str)
-                            .map(|p| format!("<li>{}</li>", esc(p)))
-                            .collect::<String>()
-                    ))
-                    .unwrap_or_default()
-            );
+        @if let Some((fid, words)) = &current {
+            h2 { "Current version" }
+            p { a href={ "/facts/" (fid) } { "Fact " (fid) } ": " (words) }
         }
-        None => {}
-    }
-    // The whole document, never a part: a reviewer approves exactly what they could read.
-    let _ = write!(
-        main,
-        r#"<details open><summary>What will be imported ({} importer; {} lines, {} bytes)</summary><pre>{}</pre></details>"#,
-        esc(&p.importer),
-        p.body.lines().count(),
-        p.body.len(),
-        esc(&p.body)
-    );
-    if p.status == "pending" {
-        let own = p.proposed_by.eq_ignore_ascii_case(&user.username);
-        if own {
-            main.push_str("<p>You proposed this: another editor must approve it (four eyes). You may withdraw it.</p>");
-        } else {
-            let _ = write!(
-                main,
-                r#"<form method="post" action="/desk/proposals/{}/approve" class="inline">{}<button type="submit">Approve and publish</button></form>"#,
-                p.id,
-                csrf_field(&csrf)
-            );
+        @if let Some(words) = proposed_sentences(&app, &p) {
+            h2 { "Proposed" }
+            ul { (words) }
         }
-        let _ = write!(
-            main,
-            r#"<form method="post" action="/desk/proposals/{}/reject" class="stack">{}<label>Note<input name="note" maxlength="1000"></label><button type="submit">{}</button></form>"#,
-            p.id,
-            csrf_field(&csrf),
-            if own { "Withdraw" } else { "Reject" }
-        );
-    }
+        @match &effect {
+            Some(Ok(report)) => {
+                p class="effect" { strong { "Approving will write:" } " " (effect_words(report)) }
+            }
+            Some(Err(e)) => {
+                div class="problems" {
+                    p {
+                        strong { "This proposal no longer imports cleanly:" } " " (e.message)
+                    }
+                    @if let Some(ps) = e.extra.as_ref().and_then(|x| x["problems"].as_array()) {
+                        ul { @for p in ps.iter().filter_map(Value::as_str) { li { (p) } } }
+                    }
+                }
+            }
+            None => {}
+        }
+        // The whole document, never a part: a reviewer approves exactly what they could read.
+        details open {
+            summary {
+                "What will be imported (" (p.importer) " importer; " (p.body.lines().count())
+                " lines, " (p.body.len()) " bytes)"
+            }
+            pre { (p.body) }
+        }
+        @if p.status == "pending" {
+            @if own {
+                p {
+                    "You proposed this: another editor must approve it (four eyes). You may \
+                     withdraw it."
+                }
+            } @else {
+                form method="post" action={ "/desk/proposals/" (p.id) "/approve" } class="inline" {
+                    (csrf_field(&csrf))
+                    button type="submit" { "Approve and publish" }
+                }
+            }
+            form method="post" action={ "/desk/proposals/" (p.id) "/reject" } class="stack" {
+                (csrf_field(&csrf))
+                label { "Note" input name="note" maxlength="1000"; }
+                button type="submit" { @if own { "Withdraw" } @else { "Reject" } }
+            }
+        }
+    };
     private_page(StatusCode::OK, &format!("Proposal #{}", p.id), main)
 }
 
@@ -1236,12 +1229,12 @@ fn effect_words(r: &minewatch_import::Report) -> String {
 }
 
 /// The proposed facts of a facts-json proposal, in words.
-fn proposed_sentences(app: &App, p: &Proposal) -> Option<String> {
+fn proposed_sentences(app: &App, p: &Proposal) -> Option<Markup> {
     if p.importer != "facts-json" {
         return None;
     }
     let doc: Value = serde_json::from_str(&p.body).ok()?;
-    let mut out = String::new();
+    let mut items: Vec<(String, String)> = Vec::new();
     for f in doc["facts"].as_array()? {
         let kind = FactKind::parse(f["kind"].as_str()?)?;
         let payload = Payload::from_value(kind, f["payload"].clone()).ok()?;
@@ -1267,21 +1260,22 @@ fn proposed_sentences(app: &App, p: &Proposal) -> Option<String> {
             .by_code(&subject)
             .map(|s| s.name.clone())
             .unwrap_or(subject);
-        let _ = write!(
-            out,
-            "<li>{} <span class=\"cite\">[{}]</span></li>",
-            esc(&sentence(&fact, &name)),
-            esc(&f["sources"]
-                .as_array()
-                .map(|a| a
-                    .iter()
+        let sources = f["sources"]
+            .as_array()
+            .map(|a| {
+                a.iter()
                     .filter_map(Value::as_str)
                     .collect::<Vec<_>>()
-                    .join("; "))
-                .unwrap_or_default())
-        );
+                    .join("; ")
+            })
+            .unwrap_or_default();
+        items.push((sentence(&fact, &name), sources));
     }
-    Some(out)
+    Some(html! {
+        @for (words, sources) in &items {
+            li { (words) " " span class="cite" { "[" (sources) "]" } }
+        }
+    })
 }
 
 pub async fn approve(
@@ -1349,27 +1343,38 @@ pub async fn import_page(v: Visitor) -> Response {
         return denied(d);
     }
     let (csrf, _) = v.csrf();
-    let kinds: String = minewatch_import::KINDS
-        .iter()
-        .map(|k| {
-            format!(
-                r#"<option value="{0}">{0}: {1}</option>"#,
-                esc(k.name),
-                esc(k.about)
-            )
-        })
-        .collect();
-    let main = format!(
-        r#"<h1>Propose an import</h1><p>The file is checked by the same importer as <code>minewatch import</code>: every problem is listed and nothing is proposed until there are none. Another editor must approve it; then it is imported whole or not at all.</p>
-<form method="post" action="/desk/import" enctype="multipart/form-data" class="stack">{}
-<label>Importer <select name="importer" required>{kinds}</select></label>
-<label>File (UTF-8, at most {} MiB) <input type="file" name="file" required></label>
-<label>Source key for files without a source column (optional) <input name="source"></label>
-<label>Summary for the reviewer <input name="summary" required maxlength="500"></label>
-<button type="submit">Check and propose</button></form>"#,
-        csrf_field(&csrf),
-        IMPORT_MAX_BYTES / (1024 * 1024)
-    );
+    let main = html! {
+        h1 { "Propose an import" }
+        p {
+            "The file is checked by the same importer as " code { "minewatch import" } ": every \
+             problem is listed and nothing is proposed until there are none. Another editor must \
+             approve it; then it is imported whole or not at all."
+        }
+        form method="post" action="/desk/import" enctype="multipart/form-data" class="stack" {
+            (csrf_field(&csrf))
+            label {
+                "Importer "
+                select name="importer" required {
+                    @for k in minewatch_import::KINDS {
+                        option value=(k.name) { (k.name) ": " (k.about) }
+                    }
+                }
+            }
+            label {
+                "File (UTF-8, at most " (IMPORT_MAX_BYTES / (1024 * 1024)) " MiB) "
+                input type="file" name="file" required;
+            }
+            label {
+                "Source key for files without a source column (optional) "
+                input name="source";
+            }
+            label {
+                "Summary for the reviewer "
+                input name="summary" required maxlength="500";
+            }
+            button type="submit" { "Check and propose" }
+        }
+    };
     private_page(StatusCode::OK, "Propose an import", main)
 }
 
@@ -1509,56 +1514,63 @@ pub async fn fact_page(State(app): State<Arc<App>>, Path(id): Path<String>) -> R
     } else {
         "This is the current version."
     };
-    let rows: Vec<Vec<String>> = history
+    let rows: Vec<Vec<Markup>> = history
         .iter()
         .map(|(h, prov)| {
             vec![
-                if h.fact.id == rec.fact.id {
-                    format!("<strong>{}</strong>", h.fact.id)
-                } else {
-                    format!(r#"<a href="/facts/{0}">{0}</a>"#, h.fact.id)
+                html! {
+                    @if h.fact.id == rec.fact.id {
+                        strong { (h.fact.id) }
+                    } @else {
+                        a href={ "/facts/" (h.fact.id) } { (h.fact.id) }
+                    }
                 },
-                esc(&h.fact.recorded_at),
-                esc(h.fact.kind().as_str()),
-                esc(&sentence(&h.fact, &name)),
-                h.fact
-                    .supersedes
-                    .map(|s| format!(r#"<a href="/facts/{0}">{0}</a>"#, s))
-                    .unwrap_or_default(),
-                match prov {
-                    Some(p) => format!(
-                        "proposed by {} ({}); approved by {} ({})",
-                        esc(&p.proposed_by),
-                        esc(&p.proposed_at),
-                        esc(p.approved_by.as_deref().unwrap_or("?")),
-                        esc(p.approved_at.as_deref().unwrap_or(""))
-                    ),
-                    None => format!("imported by {}", esc(&h.fact.recorded_by)),
+                html! { (h.fact.recorded_at) },
+                html! { (h.fact.kind().as_str()) },
+                html! { (sentence(&h.fact, &name)) },
+                html! {
+                    @if let Some(s) = h.fact.supersedes {
+                        a href={ "/facts/" (s) } { (s) }
+                    }
+                },
+                html! {
+                    @match prov {
+                        Some(p) => {
+                            "proposed by " (p.proposed_by) " (" (p.proposed_at) "); approved by "
+                            (p.approved_by.as_deref().unwrap_or("?")) " ("
+                            (p.approved_at.as_deref().unwrap_or("")) ")"
+                        }
+                        None => { "imported by " (h.fact.recorded_by) }
+                    }
                 },
             ]
         })
         .collect();
     let cites = notes.cite(&rec.fact.citations);
-    let main = format!(
-        r#"<h1>Fact {id}</h1><p class="lead">{}{cites}</p><p>{state}</p>
-<dl><dt>About</dt><dd><a href="/states/{code}">{}</a></dd><dt>Kind</dt><dd>{}</dd><dt>Key</dt><dd><code>{}</code></dd><dt>Recorded</dt><dd>{} by {}</dd></dl>
-<h2>History</h2>{}
-<p class="editors">Editors: <a href="/desk/facts/{id}/correct">propose a correction</a> · <a href="/desk/facts/{id}/retract">propose a retraction</a></p>{}"#,
-        esc(&sentence(&rec.fact, &name)),
-        esc(&name),
-        esc(rec.fact.kind().as_str()),
-        esc(&rec.key),
-        esc(&rec.fact.recorded_at),
-        esc(&rec.fact.recorded_by),
-        table(
+    let id = rec.fact.id;
+    let code = minewatch_web::html::url_enc(&rec.fact.subject);
+    let main = html! {
+        h1 { "Fact " (id) }
+        p class="lead" { (sentence(&rec.fact, &name)) (cites) }
+        p { (state) }
+        dl {
+            dt { "About" } dd { a href={ "/states/" (code) } { (name) } }
+            dt { "Kind" } dd { (rec.fact.kind().as_str()) }
+            dt { "Key" } dd { code { (rec.key) } }
+            dt { "Recorded" } dd { (rec.fact.recorded_at) " by " (rec.fact.recorded_by) }
+        }
+        h2 { "History" }
+        (table(
             "Every version of this fact, oldest first",
             &["Fact", "Recorded", "Kind", "Statement", "Supersedes", "Who"],
             &rows
-        ),
-        notes.render(),
-        id = rec.fact.id,
-        code = minewatch_web::html::url_enc(&rec.fact.subject),
-    );
+        ))
+        p class="editors" {
+            "Editors: " a href={ "/desk/facts/" (id) "/correct" } { "propose a correction" }
+            " · " a href={ "/desk/facts/" (id) "/retract" } { "propose a retraction" }
+        }
+        (notes.render())
+    };
     let page = Page {
         title: format!("Fact {}", rec.fact.id),
         main,
@@ -1567,7 +1579,7 @@ pub async fn fact_page(State(app): State<Arc<App>>, Path(id): Path<String>) -> R
     };
     (
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        layout(&page),
+        layout(&page).into_string(),
     )
         .into_response()
 }

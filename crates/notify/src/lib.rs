@@ -15,7 +15,7 @@ use hmac::{Hmac, Mac};
 use minewatch_answers::describe::sentence;
 use minewatch_desk::auth::{private_page, retry_after, with_cookie, Visitor};
 use minewatch_store::{now_secs, Mail, OutboxItem, Store, Subscribed};
-use minewatch_web::html::esc;
+use minewatch_web::html::{html, Markup};
 use minewatch_web::{blocking, ApiError, App};
 use serde::Deserialize;
 use serde_json::json;
@@ -38,37 +38,44 @@ fn scope_name(app: &App, scope: &str) -> String {
     }
 }
 
-fn subscribe_form(app: &App, csrf: &str, state: &str, message: Option<&str>) -> String {
-    let mut options = String::from(r#"<option value="*">Every country (all changes)</option>"#);
-    for s in app
+fn subscribe_form(app: &App, csrf: &str, state: &str, message: Option<&str>) -> Markup {
+    let states = app
         .gazetteer()
         .subjects()
         .iter()
-        .filter(|s| s.kind.as_str() == "state")
-    {
-        let _ = write!(
-            options,
-            r#"<option value="{}"{}>{}</option>"#,
-            esc(&s.code),
-            if s.code == state { " selected" } else { "" },
-            esc(&s.name)
-        );
+        .filter(|s| s.kind.as_str() == "state");
+    html! {
+        h1 { "Receive notifications" }
+        p {
+            "We send one e-mail when a profile you follow changes, saying what changed and linking \
+             to the profile before and after. You confirm your address first; every message has a \
+             one-click unsubscribe link. Your address is used for nothing else and is never \
+             published."
+        }
+        @if let Some(m) = message {
+            p.error role="alert" { (m) }
+        }
+        form method="post" action="/subscribe" class="stack" {
+            (minewatch_desk::auth::csrf_field(csrf))
+            label { "E-mail address " input type="email" name="email" required maxlength="254" autocomplete="email"; }
+            label {
+                "Profile "
+                select name="scope" {
+                    option value="*" { "Every country (all changes)" }
+                    @for s in states {
+                        option value=(s.code) selected[s.code == state] { (s.name) }
+                    }
+                }
+            }
+            fieldset {
+                legend { "How often" }
+                label.check { input type="radio" name="cadence" value="immediate" checked; " at each change" }
+                label.check { input type="radio" name="cadence" value="daily"; " a daily digest" }
+                label.check { input type="radio" name="cadence" value="weekly"; " a weekly digest (Mondays)" }
+            }
+            button type="submit" { "Subscribe" }
+        }
     }
-    format!(
-        r#"<h1>Receive notifications</h1><p>We send one e-mail when a profile you follow changes, saying what changed and linking to the profile before and after. You confirm your address first; every message has a one-click unsubscribe link. Your address is used for nothing else and is never published.</p>{}
-<form method="post" action="/subscribe" class="stack">{}
-<label>E-mail address <input type="email" name="email" required maxlength="254" autocomplete="email"></label>
-<label>Profile <select name="scope">{options}</select></label>
-<fieldset><legend>How often</legend>
-<label class="check"><input type="radio" name="cadence" value="immediate" checked> at each change</label>
-<label class="check"><input type="radio" name="cadence" value="daily"> a daily digest</label>
-<label class="check"><input type="radio" name="cadence" value="weekly"> a weekly digest (Mondays)</label></fieldset>
-<button type="submit">Subscribe</button></form>"#,
-        message
-            .map(|m| format!(r#"<p class="error" role="alert">{}</p>"#, esc(m)))
-            .unwrap_or_default(),
-        minewatch_desk::auth::csrf_field(csrf),
-    )
 }
 
 pub async fn subscribe_page(
@@ -144,7 +151,10 @@ pub async fn subscribe(
         let r = private_page(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many requests",
-            format!("<h1>Too many requests</h1><p>At most {SUBSCRIBE_PER_HOUR} subscriptions an hour from one address; please try again later.</p>"),
+            html! {
+                h1 { "Too many requests" }
+                p { "At most " (SUBSCRIBE_PER_HOUR) " subscriptions an hour from one address; please try again later." }
+            },
         );
         return retry_after(r, 3600);
     }
@@ -175,7 +185,13 @@ pub async fn subscribe(
             private_page(
                 StatusCode::OK,
                 "Check your inbox",
-                "<h1>Check your inbox</h1><p>If the address can receive mail, a message with a confirmation link is on its way. Nothing is sent until you confirm.</p>".into(),
+                html! {
+                    h1 { "Check your inbox" }
+                    p {
+                        "If the address can receive mail, a message with a confirmation link is on \
+                         its way. Nothing is sent until you confirm."
+                    }
+                },
             )
         }
         Err(e) => e.into_response(),
@@ -192,14 +208,14 @@ fn token_form(action: &str, token: &str, title: &str, text: &str, button: &str) 
     private_page(
         StatusCode::OK,
         title,
-        format!(
-            r#"<h1>{}</h1><p>{}</p><form method="post" action="{}"><input type="hidden" name="token" value="{}"><button type="submit">{}</button></form>"#,
-            esc(title),
-            esc(text),
-            esc(action),
-            esc(token),
-            esc(button)
-        ),
+        html! {
+            h1 { (title) }
+            p { (text) }
+            form method="post" action=(action) {
+                input type="hidden" name="token" value=(token);
+                button type="submit" { (button) }
+            }
+        },
     )
 }
 
@@ -231,7 +247,10 @@ fn bad_token() -> Response {
     private_page(
         StatusCode::NOT_FOUND,
         "Link not valid",
-        "<h1>This link is not valid</h1><p>It may have been used already, have expired, or been copied incompletely.</p>".into(),
+        html! {
+            h1 { "This link is not valid" }
+            p { "It may have been used already, have expired, or been copied incompletely." }
+        },
     )
 }
 
@@ -251,11 +270,10 @@ pub async fn confirm(State(app): State<Arc<App>>, Form(q): Form<TokenQuery>) -> 
         Ok(Some(sub)) => private_page(
             StatusCode::OK,
             "Subscribed",
-            format!(
-                "<h1>Subscribed</h1><p>You will be told about changes to {} ({}).</p>",
-                esc(&scope_name(&app, &sub.scope)),
-                esc(&sub.cadence)
-            ),
+            html! {
+                h1 { "Subscribed" }
+                p { "You will be told about changes to " (scope_name(&app, &sub.scope)) " (" (sub.cadence) ")." }
+            },
         ),
         Ok(None) => bad_token(),
         Err(e) => e.into_response(),
@@ -289,10 +307,13 @@ pub async fn unsubscribe(
         Ok(Some(sub)) => private_page(
             StatusCode::OK,
             "Unsubscribed",
-            format!(
-                "<h1>Unsubscribed</h1><p>No more messages about {} will be sent, and your address has been erased.</p>",
-                esc(&scope_name(&app, &sub.scope))
-            ),
+            html! {
+                h1 { "Unsubscribed" }
+                p {
+                    "No more messages about " (scope_name(&app, &sub.scope))
+                    " will be sent, and your address has been erased."
+                }
+            },
         ),
         Ok(None) => bad_token(),
         Err(e) => e.into_response(),

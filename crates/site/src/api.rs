@@ -11,7 +11,7 @@ use minewatch_domain::{Date, FactKind, Payload};
 use minewatch_store::FactFilter;
 use minewatch_web::{blocking, quoted, ApiError, ApiResult, App};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::sync::Arc;
 
 /// One state's recorded votes in a roll call: distinct votes, the facts, the name in the source.
@@ -50,18 +50,27 @@ pub struct StatesQuery {
     kind: Option<String>,
 }
 
-pub async fn states(State(app): State<Arc<App>>, Query(q): Query<StatesQuery>) -> ApiResult {
-    let list: Vec<Value> = app
+pub async fn states(
+    State(app): State<Arc<App>>,
+    Query(q): Query<StatesQuery>,
+) -> ApiResult<json::SubjectList> {
+    let list: Vec<json::SubjectInfo> = app
         .gazetteer()
         .subjects()
         .iter()
         .filter(|s| q.kind.as_deref().is_none_or(|k| s.kind.as_str() == k))
         .map(json::subject)
         .collect();
-    Ok(Json(json!({"count": list.len(), "states": list})))
+    Ok(Json(json::SubjectList {
+        count: list.len(),
+        states: list,
+    }))
 }
 
-pub async fn state(State(app): State<Arc<App>>, Path(code): Path<String>) -> ApiResult {
+pub async fn state(
+    State(app): State<Arc<App>>,
+    Path(code): Path<String>,
+) -> ApiResult<json::SubjectAnswer> {
     let s = find_subject(&app, &code)?.clone();
     let code = s.code.clone();
     let counts = blocking(app, move |app| {
@@ -70,19 +79,24 @@ pub async fn state(State(app): State<Arc<App>>, Path(code): Path<String>) -> Api
                 subject: Some(code.clone()),
                 ..FactFilter::default()
             })?;
-            let mut by_kind = serde_json::Map::new();
+            let mut counts = json::FactCounts {
+                facts: facts.len(),
+                ..json::FactCounts::default()
+            };
             for f in &facts {
-                let e = by_kind.entry(f.fact.kind().as_str()).or_insert(json!(0));
-                *e = json!(e.as_u64().unwrap_or(0) + 1);
+                *counts.by_kind.entry(f.fact.kind().as_str()).or_insert(0) += 1;
             }
-            Ok(json!({"facts": facts.len(), "by_kind": by_kind}))
+            Ok(counts)
         })
     })
     .await?;
-    let mut v = json::subject(&s);
-    v["counts"] = counts;
-    v["links"] = json!({"facts": format!("/api/v1/states/{}/facts", s.code)});
-    Ok(Json(v))
+    Ok(Json(json::SubjectAnswer {
+        subject: json::subject(&s),
+        counts,
+        links: json::SubjectLinks {
+            facts: format!("/api/v1/states/{}/facts", s.code),
+        },
+    }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -95,7 +109,7 @@ pub async fn state_facts(
     State(app): State<Arc<App>>,
     Path(code): Path<String>,
     Query(q): Query<FactsQuery>,
-) -> ApiResult {
+) -> ApiResult<json::SubjectFacts> {
     let s = find_subject(&app, &code)?.clone();
     let as_of = parse_as_of(q.as_of.as_deref())?;
     let kind = match q.kind.as_deref().filter(|k| !k.is_empty()) {
@@ -125,16 +139,22 @@ pub async fn state_facts(
         })
     })
     .await?;
-    Ok(Json(json!({
-        "state": {"code": s.code, "name": s.name},
-        "as_of": as_of.map(|d| d.to_string()),
-        "kind": kind.map(|k| k.as_str()),
-        "count": facts.len(),
-        "facts": facts,
-    })))
+    Ok(Json(json::SubjectFacts {
+        state: json::SubjectRef {
+            code: s.code,
+            name: s.name,
+        },
+        as_of: as_of.map(|d| d.to_string()),
+        kind: kind.map(|k| k.as_str()),
+        count: facts.len(),
+        facts,
+    }))
 }
 
-pub async fn fact(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult {
+pub async fn fact(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+) -> ApiResult<json::FactAnswer> {
     let id: i64 = id.parse().map_err(|_| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -143,39 +163,52 @@ pub async fn fact(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiRes
     })?;
     blocking(app, move |app| {
         app.with_store(|store| {
-            let rec = store
-                .fact(id)?
-                .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no fact with id {id}")))?;
+            let rec = store.fact(id)?.ok_or_else(|| {
+                ApiError::new(StatusCode::NOT_FOUND, format!("no fact with id {id}"))
+            })?;
             let history = store.history(&rec.key)?;
-            let mut v = json::facts_with_sources(store, std::slice::from_ref(&rec))?
+            let fact = json::facts_with_sources(store, std::slice::from_ref(&rec))?
                 .pop()
-                .unwrap_or(Value::Null);
-            v["superseded_by"] = json!(rec.superseded_by);
-            v["history"] = history
-                .iter()
-                .map(|h| json!({"id": h.fact.id, "recorded_at": h.fact.recorded_at, "recorded_by": h.fact.recorded_by, "supersedes": h.fact.supersedes, "kind": h.fact.kind().as_str()}))
-                .collect();
-            Ok(Json(v))
+                .ok_or_else(|| {
+                    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the fact vanished")
+                })?;
+            Ok(Json(json::FactAnswer {
+                fact,
+                superseded_by: rec.superseded_by,
+                history: history
+                    .iter()
+                    .map(|h| json::HistoryEntry {
+                        id: h.fact.id,
+                        recorded_at: h.fact.recorded_at.clone(),
+                        recorded_by: h.fact.recorded_by.clone(),
+                        supersedes: h.fact.supersedes,
+                        kind: h.fact.kind().as_str(),
+                    })
+                    .collect(),
+            }))
         })
     })
     .await
 }
 
-pub async fn sources(State(app): State<Arc<App>>) -> ApiResult {
+pub async fn sources(State(app): State<Arc<App>>) -> ApiResult<json::SourceList> {
     blocking(app, |app| {
         app.with_store(|store| {
-            let list: Vec<Value> = store
+            let list: Vec<json::SourceInfo> = store
                 .sources()?
                 .iter()
                 .map(|s| json::source(&s.source))
                 .collect();
-            Ok(Json(json!({"count": list.len(), "sources": list})))
+            Ok(Json(json::SourceList::new(list)))
         })
     })
     .await
 }
 
-pub async fn source(State(app): State<Arc<App>>, Path(key): Path<String>) -> ApiResult {
+pub async fn source(
+    State(app): State<Arc<App>>,
+    Path(key): Path<String>,
+) -> ApiResult<json::SourceWithFacts> {
     blocking(app, move |app| {
         app.with_store(|store| {
             let s = store.source(&key)?.ok_or_else(|| {
@@ -185,10 +218,11 @@ pub async fn source(State(app): State<Arc<App>>, Path(key): Path<String>) -> Api
                 )
             })?;
             let facts = store.facts_citing(&key)?;
-            let mut v = json::source(&s.source);
-            v["recorded_at"] = json!(s.recorded_at);
-            v["facts"] = json!(json::facts_with_sources(store, &facts)?);
-            Ok(Json(v))
+            Ok(Json(json::SourceWithFacts {
+                source: json::source(&s.source),
+                recorded_at: Some(s.recorded_at),
+                facts: json::facts_with_sources(store, &facts)?,
+            }))
         })
     })
     .await
@@ -197,7 +231,7 @@ pub async fn source(State(app): State<Arc<App>>, Path(key): Path<String>) -> Api
 pub async fn unga(
     State(app): State<Arc<App>>,
     Path((session, number)): Path<(String, String)>,
-) -> ApiResult {
+) -> ApiResult<json::RollCallAnswer> {
     let resolution = format!("{session}/{number}");
     blocking(app, move |app| {
         app.with_store(|store| {
@@ -225,16 +259,22 @@ pub async fn unga(
                 return Err(e);
             };
             let Payload::UngaRollCall(rc) = &call.fact.payload else {
-                return Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "roll call payload"));
+                return Err(ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "roll call payload",
+                ));
             };
             let votes = store.facts(&FactFilter {
                 kind: Some(FactKind::UngaVote),
                 ..FactFilter::default()
             })?;
             // One vote per state: several facts (sources) may record the same vote.
-            let mut by_state: std::collections::BTreeMap<String, StateVotes> = std::collections::BTreeMap::new();
+            let mut by_state: std::collections::BTreeMap<String, StateVotes> =
+                std::collections::BTreeMap::new();
             for v in &votes {
-                let Payload::UngaVote(p) = &v.fact.payload else { continue };
+                let Payload::UngaVote(p) = &v.fact.payload else {
+                    continue;
+                };
                 if p.rcid != Some(rc.rcid) {
                     continue;
                 }
@@ -252,38 +292,53 @@ pub async fn unga(
             let mut conflicts = Vec::new();
             for (code, (recorded, facts, name_in_source)) in &by_state {
                 if recorded.len() > 1 {
-                    conflicts.push(json!({"code": code, "votes": recorded.iter().map(|v| v.as_str()).collect::<Vec<_>>(), "facts": facts}));
+                    conflicts.push(json::ConflictingVotes {
+                        code: code.clone(),
+                        votes: recorded.iter().map(|v| v.as_str()).collect(),
+                        facts: facts.clone(),
+                    });
                     continue;
                 }
-                let Some(vote) = recorded.first() else { continue };
+                let Some(vote) = recorded.first() else {
+                    continue;
+                };
                 match vote {
                     Vote::Yes => yes += 1,
                     Vote::No => no += 1,
                     Vote::Abstain => abstain += 1,
                 }
                 let name = app.gazetteer().by_code(code).map(|s| s.name.clone());
-                list.push(json!({
-                    "code": code,
-                    "name": name,
-                    "name_in_source": name_in_source,
-                    "vote": vote.as_str(),
-                    "facts": facts,
-                }));
+                list.push(json::StateVote {
+                    code: code.clone(),
+                    name,
+                    name_in_source: name_in_source.clone(),
+                    vote: vote.as_str(),
+                    facts: facts.clone(),
+                });
             }
             let roll_call = json::facts_with_sources(store, std::slice::from_ref(call))?;
-            Ok(Json(json!({
-                "resolution": rc.resolution,
-                "session": rc.session,
-                "rcid": rc.rcid,
-                "date": call.fact.valid_from.map(|d| d.to_string()),
-                "topic": rc.topic,
-                "tally": {"yes": rc.yes, "no": rc.no, "abstain": rc.abstain},
-                "recorded_votes": {"yes": yes, "no": no, "abstain": abstain, "total": yes + no + abstain},
-                "tally_matches_recorded_votes": (rc.yes, rc.no, rc.abstain) == (yes, no, abstain),
-                "votes": list,
-                "conflicting_votes": conflicts,
-                "roll_call_fact": roll_call.into_iter().next(),
-            })))
+            Ok(Json(json::RollCallAnswer {
+                resolution: rc.resolution.clone(),
+                session: rc.session,
+                rcid: rc.rcid,
+                date: call.fact.valid_from.map(|d| d.to_string()),
+                topic: rc.topic.clone(),
+                tally: json::Tally {
+                    yes: rc.yes,
+                    no: rc.no,
+                    abstain: rc.abstain,
+                },
+                recorded_votes: json::RecordedTally {
+                    yes,
+                    no,
+                    abstain,
+                    total: yes + no + abstain,
+                },
+                tally_matches_recorded_votes: (rc.yes, rc.no, rc.abstain) == (yes, no, abstain),
+                votes: list,
+                conflicting_votes: conflicts,
+                roll_call_fact: roll_call.into_iter().next(),
+            }))
         })
     })
     .await
@@ -306,12 +361,12 @@ pub async fn state_status(
     State(app): State<Arc<App>>,
     Path(code): Path<String>,
     Query(q): Query<AsOfQuery>,
-) -> ApiResult {
+) -> ApiResult<derived::StatusAnswer> {
     let s = find_subject(&app, &code)?.clone();
     let as_of = as_of_or_today(q.as_of.as_deref())?;
     blocking(app, move |app| {
         let engine = app.with_store(|store| app.subject_engine(store, &s.code))?;
-        Ok(Json(derived::status(&engine, &s, as_of)?))
+        Ok(Json(derived::status(&engine, &s, as_of)))
     })
     .await
 }
@@ -322,11 +377,14 @@ pub struct PartiesQuery {
     basis: Option<String>,
 }
 
-pub async fn parties(State(app): State<Arc<App>>, Query(q): Query<PartiesQuery>) -> ApiResult {
+pub async fn parties(
+    State(app): State<Arc<App>>,
+    Query(q): Query<PartiesQuery>,
+) -> ApiResult<derived::PartiesAnswer> {
     let as_of = as_of_or_today(q.as_of.as_deref())?;
     let basis = derived::parse_basis(q.basis.as_deref().unwrap_or("eif"))?;
     app.with_scoped_engine(derived::Scope::Treaty, move |_, engine| {
-        Ok(Json(derived::parties(engine, as_of, basis)?))
+        Ok(Json(derived::parties(engine, as_of, basis)))
     })
     .await
 }
@@ -350,7 +408,10 @@ pub fn parse_flag(name: &str, v: Option<&str>) -> Result<bool, ApiError> {
     }
 }
 
-pub async fn deadlines(State(app): State<Arc<App>>, Query(q): Query<DeadlinesQuery>) -> ApiResult {
+pub async fn deadlines(
+    State(app): State<Arc<App>>,
+    Query(q): Query<DeadlinesQuery>,
+) -> ApiResult<derived::DeadlinesAnswer> {
     let as_of = as_of_or_today(q.as_of.as_deref())?;
     let overdue = parse_flag("overdue", q.overdue.as_deref())?;
     let state = match q.state.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -363,7 +424,7 @@ pub async fn deadlines(State(app): State<Arc<App>>, Query(q): Query<DeadlinesQue
             as_of,
             state.as_ref(),
             overdue,
-        )?))
+        )))
     })
     .await
 }
@@ -374,48 +435,18 @@ pub async fn classify(
     State(app): State<Arc<App>>,
     Query(q): Query<AsOfQuery>,
     body: String,
-) -> ApiResult {
+) -> ApiResult<derived::ClassificationAnswer> {
     let on = as_of_or_today(q.as_of.as_deref())?;
-    let value: Value = serde_json::from_str(&body).map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!("request body: {e}; expected a JSON object describing a device"),
-        )
-    })?;
-    let (device_text, extra) = match value.get("device") {
-        Some(d) => {
-            let mut extra = Vec::new();
-            match value.get("definitions") {
-                None | Some(Value::Null) => {}
-                Some(Value::Array(defs)) => {
-                    for (i, d) in defs.iter().enumerate() {
-                        extra.push(derived::parse_definition(
-                            &format!("request body definitions[{i}]"),
-                            &d.to_string(),
-                        )?);
-                    }
-                }
-                Some(_) => {
-                    return Err(ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "request body: definitions: expected an array of definition objects",
-                    ))
-                }
-            }
-            (d.to_string(), extra)
-        }
-        None => (body, Vec::new()),
-    };
-    let device = derived::parse_device("request body", &device_text)?;
+    let (device, extra) = derived::parse_classify_body(&body)?;
     app.with_scoped_engine(derived::Scope::Whole, move |_, engine| {
         Ok(Json(derived::classification(engine, &device, on, extra)?))
     })
     .await
 }
 
-pub async fn policies(State(app): State<Arc<App>>) -> ApiResult {
+pub async fn policies(State(app): State<Arc<App>>) -> ApiResult<derived::PolicyList> {
     app.with_scoped_engine(derived::Scope::Whole, |_, engine| {
-        Ok(Json(derived::policies(engine)?))
+        Ok(Json(derived::policies(engine)))
     })
     .await
 }
@@ -423,7 +454,7 @@ pub async fn policies(State(app): State<Arc<App>>) -> ApiResult {
 pub async fn policy_diff(
     State(app): State<Arc<App>>,
     Path((a, b)): Path<(String, String)>,
-) -> ApiResult {
+) -> ApiResult<derived::PolicyDiffAnswer> {
     app.with_scoped_engine(derived::Scope::Whole, move |_, engine| {
         Ok(Json(derived::policy_diff(engine, &a, &b)?))
     })

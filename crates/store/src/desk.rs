@@ -10,19 +10,6 @@ use crate::{Batch, Result, Store, StoreError};
 use rusqlite::{params, OptionalExtension};
 use sha2::{Digest, Sha256};
 
-/// Seconds since 1970 (UTC): the system clock, or the instant `MINEWATCH_NOW` names
-/// ([`crate::clock_override`]; an invalid value is refused by the command line before any work).
-pub fn now_secs() -> i64 {
-    static STOPPED: std::sync::OnceLock<Option<i64>> = std::sync::OnceLock::new();
-    if let Some(secs) = *STOPPED.get_or_init(|| crate::clock_override().ok().flatten()) {
-        return secs;
-    }
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 /// A fresh random secret: 32 bytes from the operating system, as 64 hex digits.
 pub fn random_token() -> Result<String> {
     let mut buf = [0u8; 32];

@@ -5,9 +5,14 @@
 //! kind `retraction` that supersedes its target. Every write goes through a [`Batch`], one SQLite
 //! transaction: it commits whole or not at all, which is what makes imports all-or-nothing.
 
+/// The private tables (accounts, sessions, proposals, subscribers, outbox, webhooks, feedback):
+/// compiled only with the `private` feature, which the public site's crates do not enable, so
+/// that no public page can read them (a compile-time fact: `cargo check -p minewatch-site`).
+#[cfg(feature = "private")]
 mod desk;
 mod schema;
 
+#[cfg(feature = "private")]
 pub use desk::*;
 
 use minewatch_domain::{
@@ -73,9 +78,22 @@ impl From<rusqlite::Error> for StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// Seconds since 1970 (UTC): the system clock, or the instant `MINEWATCH_NOW` names
+/// ([`clock_override`]; an invalid value is refused by the command line before any work).
+pub fn now_secs() -> i64 {
+    static STOPPED: std::sync::OnceLock<Option<i64>> = std::sync::OnceLock::new();
+    if let Some(secs) = *STOPPED.get_or_init(|| clock_override().ok().flatten()) {
+        return secs;
+    }
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
 /// The current UTC time as RFC 3339 (seconds), for record time.
 pub fn now_rfc3339() -> String {
-    let secs = desk::now_secs();
+    let secs = now_secs();
     let day = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let date = Date::from_days(day)
@@ -131,7 +149,7 @@ pub fn clock_override() -> std::result::Result<Option<i64>, String> {
 
 /// Today's UTC date (`None` only if the clock is outside years 1..=9999).
 pub fn today() -> Option<Date> {
-    Date::from_days(desk::now_secs().div_euclid(86_400))
+    Date::from_days(now_secs().div_euclid(86_400))
 }
 
 /// A fact to record (the record assigns id and record time).

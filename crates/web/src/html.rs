@@ -1,13 +1,16 @@
-//! HTML building blocks: escaping, the page layout, tables, footnotes, the as-of form.
+//! HTML building blocks: the page layout and the partials every page shares (tables, footnotes,
+//! the as-of form, source lines, status badges), as maud templates.
 //!
-//! Every piece of text from the record goes through [`esc`]; markup is only ever built here and in
-//! the page functions from escaped parts.
+//! Markup is only built by maud's `html!`, which escapes every value it is given unless it is
+//! already [`Markup`]: text from the record can only reach a page escaped. [`esc`] remains for
+//! the XML of the Atom feeds and the SVG drawn outside templates.
 
+pub use maud::{html, Markup, PreEscaped};
 use minewatch_domain::{Citation, Date, PartialDate, Source};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-/// Escapes text for HTML element content and double- or single-quoted attributes.
+/// Escapes text for XML/HTML element content and double- or single-quoted attributes.
 pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
@@ -43,8 +46,8 @@ pub fn url_enc(s: &str) -> String {
 #[derive(Debug, Default)]
 pub struct Page {
     pub title: String,
-    /// Already-escaped HTML for `<main>`.
-    pub main: String,
+    /// What goes in `<main>`.
+    pub main: Markup,
     /// The page's JSON twin.
     pub json_href: Option<String>,
     /// Atom feeds advertised with `<link rel="alternate">`: (href, title).
@@ -67,15 +70,7 @@ const NAV: [(&str, &str); 10] = [
 ];
 
 /// The whole document around a page.
-pub fn layout(p: &Page) -> String {
-    let mut head = String::new();
-    if let Some(j) = &p.json_href {
-        let _ = write!(
-            head,
-            r#"<link rel="alternate" type="application/json" href="{}">"#,
-            esc(j)
-        );
-    }
+pub fn layout(p: &Page) -> Markup {
     let mut feeds = p.feeds.clone();
     if !feeds.iter().any(|(h, _)| h == "/feed.atom") {
         feeds.push((
@@ -83,86 +78,96 @@ pub fn layout(p: &Page) -> String {
             "minewatch: changes to the record".into(),
         ));
     }
-    for (href, title) in &feeds {
-        let _ = write!(
-            head,
-            r#"<link rel="alternate" type="application/atom+xml" href="{}" title="{}">"#,
-            esc(href),
-            esc(title)
-        );
-    }
-    let nav: String = NAV
-        .iter()
-        .map(|(h, l)| format!(r#"<li><a href="{h}">{l}</a></li>"#))
-        .collect();
-    let mut alt = String::new();
+    // The footer's alternates: JSON, CSV downloads, feeds, separated by " · ".
+    let mut alt: Vec<Markup> = Vec::new();
     if let Some(j) = &p.json_href {
-        let _ = write!(alt, r#"<a href="{}">JSON</a>"#, esc(j));
+        alt.push(html! { a href=(j) { "JSON" } });
     }
     for (href, label) in &p.csv {
-        let _ = write!(alt, r#" · <a href="{}">{}</a>"#, esc(href), esc(label));
+        alt.push(html! { a href=(href) { (label) } });
     }
     for (href, title) in &p.feeds {
-        let _ = write!(
-            alt,
-            r#" · <a href="{}">Atom feed: {}</a>"#,
-            esc(href),
-            esc(title)
-        );
+        alt.push(html! { a href=(href) { "Atom feed: " (title) } });
     }
-    format!(
-        r##"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} · minewatch</title><link rel="stylesheet" href="/assets/style.css">{head}</head>
-<body><a class="skip" href="#main">Skip to content</a>
-<header class="site"><a class="brand" href="/">minewatch</a><nav aria-label="Main"><ul>{nav}</ul></nav></header>
-<main id="main">{main}</main>
-<footer class="site"><p class="alt">{alt}</p><p>minewatch: an open monitor of the Mine Ban Treaty. Every statement is footnoted to its source; derived statements give their reasons. <a href="/api/v1/openapi.json">API</a> · <a href="/feed.atom">Changes (Atom)</a></p></footer>
-</body></html>"##,
-        title = esc(&p.title),
-        main = p.main,
-        alt = alt.trim_start_matches(" · "),
-    )
+    html! {
+        (PreEscaped("<!doctype html>"))
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (p.title) " · minewatch" }
+                link rel="stylesheet" href="/assets/style.css";
+                @if let Some(j) = &p.json_href {
+                    link rel="alternate" type="application/json" href=(j);
+                }
+                @for (href, title) in &feeds {
+                    link rel="alternate" type="application/atom+xml" href=(href) title=(title);
+                }
+            }
+            body {
+                a.skip href="#main" { "Skip to content" }
+                header.site {
+                    a.brand href="/" { "minewatch" }
+                    nav aria-label="Main" {
+                        ul {
+                            @for (h, l) in NAV {
+                                li { a href=(h) { (l) } }
+                            }
+                        }
+                    }
+                }
+                main #main { (p.main) }
+                footer.site {
+                    p.alt {
+                        @for (i, a) in alt.iter().enumerate() {
+                            @if i > 0 { " · " }
+                            (a)
+                        }
+                    }
+                    p {
+                        "minewatch: an open monitor of the Mine Ban Treaty. Every statement is \
+                         footnoted to its source; derived statements give their reasons. "
+                        a href="/api/v1/openapi.json" { "API" }
+                        " · "
+                        a href="/feed.atom" { "Changes (Atom)" }
+                    }
+                }
+            }
+        }
+    }
 }
 
-/// A table: caption, header cells (text), rows of already-escaped cells.
-pub fn table(caption: &str, headers: &[&str], rows: &[Vec<String>]) -> String {
-    let mut s = format!(
-        r#"<div class="table"><table><caption>{}</caption><thead><tr>"#,
-        esc(caption)
-    );
-    for h in headers {
-        let _ = write!(s, r#"<th scope="col">{}</th>"#, esc(h));
-    }
-    s.push_str("</tr></thead><tbody>");
-    for r in rows {
-        s.push_str("<tr>");
-        for c in r {
-            let _ = write!(s, "<td>{c}</td>");
+/// A table: caption, header cells (text), rows of cells.
+pub fn table(caption: &str, headers: &[&str], rows: &[Vec<Markup>]) -> Markup {
+    html! {
+        div.table {
+            table {
+                caption { (caption) }
+                thead { tr { @for h in headers { th scope="col" { (h) } } } }
+                tbody {
+                    @for r in rows {
+                        tr { @for c in r { td { (c) } } }
+                    }
+                }
+            }
         }
-        s.push_str("</tr>");
     }
-    s.push_str("</tbody></table></div>");
-    s
 }
 
 /// A GET form with a date field, keeping other parameters as hidden fields.
-pub fn as_of_form(action: &str, as_of: Date, hidden: &[(&str, &str)], label: &str) -> String {
-    let mut h = String::new();
-    for (k, v) in hidden {
-        let _ = write!(
-            h,
-            r#"<input type="hidden" name="{}" value="{}">"#,
-            esc(k),
-            esc(v)
-        );
+pub fn as_of_form(action: &str, as_of: Date, hidden: &[(&str, &str)], label: &str) -> Markup {
+    html! {
+        form.asof method="get" action=(action) {
+            label for="as_of" { (label) }
+            " "
+            input type="date" id="as_of" name="as_of" value=(as_of) min="1990-01-01"
+                max="2100-12-31" required;
+            @for (k, v) in hidden {
+                input type="hidden" name=(k) value=(v);
+            }
+            button type="submit" { "Show" }
+        }
     }
-    format!(
-        r#"<form class="asof" method="get" action="{}"><label for="as_of">{}</label> <input type="date" id="as_of" name="as_of" value="{}" min="1990-01-01" max="2100-12-31" required>{h}<button type="submit">Show</button></form>"#,
-        esc(action),
-        esc(label),
-        as_of
-    )
 }
 
 /// "18 October 2010".
@@ -191,15 +196,13 @@ impl<'a> Footnotes<'a> {
     }
 
     /// Superscript links for the citations, e.g. `[3][4]`.
-    pub fn cite(&mut self, cites: &[Citation]) -> String {
-        let mut s = String::new();
-        for n in self.numbers(cites) {
-            let _ = write!(
-                s,
-                r##"<sup class="fn"><a href="#fn{n}" aria-label="footnote {n}">[{n}]</a></sup>"##
-            );
+    pub fn cite(&mut self, cites: &[Citation]) -> Markup {
+        let numbers = self.numbers(cites);
+        html! {
+            @for n in numbers {
+                sup.fn { a href={ "#fn" (n) } aria-label={ "footnote " (n) } { "[" (n) "]" } }
+            }
         }
-        s
     }
 
     /// The footnote numbers of the citations (each once, in order), numbering new ones: for
@@ -226,62 +229,48 @@ impl<'a> Footnotes<'a> {
     }
 
     /// The list of footnotes, each linking to its source's page.
-    pub fn render(&self) -> String {
+    pub fn render(&self) -> Markup {
         if self.order.is_empty() {
-            return String::new();
+            return Markup::default();
         }
-        let mut s = String::from(
-            r#"<section class="footnotes" aria-labelledby="footnotes"><h2 id="footnotes">Sources</h2><ol>"#,
-        );
-        for (i, c) in self.order.iter().enumerate() {
-            let n = i + 1;
-            let entry = match self.sources.get(&c.source) {
-                Some(src) => source_line(src),
-                None => esc(&c.source),
-            };
-            let loc = c
-                .locator
-                .as_deref()
-                .map(|l| format!(", {}", esc(l)))
-                .unwrap_or_default();
-            let _ = write!(
-                s,
-                r#"<li id="fn{n}">{entry}{loc}. <a class="source-link" href="/sources/{}">Source entry</a></li>"#,
-                url_enc(&c.source)
-            );
+        html! {
+            section.footnotes aria-labelledby="footnotes" {
+                h2 #footnotes { "Sources" }
+                ol {
+                    @for (i, c) in self.order.iter().enumerate() {
+                        li id={ "fn" (i + 1) } {
+                            @match self.sources.get(&c.source) {
+                                Some(src) => (source_line(src)),
+                                None => (c.source),
+                            }
+                            @if let Some(l) = &c.locator { ", " (l) }
+                            ". "
+                            a.source-link href={ "/sources/" (url_enc(&c.source)) } { "Source entry" }
+                        }
+                    }
+                }
+            }
         }
-        s.push_str("</ol></section>");
-        s
     }
 }
 
 /// "Title, Publisher, 18 October 2010" with the title linked to the URL when there is one.
-pub fn source_line(src: &Source) -> String {
-    let title = match &src.url {
-        Some(u) if u.starts_with("http://") || u.starts_with("https://") => format!(
-            r#"<a href="{}" rel="external noopener">{}</a>"#,
-            esc(u),
-            esc(&src.title)
-        ),
-        _ => format!("<cite>{}</cite>", esc(&src.title)),
-    };
-    let mut s = title;
-    if let Some(p) = &src.publisher {
-        let _ = write!(s, ", {}", esc(p));
+pub fn source_line(src: &Source) -> Markup {
+    html! {
+        @match &src.url {
+            Some(u) if u.starts_with("http://") || u.starts_with("https://") => {
+                a href=(u) rel="external noopener" { (src.title) }
+            }
+            _ => cite { (src.title) },
+        }
+        @if let Some(p) = &src.publisher { ", " (p) }
+        @if let Some(d) = src.published { ", " (d.long()) }
     }
-    if let Some(d) = src.published {
-        let _ = write!(s, ", {}", esc(&d.long()));
-    }
-    s
 }
 
 /// A status word as a label with its CSS class.
-pub fn status_badge(status: &str) -> String {
-    format!(
-        r#"<span class="badge st-{}">{}</span>"#,
-        esc(status),
-        esc(&status_words(status))
-    )
+pub fn status_badge(status: &str) -> Markup {
+    html! { span class={ "badge st-" (status) } { (status_words(status)) } }
 }
 
 /// The status word in plain English.
@@ -366,10 +355,13 @@ mod tests {
             source: "s2".into(),
             locator: None,
         };
-        assert!(f.cite(std::slice::from_ref(&c1)).contains("[1]"));
-        let both = f.cite(&[c2.clone(), c1.clone()]);
+        assert!(f
+            .cite(std::slice::from_ref(&c1))
+            .into_string()
+            .contains("[1]"));
+        let both = f.cite(&[c2.clone(), c1.clone()]).into_string();
         assert!(both.contains("[2]") && both.contains("[1]"), "{both}");
-        let list = f.render();
+        let list = f.render().into_string();
         assert_eq!(list.matches("<li").count(), 2);
         assert!(list.contains("A &lt;b&gt;title&lt;/b&gt;"));
         // Only http(s) URLs become links.

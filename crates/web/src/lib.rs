@@ -384,7 +384,8 @@ impl IntoResponse for ApiError {
     }
 }
 
-pub type ApiResult = Result<Json<Value>, ApiError>;
+/// A handler's answer: its typed JSON body, or the error body.
+pub type ApiResult<T = Value> = Result<Json<T>, ApiError>;
 
 thread_local! {
     /// The worker turn of the blocking job running on this thread. A job that must wait for the

@@ -3,7 +3,7 @@
 //! with a reading connection and an engine ([`run`], [`run_plain`]).
 
 use crate::derived::{DerivedError, Scope};
-use crate::html::{csv, esc, layout, Page};
+use crate::html::{csv, html, layout, Markup, Page};
 use crate::{ApiError, App};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -76,11 +76,11 @@ impl Out {
     }
 }
 
-fn html_response(status: StatusCode, body: String) -> Response {
+fn html_response(status: StatusCode, body: Markup) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        body,
+        body.into_string(),
     )
         .into_response()
 }
@@ -90,8 +90,8 @@ fn html_response(status: StatusCode, body: String) -> Response {
 pub struct PageError {
     pub status: StatusCode,
     pub message: String,
-    /// Extra help, already escaped HTML.
-    pub help: String,
+    /// Extra help under the message.
+    pub help: Markup,
 }
 
 impl PageError {
@@ -99,7 +99,7 @@ impl PageError {
         PageError {
             status,
             message: message.into(),
-            help: String::new(),
+            help: Markup::default(),
         }
     }
 
@@ -120,11 +120,15 @@ impl PageError {
         };
         let page = Page {
             title: heading.into(),
-            main: format!(
-                r#"<h1>{heading}</h1><p class="error">{}</p>{}<p>Try the <a href="/states">list of states</a>, <a href="/search">search</a>, or the <a href="/">home page</a>.</p>"#,
-                esc(&self.message),
-                self.help
-            ),
+            main: html! {
+                h1 { (heading) }
+                p.error { (self.message) }
+                (self.help)
+                p {
+                    "Try the " a href="/states" { "list of states" } ", "
+                    a href="/search" { "search" } ", or the " a href="/" { "home page" } "."
+                }
+            },
             ..Page::default()
         };
         html_response(self.status, layout(&page))

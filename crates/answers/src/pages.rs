@@ -1,0 +1,188 @@
+//! The answers behind the public pages: what each page's JSON twin holds, one type per page.
+//! The site renders the same values as HTML (and CSV where a page has a table).
+
+use crate::derived::{ClassificationAnswer, PolicyDiffAnswer, PolicySummary};
+use crate::json::{CitedSourceEntry, SourceInfo, SubjectInfo, SubjectRef};
+use minewatch_domain::{Citation, Date, PartialDate};
+use minewatch_treaty::{Art5History, Counts, Finding, InForce, RollCallTally, StatusReport};
+use serde::Serialize;
+use serde_json::Value;
+
+/// `/`: the world on a date.
+#[derive(Debug, Clone, Serialize)]
+pub struct HomeAnswer {
+    pub as_of: Date,
+    pub counts: Counts,
+    pub statuses: Vec<StatusRow>,
+    pub headline_figures: Vec<HeadlineFigure>,
+    pub latest_changes: Vec<LatestChange>,
+}
+
+/// One state's status on the map.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusRow {
+    pub code: String,
+    pub name: String,
+    pub status: &'static str,
+}
+
+/// A headline figure of the latest report edition.
+#[derive(Debug, Clone, Serialize)]
+pub struct HeadlineFigure {
+    pub text: String,
+    pub fact: i64,
+    pub payload: Value,
+    pub sources: Vec<Citation>,
+}
+
+/// A fact recently added to the record.
+#[derive(Debug, Clone, Serialize)]
+pub struct LatestChange {
+    pub fact: i64,
+    pub subject: String,
+    pub text: String,
+    pub recorded_at: String,
+}
+
+/// `/states`: states and other areas with their status, filtered and sorted.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatesAnswer {
+    pub as_of: Date,
+    pub count: usize,
+    pub states: Vec<StateRow>,
+}
+
+/// One row of the states index.
+#[derive(Debug, Clone, Serialize)]
+pub struct StateRow {
+    pub code: String,
+    pub name: String,
+    pub kind: &'static str,
+    pub region: Option<String>,
+    pub status: &'static str,
+    pub signed: Option<String>,
+    pub deposited: Option<String>,
+    pub entry_into_force: Option<Date>,
+}
+
+/// `/states/{code}`: a country profile on a date, section by section.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileAnswer {
+    pub subject: SubjectInfo,
+    pub as_of: Date,
+    /// The record version shown (`?record=N`), when not the latest.
+    pub record: Option<i64>,
+    pub last_updated: Option<String>,
+    pub status: StatusReport,
+    pub sections: Vec<Section>,
+    pub stockpile: Option<Stockpile>,
+    pub policy_in_force: Option<InForce>,
+    pub article5: Option<Art5History>,
+    /// Every source cited on the profile.
+    pub sources: Vec<CitedSourceEntry>,
+}
+
+/// A statement of a profile: a sentence with its date, facts and sources.
+#[derive(Debug, Clone, Serialize)]
+pub struct Statement {
+    pub text: String,
+    pub date: Option<PartialDate>,
+    pub facts: Vec<i64>,
+    pub sources: Vec<Citation>,
+}
+
+/// A section of a profile.
+#[derive(Debug, Clone, Serialize)]
+pub struct Section {
+    pub id: &'static str,
+    pub title: &'static str,
+    /// The latest publication date among the sources cited in the section (by the as-of date).
+    pub last_updated: Option<PartialDate>,
+    pub statements: Vec<Statement>,
+    /// Said when the record holds nothing for the section.
+    pub empty: Option<String>,
+    /// False when the section's table already shows its statements.
+    #[serde(skip)]
+    pub list: bool,
+}
+
+impl Section {
+    pub fn new(id: &'static str, title: &'static str) -> Section {
+        Section {
+            id,
+            title,
+            last_updated: None,
+            statements: Vec::new(),
+            empty: None,
+            list: true,
+        }
+    }
+}
+
+/// The latest dated stockpile composition.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stockpile {
+    pub date: String,
+    pub total: u64,
+    pub by_type: Vec<StockpileType>,
+}
+
+/// One type of mine in a stockpile.
+#[derive(Debug, Clone, Serialize)]
+pub struct StockpileType {
+    pub mine_type: String,
+    pub measure: &'static str,
+    pub quantity: u64,
+    pub fact: i64,
+    pub sources: Vec<Citation>,
+}
+
+/// `/sources`: every source.
+pub type SourcesAnswer = crate::json::SourceList;
+
+/// `/unga`: the roll calls on the resolutions supporting the treaty.
+#[derive(Debug, Clone, Serialize)]
+pub struct RollCallsAnswer {
+    pub as_of: Date,
+    pub roll_calls: Vec<RollCallTally>,
+}
+
+/// `/unga/{session}/{number}`: one roll call and the States Parties that did not vote yes.
+#[derive(Debug, Clone, Serialize)]
+pub struct RollCallPageAnswer {
+    pub roll_call: RollCallTally,
+    pub anomalies: Vec<Finding>,
+}
+
+/// `/policies`: every policy instrument, and the comparison asked for.
+#[derive(Debug, Clone, Serialize)]
+pub struct PoliciesAnswer {
+    pub policies: Vec<PolicySummary>,
+    pub diff: Option<PolicyDiffAnswer>,
+}
+
+/// `/classify`: the device read from the form, and its verdicts once it has a target.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClassifyAnswer {
+    pub device: Option<Value>,
+    pub result: Option<ClassificationAnswer>,
+}
+
+/// `/search`: states, sources and facts matching the words.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchAnswer {
+    pub q: String,
+    pub states: Vec<SubjectRef>,
+    pub sources: Vec<SourceInfo>,
+    pub facts_total: usize,
+    pub facts: Vec<SearchHit>,
+}
+
+/// A fact found by a search.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchHit {
+    pub id: i64,
+    pub subject: String,
+    pub text: String,
+    pub sources: Vec<Citation>,
+}
