@@ -2,6 +2,7 @@
 //! four-eyes review, the fact pages with their history (`proposals`), and the administrators'
 //! pages for feedback, the outbox and webhooks (`feedback`).
 
+pub mod answers;
 pub mod auth;
 pub mod feedback;
 pub mod proposals;

@@ -7,6 +7,7 @@
 //! The public fact page (`/facts/{id}`) shows a fact's history: every version, who proposed it and
 //! who approved it, and what it superseded.
 
+use crate::answers::{ProposalAnswer, ProposalBrief, ProposalDecided, ProposalList};
 use crate::auth::{csrf_field, private_page, see_other, CsrfOnly, Denied, Visitor};
 use axum::extract::{Form, Multipart, Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -18,7 +19,7 @@ use minewatch_domain::{Fact, FactKind, Payload};
 use minewatch_import::{import_reader, import_reader_then, ImportError, Kind, Options};
 use minewatch_store::{now_secs, FactRecord, NewProposal, Proposal, ProposalAction, Role, Store};
 use minewatch_web::html::{html, layout, table, Markup, Page};
-use minewatch_web::{blocking, ApiError, App};
+use minewatch_web::{blocking, ApiError, ApiResult, App, ErrorExtra};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
@@ -526,9 +527,9 @@ fn dry_run(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 format!("{} problem(s) found; {outcome}", problems.len() + more),
             );
-            e.extra = Some(
-                json!({"problems": problems.iter().map(|p| p.to_string()).collect::<Vec<_>>()}),
-            );
+            e.extra = Some(ErrorExtra::Problems {
+                problems: problems.iter().map(|p| p.to_string()).collect(),
+            });
             Err(e)
         }
         Err(ImportError::Store(e)) => Err(ApiError::new(
@@ -600,9 +601,9 @@ fn approve_in(
                 StatusCode::CONFLICT,
                 format!("the record changed since this was proposed: {} problem(s); nothing was published", problems.len() + more),
             );
-            e.extra = Some(
-                json!({"problems": problems.iter().map(|p| p.to_string()).collect::<Vec<_>>()}),
-            );
+            e.extra = Some(ErrorExtra::Problems {
+                problems: problems.iter().map(|p| p.to_string()).collect(),
+            });
             Err(e)
         }
         Err(e) => Err(ApiError::new(
@@ -619,7 +620,7 @@ fn denied(d: Denied) -> Response {
 }
 
 pub(crate) fn error_page(e: ApiError) -> Response {
-    let problems = e.extra.as_ref().and_then(|x| x["problems"].as_array());
+    let problems = e.extra.as_ref().and_then(ErrorExtra::problems);
     private_page(
         e.status,
         "Not done",
@@ -628,7 +629,7 @@ pub(crate) fn error_page(e: ApiError) -> Response {
             p class="error" role="alert" { (e.message) }
             @if let Some(ps) = problems {
                 ul class="problems" {
-                    @for p in ps { li { (p.as_str().unwrap_or("")) } }
+                    @for p in ps { li { (p) } }
                 }
             }
             p { a href="/desk" { "Back to the desk" } }
@@ -1026,11 +1027,8 @@ pub async fn propose(
                 Ok(id) => Ok(Ok(id)),
                 Err(e) => {
                     let mut problems: Problems = vec![("record".into(), e.message.clone())];
-                    if let Some(ps) = e.extra.as_ref().and_then(|x| x["problems"].as_array()) {
-                        problems.extend(
-                            ps.iter()
-                                .map(|p| (String::new(), p.as_str().unwrap_or("").to_string())),
-                        );
+                    if let Some(ps) = e.extra.as_ref().and_then(ErrorExtra::problems) {
+                        problems.extend(ps.iter().map(|p| (String::new(), p.clone())));
                     }
                     Ok(Err((form, target, problems)))
                 }
@@ -1162,8 +1160,8 @@ pub async fn proposal_page(
                     p {
                         strong { "This proposal no longer imports cleanly:" } " " (e.message)
                     }
-                    @if let Some(ps) = e.extra.as_ref().and_then(|x| x["problems"].as_array()) {
-                        ul { @for p in ps.iter().filter_map(Value::as_str) { li { (p) } } }
+                    @if let Some(ps) = e.extra.as_ref().and_then(ErrorExtra::problems) {
+                        ul { @for p in ps { li { (p) } } }
                     }
                 }
             }
@@ -1595,18 +1593,11 @@ pub struct ListQuery {
     before: Option<String>,
 }
 
-/// A proposal's summary with the address of its document.
-fn summary_json(p: &minewatch_store::ProposalSummary) -> Value {
-    let mut v = json!(p);
-    v["document"] = json!(format!("/api/v1/proposals/{}", p.id));
-    v
-}
-
 pub async fn api_proposals(
     State(app): State<Arc<App>>,
     v: Visitor,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> ApiResult<ProposalList> {
     v.require(Role::Editor)?;
     let status = q.status.filter(|s| !s.is_empty());
     if let Some(s) = &status {
@@ -1649,10 +1640,12 @@ pub async fn api_proposals(
             .unwrap_or_default();
         format!("/api/v1/proposals?limit={limit}&before={last}{status}")
     });
-    let proposals: Vec<Value> = list.iter().map(summary_json).collect();
-    Ok(Json(
-        json!({"count": proposals.len(), "proposals": proposals, "next": next}),
-    ))
+    let proposals: Vec<ProposalBrief> = list.into_iter().map(ProposalBrief::new).collect();
+    Ok(Json(ProposalList {
+        count: proposals.len(),
+        proposals,
+        next,
+    }))
 }
 
 /// `GET /api/v1/proposals/{id}`: one proposal with its whole document.
@@ -1660,13 +1653,13 @@ pub async fn api_proposal(
     State(app): State<Arc<App>>,
     v: Visitor,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> ApiResult<ProposalAnswer> {
     v.require(Role::Editor)?;
     let id = path_id("proposal", &id)?;
     let p = blocking(app, move |app| app.with_store(|s| Ok(s.proposal(id)?)))
         .await?
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no proposal {id}")))?;
-    Ok(Json(json!({ "proposal": p })))
+    Ok(Json(ProposalAnswer { proposal: p }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -1751,12 +1744,18 @@ pub async fn api_propose(
     match blocking(app, move |app| {
         app.with_store_mut(|s| {
             let id = check_and_propose(s, &np, "document", user.id, &user.username)?;
-            Ok(s.proposal(id)?)
+            // Read back under the same write access that recorded it: it is there.
+            s.proposal(id)?.ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("proposal {id} was recorded but cannot be read back"),
+                )
+            })
         })
     })
     .await
     {
-        Ok(p) => (StatusCode::CREATED, Json(json!({"proposal": p}))).into_response(),
+        Ok(p) => (StatusCode::CREATED, Json(ProposalAnswer { proposal: p })).into_response(),
         Err(e) => e.into_response(),
     }
 }
@@ -1799,27 +1798,13 @@ pub async fn api_decide(
     })
     .await;
     // The answer names the proposal; its document (possibly megabytes) is behind its link.
-    match r.map(|p: Proposal| decided_json(&p)) {
-        Ok(p) => Json(json!({ "proposal": p })).into_response(),
+    match r {
+        Ok(p) => Json(ProposalDecided {
+            proposal: ProposalBrief::of(&p),
+        })
+        .into_response(),
         Err(e) => e.into_response(),
     }
-}
-
-/// A decided proposal as the API answers it: without its document.
-fn decided_json(p: &Proposal) -> Value {
-    let mut v = json!(p);
-    if let Some(obj) = v.as_object_mut() {
-        let bytes = obj
-            .remove("body")
-            .and_then(|b| b.as_str().map(str::len))
-            .unwrap_or(0);
-        obj.insert("document_bytes".into(), json!(bytes));
-        obj.insert(
-            "document".into(),
-            json!(format!("/api/v1/proposals/{}", p.id)),
-        );
-    }
-    v
 }
 
 /// Splits "importer source=KEY" into the importer and its default source.

@@ -9,9 +9,8 @@ use minewatch_answers::json;
 use minewatch_domain::fact::Vote;
 use minewatch_domain::{Date, FactKind, Payload};
 use minewatch_store::FactFilter;
-use minewatch_web::{blocking, quoted, ApiError, ApiResult, App};
+use minewatch_web::{blocking, quoted, ApiError, ApiResult, App, ErrorExtra};
 use serde::Deserialize;
-use serde_json::json;
 use std::sync::Arc;
 
 /// One state's recorded votes in a roll call: distinct votes, the facts, the name in the source.
@@ -27,7 +26,15 @@ pub fn find_subject<'a>(
             StatusCode::NOT_FOUND,
             format!("unknown state or area code {}; expected an ISO 3166 alpha-2 or alpha-3 code (any case)", quoted(code)),
         );
-        e.extra = Some(json!({"closest": closest.iter().map(|(c, n)| json!({"code": c, "name": n})).collect::<Vec<_>>()}));
+        e.extra = Some(ErrorExtra::Closest {
+            closest: closest
+                .iter()
+                .map(|(c, n)| json::SubjectRef {
+                    code: c.clone(),
+                    name: n.clone(),
+                })
+                .collect(),
+        });
         e
     })
 }
@@ -255,7 +262,9 @@ pub async fn unga(
                     StatusCode::NOT_FOUND,
                     format!("no recorded roll call on resolution {resolution}"),
                 );
-                e.extra = Some(json!({"recorded_resolutions": known}));
+                e.extra = Some(ErrorExtra::RecordedResolutions {
+                    recorded_resolutions: known,
+                });
                 return Err(e);
             };
             let Payload::UngaRollCall(rc) = &call.fact.payload else {

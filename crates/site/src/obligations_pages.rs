@@ -16,6 +16,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use minewatch_answers::derived::Scope;
+use minewatch_answers::obligations::{
+    art5_summary, Art5Row, Art5StepAnswer, Art5Summary, Article5Answer, ArticleCounts,
+    AttendanceRow, DeadlinesAnswer, DeadlinesSummary, DecisionGroup, MeetingAnswer,
+    MeetingDatesVersion, MeetingRow, MeetingsAnswer, StateDeadlineCounts, UnknownGroup,
+};
 use minewatch_domain::fact::{Art5EventType, MeetingRole};
 use minewatch_domain::{Citation, Date, PartialDate};
 use minewatch_treaty::{
@@ -24,8 +29,6 @@ use minewatch_treaty::{
 };
 use minewatch_web::html::{as_of_form, html, long, table, url_enc, Footnotes, Markup, Page};
 use minewatch_web::App;
-use serde::Serialize;
-use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -131,30 +134,8 @@ fn add_cites(to: &mut Vec<Citation>, from: &[Citation]) {
 // ---------------------------------------------------------------------------------------------
 // What a meeting decided, one row per state and kind of event
 
-/// The records of one kind of Art. 5 event for one state at one meeting (several facts, several
-/// sources, may record one decision).
-#[derive(Debug, Clone, Serialize)]
-struct Decided {
-    subject: String,
-    name: String,
-    event: Art5EventType,
-    /// The dates the records give.
-    dates: Vec<PartialDate>,
-    /// The new deadlines the records give (more than one: the sources disagree).
-    new_deadlines: Vec<PartialDate>,
-    /// Every record names the meeting or date as inferred by the data's compiler.
-    inferred: bool,
-    /// How many of the records are inferred.
-    inferred_records: usize,
-    records: usize,
-    /// Each record in words.
-    texts: Vec<String>,
-    facts: Vec<i64>,
-    sources: Vec<Citation>,
-}
-
-fn group_decisions(app: &App, ds: &[MeetingDecision]) -> Vec<Decided> {
-    let mut out: Vec<Decided> = Vec::new();
+fn group_decisions(app: &App, ds: &[MeetingDecision]) -> Vec<DecisionGroup> {
+    let mut out: Vec<DecisionGroup> = Vec::new();
     for d in ds {
         let i = match out
             .iter()
@@ -162,7 +143,7 @@ fn group_decisions(app: &App, ds: &[MeetingDecision]) -> Vec<Decided> {
         {
             Some(i) => i,
             None => {
-                out.push(Decided {
+                out.push(DecisionGroup {
                     subject: d.subject.clone(),
                     name: name_of(app, &d.subject),
                     event: d.event,
@@ -215,12 +196,12 @@ fn group_decisions(app: &App, ds: &[MeetingDecision]) -> Vec<Decided> {
     out
 }
 
-fn count_event(groups: &[Decided], e: Art5EventType) -> usize {
+fn count_event(groups: &[DecisionGroup], e: Art5EventType) -> usize {
     groups.iter().filter(|g| g.event == e).count()
 }
 
 /// "meeting inferred" notes for a row of decisions.
-fn inferred_note(x: &Decided) -> String {
+fn inferred_note(x: &DecisionGroup) -> String {
     if x.inferred {
         "meeting inferred by the data's compiler".into()
     } else if x.inferred_records > 0 {
@@ -329,25 +310,19 @@ async fn meetings_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Re
                 done.to_string(),
                 other.to_string(),
             ]);
-            data.push(json!({
-                "code": m.code,
-                "name": m.name,
-                "city": m.city,
-                "start": m.start,
-                "end": m.end,
-                "dates_disputed": m.disputed,
-                "versions": m.versions.iter().map(|v| json!({
-                    "start": v.start.map(|d| d.to_string()),
-                    "end": v.end.map(|d| d.to_string()),
-                    "text": v.reason.text,
-                    "facts": v.reason.facts,
-                    "sources": v.reason.citations,
-                })).collect::<Vec<_>>(),
-                "extensions_granted": ext,
-                "completions_declared": done,
-                "other_art5_events": other,
-                "href": format!("/meetings/{}", m.code),
-            }));
+            data.push(MeetingRow {
+                code: m.code.clone(),
+                name: m.name.clone(),
+                city: m.city.clone(),
+                start: m.start,
+                end: m.end,
+                dates_disputed: m.disputed,
+                versions: m.versions.iter().map(MeetingDatesVersion::from).collect(),
+                extensions_granted: ext,
+                completions_declared: done,
+                other_art5_events: other,
+                href: format!("/meetings/{}", m.code),
+            });
         }
         let disputed = meetings.iter().filter(|m| m.disputed).count();
         let main = html! {
@@ -381,7 +356,11 @@ async fn meetings_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Re
                 csv: vec![(format!("/meetings.csv?as_of={as_of}"), "CSV".into())],
                 ..Page::default()
             },
-            data: json!({"as_of": as_of, "count": meetings.len(), "meetings": data}),
+            data: derived_value(&MeetingsAnswer {
+                as_of,
+                count: meetings.len(),
+                meetings: data,
+            })?,
             csv: Some((
                 vec![
                     "code",
@@ -611,21 +590,33 @@ fn meeting(
             (notes.render())
         }
     };
-    let data = json!({
-        "as_of": as_of,
-        "meeting": derived_value(m)?,
-        "extensions_granted": groups.iter().filter(|g| g.event == Art5EventType::ExtensionGranted).collect::<Vec<_>>(),
-        "completions_declared": groups.iter().filter(|g| g.event == Art5EventType::CompletionDeclared).collect::<Vec<_>>(),
-        "other_art5_events": groups.iter().filter(|g| !matches!(g.event, Art5EventType::ExtensionGranted | Art5EventType::CompletionDeclared)).collect::<Vec<_>>(),
-        "attendance": attendance.iter().map(|a| json!({
-            "subject": a.subject,
-            "name": name_of(app, &a.subject),
-            "role": a.role,
-            "text": a.reason.text,
-            "facts": a.reason.facts,
-            "sources": a.reason.citations,
-        })).collect::<Vec<_>>(),
-    });
+    let (mut extensions_granted, mut completions_declared, mut other_art5_events) =
+        (Vec::new(), Vec::new(), Vec::new());
+    for g in groups {
+        match g.event {
+            Art5EventType::ExtensionGranted => extensions_granted.push(g),
+            Art5EventType::CompletionDeclared => completions_declared.push(g),
+            _ => other_art5_events.push(g),
+        }
+    }
+    let data = derived_value(&MeetingAnswer {
+        as_of,
+        meeting: m.clone(),
+        extensions_granted,
+        completions_declared,
+        other_art5_events,
+        attendance: attendance
+            .iter()
+            .map(|a| AttendanceRow {
+                subject: a.subject.clone(),
+                name: name_of(app, &a.subject),
+                role: a.role,
+                text: a.reason.text.clone(),
+                facts: a.reason.facts.clone(),
+                sources: a.reason.citations.clone(),
+            })
+            .collect(),
+    })?;
     Ok(Out {
         page: Page {
             title: format!("{} ({})", m.name, m.code),
@@ -641,46 +632,6 @@ fn meeting(
 
 // ---------------------------------------------------------------------------------------------
 // /article5
-
-/// How many States Parties stand where, among those with an Art. 5 history.
-#[derive(Debug, Default, Clone, Copy, Serialize)]
-pub(crate) struct Art5Summary {
-    pub total: usize,
-    /// Not completed: extended, on track, missed or past the deadline.
-    pub still_clearing: usize,
-    /// Missed or past the deadline with nothing recorded since.
-    pub past_deadline: usize,
-    pub missed: usize,
-    pub overdue: usize,
-    pub extended: usize,
-    pub on_track: usize,
-    pub completed: usize,
-    pub reinstated: usize,
-}
-
-pub(crate) fn art5_summary(hs: &[Art5History]) -> Art5Summary {
-    let mut s = Art5Summary {
-        total: hs.len(),
-        ..Art5Summary::default()
-    };
-    for h in hs {
-        match h.state {
-            Art5State::Missed => s.missed += 1,
-            Art5State::Overdue => s.overdue += 1,
-            Art5State::Extended => s.extended += 1,
-            Art5State::OnTrack => s.on_track += 1,
-            Art5State::Completed | Art5State::CompletedLate | Art5State::CompletedUndated => {
-                s.completed += 1
-            }
-        }
-        if h.reinstated.is_some() {
-            s.reinstated += 1;
-        }
-    }
-    s.past_deadline = s.missed + s.overdue;
-    s.still_clearing = s.total - s.completed;
-    s
-}
 
 fn parties(n: usize) -> String {
     if n == 1 {
@@ -723,21 +674,6 @@ fn grant_meetings(h: &Art5History) -> Vec<String> {
         }
     }
     out
-}
-
-fn step_json(s: &Art5Step) -> Value {
-    json!({
-        "date": s.date.map(|d| d.to_string()),
-        "known_from": s.known_from,
-        "event": s.event,
-        "meeting": s.meeting,
-        "new_deadline": s.new_deadline,
-        "inferred": s.inferred,
-        "superseded_by_preferred": s.superseded_by_preferred,
-        "text": s.reason.text,
-        "facts": s.reason.facts,
-        "citations": s.reason.citations,
-    })
 }
 
 pub async fn article5_page(
@@ -826,26 +762,26 @@ async fn article5_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Re
                 (!h.conflicts.is_empty()).to_string(),
                 as_of.to_string(),
             ]);
-            data.push(json!({
-                "code": h.code,
-                "name": name,
-                "href": format!("/states/{}", h.code),
-                "entry_into_force": h.entry_into_force,
-                "original_deadline": h.original_deadline,
-                "current_deadline": h.current_deadline,
-                "extensions": h.extensions_total,
-                "extensions_in_force": h.extensions.len(),
-                "extension_meetings": meetings,
-                "state": h.state,
-                "state_words": h.state.words(),
-                "completed": h.completed.map(|d| d.to_string()),
-                "reinstated": h.reinstated.map(|d| d.to_string()),
-                "sources_disagree": !h.conflicts.is_empty(),
-                "steps": h.steps.iter().map(step_json).collect::<Vec<_>>(),
-                "conflicts": derived_value(&h.conflicts)?,
-                "reasons": derived_value(&h.reasons)?,
-                "original_deadline_sources": eif_cites,
-            }));
+            data.push(Art5Row {
+                code: h.code.clone(),
+                name,
+                href: format!("/states/{}", h.code),
+                entry_into_force: h.entry_into_force,
+                original_deadline: h.original_deadline,
+                current_deadline: h.current_deadline,
+                extensions: h.extensions_total,
+                extensions_in_force: h.extensions.len(),
+                extension_meetings: meetings,
+                state: h.state,
+                state_words: h.state.words(),
+                completed: h.completed.map(|d| d.to_string()),
+                reinstated: h.reinstated.map(|d| d.to_string()),
+                sources_disagree: !h.conflicts.is_empty(),
+                steps: h.steps.iter().map(Art5StepAnswer::from).collect(),
+                conflicts: h.conflicts.clone(),
+                reasons: h.reasons.clone(),
+                original_deadline_sources: eif_cites,
+            });
         }
         let main = html! {
             h1 { "Article 5: clearing mined areas" }
@@ -889,12 +825,12 @@ async fn article5_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Re
                 csv: vec![(format!("/article5.csv?as_of={as_of}"), "CSV".into())],
                 ..Page::default()
             },
-            data: json!({
-                "as_of": as_of,
-                "summary": summary,
-                "count": hs.len(),
-                "rows": data,
-            }),
+            data: derived_value(&Article5Answer {
+                as_of,
+                summary,
+                count: hs.len(),
+                rows: data,
+            })?,
             csv: Some((
                 vec![
                     "code",
@@ -1627,30 +1563,6 @@ fn article_digit(a: &str) -> &str {
         .unwrap_or("")
 }
 
-#[derive(Debug, Serialize)]
-struct ArticleCounts {
-    article: &'static str,
-    deadlines: usize,
-    overdue: usize,
-    due_soon: usize,
-    done: usize,
-    in_progress: usize,
-    unknown: usize,
-    states_overdue: usize,
-    states_unknown: usize,
-}
-
-#[derive(Debug, Serialize)]
-struct UnknownGroup {
-    article: &'static str,
-    /// What is (not) recorded, as the engine says it.
-    explanation: String,
-    states: usize,
-    deadlines: usize,
-    passed: usize,
-    codes: Vec<String>,
-}
-
 async fn deadlines_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Response {
     let as_of = match as_of(&q) {
         Ok(d) => d,
@@ -1837,18 +1749,6 @@ async fn deadlines_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> R
             .iter()
             .filter(|r| r.state == ObligationState::Unknown)
             .count();
-        let summary = json!({
-            "overdue": overdue_n,
-            "states_overdue": by_state.values().filter(|v| v.0 > 0).count(),
-            "due_within_24_months": soon_n,
-            "due_soon_until": soon_end,
-            "unknown": unknown_n,
-            "by_article": by_article,
-            "by_state": by_state.iter().map(|(c, (o, s))| json!({"code": c, "overdue": o, "due_soon": s})).collect::<Vec<_>>(),
-            "unknown_groups": unknown_groups,
-            "art5": a5,
-            "art5_deadline_passed_nothing_since": passed_silent,
-        });
 
         let csv_rows = rows
             .iter()
@@ -2180,7 +2080,30 @@ async fn deadlines_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> R
                 ))
             }
         };
-        let row_refs: Vec<&DeadlineRow> = rows.clone();
+        let summary = DeadlinesSummary {
+            overdue: overdue_n,
+            states_overdue: by_state.values().filter(|v| v.0 > 0).count(),
+            due_within_24_months: soon_n,
+            due_soon_until: soon_end,
+            unknown: unknown_n,
+            by_article,
+            by_state: by_state
+                .iter()
+                .map(|(c, (o, s))| StateDeadlineCounts {
+                    code: c.clone(),
+                    overdue: *o,
+                    due_soon: *s,
+                })
+                .collect(),
+            unknown_groups,
+            art5: a5,
+            art5_deadline_passed_nothing_since: passed_silent
+                .iter()
+                .map(|c| c.to_string())
+                .collect(),
+        };
+        let count = rows.len();
+        let deadlines: Vec<DeadlineRow> = rows.into_iter().cloned().collect();
         Ok(Out {
             page: Page {
                 title: "Deadlines".into(),
@@ -2189,13 +2112,13 @@ async fn deadlines_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> R
                 csv: vec![(format!("/deadlines.csv?{query}"), "CSV".into())],
                 ..Page::default()
             },
-            data: json!({
-                "as_of": as_of,
-                "show": show,
-                "count": rows.len(),
-                "deadlines": derived_value(&row_refs)?,
-                "summary": summary,
-            }),
+            data: derived_value(&DeadlinesAnswer {
+                as_of,
+                show,
+                count,
+                deadlines,
+                summary,
+            })?,
             csv: Some((vec!["due", "code", "article", "obligation", "state", "overdue", "passed", "name"], csv_rows)),
             name: "deadlines".into(),
         })

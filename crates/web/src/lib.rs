@@ -19,7 +19,8 @@ use derived::{DerivedError, EngineCache};
 use minewatch_domain::Gazetteer;
 use minewatch_store::{Store, StoreError};
 use minewatch_treaty::Engine;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -326,8 +327,8 @@ const WRITER_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 pub struct ApiError {
     pub status: StatusCode,
     pub message: String,
-    /// More members of the error object (`known`, `closest`).
-    pub extra: Option<Value>,
+    /// More members of the error object (`known`, `closest`, ...).
+    pub extra: Option<ErrorExtra>,
 }
 
 impl ApiError {
@@ -361,20 +362,65 @@ impl From<DerivedError> for ApiError {
             DerivedError::Internal(m) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, m),
             DerivedError::NotFound { message, known } => {
                 let mut e = ApiError::new(StatusCode::NOT_FOUND, message);
-                e.extra = Some(json!({ "known": known }));
+                e.extra = Some(ErrorExtra::Known { known });
                 e
             }
         }
     }
 }
 
+/// Every error answer of the API (and of a page's JSON twin): `{"error": {"status", "message",
+/// ...}}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong, with the HTTP status repeated and, for some errors, what would have been
+/// found.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorDetail {
+    pub status: u16,
+    pub message: String,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub extra: Option<ErrorExtra>,
+}
+
+/// More members of an error object.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum ErrorExtra {
+    /// The subjects closest to an unknown code.
+    Closest {
+        closest: Vec<minewatch_answers::json::SubjectRef>,
+    },
+    /// What the record knows (an unknown policy id).
+    Known { known: Vec<String> },
+    /// The roll calls recorded (an unknown resolution).
+    RecordedResolutions { recorded_resolutions: Vec<String> },
+    /// Every problem found in a file or form (`file:line:column: field: ...`).
+    Problems { problems: Vec<String> },
+}
+
+impl ErrorExtra {
+    /// The problems listed, if this error lists any.
+    pub fn problems(&self) -> Option<&[String]> {
+        match self {
+            ErrorExtra::Problems { problems } => Some(problems),
+            _ => None,
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = json!({"error": {"status": self.status.as_u16(), "message": self.message}});
-        if let (Some(Value::Object(extra)), Some(obj)) = (self.extra, body["error"].as_object_mut())
-        {
-            obj.extend(extra);
-        }
+        let body = ErrorBody {
+            error: ErrorDetail {
+                status: self.status.as_u16(),
+                message: self.message,
+                extra: self.extra,
+            },
+        };
         let mut r = (self.status, Json(body)).into_response();
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             r.headers_mut()

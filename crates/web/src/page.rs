@@ -9,7 +9,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use minewatch_store::Store;
 use minewatch_treaty::Engine;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::sync::Arc;
 
 /// The representation asked for.
@@ -107,9 +107,13 @@ impl PageError {
         if fmt == Fmt::Json {
             return (
                 self.status,
-                axum::Json(
-                    json!({"error": {"status": self.status.as_u16(), "message": self.message}}),
-                ),
+                axum::Json(crate::ErrorBody {
+                    error: crate::ErrorDetail {
+                        status: self.status.as_u16(),
+                        message: self.message,
+                        extra: None,
+                    },
+                }),
             )
                 .into_response();
         }
