@@ -26,6 +26,26 @@ elif browser_missing; then
   fi
 fi
 
+# The Python tools of the open-data tests (crates/cli/tests/opendata.rs runs the real Datasette on
+# the `export --format sqlite` snapshot): a virtualenv at target/pytools with pinned versions.
+# To add a tool, add its pinned requirement to pytools_pins. Those tests fail when a tool is
+# missing; MINEWATCH_SKIP_PYTOOLS=1 skips them instead (and skips installing the tools).
+pytools_pins=(
+  "datasette==0.65.5"
+)
+if [ "${MINEWATCH_SKIP_PYTOOLS:-}" = 1 ]; then
+  echo "note: MINEWATCH_SKIP_PYTOOLS=1: the tests that use the Python tools will be skipped" >&2
+else
+  pytools="$root/target/pytools"
+  if ! { { [ -x "$pytools/bin/python" ] || python3 -m venv "$pytools"; } &&
+    "$pytools/bin/python" -m pip install --quiet --disable-pip-version-check "${pytools_pins[@]}"; }; then
+    echo "warning: could not install the Python tools (${pytools_pins[*]}) into $pytools;" \
+      "the open-data tests will FAIL. Check python3 -m venv and pip, or set" \
+      "MINEWATCH_SKIP_PYTOOLS=1 to skip them." >&2
+  fi
+  export MINEWATCH_PYTOOLS="$pytools/bin"
+fi
+
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 # The public site (and what it builds on) compiles without the store's `private` feature: no public

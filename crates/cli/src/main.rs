@@ -8,6 +8,7 @@ use minewatch_store::{FactFilter, Store};
 use minewatch_treaty::Basis;
 use std::io::Write;
 
+mod export_sqlite;
 mod report;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -60,7 +61,8 @@ sessions), for reproducible exports and tests.";
 #[derive(Debug, Parser)]
 #[command(name = "minewatch", version, about, long_about = None, after_help = ENV_HELP)]
 struct Cli {
-    /// SQLite database file (created on first use). Default: $MINEWATCH_DB or ./minewatch.sqlite
+    /// SQLite database file; serve, load, import, user and webhook create it (not its folder),
+    /// the other commands read an existing one. Default: $MINEWATCH_DB or ./minewatch.sqlite
     #[arg(long, global = true, value_name = "PATH")]
     db: Option<PathBuf>,
     #[command(subcommand)]
@@ -232,10 +234,12 @@ enum Command {
         #[command(subcommand)]
         command: PolicyCommand,
     },
-    /// Export the current facts and sources in minewatch's own format, or the whole public site
-    /// as static files (--site DIR)
+    /// Export the current facts and sources in minewatch's own format, a public SQLite snapshot
+    /// for Datasette (--format sqlite), or the whole public site as static files (--site DIR)
+    #[command(after_help = export_sqlite::HELP)]
     Export {
-        /// csv or json: the record in minewatch's import formats
+        /// csv or json: the record in minewatch's import formats; sqlite: a public SQLite
+        /// snapshot with full-text search and a Datasette metadata file (see below)
         #[arg(
             long,
             value_enum,
@@ -247,9 +251,12 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         site: Option<PathBuf>,
         /// csv: a directory (sources.csv and facts.csv are written in it);
-        /// json: a file (default: standard output)
+        /// json: a file (default: standard output); sqlite: a new file (required)
         #[arg(long, value_name = "PATH")]
         out: Option<PathBuf>,
+        /// sqlite: where the Datasette metadata goes (default: the --out file + .metadata.json)
+        #[arg(long, value_name = "PATH", conflicts_with = "site")]
+        metadata: Option<PathBuf>,
     },
 }
 
@@ -329,6 +336,7 @@ enum BasisArg {
 enum Format {
     Csv,
     Json,
+    Sqlite,
 }
 
 fn main() -> ExitCode {
@@ -385,7 +393,39 @@ fn wait_for_writer(turn: i32) -> bool {
     true
 }
 
+/// Opens the database for a command that creates it when missing (`serve`, `load`, `import`,
+/// `user`, `webhook`): the file is created, but not the folder it is in, so a mistyped `--db`
+/// folder is an error instead of a new empty record.
 fn open(db: &Path) -> Result<Store, Box<dyn std::error::Error>> {
+    if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.is_dir() {
+            return Err(format!(
+                "{}: the folder {} does not exist; check --db (or $MINEWATCH_DB), or create the \
+                 folder first",
+                db.display(),
+                dir.display()
+            )
+            .into());
+        }
+    }
+    open_store(db)
+}
+
+/// Opens the database for a command that only reads it: a missing file is an error that says
+/// how a database is made, never a new empty record answering "0 States Parties".
+fn open_existing(db: &Path) -> Result<Store, Box<dyn std::error::Error>> {
+    if !db.is_file() {
+        return Err(format!(
+            "{}: no such database; check --db (or $MINEWATCH_DB), or make one with `minewatch \
+             load` (the shipped dataset) or `minewatch serve`",
+            db.display()
+        )
+        .into());
+    }
+    open_store(db)
+}
+
+fn open_store(db: &Path) -> Result<Store, Box<dyn std::error::Error>> {
     let mut store = Store::open(db).map_err(|e| format!("{}: {e}", db.display()))?;
     store.set_busy_handler(wait_for_writer)?;
     shipped::load_subjects(&mut store)?;
@@ -426,29 +466,38 @@ fn run(cli: Cli) -> Res {
                 load_shipped(&mut store)?;
             }
             drop(store);
-            let settings = minewatch_server::Settings {
-                public_url: public_url.unwrap_or_else(|| format!("http://{bind}")),
-                smtp,
-                mail_from,
-                retry_base_ms,
-                max_attempts: max_attempts.max(1),
-                poll_ms: outbox_poll_ms,
-                trust_proxy,
-                limits: minewatch_server::Limits {
-                    header_timeout: std::time::Duration::from_secs(header_timeout.max(1)),
-                    body_timeout: std::time::Duration::from_secs(body_timeout.max(1)),
-                    max_connections,
-                    max_in_flight,
-                },
-                ..minewatch_server::Settings::default()
-            };
-            let app = minewatch_server::App::with_settings(db.clone(), settings)?;
+            // The access log (one line per request) goes to standard error.
+            let _ = tracing_subscriber::fmt()
+                .with_writer(std::io::stderr)
+                .with_max_level(tracing_subscriber::filter::LevelFilter::INFO)
+                .with_ansi(false)
+                .with_target(false)
+                .try_init();
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::bind(&bind)
                     .await
                     .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
                 let addr = listener.local_addr()?;
+                let settings = minewatch_server::Settings {
+                    // Without --public-url, links name the address actually bound (the port
+                    // the system chose for `:0`).
+                    public_url: public_url.unwrap_or_else(|| format!("http://{addr}")),
+                    smtp,
+                    mail_from,
+                    retry_base_ms,
+                    max_attempts: max_attempts.max(1),
+                    poll_ms: outbox_poll_ms,
+                    trust_proxy,
+                    limits: minewatch_server::Limits {
+                        header_timeout: std::time::Duration::from_secs(header_timeout.max(1)),
+                        body_timeout: std::time::Duration::from_secs(body_timeout.max(1)),
+                        max_connections,
+                        max_in_flight,
+                    },
+                    ..minewatch_server::Settings::default()
+                };
+                let app = minewatch_server::App::with_settings(db.clone(), settings)?;
                 eprintln!("minewatch serving {} on http://{addr}", db.display());
                 minewatch_server::serve(listener, app).await?;
                 Ok::<(), Box<dyn std::error::Error>>(())
@@ -457,7 +506,7 @@ fn run(cli: Cli) -> Res {
         Command::User { command } => user_command(&db, command),
         Command::Webhook { command } => webhook_command(&db, command),
         Command::Outbox { json } => {
-            let store = open(&db)?;
+            let store = open_existing(&db)?;
             let counts = store.outbox_counts()?;
             let dead = store.outbox("dead", 1000)?;
             if json {
@@ -515,7 +564,7 @@ fn run(cli: Cli) -> Res {
             kind,
             json,
         } => {
-            let store = open(&db)?;
+            let store = open_existing(&db)?;
             let g = store.gazetteer()?;
             let subject = g.resolve(&state)?.clone();
             let as_of = as_of
@@ -581,7 +630,7 @@ fn run(cli: Cli) -> Res {
             Ok(())
         }
         Command::Sources { json } => {
-            let store = open(&db)?;
+            let store = open_existing(&db)?;
             let sources = store.sources()?;
             let mut out = std::io::stdout().lock();
             if json {
@@ -604,8 +653,19 @@ fn run(cli: Cli) -> Res {
             }
             Ok(())
         }
-        Command::Export { format, site, out } => {
-            let mut store = open(&db)?;
+        Command::Export {
+            format,
+            site,
+            out,
+            metadata,
+        } => {
+            // The static site is made like `serve` makes its record (the shipped data into an
+            // empty database); the other formats read an existing record.
+            let mut store = if site.is_some() {
+                open(&db)?
+            } else {
+                open_existing(&db)?
+            };
             if let Some(dir) = site {
                 if store.fact_count()? == 0 {
                     load_shipped(&mut store)?;
@@ -624,11 +684,32 @@ fn run(cli: Cli) -> Res {
                 );
                 return Ok(());
             }
-            let format = format.ok_or("--format csv|json or --site DIR is required")?;
+            let format = format.ok_or("--format csv|json|sqlite or --site DIR is required")?;
+            if let Format::Sqlite = format {
+                let out = out.ok_or(
+                    "--out FILE is required for --format sqlite (a new SQLite file is written there)",
+                )?;
+                let t = std::time::Instant::now();
+                let w = export_sqlite::export(&store, &out, metadata.as_deref())?;
+                eprintln!(
+                    "wrote {} ({:.1} MB: {} facts, {} standing, {} sources) and {} in {:.2} s",
+                    out.display(),
+                    w.bytes as f64 / 1e6,
+                    w.facts,
+                    w.current,
+                    w.sources,
+                    w.metadata.display(),
+                    t.elapsed().as_secs_f64()
+                );
+                return Ok(());
+            }
+            if metadata.is_some() {
+                return Err("--metadata goes with --format sqlite only".into());
+            }
             export(&store, format, out.as_deref())
         }
         Command::Status { state, as_of, json } => {
-            let store = open(&db)?;
+            let store = open_existing(&db)?;
             let subject = store.gazetteer()?.resolve(&state)?.clone();
             let as_of = as_of_or_today(as_of)?;
             let engine = derived::build_engine(&store)?;
@@ -638,7 +719,7 @@ fn run(cli: Cli) -> Res {
             report::status(&engine.status(&subject.code, as_of), &subject.name)
         }
         Command::Parties { as_of, basis, json } => {
-            let store = open(&db)?;
+            let store = open_existing(&db)?;
             let as_of = as_of_or_today(as_of)?;
             let basis = match basis {
                 BasisArg::Eif => Basis::Eif,
@@ -656,7 +737,7 @@ fn run(cli: Cli) -> Res {
             overdue,
             json,
         } => {
-            let store = open(&db)?;
+            let store = open_existing(&db)?;
             let as_of = as_of_or_today(as_of)?;
             let g = store.gazetteer()?;
             let subject = state.map(|s| g.resolve(&s).cloned()).transpose()?;
@@ -689,7 +770,7 @@ fn run(cli: Cli) -> Res {
                 )?);
             }
             let on = as_of_or_today(as_of)?;
-            let store = open(&db)?;
+            let store = open_existing(&db)?;
             let engine = derived::build_engine(&store)?;
             if json {
                 return print_json(&derived::classification(&engine, &device, on, extra)?);
@@ -698,7 +779,7 @@ fn run(cli: Cli) -> Res {
             report::classification(&c, on, &device_name)
         }
         Command::Policy { command } => {
-            let store = open(&db)?;
+            let store = open_existing(&db)?;
             let engine = derived::build_engine(&store)?;
             match command {
                 PolicyCommand::List { json } => {
@@ -832,6 +913,8 @@ fn export(store: &Store, format: Format, out: Option<&Path>) -> Res {
                 None => writeln!(std::io::stdout().lock(), "{text}")?,
             }
         }
+        // Dispatched to export_sqlite::export before this function is called.
+        Format::Sqlite => return Err("--format sqlite is written by export_sqlite".into()),
     }
     Ok(())
 }

@@ -358,6 +358,9 @@ fn cli_bad_input_is_an_error_that_says_what_and_where() {
         "bad.json",
         br#"{"target": "person", "activation": "pressure","#,
     );
+    // The commands read a record; one that is not there is its own error (import tests).
+    let (ok, _, err) = minewatch(&db, &["load"]);
+    assert!(ok, "{err}");
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["status", "USA", "--as-of", "2025-02-30"], "--as-of"),
         (vec!["status", "Atlantis"], "Atlantis"),

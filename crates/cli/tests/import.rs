@@ -457,3 +457,28 @@ fn as_of_leaves_out_later_and_unpublished_facts() {
     assert!(known(&in_2010) > 40);
     assert!(known(&at("2010-10-17")) < known(&in_2010));
 }
+
+#[test]
+fn a_mistyped_db_path_is_an_error_not_an_empty_record() {
+    let dir = TempDir::new();
+    // A reading command on a database that is not there: an error saying how one is made, and
+    // nothing created.
+    let missing = dir.path("minewatch.sqlite");
+    let (ok, out, err) = minewatch(&missing, &["parties"]);
+    assert!(!ok, "{out}");
+    assert!(err.contains("no such database"), "{err}");
+    assert!(err.contains("minewatch load"), "{err}");
+    assert!(!missing.exists());
+    // A creating command in a folder that is not there: an error, and no folder made.
+    let typo = dir.path("dta/minewatch.sqlite");
+    let (ok, _, err) = minewatch(&typo, &["load"]);
+    assert!(!ok);
+    assert!(err.contains("does not exist"), "{err}");
+    assert!(!dir.path("dta").exists());
+    // Where the folder exists, `load` makes the database and `parties` reads it.
+    let (ok, _, err) = minewatch(&missing, &["load"]);
+    assert!(ok, "{err}");
+    let (ok, out, err) = minewatch(&missing, &["parties", "--as-of", "2026-02-20"]);
+    assert!(ok, "{err}");
+    assert!(!out.contains("0 States Parties"), "{out}");
+}

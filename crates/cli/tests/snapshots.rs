@@ -297,7 +297,11 @@ fn form_of(content_type: &str) -> Form {
 fn pages_api_and_command_line_are_as_in_the_snapshots() {
     let dir = TempDir::new();
     let db = dir.path("snap.sqlite");
-    let server = Server::start_on(&db, &[], &[("MINEWATCH_NOW", NOW)]);
+    let server = Server::start_on(
+        &db,
+        &["--public-url", "https://minewatch.example.org"],
+        &[("MINEWATCH_NOW", NOW)],
+    );
     let mut failures = Vec::new();
     let mut names = std::collections::BTreeSet::new();
     for url in URLS {

@@ -4,11 +4,13 @@
 mod api;
 mod browser;
 mod browser_pages;
+mod conventions;
 mod desk;
 mod engine;
 mod import;
 mod obligation_pages;
 mod obligations;
+mod opendata;
 mod pages;
 mod security;
 mod smtp;

@@ -11,7 +11,7 @@ pub use minewatch_web::{App, Settings};
 pub use server::serve;
 
 use axum::extract::{DefaultBodyLimit, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -29,15 +29,22 @@ use minewatch_web::{
     ApiError, ApiResult, FORM_MAX_BYTES, PAGE_CACHE_MAX, PAGE_CACHE_MAX_BYTES, TIMING_SAMPLES_MAX,
 };
 use serde::Deserialize;
-use serde_json::json;
 use std::sync::Arc;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::LatencyUnit;
 
 /// The OpenAPI document of the API.
 pub const OPENAPI: &str = include_str!("../openapi.json");
 
 /// The router with every route: the pages, their twins and feeds, and the JSON API.
 pub fn router(app: Arc<App>) -> Router {
-    Router::new()
+    // Public reads: any site may fetch them (a notebook in a browser, say), without credentials.
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::HEAD]);
+    let public = Router::new()
         .route("/", get(pages::home))
         .route("/index.json", get(pages::home_json))
         .route("/states", get(pages::states_index))
@@ -71,6 +78,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/search.json", get(pages::search_json))
         .route("/feed.atom", get(pages::feed_all))
         .route("/assets/style.css", get(pages::style))
+        .route("/robots.txt", get(pages::robots))
+        .route("/sitemap.xml", get(pages::sitemap))
+        .route("/favicon.svg", get(pages::favicon))
+        .route("/favicon.ico", get(pages::favicon_ico))
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/states", get(states))
@@ -79,13 +90,17 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/states/{code}/status", get(state_status))
         .route("/api/v1/parties", get(parties))
         .route("/api/v1/deadlines", get(deadlines))
-        .route("/api/v1/classify", post(classify))
         .route("/api/v1/policies", get(policies))
         .route("/api/v1/policies/{a}/diff/{b}", get(policy_diff))
         .route("/api/v1/facts/{id}", get(fact))
         .route("/api/v1/sources", get(sources))
         .route("/api/v1/sources/{key}", get(source))
         .route("/api/v1/unga/{session}/{number}", get(unga))
+        .route("/facts/{id}", get(desk::fact_page))
+        .layer(cors);
+    Router::new()
+        .merge(public)
+        .route("/api/v1/classify", post(classify))
         .route("/api/v1/timings", get(timings))
         .route(
             "/api/v1/proposals",
@@ -96,7 +111,6 @@ pub fn router(app: Arc<App>) -> Router {
         // Accounts, the editorial desk, subscriptions, feedback, administration.
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
-        .route("/facts/{id}", get(desk::fact_page))
         .route("/desk", get(desk::desk_home))
         .route("/desk/new", get(desk::new_fact_page))
         .route("/desk/facts/{id}/{what}", get(desk::change_fact_page))
@@ -155,6 +169,22 @@ pub fn router(app: Arc<App>) -> Router {
         .layer(axum::middleware::from_fn(limit_uri))
         .layer(axum::middleware::map_response(security_headers))
         .layer(axum::middleware::from_fn(close_after_refused_body))
+        // gzip or brotli, as the client accepts; not for bodies under 1 KiB.
+        .layer(CompressionLayer::new())
+        // The access log: method, path (never the query, which may hold a token), status and
+        // time, one line per request; no client address.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &axum::extract::Request| {
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                })
+                .on_request(())
+                .on_response(
+                    DefaultOnResponse::new()
+                        .level(tracing::Level::INFO)
+                        .latency_unit(LatencyUnit::Micros),
+                ),
+        )
         .with_state(app)
 }
 
@@ -242,6 +272,41 @@ async fn close_after_refused_body(
     res
 }
 
+/// Paths whose answers are the same for everyone (no account, no personal data): they get an
+/// ETag, and the page cache may hold them.
+fn is_public(path: &str) -> bool {
+    const PRIVATE: [&str; 10] = [
+        "/desk",
+        "/admin",
+        "/login",
+        "/logout",
+        "/subscribe",
+        "/unsubscribe",
+        "/feedback",
+        "/api/v1/proposals",
+        "/api/v1/timings",
+        "/healthz",
+    ];
+    !PRIVATE.iter().any(|p| {
+        path == *p
+            || path
+                .strip_prefix(p)
+                .is_some_and(|rest| rest.starts_with('/') || rest.starts_with('.'))
+    })
+}
+
+/// Whether `If-None-Match` names `tag` (weak comparison, as for GET) or is `*`.
+fn if_none_match(headers: &header::HeaderMap, tag: &header::HeaderValue) -> bool {
+    let want = tag.as_bytes().strip_prefix(b"W/").unwrap_or(tag.as_bytes());
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t).as_bytes() == want)
+}
+
 /// Serves public pages from the page cache when the record has not changed, and times every
 /// request: the time spent in the server goes out as a `Server-Timing` header and into the
 /// samples that `/api/v1/timings` summarises.
@@ -252,21 +317,51 @@ async fn cache_and_time(
 ) -> Response {
     let start = std::time::Instant::now();
     let path = req.uri().path();
-    let cacheable =
-        req.method() == axum::http::Method::GET && !path.starts_with("/api/") && path != "/healthz";
-    let key = cacheable.then(|| {
-        let accept = req
-            .headers()
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let json = accept.contains("application/json") && !accept.contains("text/html");
-        format!("{}|{json}", req.uri())
-    });
-    let version = match &key {
-        Some(_) => app.with_store(|s| Ok(s.last_fact_id()?)).ok(),
-        None => None,
+    // Public reads answer the same until the record changes or the day does (pages default to
+    // today): they carry an ETag of both, and a request that already has it gets 304.
+    let public_read = matches!(*req.method(), Method::GET | Method::HEAD) && is_public(path);
+    let cacheable = public_read && req.method() == Method::GET && !path.starts_with("/api/");
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let json = accept.contains("application/json") && !accept.contains("text/html");
+    let today = minewatch_store::today()
+        .map(|d| d.to_string())
+        .unwrap_or_default();
+    let key = cacheable.then(|| format!("{today}|{}|{json}", req.uri()));
+    let canonical = cacheable
+        .then(|| {
+            let target = req.uri().path_and_query().map_or(path, |p| p.as_str());
+            header::HeaderValue::from_str(&format!(
+                "<{}{target}>; rel=\"canonical\"",
+                app.settings.public_url.trim_end_matches('/')
+            ))
+            .ok()
+        })
+        .flatten();
+    let version = match public_read {
+        true => app.with_store(|s| Ok(s.last_fact_id()?)).ok(),
+        false => None,
     };
+    let etag = version.and_then(|v| {
+        header::HeaderValue::from_str(&format!(
+            "W/\"{v}-{today}-{}-{}\"",
+            if json { "j" } else { "h" },
+            env!("CARGO_PKG_VERSION")
+        ))
+        .ok()
+    });
+    if let Some(tag) = &etag {
+        if if_none_match(req.headers(), tag) {
+            let mut r = StatusCode::NOT_MODIFIED.into_response();
+            r.headers_mut().insert(header::ETAG, tag.clone());
+            r.headers_mut()
+                .insert(header::VARY, header::HeaderValue::from_static("accept"));
+            return r;
+        }
+    }
     let hit = match (&key, version) {
         (Some(k), Some(v)) => app
             .pages
@@ -330,13 +425,24 @@ async fn cache_and_time(
             }
         }
     };
+    let mut res = res;
+    if let Some(tag) = etag {
+        if res.status() == StatusCode::OK && !res.headers().contains_key(header::CACHE_CONTROL) {
+            res.headers_mut().insert(header::ETAG, tag);
+            res.headers_mut()
+                .append(header::VARY, header::HeaderValue::from_static("accept"));
+            // The page's own address under the public URL (RFC 6596, as a Link header).
+            if let Some(link) = canonical {
+                res.headers_mut().insert(header::LINK, link);
+            }
+        }
+    }
     let micros = u32::try_from(start.elapsed().as_micros()).unwrap_or(u32::MAX);
     if let Ok(mut t) = app.timings.lock() {
         if t.len() < TIMING_SAMPLES_MAX {
             t.push(micros);
         }
     }
-    let mut res = res;
     if let Ok(v) =
         axum::http::HeaderValue::from_str(&format!("app;dur={:.3}", f64::from(micros) / 1000.0))
     {
@@ -350,12 +456,24 @@ struct TimingsQuery {
     reset: Option<String>,
 }
 
+/// Time spent in the server per request since start or the last reset
+/// (`GET /api/v1/timings`), in milliseconds; `null` before any request.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Timings {
+    pub requests: usize,
+    pub p50_ms: Option<f64>,
+    pub p90_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub max_ms: Option<f64>,
+    pub reset: bool,
+}
+
 /// Percentiles of the time spent in the server per request since start (or the last reset).
 async fn timings(
     State(app): State<Arc<App>>,
     v: auth::Visitor,
     Query(q): Query<TimingsQuery>,
-) -> ApiResult {
+) -> ApiResult<Timings> {
     let reset = match q.reset.as_deref() {
         None | Some("") | Some("false") => false,
         Some("true") => true,
@@ -397,14 +515,14 @@ async fn timings(
         let i = ((samples.len() as f64 - 1.0) * p).round() as usize;
         samples.get(i).map(|&us| f64::from(us) / 1000.0)
     };
-    Ok(Json(json!({
-        "requests": samples.len(),
-        "p50_ms": pct(0.50),
-        "p90_ms": pct(0.90),
-        "p99_ms": pct(0.99),
-        "max_ms": pct(1.0),
-        "reset": reset,
-    })))
+    Ok(Json(Timings {
+        requests: samples.len(),
+        p50_ms: pct(0.50),
+        p90_ms: pct(0.90),
+        p99_ms: pct(0.99),
+        max_ms: pct(1.0),
+        reset,
+    }))
 }
 
 /// Unknown paths: a JSON error under /api/, a helpful page elsewhere.

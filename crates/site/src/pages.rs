@@ -2160,6 +2160,23 @@ pub async fn feed_state(State(app): State<Arc<App>>, Path(code): Path<String>) -
     feed(app, Some(code)).await
 }
 
+/// The host of the public address (`minewatch.example.org` of `https://minewatch.example.org/x`),
+/// for tag URIs; `localhost` when there is none.
+fn public_host(base: &str) -> String {
+    let rest = base.split_once("://").map_or(base, |(_, r)| r);
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    let host = match host.rsplit_once(':') {
+        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => host,
+    };
+    if host.is_empty() {
+        "localhost".into()
+    } else {
+        host.to_ascii_lowercase()
+    }
+}
+
 async fn feed(app: Arc<App>, code: Option<String>) -> Response {
     let r = tokio::task::spawn_blocking(move || -> Result<String, PageError> {
         app.with_store(|store| {
@@ -2170,21 +2187,30 @@ async fn feed(app: Arc<App>, code: Option<String>) -> Response {
             let facts = store
                 .latest(50, subject.as_ref().map(|s| s.code.as_str()))
                 .map_err(ApiError::from)?;
+            let base = app.settings.public_url.trim_end_matches('/');
             let (title, self_href, alt) = match &subject {
                 Some(s) => (
                     format!("minewatch: changes to the profile of {}", s.name),
-                    format!("/states/{}/feed.atom", s.code),
-                    format!("/states/{}", s.code),
+                    format!("{base}/states/{}/feed.atom", url_enc(&s.code)),
+                    format!("{base}/states/{}", url_enc(&s.code)),
                 ),
-                None => ("minewatch: changes to the record".to_string(), "/feed.atom".to_string(), "/".to_string()),
+                None => (
+                    "minewatch: changes to the record".to_string(),
+                    format!("{base}/feed.atom"),
+                    format!("{base}/"),
+                ),
             };
             let updated = facts
                 .first()
                 .map(|f| f.fact.recorded_at.clone())
                 .unwrap_or_else(|| "1970-01-01T00:00:00Z".into());
+            // Entry ids are tag URIs (RFC 4151) under the operator's host, dated by the day the
+            // fact was recorded: the same fact has the same id in every feed and export of
+            // this installation, and no other installation's ids collide with it.
+            let host = public_host(base);
             let mut s = format!(
                 r#"<?xml version="1.0" encoding="utf-8"?>
-<feed xmlns="http://www.w3.org/2005/Atom"><title>{}</title><id>tag:minewatch,2026:{}</id><updated>{}</updated><link rel="self" href="{}"/><link rel="alternate" type="text/html" href="{}"/><author><name>minewatch</name></author>"#,
+<feed xmlns="http://www.w3.org/2005/Atom"><title>{}</title><id>{}</id><updated>{}</updated><link rel="self" href="{}"/><link rel="alternate" type="text/html" href="{}"/><author><name>minewatch</name></author>"#,
                 esc(&title),
                 esc(&self_href),
                 esc(&updated),
@@ -2196,14 +2222,18 @@ async fn feed(app: Arc<App>, code: Option<String>) -> Response {
                 let name = name_of(&app, &f.subject);
                 let text = sentence(f, &name);
                 let what = if f.supersedes.is_some() { "Corrected" } else { "Added" };
+                let day = f.recorded_at.get(..10).unwrap_or("2026-01-01");
                 let _ = write!(
                     s,
-                    r#"<entry><title>{name}: {what} {kind}</title><id>tag:minewatch,2026:fact:{id}</id><updated>{upd}</updated><link rel="alternate" type="text/html" href="/states/{code}"/><link rel="related" type="application/json" href="/api/v1/facts/{id}"/><summary>{text}</summary></entry>"#,
+                    r#"<entry><title>{name}: {what} {kind}</title><id>tag:{host},{day}:fact:{id}</id><updated>{upd}</updated><link rel="alternate" type="text/html" href="{base}/facts/{id}"/><link rel="related" type="text/html" href="{base}/states/{code}"/><link rel="related" type="application/json" href="{base}/api/v1/facts/{id}"/><summary>{text}</summary></entry>"#,
                     name = esc(&name),
                     what = what,
                     kind = esc(&f.kind().as_str().replace('_', " ")),
+                    host = esc(&host),
+                    day = esc(day),
                     id = f.id,
                     upd = esc(&f.recorded_at),
+                    base = esc(base),
                     code = url_enc(&f.subject),
                     text = esc(&text),
                 );
@@ -2237,6 +2267,112 @@ pub async fn style() -> Response {
         STYLE,
     )
         .into_response()
+}
+
+/// `/robots.txt`: crawlers may read the public pages, not the desk, accounts or forms; the
+/// sitemap lists what there is.
+pub async fn robots(State(app): State<Arc<App>>) -> Response {
+    let base = app.settings.public_url.trim_end_matches('/');
+    let body = format!(
+        "User-agent: *\n\
+         Disallow: /desk\n\
+         Disallow: /admin\n\
+         Disallow: /login\n\
+         Disallow: /subscribe\n\
+         Disallow: /unsubscribe\n\
+         Disallow: /feedback\n\
+         Disallow: /api/v1/proposals\n\
+         Sitemap: {base}/sitemap.xml\n"
+    );
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
+}
+
+/// `/sitemap.xml`: every public page of the current record (sitemaps.org protocol), with
+/// absolute addresses from `--public-url`.
+pub async fn sitemap(State(app): State<Arc<App>>) -> Response {
+    let r = minewatch_web::blocking(app, |app| {
+        app.with_store(|store| {
+            let base = app.settings.public_url.trim_end_matches('/').to_string();
+            let mut paths: Vec<String> = [
+                "/",
+                "/states",
+                "/sources",
+                "/unga",
+                "/deadlines",
+                "/article5",
+                "/meetings",
+                "/policies",
+                "/classify",
+                "/search",
+            ]
+            .iter()
+            .map(|p| p.to_string())
+            .collect();
+            for s in app.gazetteer().subjects() {
+                paths.push(format!("/states/{}", url_enc(&s.code)));
+            }
+            for s in store.sources()? {
+                paths.push(format!("/sources/{}", url_enc(&s.source.key)));
+            }
+            for f in store.facts(&FactFilter {
+                kind: Some(FactKind::UngaRollCall),
+                ..FactFilter::default()
+            })? {
+                if let Payload::UngaRollCall(rc) = &f.fact.payload {
+                    paths.push(format!("/unga/{}", rc.resolution));
+                }
+            }
+            for f in store.facts(&FactFilter {
+                kind: Some(FactKind::Meeting),
+                ..FactFilter::default()
+            })? {
+                if let Payload::Meeting(m) = &f.fact.payload {
+                    paths.push(format!("/meetings/{}", url_enc(&m.code)));
+                }
+            }
+            // Two facts may record one meeting or roll call (sources that disagree).
+            let mut seen = std::collections::HashSet::new();
+            paths.retain(|p| seen.insert(p.clone()));
+            let mut xml = String::from(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+                 <urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+            );
+            for p in &paths {
+                let _ = writeln!(xml, "<url><loc>{}</loc></url>", esc(&format!("{base}{p}")));
+            }
+            xml.push_str("</urlset>\n");
+            Ok(xml)
+        })
+    })
+    .await;
+    match r {
+        Ok(xml) => (
+            [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
+            xml,
+        )
+            .into_response(),
+        Err(e) => PageError::from(e).respond(Fmt::Html),
+    }
+}
+
+/// The site's icon: a ring crossed out, in the brand's colour.
+const FAVICON: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><circle cx="16" cy="16" r="12" fill="none" stroke="#1f4e79" stroke-width="4"/><path d="M7.5 7.5l17 17" stroke="#b22222" stroke-width="4" stroke-linecap="round"/></svg>"##;
+
+/// `/favicon.svg`.
+pub async fn favicon() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        FAVICON,
+    )
+        .into_response()
+}
+
+/// `/favicon.ico`, which browsers ask for whatever the page says: the SVG icon's address.
+pub async fn favicon_ico() -> Response {
+    axum::response::Redirect::permanent("/favicon.svg").into_response()
 }
 
 /// A helpful 404 page for paths outside the API.

@@ -96,6 +96,7 @@ pub fn layout(p: &Page) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (p.title) " · minewatch" }
+                link rel="icon" href="/favicon.svg" type="image/svg+xml";
                 link rel="stylesheet" href="/assets/style.css";
                 @if let Some(j) = &p.json_href {
                     link rel="alternate" type="application/json" href=(j);
