@@ -32,6 +32,7 @@ fi
 # missing; MINEWATCH_SKIP_PYTOOLS=1 skips them instead (and skips installing the tools).
 pytools_pins=(
   "datasette==0.65.5"
+  "frictionless==5.18.0"
 )
 if [ "${MINEWATCH_SKIP_PYTOOLS:-}" = 1 ]; then
   echo "note: MINEWATCH_SKIP_PYTOOLS=1: the tests that use the Python tools will be skipped" >&2

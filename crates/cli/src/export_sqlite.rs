@@ -45,19 +45,19 @@ An existing FILE (or metadata file) is refused; a failed export leaves no file.
 Browse it with: datasette serve FILE -m FILE.metadata.json";
 
 /// One column of a public table: its name, its SQL declaration and what it holds.
-struct Col {
-    name: &'static str,
-    decl: &'static str,
-    about: &'static str,
+pub(crate) struct Col {
+    pub(crate) name: &'static str,
+    pub(crate) decl: &'static str,
+    pub(crate) about: &'static str,
 }
 
 /// One public table: every column the snapshot holds is listed here, and nothing else is.
-struct Table {
-    name: &'static str,
-    about: &'static str,
-    cols: &'static [Col],
+pub(crate) struct Table {
+    pub(crate) name: &'static str,
+    pub(crate) about: &'static str,
+    pub(crate) cols: &'static [Col],
     /// Table constraints after the columns (a compound primary key).
-    constraints: &'static str,
+    pub(crate) constraints: &'static str,
     /// The column Datasette shows for a row that another table points to.
     label: Option<&'static str>,
 }
@@ -67,7 +67,7 @@ const fn col(name: &'static str, decl: &'static str, about: &'static str) -> Col
 }
 
 /// The public tables, in the order they are written.
-const TABLES: &[Table] = &[
+pub(crate) const TABLES: &[Table] = &[
     Table {
         name: "subjects",
         about: "The states, territories, other areas, historical entities, armed groups and the \
@@ -754,7 +754,7 @@ fn sync_dir(dir: &Path) {
 
 /// Row counts, for the metadata and the report.
 #[derive(Debug, Default)]
-struct Counts {
+pub(crate) struct Counts {
     facts: usize,
     current: usize,
     sources: usize,
@@ -775,7 +775,7 @@ fn name_of<'g>(g: &'g Gazetteer, code: &'g str) -> &'g str {
 }
 
 /// Builds the whole snapshot in the (empty) file `path`.
-fn write_snapshot(store: &Store, path: &Path) -> Res<(Counts, Date)> {
+pub(crate) fn write_snapshot(store: &Store, path: &Path) -> Res<(Counts, Date)> {
     // Everything is read first, through the store's API and the engine.
     let gazetteer = store.gazetteer()?;
     let sources = store.sources()?;
@@ -1002,7 +1002,8 @@ fn write_snapshot(store: &Store, path: &Path) -> Res<(Counts, Date)> {
 
 /// The data's terms: the record has no licence of its own (README, data/README.md); each fact
 /// carries its sources' terms, and the reference data its own.
-const TERMS: &str = "No single licence: each fact carries the terms of the sources it cites \
+pub(crate) const TERMS: &str =
+    "No single licence: each fact carries the terms of the sources it cites \
 (see the sources table and each source's publisher). Reference data: ISO 3166 codes and names \
 from Debian's iso-codes (LGPL-2.1-or-later); regions and alternative spellings from \
 world-countries by Mohammed Le Doze (ODbL-1.0: contains information from world-countries, which \

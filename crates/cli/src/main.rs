@@ -8,6 +8,7 @@ use minewatch_store::{FactFilter, Store};
 use minewatch_treaty::Basis;
 use std::io::Write;
 
+mod export_datapackage;
 mod export_sqlite;
 mod report;
 use std::path::{Path, PathBuf};
@@ -235,11 +236,13 @@ enum Command {
         command: PolicyCommand,
     },
     /// Export the current facts and sources in minewatch's own format, a public SQLite snapshot
-    /// for Datasette (--format sqlite), or the whole public site as static files (--site DIR)
-    #[command(after_help = export_sqlite::HELP)]
+    /// for Datasette (--format sqlite), a Frictionless Data Package (--format datapackage), or
+    /// the whole public site as static files (--site DIR)
+    #[command(after_help = format!("{}\n\n{}", export_sqlite::HELP, export_datapackage::HELP))]
     Export {
         /// csv or json: the record in minewatch's import formats; sqlite: a public SQLite
-        /// snapshot with full-text search and a Datasette metadata file (see below)
+        /// snapshot with full-text search and a Datasette metadata file; datapackage: the same
+        /// tables as CSV with datapackage.json (see below)
         #[arg(
             long,
             value_enum,
@@ -251,7 +254,8 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         site: Option<PathBuf>,
         /// csv: a directory (sources.csv and facts.csv are written in it);
-        /// json: a file (default: standard output); sqlite: a new file (required)
+        /// json: a file (default: standard output); sqlite: a new file (required);
+        /// datapackage: a new folder (required)
         #[arg(long, value_name = "PATH")]
         out: Option<PathBuf>,
         /// sqlite: where the Datasette metadata goes (default: the --out file + .metadata.json)
@@ -337,6 +341,7 @@ enum Format {
     Csv,
     Json,
     Sqlite,
+    Datapackage,
 }
 
 fn main() -> ExitCode {
@@ -703,6 +708,22 @@ fn run(cli: Cli) -> Res {
                 );
                 return Ok(());
             }
+            if let Format::Datapackage = format {
+                let out = out.ok_or(
+                    "--out DIR is required for --format datapackage (a new folder is written there)",
+                )?;
+                let t = std::time::Instant::now();
+                let w = export_datapackage::export(&store, &out)?;
+                eprintln!(
+                    "wrote {} ({} files, {} rows, {:.1} MB) in {:.2} s",
+                    out.display(),
+                    w.files,
+                    w.rows,
+                    w.bytes as f64 / 1e6,
+                    t.elapsed().as_secs_f64()
+                );
+                return Ok(());
+            }
             if metadata.is_some() {
                 return Err("--metadata goes with --format sqlite only".into());
             }
@@ -914,7 +935,9 @@ fn export(store: &Store, format: Format, out: Option<&Path>) -> Res {
             }
         }
         // Dispatched to export_sqlite::export before this function is called.
-        Format::Sqlite => return Err("--format sqlite is written by export_sqlite".into()),
+        Format::Sqlite | Format::Datapackage => {
+            return Err("--format sqlite and datapackage are written by their own modules".into())
+        }
     }
     Ok(())
 }

@@ -595,11 +595,12 @@ fn sqlite_snapshot_holds_the_record_with_search_and_metadata() {
     }
 }
 
-/// The folder of the Python tools (`datasette`), or `None` when `MINEWATCH_SKIP_PYTOOLS=1`.
-fn pytools() -> Option<PathBuf> {
+/// The folder of the Python tools holding `tool` (`datasette`, `frictionless`), or `None` when
+/// `MINEWATCH_SKIP_PYTOOLS=1`.
+fn pytools(tool: &str) -> Option<PathBuf> {
     if std::env::var("MINEWATCH_SKIP_PYTOOLS").is_ok_and(|v| v == "1") {
         eprintln!(
-            "skipped: Datasette test not run because MINEWATCH_SKIP_PYTOOLS=1 \
+            "skipped: {tool} test not run because MINEWATCH_SKIP_PYTOOLS=1 \
              (unset it to run the Python tool tests)"
         );
         return None;
@@ -609,11 +610,11 @@ fn pytools() -> Option<PathBuf> {
         None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/pytools/bin"),
     };
     assert!(
-        bin.join("datasette").is_file(),
-        "{} is missing: the open-data tests need Datasette; run `bash scripts/test.sh` (it \
-         installs the Python tools into target/pytools), or set MINEWATCH_PYTOOLS to a bin \
-         folder holding datasette, or set MINEWATCH_SKIP_PYTOOLS=1 to skip these tests",
-        bin.join("datasette").display()
+        bin.join(tool).is_file(),
+        "{} is missing: the open-data tests need it; run `bash scripts/test.sh` (it installs \
+         the Python tools into target/pytools), or set MINEWATCH_PYTOOLS to a bin folder \
+         holding {tool}, or set MINEWATCH_SKIP_PYTOOLS=1 to skip these tests",
+        bin.join(tool).display()
     );
     Some(bin)
 }
@@ -634,7 +635,9 @@ fn get_json(url: &str) -> Value {
 
 #[test]
 fn datasette_serves_the_snapshot_and_searches_it() {
-    let Some(bin) = pytools() else { return };
+    let Some(bin) = pytools("datasette") else {
+        return;
+    };
     let dir = TempDir::new();
     let db = dir.path("private.sqlite");
     let markers = seed_private(&db);
@@ -752,4 +755,122 @@ fn datasette_serves_the_snapshot_and_searches_it() {
     assert!(index.contains("See sources"), "{index}");
     check_text("/", &index);
     child.kill();
+}
+
+#[test]
+fn the_data_package_validates_with_frictionless_and_holds_no_private_data() {
+    let dir = TempDir::new();
+    let db = dir.path("record.sqlite");
+    let markers = seed_private(&db);
+    let out = dir.path("package");
+    let (ok, _, err) = minewatch(
+        &db,
+        &[
+            "export",
+            "--format",
+            "datapackage",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{err}");
+    // A second export into the same folder is refused and changes nothing.
+    let before = std::fs::read(out.join("facts.csv")).unwrap();
+    let (ok, _, err) = minewatch(
+        &db,
+        &[
+            "export",
+            "--format",
+            "datapackage",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(!ok && err.contains("already exists"), "{err}");
+    assert_eq!(std::fs::read(out.join("facts.csv")).unwrap(), before);
+    // No temporary folder is left beside it.
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path(""))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    // The descriptor: a resource per CSV file, each with its schema; partial dates are strings
+    // with a pattern, keys join the files.
+    let pkg: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("datapackage.json")).unwrap())
+            .unwrap();
+    let resources = pkg["resources"].as_array().unwrap();
+    let names: Vec<&str> = resources
+        .iter()
+        .filter_map(|r| r["name"].as_str())
+        .collect();
+    for want in ["subjects", "sources", "facts", "citations"] {
+        assert!(names.contains(&want), "{names:?}");
+    }
+    let facts = resources.iter().find(|r| r["name"] == "facts").unwrap();
+    let field = |n: &str| {
+        facts["schema"]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == n)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(field("valid_from")["type"], "string");
+    assert!(field("valid_from")["constraints"]["pattern"].is_string());
+    assert_eq!(field("payload")["type"], "object");
+    assert_eq!(facts["schema"]["primaryKey"], "id");
+    assert!(facts["schema"]["foreignKeys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|k| k["reference"]["resource"] == "subjects"));
+    assert!(pkg["licenses"].as_array().is_some_and(|l| !l.is_empty()));
+    // Nothing private in any file.
+    for e in std::fs::read_dir(&out).unwrap() {
+        let p = e.unwrap().path();
+        check(
+            &markers,
+            &p.display().to_string(),
+            &std::fs::read(&p).unwrap(),
+        );
+    }
+    // The real validator, every check: 0 errors.
+    let Some(bin) = pytools("frictionless") else {
+        return;
+    };
+    let run = std::process::Command::new(bin.join("frictionless"))
+        .args(["validate", "--json"])
+        .arg(out.join("datapackage.json"))
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&run.stdout).into_owned();
+    let v: Value = serde_json::from_str(&report).unwrap_or_else(|e| {
+        panic!(
+            "frictionless said no JSON ({e}): {report}{}",
+            String::from_utf8_lossy(&run.stderr)
+        )
+    });
+    let errors: Vec<String> = v["tasks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|t| t["errors"].as_array().into_iter().flatten())
+        .chain(v["errors"].as_array().into_iter().flatten())
+        .map(|e| e["message"].as_str().unwrap_or("?").to_string())
+        .collect();
+    assert!(
+        v["valid"] == true && errors.is_empty(),
+        "{} errors: {:?}",
+        errors.len(),
+        &errors[..errors.len().min(10)]
+    );
+    assert_eq!(
+        v["tasks"].as_array().map(Vec::len),
+        Some(names.len()),
+        "every resource was validated"
+    );
 }
