@@ -33,6 +33,8 @@ fi
 pytools_pins=(
   "datasette==0.65.5"
   "frictionless==5.18.0"
+  "libhxl==5.2.2"
+  "six==1.16.0" # libhxl imports six without declaring it
 )
 if [ "${MINEWATCH_SKIP_PYTOOLS:-}" = 1 ]; then
   echo "note: MINEWATCH_SKIP_PYTOOLS=1: the tests that use the Python tools will be skipped" >&2

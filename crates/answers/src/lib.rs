@@ -5,6 +5,7 @@
 
 pub mod derived;
 pub mod describe;
+pub mod hxl;
 pub mod json;
 pub mod obligations;
 pub mod pages;

@@ -23,7 +23,8 @@ type Res<T> = Result<T, Box<dyn std::error::Error>>;
 pub const HELP: &str =
     "--format datapackage --out DIR writes the same public tables as CSV files with a
 Frictionless Data Package descriptor (DIR/datapackage.json: a Table Schema per file, partial
-dates as strings with a pattern, keys between the files, the sources' terms); DIR must not exist.
+dates as strings with a pattern, keys between the files, the sources' terms) and, in DIR/hxl/,
+the same files with an HXL hashtag row under the header; DIR must not exist.
 Check it with: frictionless validate DIR/datapackage.json";
 
 /// Columns holding a date that may be partial (`2004`, `2004-02`, `2004-02-13`).
@@ -155,6 +156,14 @@ fn write_package(store: &Store, dir: &Path) -> Res<Written> {
         drop(w);
         written.files += 1;
         written.bytes += std::fs::metadata(&path)?.len();
+        // The same file with the HXL hashtag row under its header, for HXL tools (not a
+        // resource of the package: a second header row is not data).
+        let hxl = dir.join("hxl").join(&file);
+        std::fs::create_dir_all(dir.join("hxl"))?;
+        let tagged = minewatch_answers::hxl::insert_row(&std::fs::read_to_string(&path)?)?;
+        std::fs::write(&hxl, tagged)?;
+        written.files += 1;
+        written.bytes += std::fs::metadata(&hxl)?.len();
         resources.push(resource(t, &file));
     }
     drop(conn);
@@ -168,7 +177,8 @@ fn write_package(store: &Store, dir: &Path) -> Res<Written> {
              Anti-Personnel Mines, 1997), exported on {today}: every sourced, dated fact ever \
              recorded (corrections and retractions kept), the sources, the subjects, the \
              citations, the treaty's meetings, and the status and deadlines the treaty engine \
-             derives for {today}. {TERMS}"
+             derives for {today}. The folder hxl/ holds the same files with an HXL hashtag \
+             row under each header. {TERMS}"
         ),
         "created": minewatch_store::now_rfc3339(),
         "licenses": [

@@ -829,15 +829,22 @@ fn the_data_package_validates_with_frictionless_and_holds_no_private_data() {
         .iter()
         .any(|k| k["reference"]["resource"] == "subjects"));
     assert!(pkg["licenses"].as_array().is_some_and(|l| !l.is_empty()));
-    // Nothing private in any file.
-    for e in std::fs::read_dir(&out).unwrap() {
-        let p = e.unwrap().path();
-        check(
-            &markers,
-            &p.display().to_string(),
-            &std::fs::read(&p).unwrap(),
-        );
+    // Nothing private in any file (the HXL copies included).
+    let mut files = 0;
+    for folder in [out.clone(), out.join("hxl")] {
+        for e in std::fs::read_dir(&folder).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_file() {
+                check(
+                    &markers,
+                    &p.display().to_string(),
+                    &std::fs::read(&p).unwrap(),
+                );
+                files += 1;
+            }
+        }
     }
+    assert!(files > 10, "{files} files");
     // The real validator, every check: 0 errors.
     let Some(bin) = pytools("frictionless") else {
         return;
@@ -873,4 +880,91 @@ fn the_data_package_validates_with_frictionless_and_holds_no_private_data() {
         Some(names.len()),
         "every resource was validated"
     );
+}
+
+/// Reads an HXL file with libhxl (through the virtualenv's Python): the columns' display tags and
+/// the number of data rows.
+fn libhxl(bin: &Path, file: &Path) -> (Vec<String>, usize) {
+    let script = "import hxl, json, sys\n\
+                  src = hxl.data(sys.argv[1], hxl.InputOptions(allow_local=True))\n\
+                  tags = [c.display_tag for c in src.columns]\n\
+                  print(json.dumps({'tags': tags, 'rows': sum(1 for _ in src)}))\n";
+    let out = Command::new(bin.join("python"))
+        .args(["-c", script])
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "libhxl could not read {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let tags = v["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap_or("").to_string())
+        .collect();
+    (tags, v["rows"].as_u64().unwrap_or(0) as usize)
+}
+
+#[test]
+fn hxl_tools_read_the_tagged_csv_files() {
+    let dir = TempDir::new();
+    let db = dir.path("record.sqlite");
+    let server = Server::start_on(&db, &[], &[]);
+    // A page's CSV with ?hxl=1: the hashtag row under the header, the rows unchanged.
+    let (status, _, plain) = server.get_text_with("/states.csv", "text/csv");
+    assert_eq!(status, 200);
+    let (status, _, tagged) = server.get_text_with("/states.csv?hxl=1", "text/csv");
+    assert_eq!(status, 200);
+    let mut lines = tagged.lines();
+    assert_eq!(lines.next(), plain.lines().next());
+    assert!(
+        lines
+            .next()
+            .is_some_and(|l| l.starts_with("#country+code+v_iso3,#country+name")),
+        "{}",
+        &tagged[..tagged.len().min(300)]
+    );
+    assert_eq!(tagged.lines().count(), plain.lines().count() + 1);
+    let (status, _, body) = server.get_text_with("/states.csv?hxl=yes", "text/csv");
+    assert_eq!(status, 400, "{body}");
+    drop(server);
+    // The data package's hxl/ copies.
+    let out = dir.path("package");
+    let (ok, _, err) = minewatch(
+        &db,
+        &[
+            "export",
+            "--format",
+            "datapackage",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{err}");
+    let Some(bin) = pytools("python") else {
+        return;
+    };
+    let page = dir.file("states.csv", tagged.as_bytes());
+    let (tags, rows) = libhxl(&bin, &page);
+    assert_eq!(tags[0], "#country+code+v_iso3");
+    assert_eq!(rows, plain.lines().count() - 1);
+    for table in ["facts", "sources", "subjects", "citations", "deadlines"] {
+        let (tags, rows) = libhxl(&bin, &out.join("hxl").join(format!("{table}.csv")));
+        let header = std::fs::read_to_string(out.join(format!("{table}.csv"))).unwrap();
+        let columns = csv::Reader::from_reader(header.as_bytes())
+            .headers()
+            .unwrap()
+            .len();
+        assert_eq!(tags.len(), columns, "{table}: a tag per column");
+        assert!(tags.iter().all(|t| t.starts_with('#')), "{table}: {tags:?}");
+        let data_rows = csv::Reader::from_reader(header.as_bytes())
+            .records()
+            .count();
+        assert_eq!(rows, data_rows, "{table}: libhxl reads every row");
+    }
 }

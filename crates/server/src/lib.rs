@@ -160,6 +160,7 @@ pub fn router(app: Arc<App>) -> Router {
         .fallback(fallback)
         // Every other body is a small form or JSON document.
         .layer(DefaultBodyLimit::max(FORM_MAX_BYTES))
+        .layer(axum::middleware::from_fn(hxl_rows))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&app),
             cache_and_time,
@@ -270,6 +271,54 @@ async fn close_after_refused_body(
         );
     }
     res
+}
+
+/// `?hxl=1` on a CSV download: the HXL hashtag row under the header
+/// ([`minewatch_answers::hxl`]), for HXL tools. `?hxl=0` or no `hxl`: the plain CSV.
+async fn hxl_rows(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let want = req
+        .uri()
+        .query()
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .find_map(|kv| kv.strip_prefix("hxl="))
+        .map(str::to_string);
+    let want = match want.as_deref() {
+        None | Some("0") | Some("") => false,
+        Some("1") => true,
+        Some(other) => {
+            let message = format!("hxl={:?}: expected 1 (add the HXL hashtag row) or 0", other);
+            let api = req.uri().path().starts_with("/api/");
+            return minewatch_web::error_response(StatusCode::BAD_REQUEST, &message, api);
+        }
+    };
+    let res = next.run(req).await;
+    let is_csv = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/csv"));
+    if !want || !is_csv || res.status() != StatusCode::OK {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let text = match axum::body::to_bytes(body, 64 * 1024 * 1024).await {
+        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+        Err(e) => {
+            return ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("reading the CSV: {e}"),
+            )
+            .into_response()
+        }
+    };
+    match minewatch_answers::hxl::insert_row(&text) {
+        Ok(t) => {
+            parts.headers.remove(header::CONTENT_LENGTH);
+            Response::from_parts(parts, axum::body::Body::from(t))
+        }
+        Err(e) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
+    }
 }
 
 /// Paths whose answers are the same for everyone (no account, no personal data): they get an
