@@ -137,9 +137,6 @@ pub struct StockpileType {
     pub sources: Vec<Citation>,
 }
 
-/// `/sources`: every source.
-pub type SourcesAnswer = crate::json::SourceList;
-
 /// `/unga`: the roll calls on the resolutions supporting the treaty.
 #[derive(Debug, Clone, Serialize)]
 pub struct RollCallsAnswer {

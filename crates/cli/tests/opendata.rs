@@ -42,13 +42,12 @@ const FTS_SHADOWS: [&str; 4] = ["data", "idx", "docsize", "config"];
 
 /// `minewatch export --format sqlite --out OUT [ARGS]`: (success, stderr).
 fn export(db: &Path, out: &Path, args: &[&str]) -> (bool, String) {
-    let mut all = vec![
-        "export",
-        "--format",
-        "sqlite",
-        "--out",
-        out.to_str().unwrap(),
-    ];
+    export_as("sqlite", db, out, args)
+}
+
+/// `minewatch export --format FORMAT --out OUT [ARGS]`: (success, stderr).
+fn export_as(format: &str, db: &Path, out: &Path, args: &[&str]) -> (bool, String) {
+    let mut all = vec!["export", "--format", format, "--out", out.to_str().unwrap()];
     all.extend_from_slice(args);
     let (ok, _, err) = minewatch(db, &all);
     (ok, err)
@@ -763,29 +762,11 @@ fn the_data_package_validates_with_frictionless_and_holds_no_private_data() {
     let db = dir.path("record.sqlite");
     let markers = seed_private(&db);
     let out = dir.path("package");
-    let (ok, _, err) = minewatch(
-        &db,
-        &[
-            "export",
-            "--format",
-            "datapackage",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-    );
+    let (ok, err) = export_as("datapackage", &db, &out, &[]);
     assert!(ok, "{err}");
     // A second export into the same folder is refused and changes nothing.
     let before = std::fs::read(out.join("facts.csv")).unwrap();
-    let (ok, _, err) = minewatch(
-        &db,
-        &[
-            "export",
-            "--format",
-            "datapackage",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-    );
+    let (ok, err) = export_as("datapackage", &db, &out, &[]);
     assert!(!ok && err.contains("already exists"), "{err}");
     assert_eq!(std::fs::read(out.join("facts.csv")).unwrap(), before);
     // No temporary folder is left beside it.
@@ -935,16 +916,7 @@ fn hxl_tools_read_the_tagged_csv_files() {
     drop(server);
     // The data package's hxl/ copies.
     let out = dir.path("package");
-    let (ok, _, err) = minewatch(
-        &db,
-        &[
-            "export",
-            "--format",
-            "datapackage",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-    );
+    let (ok, err) = export_as("datapackage", &db, &out, &[]);
     assert!(ok, "{err}");
     let Some(bin) = pytools("python") else {
         return;
