@@ -26,8 +26,9 @@ elif browser_missing; then
   fi
 fi
 
-# The Python tools of the open-data tests (crates/cli/tests/opendata.rs runs the real Datasette on
-# the `export --format sqlite` snapshot): a virtualenv at target/pytools with pinned versions.
+# The Python tools of the open-data and API contract tests (crates/cli/tests/opendata.rs runs the
+# real Datasette, frictionless and libhxl on the exports; crates/cli/tests/api.rs runs schemathesis
+# and openapi-spec-validator on the API): a virtualenv at target/pytools with pinned versions.
 # To add a tool, add its pinned requirement to pytools_pins. Those tests fail when a tool is
 # missing; MINEWATCH_SKIP_PYTOOLS=1 skips them instead (and skips installing the tools).
 pytools_pins=(
@@ -35,6 +36,8 @@ pytools_pins=(
   "frictionless==5.18.0"
   "libhxl==5.2.2"
   "six==1.16.0" # libhxl imports six without declaring it
+  "schemathesis==4.32.5"
+  "openapi-spec-validator==0.9.0"
 )
 if [ "${MINEWATCH_SKIP_PYTOOLS:-}" = 1 ]; then
   echo "note: MINEWATCH_SKIP_PYTOOLS=1: the tests that use the Python tools will be skipped" >&2

@@ -342,7 +342,7 @@ pub fn today() -> Result<Date, DerivedError> {
 
 /// A subject's status on a date with its deadlines, obligations, findings and reasons
 /// (`GET /api/v1/states/{code}/status`, `minewatch status --json`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StatusAnswer {
     #[serde(flatten)]
     pub report: StatusReport,
@@ -359,7 +359,7 @@ pub fn status(engine: &Engine, subject: &Subject, as_of: Date) -> StatusAnswer {
 
 /// Parses `eif` or `deposit`.
 pub fn parse_basis(s: &str) -> Result<Basis, DerivedError> {
-    Basis::parse(s.trim()).ok_or_else(|| {
+    Basis::parse(s).ok_or_else(|| {
         DerivedError::Input(format!(
             "basis: {s:?} is not a basis; expected eif (in force: legally bound) or deposit (instrument deposited)"
         ))
@@ -368,7 +368,7 @@ pub fn parse_basis(s: &str) -> Result<Basis, DerivedError> {
 
 /// The States Parties on a date on one basis, with the other basis's count beside it
 /// (`GET /api/v1/parties`, `minewatch parties --json`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PartiesAnswer {
     #[serde(flatten)]
     pub parties: Parties,
@@ -377,7 +377,7 @@ pub struct PartiesAnswer {
 }
 
 /// The count on the basis not asked for.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OtherBasis {
     pub basis: &'static str,
     pub count: usize,
@@ -411,7 +411,7 @@ fn basis_meaning(b: Basis) -> &'static str {
 
 /// The Art. 4, 5 and 7 deadlines on a date (`GET /api/v1/deadlines`, `minewatch deadlines
 /// --json`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DeadlinesAnswer {
     pub as_of: Date,
     /// The state asked about, if any.
@@ -445,6 +445,53 @@ pub fn parse_device(what: &str, text: &str) -> Result<Device, DerivedError> {
             "{what}: {e}; expected an object with target, activation and delivery (see /api/v1/openapi.json, Device)"
         ))
     })
+}
+
+/// The body of `POST /api/v1/classify`, as the API documents it: a device, or a device with
+/// alternative definitions to apply as well ([`parse_classify_body`] reads it).
+#[derive(Debug)]
+pub enum ClassifyRequest {
+    /// A device alone.
+    Device(Device),
+    /// A device and alternative definitions.
+    WithDefinitions(DeviceWithDefinitions),
+}
+
+impl utoipa::PartialSchema for ClassifyRequest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::{OneOfBuilder, Ref};
+        OneOfBuilder::new()
+            .item(Ref::from_schema_name("Device"))
+            .item(Ref::from_schema_name("DeviceWithDefinitions"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ClassifyRequest {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        use utoipa::PartialSchema;
+        schemas.push(("Device".into(), Device::schema()));
+        <Device as utoipa::ToSchema>::schemas(schemas);
+        schemas.push((
+            "DeviceWithDefinitions".into(),
+            DeviceWithDefinitions::schema(),
+        ));
+        <DeviceWithDefinitions as utoipa::ToSchema>::schemas(schemas);
+    }
+}
+
+/// `{"device": {...}, "definitions": [...]}`.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(as = DeviceWithDefinitions)]
+pub struct DeviceWithDefinitions {
+    pub device: Device,
+    /// Alternative definitions in the format of `data/definitions` (format 1).
+    pub definitions: Option<Vec<minewatch_treaty::definitions::DefinitionDocument>>,
 }
 
 /// Reads the body of `POST /api/v1/classify`: a device description, or
@@ -485,7 +532,7 @@ pub fn parse_definition(file: &str, text: &str) -> Result<Definition, DerivedErr
 
 /// A device's verdicts and the date of the policies applied (`POST /api/v1/classify`,
 /// `minewatch classify --json`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ClassificationAnswer {
     #[serde(flatten)]
     pub classification: Classification,
@@ -533,14 +580,14 @@ pub fn policy_list(engine: &Engine) -> Vec<PolicyRecord> {
 
 /// The policy instruments in the record (`GET /api/v1/policies`, `minewatch policy list
 /// --json`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PolicyList {
     pub count: usize,
     pub policies: Vec<PolicySummary>,
 }
 
 /// One policy instrument: whose, what, when adopted, what it rescinds, from which fact.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PolicySummary {
     pub policy_id: String,
     pub subject: String,
@@ -605,7 +652,7 @@ pub fn policy_diff_of(
 
 /// What changed from one policy to another, activity by activity (`GET
 /// /api/v1/policies/{a}/diff/{b}`, `minewatch policy diff --json`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PolicyDiffAnswer {
     #[serde(flatten)]
     pub diff: PolicyDiff,
@@ -615,7 +662,7 @@ pub struct PolicyDiffAnswer {
 }
 
 /// Each side's alignment with the treaty, activity by activity.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DiffAlignment {
     pub from: Vec<AlignmentRow>,
     pub to: Vec<AlignmentRow>,

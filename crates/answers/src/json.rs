@@ -8,7 +8,7 @@ use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 
 /// A state, territory, other area or armed group.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SubjectInfo {
     pub code: String,
     pub alpha2: Option<String>,
@@ -36,14 +36,14 @@ pub fn subject(s: &Subject) -> SubjectInfo {
 }
 
 /// A subject named in an answer about something else: its code and name.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SubjectRef {
     pub code: String,
     pub name: String,
 }
 
 /// A source: what it is, who published it, when, where.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SourceInfo {
     pub key: String,
     pub title: String,
@@ -66,7 +66,7 @@ pub fn source(s: &Source) -> SourceInfo {
 }
 
 /// A source with the facts that cite it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SourceWithFacts {
     #[serde(flatten)]
     pub source: SourceInfo,
@@ -77,7 +77,7 @@ pub struct SourceWithFacts {
 }
 
 /// A list of sources.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SourceList {
     pub count: usize,
     pub sources: Vec<SourceInfo>,
@@ -94,7 +94,7 @@ impl SourceList {
 
 /// A citation with its source expanded: the source's fields (only `key` when the record does
 /// not hold the source) and the locator.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CitedSource {
     #[serde(flatten)]
     pub source: CitedSourceEntry,
@@ -102,15 +102,22 @@ pub struct CitedSource {
 }
 
 /// The cited source as the record holds it, or its key alone.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum CitedSourceEntry {
     Known(SourceInfo),
-    Unknown { key: String },
+    Unknown(SourceKey),
+}
+
+/// A cited source the record does not hold: its key alone.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SourceKey {
+    pub key: String,
 }
 
 /// A fact with each citation expanded to its source.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FactWithSources {
     pub id: i64,
     pub key: String,
@@ -143,9 +150,9 @@ pub fn facts_with_sources(
                 None => {
                     let e = match store.source(&c.source)? {
                         Some(s) => CitedSourceEntry::Known(source(&s.source)),
-                        None => CitedSourceEntry::Unknown {
+                        None => CitedSourceEntry::Unknown(SourceKey {
                             key: c.source.clone(),
-                        },
+                        }),
                     };
                     cache.insert(c.source.clone(), e.clone());
                     e
@@ -176,7 +183,7 @@ pub fn facts_with_sources(
 
 /// The facts recorded about one subject (`GET /api/v1/states/{code}/facts`,
 /// `minewatch facts --json`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SubjectFacts {
     pub state: SubjectRef,
     pub as_of: Option<String>,
@@ -187,7 +194,7 @@ pub struct SubjectFacts {
 }
 
 /// One fact with its place in its key's history (`GET /api/v1/facts/{id}`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FactAnswer {
     #[serde(flatten)]
     pub fact: FactWithSources,
@@ -196,7 +203,7 @@ pub struct FactAnswer {
 }
 
 /// One version of a fact in its key's history.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct HistoryEntry {
     pub id: i64,
     pub recorded_at: String,
@@ -206,14 +213,14 @@ pub struct HistoryEntry {
 }
 
 /// The subjects (`GET /api/v1/states`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SubjectList {
     pub count: usize,
     pub states: Vec<SubjectInfo>,
 }
 
 /// One subject with what the record holds about it (`GET /api/v1/states/{code}`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SubjectAnswer {
     #[serde(flatten)]
     pub subject: SubjectInfo,
@@ -222,21 +229,21 @@ pub struct SubjectAnswer {
 }
 
 /// How many facts, in all and by kind.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct FactCounts {
     pub facts: usize,
     pub by_kind: BTreeMap<&'static str, u64>,
 }
 
 /// Where to read more about a subject.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SubjectLinks {
     pub facts: String,
 }
 
 /// One General Assembly roll call with every state's recorded vote
 /// (`GET /api/v1/unga/{session}/{number}`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RollCallAnswer {
     pub resolution: String,
     pub session: u32,
@@ -255,7 +262,7 @@ pub struct RollCallAnswer {
 }
 
 /// Votes in favour, against and abstaining.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
 pub struct Tally {
     pub yes: u32,
     pub no: u32,
@@ -263,7 +270,7 @@ pub struct Tally {
 }
 
 /// A tally with its total.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
 pub struct RecordedTally {
     pub yes: u32,
     pub no: u32,
@@ -272,7 +279,7 @@ pub struct RecordedTally {
 }
 
 /// One state's vote and the facts that record it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StateVote {
     pub code: String,
     pub name: Option<String>,
@@ -282,7 +289,7 @@ pub struct StateVote {
 }
 
 /// A state whose sources disagree on its vote.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ConflictingVotes {
     pub code: String,
     pub votes: Vec<&'static str>,

@@ -17,7 +17,7 @@ use minewatch_store::{
 use rusqlite::{Connection, OpenFlags};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -592,30 +592,6 @@ fn sqlite_snapshot_holds_the_record_with_search_and_metadata() {
             "export --help does not mention {word}:\n{help}"
         );
     }
-}
-
-/// The folder of the Python tools holding `tool` (`datasette`, `frictionless`), or `None` when
-/// `MINEWATCH_SKIP_PYTOOLS=1`.
-fn pytools(tool: &str) -> Option<PathBuf> {
-    if std::env::var("MINEWATCH_SKIP_PYTOOLS").is_ok_and(|v| v == "1") {
-        eprintln!(
-            "skipped: {tool} test not run because MINEWATCH_SKIP_PYTOOLS=1 \
-             (unset it to run the Python tool tests)"
-        );
-        return None;
-    }
-    let bin = match std::env::var_os("MINEWATCH_PYTOOLS") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/pytools/bin"),
-    };
-    assert!(
-        bin.join(tool).is_file(),
-        "{} is missing: the open-data tests need it; run `bash scripts/test.sh` (it installs \
-         the Python tools into target/pytools), or set MINEWATCH_PYTOOLS to a bin folder \
-         holding {tool}, or set MINEWATCH_SKIP_PYTOOLS=1 to skip these tests",
-        bin.join(tool).display()
-    );
-    Some(bin)
 }
 
 fn get(url: &str) -> Result<String, String> {

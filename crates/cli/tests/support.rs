@@ -598,3 +598,27 @@ pub fn integrity(db: &Path) -> String {
         .query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0))
         .unwrap()
 }
+
+/// The folder of the Python tools holding `tool` (`datasette`, `frictionless`), or `None` when
+/// `MINEWATCH_SKIP_PYTOOLS=1`.
+pub fn pytools(tool: &str) -> Option<PathBuf> {
+    if std::env::var("MINEWATCH_SKIP_PYTOOLS").is_ok_and(|v| v == "1") {
+        eprintln!(
+            "skipped: {tool} test not run because MINEWATCH_SKIP_PYTOOLS=1 \
+             (unset it to run the Python tool tests)"
+        );
+        return None;
+    }
+    let bin = match std::env::var_os("MINEWATCH_PYTOOLS") {
+        Some(p) => PathBuf::from(p),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/pytools/bin"),
+    };
+    assert!(
+        bin.join(tool).is_file(),
+        "{} is missing: the tests of the Python tools need it; run `bash scripts/test.sh` (it installs \
+         the Python tools into target/pytools), or set MINEWATCH_PYTOOLS to a bin folder \
+         holding {tool}, or set MINEWATCH_SKIP_PYTOOLS=1 to skip these tests",
+        bin.join(tool).display()
+    );
+    Some(bin)
+}

@@ -4,7 +4,7 @@ use minewatch_store::{Proposal, ProposalSummary};
 use serde::Serialize;
 
 /// `GET /api/v1/proposals`: a page of proposals, newest first, without their documents.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ProposalList {
     pub count: usize,
     pub proposals: Vec<ProposalBrief>,
@@ -15,7 +15,7 @@ pub struct ProposalList {
 /// A proposal without its document (its size in bytes instead), with the address of the
 /// document (`GET /api/v1/proposals` lists them; `POST /api/v1/proposals/{id}/{approve,reject}`
 /// answers with one).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ProposalBrief {
     #[serde(flatten)]
     pub summary: ProposalSummary,
@@ -54,14 +54,14 @@ impl ProposalBrief {
 
 /// One proposal with its whole document (`GET /api/v1/proposals/{id}`; `POST /api/v1/proposals`
 /// answers 201 with the proposal recorded).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ProposalAnswer {
     pub proposal: Proposal,
 }
 
 /// A proposal just approved or rejected, without its document
 /// (`POST /api/v1/proposals/{id}/approve`, `POST /api/v1/proposals/{id}/reject`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ProposalDecided {
     pub proposal: ProposalBrief,
 }

@@ -19,7 +19,7 @@ use minewatch_domain::{Fact, FactKind, Payload};
 use minewatch_import::{import_reader, import_reader_then, ImportError, Kind, Options};
 use minewatch_store::{now_secs, FactRecord, NewProposal, Proposal, ProposalAction, Role, Store};
 use minewatch_web::html::{html, layout, table, Markup, Page};
-use minewatch_web::{blocking, ApiError, ApiResult, App, ErrorExtra};
+use minewatch_web::{blocking, ApiError, ApiResult, App, ErrorBody, ErrorExtra};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
@@ -476,6 +476,16 @@ fn check_and_propose(
     by: i64,
     by_name: &str,
 ) -> Result<i64, ApiError> {
+    // A correction or retraction names a fact of the record; an unknown one is the caller's
+    // mistake (404), not a database error.
+    if let Some(target) = p.target_fact {
+        if store.fact(target)?.is_none() {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("target_fact: no fact with id {target}"),
+            ));
+        }
+    }
     dry_run(
         store,
         &p.importer,
@@ -1584,14 +1594,27 @@ pub async fn fact_page(State(app): State<Arc<App>>, Path(id): Path<String>) -> R
 
 // ---- the API ------------------------------------------------------------------------------------
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only proposals in this state.
+    #[param(value_type = Option<String>, pattern = "^(pending|approved|rejected|withdrawn)$")]
     status: Option<String>,
     /// How many (1 to 200; 50 by default).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
     limit: Option<String>,
     /// Only proposals with an id below this one (the `next` link of the previous page).
+    #[param(value_type = Option<i64>, minimum = 1)]
     before: Option<String>,
 }
+
+/// The proposals, newest first, without their documents (an editor's token).
+#[utoipa::path(get, path = "/api/v1/proposals", tag = "desk", params(ListQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page of proposals", body = ProposalList),
+        (status = 400, description = "A malformed status, limit or before", body = ErrorBody),
+        (status = 401, description = "No editor's token", body = ErrorBody),
+        (status = 403, description = "The token's account is not an editor", body = ErrorBody)))]
 
 pub async fn api_proposals(
     State(app): State<Arc<App>>,
@@ -1599,7 +1622,8 @@ pub async fn api_proposals(
     Query(q): Query<ListQuery>,
 ) -> ApiResult<ProposalList> {
     v.require(Role::Editor)?;
-    let status = q.status.filter(|s| !s.is_empty());
+    // Exactly what the OpenAPI document describes: a given parameter is never empty.
+    let status = q.status;
     if let Some(s) = &status {
         if !matches!(
             s.as_str(),
@@ -1612,7 +1636,7 @@ pub async fn api_proposals(
         }
     }
     let number = |what: &str, v: Option<String>, max: i64| -> Result<Option<i64>, ApiError> {
-        match v.filter(|s| !s.is_empty()) {
+        match v {
             None => Ok(None),
             Some(t) => match t.parse::<i64>() {
                 Ok(n) if (1..=max).contains(&n) => Ok(Some(n)),
@@ -1649,6 +1673,14 @@ pub async fn api_proposals(
 }
 
 /// `GET /api/v1/proposals/{id}`: one proposal with its whole document.
+#[utoipa::path(get, path = "/api/v1/proposals/{id}", tag = "desk",
+    params(("id" = i64, Path, description = "The proposal's id")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The proposal", body = ProposalAnswer),
+        (status = 400, description = "The id is not a whole number", body = ErrorBody),
+        (status = 401, description = "No editor's token", body = ErrorBody),
+        (status = 403, description = "The token's account is not an editor", body = ErrorBody),
+        (status = 404, description = "No proposal with that id", body = ErrorBody)))]
 pub async fn api_proposal(
     State(app): State<Arc<App>>,
     v: Visitor,
@@ -1662,16 +1694,19 @@ pub async fn api_proposal(
     Ok(Json(ProposalAnswer { proposal: p }))
 }
 
-#[derive(Debug, Deserialize)]
+/// A proposal sent through the API.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApiProposal {
     /// "add" (default), "correct", "retract" or "import".
     #[serde(default)]
+    #[schema(value_type = Option<String>, pattern = "^(add|correct|retract|import)$")]
     action: Option<String>,
     /// The importer (default "facts-json").
     #[serde(default)]
     importer: Option<String>,
     /// The file to import: a facts document (object) or the text of a file (string).
+    #[schema(value_type = Object)]
     document: Value,
     summary: String,
     #[serde(default)]
@@ -1681,6 +1716,18 @@ pub struct ApiProposal {
     source: Option<String>,
 }
 
+/// Proposes facts (or a correction, retraction or import) for review by a second editor.
+#[utoipa::path(post, path = "/api/v1/proposals", tag = "desk",
+    request_body(content = ApiProposal, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses((status = 201, description = "The proposal recorded", body = ProposalAnswer),
+        (status = 400, description = "A document with problems (each located), or a malformed request", body = ErrorBody),
+        (status = 401, description = "No editor's token", body = ErrorBody),
+        (status = 403, description = "The account is not an editor, or a session cookie without a token", body = ErrorBody),
+        (status = 404, description = "A correction or retraction of a fact the record does not hold", body = ErrorBody),
+        (status = 413, description = "A body over the size limit", body = ErrorBody),
+        (status = 415, description = "A body that is not application/json", body = ErrorBody),
+        (status = 422, description = "A JSON body that is not a proposal, or a document with problems (each located); nothing is proposed", body = ErrorBody)))]
 pub async fn api_propose(
     State(app): State<Arc<App>>,
     v: Visitor,
@@ -1760,6 +1807,17 @@ pub async fn api_propose(
     }
 }
 
+/// Approves (publishes) or rejects a proposal; an editor may not approve their own.
+#[utoipa::path(post, path = "/api/v1/proposals/{id}/{decision}", tag = "desk",
+    params(("id" = i64, Path, description = "The proposal's id"),
+        ("decision" = String, Path, description = "approve or reject", pattern = "^(approve|reject)$")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The proposal decided (without its document)", body = ProposalDecided),
+        (status = 400, description = "The id is not a whole number, or the approved document no longer applies", body = ErrorBody),
+        (status = 401, description = "No editor's token", body = ErrorBody),
+        (status = 403, description = "Not an editor, no token, or one's own proposal", body = ErrorBody),
+        (status = 404, description = "No proposal with that id, or a decision other than approve or reject", body = ErrorBody),
+        (status = 409, description = "The proposal was already decided", body = ErrorBody)))]
 pub async fn api_decide(
     State(app): State<Arc<App>>,
     v: Visitor,

@@ -24,7 +24,7 @@ use serde::Serialize;
 use std::fmt;
 
 /// What decides the first day a fact is known.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum KnownBasis {
     /// The fact's own date (its sources were published by then, or carry no date).
@@ -39,7 +39,7 @@ pub enum KnownBasis {
 }
 
 /// When a fact enters the world of "as of" views, and why.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 pub struct Known {
     /// The first day on which the fact is part of the world (`None`: always).
     pub from: Option<Date>,

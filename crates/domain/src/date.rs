@@ -167,6 +167,19 @@ impl serde::Serialize for Date {
     }
 }
 
+/// In the API's schema a calendar date is a string `YYYY-MM-DD`.
+impl utoipa::PartialSchema for Date {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))
+            .description(Some("A calendar date, YYYY-MM-DD."))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Date {}
+
 impl<'de> serde::Deserialize<'de> for Date {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
@@ -214,7 +227,9 @@ pub enum PartialDate {
 }
 
 /// The precision of a [`PartialDate`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Precision {
     Year,
@@ -356,6 +371,21 @@ impl serde::Serialize for PartialDate {
         s.collect_str(self)
     }
 }
+
+/// In the API's schema a partial date is a string: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
+impl utoipa::PartialSchema for PartialDate {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"))
+            .description(Some(
+                "A date only as precise as its source: YYYY, YYYY-MM or YYYY-MM-DD.",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for PartialDate {}
 
 impl<'de> serde::Deserialize<'de> for PartialDate {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

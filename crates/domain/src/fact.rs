@@ -12,7 +12,7 @@ use std::fmt;
 macro_rules! string_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($variant),+ }
 
@@ -184,7 +184,7 @@ string_enum!(
 
 /// A signature, deposit, withdrawal notice, provisional application or "suspension" declaration.
 /// The fact's date is the date of the act (for a withdrawal notice: when the depositary received it).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TreatyAction {
     pub action: TreatyActionType,
@@ -207,7 +207,7 @@ pub struct TreatyAction {
 
 /// A period in which the subject was engaged in armed conflict (matters for Art. 20(3)).
 /// The period is the fact's validity (`valid_from`..`valid_to`, open-ended while ongoing).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArmedConflict {
     pub description: String,
@@ -217,7 +217,7 @@ pub struct ArmedConflict {
 /// new contamination, obligation reinstated, or a source's statement of the deadline in force.
 /// A grant's date is the decision's (or, when a source names only the meeting, the meeting's
 /// closing day).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Art5Event {
     pub event: Art5EventType,
@@ -237,7 +237,7 @@ pub struct Art5Event {
 }
 
 /// An Article 4 event: stockpile destruction completed or deadline missed, or no stockpile.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Art4Event {
     pub event: Art4EventType,
@@ -251,7 +251,7 @@ pub struct Art4Event {
 }
 
 /// An Article 7 transparency report. The fact's date is the submission date.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Art7Report {
     /// True for the initial report (Art. 7.1); false for an annual update (Art. 7.2).
@@ -267,7 +267,7 @@ pub struct Art7Report {
 }
 
 /// National implementing legislation (Art. 9).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Legislation {
     pub title: String,
@@ -276,7 +276,7 @@ pub struct Legislation {
 }
 
 /// A recorded UN General Assembly vote (roll call) on a resolution. Subject: `WLD`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UngaRollCall {
     pub rcid: u32,
@@ -290,7 +290,7 @@ pub struct UngaRollCall {
 }
 
 /// One state's vote in a roll call.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UngaVote {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -303,7 +303,7 @@ pub struct UngaVote {
 }
 
 /// Participation in a meeting of the treaty (Arts. 11-12).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MeetingParticipation {
     pub meeting: String,
@@ -311,7 +311,7 @@ pub struct MeetingParticipation {
 }
 
 /// Use, production or transfer of anti-personnel mines.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MineActivity {
     pub activity: MineActivityType,
@@ -328,7 +328,7 @@ pub struct MineActivity {
 }
 
 /// A stockpile count of one mine type (or of all types) at the fact's date.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StockpileCount {
     pub mine_type: String,
@@ -337,7 +337,7 @@ pub struct StockpileCount {
 }
 
 /// One cell of a policy matrix: the stance on one Art. 1 activity and its scope.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Provision {
     pub activity: Activity,
@@ -356,7 +356,7 @@ pub struct Provision {
 }
 
 /// A national policy instrument (statute, presidential policy, ...) with its provisions.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyInstrument {
     pub policy_id: String,
@@ -369,7 +369,7 @@ pub struct PolicyInstrument {
 
 /// A headline figure of a report (Monitor casualties, area cleared, funding, ...).
 /// Keyed by data year *and* report edition: editions revise earlier years.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HeadlineFigure {
     pub metric: String,
@@ -382,7 +382,7 @@ pub struct HeadlineFigure {
 }
 
 /// A sourced statement that fits no narrower kind: a key development, a letter, a review.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Development {
     /// The profile section it belongs to: ban_policy, use, production, transfer, stockpile,
@@ -394,7 +394,7 @@ pub struct Development {
 /// A formal meeting of the treaty: a Meeting of the States Parties (`12MSP`, Art. 11) or a
 /// Review Conference (`2RC`, Art. 12). Subject `WLD`; the fact's period is the meeting's
 /// (`valid_from`..`valid_to`). Sources that disagree on the dates are two facts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Meeting {
     pub code: String,
@@ -410,7 +410,7 @@ pub fn is_meeting_code(code: &str) -> bool {
 }
 
 /// Withdraws a fact from the record's current view (the fact stays in history).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Retraction {
     pub reason: String,

@@ -17,7 +17,7 @@ pub use subject::{normalize_name, Gazetteer, ResolveError, Subject, SubjectKind}
 use serde::Serialize;
 
 /// Where a fact comes from. Sources are shared by facts and never change once recorded.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Source {
     /// Stable key (`[a-z0-9-]+`), used by the facts format to cite the source.
     pub key: String,
@@ -31,7 +31,7 @@ pub struct Source {
 }
 
 /// A citation of a source by a fact, with an optional locator ("footnote 28", "p. 346").
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Citation {
     pub source: String,
     #[serde(skip_serializing_if = "Option::is_none")]

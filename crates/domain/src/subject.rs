@@ -13,7 +13,7 @@ use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
 /// What sort of subject this is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SubjectKind {
     /// A state (UN member or observer state).
@@ -56,7 +56,7 @@ impl SubjectKind {
 }
 
 /// A state, area, historical entity, armed group or the world.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Subject {
     /// The primary key: ISO 3166-1 alpha-3 where one exists (XKX for Kosovo by convention),
     /// otherwise a project code (armed groups: `NSAG-...`).

@@ -4,6 +4,7 @@
 //! connection loop (`server`) and the static export of the site. The only crate that knows all
 //! the others.
 
+mod apidoc;
 mod server;
 
 pub use minewatch_web::Limits;
@@ -18,10 +19,7 @@ use axum::{Json, Router};
 use minewatch_answers::derived;
 use minewatch_desk::{auth, feedback, proposals as desk};
 use minewatch_notify as notify;
-use minewatch_site::api::{
-    classify, deadlines, fact, parties, policies, policy_diff, source, sources, state, state_facts,
-    state_status, states, unga,
-};
+use minewatch_site::api;
 use minewatch_site::{obligations_pages, pages};
 use minewatch_web::html;
 use minewatch_web::page::{Fmt, PageError};
@@ -34,9 +32,46 @@ use tower_http::compression::CompressionLayer;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_http::LatencyUnit;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-/// The OpenAPI document of the API.
-pub const OPENAPI: &str = include_str!("../openapi.json");
+/// The API's routes with their OpenAPI document: the public reads (for any origin) and the
+/// rest (classification, timings, proposals).
+fn api_routers() -> (Router<Arc<App>>, Router<Arc<App>>, utoipa::openapi::OpenApi) {
+    use utoipa::OpenApi;
+    let (public, mut doc) = OpenApiRouter::with_openapi(apidoc::ApiDoc::openapi())
+        .routes(routes!(openapi))
+        .routes(routes!(api::states))
+        .routes(routes!(api::state))
+        .routes(routes!(api::state_facts))
+        .routes(routes!(api::state_status))
+        .routes(routes!(api::parties))
+        .routes(routes!(api::deadlines))
+        .routes(routes!(api::policies))
+        .routes(routes!(api::policy_diff))
+        .routes(routes!(api::fact))
+        .routes(routes!(api::sources))
+        .routes(routes!(api::source))
+        .routes(routes!(api::unga))
+        .split_for_parts();
+    let (rest, rest_doc) = OpenApiRouter::new()
+        .routes(routes!(api::classify))
+        .routes(routes!(timings))
+        .routes(routes!(desk::api_proposals, desk::api_propose))
+        .routes(routes!(desk::api_proposal))
+        .routes(routes!(desk::api_decide))
+        .split_for_parts();
+    doc.merge(rest_doc);
+    apidoc::add_common_responses(&mut doc);
+    (public, rest, doc)
+}
+
+/// The API's OpenAPI 3.1 document (JSON), as generated from the code.
+pub fn openapi_document() -> String {
+    let (_, _, doc) = api_routers();
+    doc.to_pretty_json().unwrap_or_else(|e| {
+        format!(r#"{{"error": {{"status": 500, "message": "the OpenAPI document: {e}"}}}}"#)
+    })
+}
 
 /// The router with every route: the pages, their twins and feeds, and the JSON API.
 pub fn router(app: Arc<App>) -> Router {
@@ -44,7 +79,13 @@ pub fn router(app: Arc<App>) -> Router {
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::HEAD]);
-    let public = Router::new()
+    let (public_api, rest_api, doc) = api_routers();
+    let document: Arc<str> = doc
+        .to_pretty_json()
+        .unwrap_or_else(|e| format!(r#"{{"error": {{"status": 500, "message": "{e}"}}}}"#))
+        .into();
+    let public = public_api
+        .layer(axum::Extension(OpenApiJson(document)))
         .route("/", get(pages::home))
         .route("/index.json", get(pages::home_json))
         .route("/states", get(pages::states_index))
@@ -83,31 +124,11 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/favicon.svg", get(pages::favicon))
         .route("/favicon.ico", get(pages::favicon_ico))
         .route("/healthz", get(|| async { "ok" }))
-        .route("/api/v1/openapi.json", get(openapi))
-        .route("/api/v1/states", get(states))
-        .route("/api/v1/states/{code}", get(state))
-        .route("/api/v1/states/{code}/facts", get(state_facts))
-        .route("/api/v1/states/{code}/status", get(state_status))
-        .route("/api/v1/parties", get(parties))
-        .route("/api/v1/deadlines", get(deadlines))
-        .route("/api/v1/policies", get(policies))
-        .route("/api/v1/policies/{a}/diff/{b}", get(policy_diff))
-        .route("/api/v1/facts/{id}", get(fact))
-        .route("/api/v1/sources", get(sources))
-        .route("/api/v1/sources/{key}", get(source))
-        .route("/api/v1/unga/{session}/{number}", get(unga))
         .route("/facts/{id}", get(desk::fact_page))
         .layer(cors);
     Router::new()
         .merge(public)
-        .route("/api/v1/classify", post(classify))
-        .route("/api/v1/timings", get(timings))
-        .route(
-            "/api/v1/proposals",
-            get(desk::api_proposals).post(desk::api_propose),
-        )
-        .route("/api/v1/proposals/{id}", get(desk::api_proposal))
-        .route("/api/v1/proposals/{id}/{decision}", post(desk::api_decide))
+        .merge(rest_api)
         // Accounts, the editorial desk, subscriptions, feedback, administration.
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
@@ -500,14 +521,17 @@ async fn cache_and_time(
     res
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct TimingsQuery {
+    /// `true` wipes the statistics after reading them (an administrator's token).
+    #[param(value_type = Option<bool>)]
     reset: Option<String>,
 }
 
 /// Time spent in the server per request since start or the last reset
 /// (`GET /api/v1/timings`), in milliseconds; `null` before any request.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Timings {
     pub requests: usize,
     pub p50_ms: Option<f64>,
@@ -518,13 +542,18 @@ pub struct Timings {
 }
 
 /// Percentiles of the time spent in the server per request since start (or the last reset).
+#[utoipa::path(get, path = "/api/v1/timings", tag = "meta", params(TimingsQuery),
+    responses((status = 200, description = "The timings", body = Timings),
+        (status = 400, description = "A reset other than true or false", body = minewatch_web::ErrorBody),
+        (status = 401, description = "A reset without a token", body = minewatch_web::ErrorBody),
+        (status = 403, description = "A reset by a non-administrator or without a token", body = minewatch_web::ErrorBody)))]
 async fn timings(
     State(app): State<Arc<App>>,
     v: auth::Visitor,
     Query(q): Query<TimingsQuery>,
 ) -> ApiResult<Timings> {
     let reset = match q.reset.as_deref() {
-        None | Some("") | Some("false") => false,
+        None | Some("false") => false,
         Some("true") => true,
         Some(other) => {
             return Err(ApiError::new(
@@ -593,8 +622,18 @@ async fn not_found(uri: axum::http::Uri) -> ApiError {
     )
 }
 
-async fn openapi() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+/// The generated document, rendered once when the router is built.
+#[derive(Debug, Clone)]
+struct OpenApiJson(Arc<str>);
+
+/// This document: the API's OpenAPI 3.1 description, generated from the code.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "meta",
+    responses((status = 200, description = "The OpenAPI 3.1 document", body = Object)))]
+async fn openapi(axum::Extension(doc): axum::Extension<OpenApiJson>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        doc.0.to_string(),
+    )
 }
 
 /// What a static export wrote.

@@ -9,9 +9,10 @@ use minewatch_answers::json;
 use minewatch_domain::fact::Vote;
 use minewatch_domain::{Date, FactKind, Payload};
 use minewatch_store::FactFilter;
-use minewatch_web::{blocking, quoted, ApiError, ApiResult, App, ErrorExtra};
+use minewatch_web::{blocking, quoted, ApiError, ApiResult, App, ErrorBody, ErrorExtra};
 use serde::Deserialize;
 use std::sync::Arc;
+use utoipa::IntoParams;
 
 /// One state's recorded votes in a roll call: distinct votes, the facts, the name in the source.
 type StateVotes = (Vec<Vote>, Vec<i64>, Option<String>);
@@ -39,9 +40,10 @@ pub fn find_subject<'a>(
     })
 }
 
-/// Parses `as_of` (`YYYY-MM-DD`), or says why not.
+/// Parses `as_of` (`YYYY-MM-DD`), or says why not. Given, it must be a date: the API reads
+/// exactly what its OpenAPI document describes (an empty or padded value is refused).
 pub fn parse_as_of(v: Option<&str>) -> Result<Option<Date>, ApiError> {
-    match v.map(str::trim).filter(|s| !s.is_empty()) {
+    match v {
         None => Ok(None),
         Some(s) => Date::parse(s).map(Some).map_err(|e| {
             ApiError::new(
@@ -52,20 +54,38 @@ pub fn parse_as_of(v: Option<&str>) -> Result<Option<Date>, ApiError> {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatesQuery {
+    /// Only subjects of this kind.
+    #[param(value_type = Option<minewatch_domain::SubjectKind>)]
     kind: Option<String>,
 }
 
+/// Every state, territory, other area, historical entity and armed group the record knows.
+#[utoipa::path(get, path = "/api/v1/states", tag = "states", params(StatesQuery),
+    responses((status = 200, description = "The subjects", body = json::SubjectList),
+        (status = 400, description = "An unknown kind", body = ErrorBody)))]
 pub async fn states(
     State(app): State<Arc<App>>,
     Query(q): Query<StatesQuery>,
 ) -> ApiResult<json::SubjectList> {
+    let kind = match q.kind.as_deref() {
+        None => None,
+        Some(k) => Some(minewatch_domain::SubjectKind::parse(k).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "kind: {k:?} is not a kind of subject; expected state, territory, other_area, historical, armed_group or world"
+                ),
+            )
+        })?),
+    };
     let list: Vec<json::SubjectInfo> = app
         .gazetteer()
         .subjects()
         .iter()
-        .filter(|s| q.kind.as_deref().is_none_or(|k| s.kind.as_str() == k))
+        .filter(|s| kind.is_none_or(|k| s.kind == k))
         .map(json::subject)
         .collect();
     Ok(Json(json::SubjectList {
@@ -74,6 +94,10 @@ pub async fn states(
     }))
 }
 
+/// One subject, with the number of facts recorded about it by kind.
+#[utoipa::path(get, path = "/api/v1/states/{code}", tag = "states", params(CodeParam),
+    responses((status = 200, description = "The subject", body = json::SubjectAnswer),
+        (status = 404, description = "No subject with that code (with the closest ones)", body = ErrorBody)))]
 pub async fn state(
     State(app): State<Arc<App>>,
     Path(code): Path<String>,
@@ -106,12 +130,34 @@ pub async fn state(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FactsQuery {
+    /// Only facts valid on this day (YYYY-MM-DD).
+    #[param(value_type = Option<String>, format = Date)]
     as_of: Option<String>,
+    /// Only facts of this kind.
+    #[param(value_type = Option<minewatch_domain::FactKind>)]
     kind: Option<String>,
 }
 
+/// A subject's code in a path: ISO 3166 alpha-2 or alpha-3 (any case), or a minewatch code
+/// (`XKX`, `WLD`, `NSAG-...`).
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct CodeParam {
+    /// The subject's code.
+    #[allow(dead_code)]
+    #[param(pattern = "^[A-Za-z0-9-]{1,64}$", example = "UKR")]
+    code: String,
+}
+
+/// The facts recorded about a subject, each with its sources (current facts only: superseded
+/// and retracted ones are in a fact's history).
+#[utoipa::path(get, path = "/api/v1/states/{code}/facts", tag = "facts", params(CodeParam, FactsQuery),
+    responses((status = 200, description = "The subject's facts", body = json::SubjectFacts),
+        (status = 400, description = "A malformed as_of or an unknown kind", body = ErrorBody),
+        (status = 404, description = "No subject with that code (with the closest ones)", body = ErrorBody)))]
 pub async fn state_facts(
     State(app): State<Arc<App>>,
     Path(code): Path<String>,
@@ -119,7 +165,7 @@ pub async fn state_facts(
 ) -> ApiResult<json::SubjectFacts> {
     let s = find_subject(&app, &code)?.clone();
     let as_of = parse_as_of(q.as_of.as_deref())?;
-    let kind = match q.kind.as_deref().filter(|k| !k.is_empty()) {
+    let kind = match q.kind.as_deref() {
         None => None,
         Some(k) => Some(FactKind::parse(k).ok_or_else(|| {
             ApiError::new(
@@ -158,6 +204,12 @@ pub async fn state_facts(
     }))
 }
 
+/// One fact with its sources, what superseded it and the history of its key.
+#[utoipa::path(get, path = "/api/v1/facts/{id}", tag = "facts",
+    params(("id" = i64, Path, description = "The fact's id")),
+    responses((status = 200, description = "The fact", body = json::FactAnswer),
+        (status = 400, description = "The id is not a whole number", body = ErrorBody),
+        (status = 404, description = "No fact with that id", body = ErrorBody)))]
 pub async fn fact(
     State(app): State<Arc<App>>,
     Path(id): Path<String>,
@@ -198,6 +250,9 @@ pub async fn fact(
     .await
 }
 
+/// Every source the record cites.
+#[utoipa::path(get, path = "/api/v1/sources", tag = "sources",
+    responses((status = 200, description = "The sources", body = json::SourceList)))]
 pub async fn sources(State(app): State<Arc<App>>) -> ApiResult<json::SourceList> {
     blocking(app, |app| {
         app.with_store(|store| {
@@ -212,6 +267,11 @@ pub async fn sources(State(app): State<Arc<App>>) -> ApiResult<json::SourceList>
     .await
 }
 
+/// One source with the facts that cite it.
+#[utoipa::path(get, path = "/api/v1/sources/{key}", tag = "sources",
+    params(("key" = String, Path, description = "The source's key", pattern = "^[a-z0-9][a-z0-9-]{0,199}$", example = "lm-2010-usa")),
+    responses((status = 200, description = "The source and the facts citing it", body = json::SourceWithFacts),
+        (status = 404, description = "No source with that key", body = ErrorBody)))]
 pub async fn source(
     State(app): State<Arc<App>>,
     Path(key): Path<String>,
@@ -235,6 +295,13 @@ pub async fn source(
     .await
 }
 
+/// A recorded UN General Assembly roll call: its published tally, every recorded vote, and
+/// whether the votes add up to the tally.
+#[utoipa::path(get, path = "/api/v1/unga/{session}/{number}", tag = "votes",
+    params(("session" = String, Path, description = "The session (`64` of resolution 64/56)", pattern = "^[0-9]{1,4}$", example = "64"),
+        ("number" = String, Path, description = "The resolution's number in its session (`56`)", pattern = "^[0-9]{1,4}$", example = "56")),
+    responses((status = 200, description = "The roll call", body = json::RollCallAnswer),
+        (status = 404, description = "No roll call recorded on that resolution (with the recorded ones)", body = ErrorBody)))]
 pub async fn unga(
     State(app): State<Arc<App>>,
     Path((session, number)): Path<(String, String)>,
@@ -353,8 +420,11 @@ pub async fn unga(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AsOfQuery {
+    /// The day (YYYY-MM-DD); today when absent.
+    #[param(value_type = Option<String>, format = Date)]
     as_of: Option<String>,
 }
 
@@ -366,6 +436,11 @@ pub fn as_of_or_today(v: Option<&str>) -> Result<Date, ApiError> {
     }
 }
 
+/// A subject's treaty status on a day, with its reasons, obligations and findings.
+#[utoipa::path(get, path = "/api/v1/states/{code}/status", tag = "treaty", params(CodeParam, AsOfQuery),
+    responses((status = 200, description = "The status", body = derived::StatusAnswer),
+        (status = 400, description = "A malformed as_of", body = ErrorBody),
+        (status = 404, description = "No subject with that code (with the closest ones)", body = ErrorBody)))]
 pub async fn state_status(
     State(app): State<Arc<App>>,
     Path(code): Path<String>,
@@ -380,12 +455,21 @@ pub async fn state_status(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PartiesQuery {
+    /// The day (YYYY-MM-DD); today when absent.
+    #[param(value_type = Option<String>, format = Date)]
     as_of: Option<String>,
+    /// `eif`: bound (the treaty in force for it); `deposit`: its instrument deposited. `eif` when absent.
+    #[param(value_type = Option<minewatch_treaty::counts::Basis>)]
     basis: Option<String>,
 }
 
+/// The States Parties on a day, on one basis, with the other basis's count beside it.
+#[utoipa::path(get, path = "/api/v1/parties", tag = "treaty", params(PartiesQuery),
+    responses((status = 200, description = "The States Parties", body = derived::PartiesAnswer),
+        (status = 400, description = "A malformed as_of or an unknown basis", body = ErrorBody)))]
 pub async fn parties(
     State(app): State<Arc<App>>,
     Query(q): Query<PartiesQuery>,
@@ -398,18 +482,25 @@ pub async fn parties(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeadlinesQuery {
+    /// The day (YYYY-MM-DD); today when absent.
+    #[param(value_type = Option<String>, format = Date)]
     as_of: Option<String>,
+    /// Only this state's deadlines (a code).
+    #[param(pattern = "^[A-Za-z0-9-]{0,64}$")]
     state: Option<String>,
+    /// Only deadlines that have passed unmet.
+    #[param(value_type = Option<bool>)]
     overdue: Option<String>,
 }
 
-/// A boolean query parameter: `true`/`false`/`1`/`0`/`yes`/`no`; absent or empty is false.
+/// A boolean query parameter: `true` or `false`, as the OpenAPI document says; absent is false.
 pub fn parse_flag(name: &str, v: Option<&str>) -> Result<bool, ApiError> {
-    match v.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
-        None | Some("") | Some("false") | Some("0") | Some("no") => Ok(false),
-        Some("true") | Some("1") | Some("yes") => Ok(true),
+    match v {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
         Some(other) => Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             format!("{name}: {other:?} is not a yes/no value; expected true or false"),
@@ -417,6 +508,11 @@ pub fn parse_flag(name: &str, v: Option<&str>) -> Result<bool, ApiError> {
     }
 }
 
+/// The Article 4 and 5 deadlines on a day: original, extended, met, missed.
+#[utoipa::path(get, path = "/api/v1/deadlines", tag = "treaty", params(DeadlinesQuery),
+    responses((status = 200, description = "The deadlines", body = derived::DeadlinesAnswer),
+        (status = 400, description = "A malformed as_of or overdue", body = ErrorBody),
+        (status = 404, description = "No subject with that state code (with the closest ones)", body = ErrorBody)))]
 pub async fn deadlines(
     State(app): State<Arc<App>>,
     Query(q): Query<DeadlinesQuery>,
@@ -440,6 +536,12 @@ pub async fn deadlines(
 
 /// The body is a device description, or `{"device": {...}, "definitions": [...]}` to add
 /// alternative definitions; `as_of` picks the date for the policies in force.
+#[utoipa::path(post, path = "/api/v1/classify", tag = "policies", params(AsOfQuery),
+    request_body(content = derived::ClassifyRequest, content_type = "application/json",
+        description = "A device, or a device with alternative definitions"),
+    responses((status = 200, description = "The device's classification under each definition and policy", body = derived::ClassificationAnswer),
+        (status = 400, description = "A body that is not a device description, or a malformed as_of", body = ErrorBody),
+        (status = 413, description = "A body over the size limit", body = ErrorBody)))]
 pub async fn classify(
     State(app): State<Arc<App>>,
     Query(q): Query<AsOfQuery>,
@@ -453,6 +555,9 @@ pub async fn classify(
     .await
 }
 
+/// The recorded national policies (instruments) of non-parties.
+#[utoipa::path(get, path = "/api/v1/policies", tag = "policies",
+    responses((status = 200, description = "The policies", body = derived::PolicyList)))]
 pub async fn policies(State(app): State<Arc<App>>) -> ApiResult<derived::PolicyList> {
     app.with_scoped_engine(derived::Scope::Whole, |_, engine| {
         Ok(Json(derived::policies(engine)))
@@ -460,6 +565,12 @@ pub async fn policies(State(app): State<Arc<App>>) -> ApiResult<derived::PolicyL
     .await
 }
 
+/// What changed between two policies, provision by provision.
+#[utoipa::path(get, path = "/api/v1/policies/{a}/diff/{b}", tag = "policies",
+    params(("a" = String, Path, description = "The earlier policy's id", pattern = "^[a-z0-9][a-z0-9-]{0,99}$", example = "us-2004-bush"),
+        ("b" = String, Path, description = "The later policy's id", pattern = "^[a-z0-9][a-z0-9-]{0,99}$", example = "us-2014-09-obama")),
+    responses((status = 200, description = "The difference", body = derived::PolicyDiffAnswer),
+        (status = 404, description = "An unknown policy id (with the known ones)", body = ErrorBody)))]
 pub async fn policy_diff(
     State(app): State<Arc<App>>,
     Path((a, b)): Path<(String, String)>,

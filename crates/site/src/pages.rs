@@ -7,7 +7,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use minewatch_answers::derived::{self, Scope};
 use minewatch_answers::describe::{sentence, thousands};
-use minewatch_answers::json::{CitedSourceEntry, SourceWithFacts};
+use minewatch_answers::json::{CitedSourceEntry, SourceKey, SourceWithFacts};
 use minewatch_answers::pages::{
     ClassifyAnswer, HeadlineFigure, HomeAnswer, LatestChange, PoliciesAnswer, ProfileAnswer,
     RollCallPageAnswer, RollCallsAnswer, SearchAnswer, SearchHit, Section, StateRow, Statement,
@@ -1293,7 +1293,7 @@ fn notes_sources(
     keys.iter()
         .map(|k| match sources.get(k) {
             Some(s) => CitedSourceEntry::Known(minewatch_answers::json::source(s)),
-            None => CitedSourceEntry::Unknown { key: k.clone() },
+            None => CitedSourceEntry::Unknown(SourceKey { key: k.clone() }),
         })
         .collect()
 }

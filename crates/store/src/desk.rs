@@ -34,7 +34,9 @@ fn rejected(m: impl Into<String>) -> StoreError {
 // ---- accounts -----------------------------------------------------------------------------------
 
 /// What an account may do. Readers have no account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Editor,
@@ -58,7 +60,7 @@ impl Role {
 }
 
 /// An account.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct User {
     pub id: i64,
     pub username: String,
@@ -428,7 +430,7 @@ impl Store {
 // ---- proposals and publication ------------------------------------------------------------------
 
 /// What a proposal does to the record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ProposalAction {
     Add,
@@ -459,7 +461,7 @@ impl ProposalAction {
 
 /// A proposed change, as recorded. `importer` and `body` are what will be imported on approval
 /// (the same importers as the command line).
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Proposal {
     pub id: i64,
     pub action: ProposalAction,
@@ -478,7 +480,7 @@ pub struct Proposal {
 }
 
 /// A proposal without its document: what lists show (the document can be megabytes).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct ProposalSummary {
     pub id: i64,
     pub action: ProposalAction,
@@ -544,7 +546,7 @@ fn proposal_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Proposal>> {
 }
 
 /// Who proposed and who approved the batch that wrote a fact (for fact histories).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Provenance {
     pub proposal: i64,
     pub proposed_by: String,
@@ -554,7 +556,7 @@ pub struct Provenance {
 }
 
 /// One published change to one subject.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Event {
     pub id: i64,
     pub at: String,
@@ -918,7 +920,7 @@ impl Batch<'_> {
 // ---- subscribers and webhooks -------------------------------------------------------------------
 
 /// A message composed when it was queued (confirmations, answers to feedback).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Mail {
     pub to: String,
     pub subject: String,
@@ -926,7 +928,7 @@ pub struct Mail {
 }
 
 /// A subscriber, as admins see them.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Subscriber {
     pub id: i64,
     pub email: String,
@@ -947,7 +949,7 @@ pub enum Subscribed {
 }
 
 /// A webhook, as admins see it (the secret is shown once, when it is made).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Webhook {
     pub id: i64,
     pub url: String,
@@ -1222,7 +1224,7 @@ impl Store {
 // ---- the outbox ---------------------------------------------------------------------------------
 
 /// One outbox row.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct OutboxItem {
     pub id: i64,
     pub ikey: String,
@@ -1265,7 +1267,7 @@ fn outbox_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxItem> {
 }
 
 /// Outbox counts by status.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct OutboxCounts {
     pub pending: i64,
     pub sent: i64,
@@ -1422,7 +1424,7 @@ pub struct NewFeedback {
 }
 
 /// Feedback as the admin inbox shows it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Feedback {
     pub id: i64,
     pub subject: Option<String>,

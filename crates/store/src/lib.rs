@@ -200,7 +200,7 @@ pub enum Outcome {
 }
 
 /// Counts of a batch.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct BatchStats {
     pub facts_added: u64,
     pub facts_superseded: u64,

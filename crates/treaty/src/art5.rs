@@ -20,7 +20,7 @@ use minewatch_domain::{Date, Fact, PartialDate, Payload, Precision};
 use serde::Serialize;
 
 /// Where an Art. 5 obligation stands on a date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Art5State {
     /// Completion declared by the deadline in force.
@@ -75,7 +75,7 @@ impl Art5State {
 }
 
 /// One step of an Art. 5 history, for timelines.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Art5Step {
     pub event: Art5EventType,
     /// The event's date as precise as its source (`null`: undated).
@@ -93,7 +93,7 @@ pub struct Art5Step {
 }
 
 /// One extension: a decision of a meeting, recorded by one or more facts.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Extension {
     /// 1 for the first extension of this obligation (counting restarts after a reinstatement).
     pub number: usize,
@@ -108,7 +108,7 @@ pub struct Extension {
 }
 
 /// The Article 5 history of one State Party on a date.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Art5History {
     pub code: String,
     pub as_of: Date,

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Whom the device is designed to be set off by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Target {
     Person,
@@ -28,7 +28,7 @@ impl Target {
 }
 
 /// What sets the device off.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Activation {
     Pressure,
@@ -99,7 +99,7 @@ impl Activation {
 }
 
 /// How the device is laid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryMode {
     HandEmplaced,
@@ -118,25 +118,28 @@ impl DeliveryMode {
 
 /// A self-destruction or self-deactivation mechanism: within how many days, with what
 /// reliability (the fraction of mines in which it works, 0 to 1).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Mechanism {
+    #[schema(minimum = 0)]
     pub days: f64,
+    #[schema(minimum = 0, maximum = 1)]
     pub reliability: f64,
 }
 
 /// How the device is delivered; `distance_m` for remote delivery (from less than 500 m it is
 /// not "remotely delivered" under CCW APII Art. 2(2)).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Delivery {
     pub mode: DeliveryMode,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0)]
     pub distance_m: Option<f64>,
 }
 
 /// A device described by its characteristics (the JSON that `classify` reads).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Device {
     /// Free label ("M18A1 Claymore, command mode").
@@ -153,6 +156,7 @@ pub struct Device {
     pub delivery: Delivery,
     /// Metal content detectable as grams of iron in one coherent mass.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0)]
     pub detectable_iron_equivalent_g: Option<f64>,
     /// Propels fragments in a chosen direction (Claymore type).
     #[serde(default)]
@@ -245,14 +249,14 @@ pub const APII_MAX_FUNCTIONING_AFTER_120: f64 = 0.001;
 pub const APII_REMOTE_MIN_DISTANCE_M: f64 = 500.0;
 
 /// The Mine Ban Treaty's verdict (Art. 2).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ApmbcVerdict {
     pub anti_personnel_mine: bool,
     pub reasons: Vec<Reason>,
 }
 
 /// CCW Amended Protocol II's verdict.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ApiiVerdict {
     /// An APM under APII Art. 2(3) ("primarily designed to be exploded by ... a person").
     pub anti_personnel_mine: bool,
@@ -266,7 +270,7 @@ pub struct ApiiVerdict {
 }
 
 /// Everything `classify` says about a device.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Classification {
     pub device: Device,
     pub apmbc: ApmbcVerdict,

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
 /// What makes a state count as a State Party. Always said, never mixed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Basis {
     /// Legally bound: the treaty is in force for it (Art. 17), withdrawal not yet effective.
@@ -49,7 +49,7 @@ impl Basis {
 }
 
 /// States Parties on a date: `{as_of, basis, count, states}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Parties {
     pub as_of: Date,
     pub basis: Basis,
@@ -59,7 +59,7 @@ pub struct Parties {
 }
 
 /// A count with the codes behind it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct CodeList {
     pub count: usize,
     pub states: Vec<String>,
@@ -75,7 +75,7 @@ impl CodeList {
 }
 
 /// All the counts on one date.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Counts {
     pub as_of: Date,
     pub parties_by_eif: Parties,
@@ -92,14 +92,14 @@ pub struct Counts {
 }
 
 /// One day of a series.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SeriesPoint {
     pub date: Date,
     pub count: usize,
 }
 
 /// One row of the deadlines list.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct DeadlineRow {
     pub code: String,
     pub article: &'static str,

@@ -121,7 +121,7 @@ pub struct Definition {
 }
 
 /// What one definition says about a device.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct DefinitionVerdict {
     pub id: String,
     pub title: String,
@@ -130,6 +130,128 @@ pub struct DefinitionVerdict {
     /// The rule that decided (1-based), `null` when none matched and `otherwise` applied.
     pub rule: Option<usize>,
     pub reasons: Vec<Reason>,
+}
+
+/// The JSON Schema of an alternative definition (format 1), as the API documents it: what
+/// [`Definition::from_json`] accepts, so that a client generating documents from the schema
+/// writes definitions the server reads.
+#[derive(Debug)]
+pub struct DefinitionDocument;
+
+/// The schema's JSON: the document and its recursive test object.
+const DEFINITION_SCHEMA: &str = r##"{
+  "type": "object",
+  "description": "An alternative definition of an anti-personnel mine (format 1, as in data/definitions): rules tried in order, the first whose tests all pass decides; otherwise the fallback.",
+  "additionalProperties": false,
+  "required": ["format", "id", "title", "source", "rules", "otherwise"],
+  "properties": {
+    "format": {"type": "integer", "enum": [1]},
+    "id": {"type": "string", "pattern": "\\S"},
+    "title": {"type": "string"},
+    "source": {"type": "string"},
+    "article": {"type": ["string", "null"]},
+    "rules": {"type": "array", "items": {
+      "type": "object", "additionalProperties": false,
+      "required": ["anti_personnel_mine", "reason"],
+      "properties": {
+        "when": {"anyOf": [{"$ref": "#/components/schemas/DefinitionTests"}, {"type": "null"}]},
+        "anti_personnel_mine": {"type": "boolean"},
+        "reason": {"type": "string", "pattern": "\\S"}
+      }}},
+    "otherwise": {
+      "type": "object", "additionalProperties": false,
+      "required": ["anti_personnel_mine", "reason"],
+      "properties": {"anti_personnel_mine": {"type": "boolean"}, "reason": {"type": "string"}}
+    }
+  }
+}"##;
+
+/// Every test a rule's `when` may hold; all must pass.
+const DEFINITION_TESTS_SCHEMA: &str = r##"{
+  "type": "object",
+  "additionalProperties": false,
+  "description": "Tests on a device; a rule applies when all pass. A list of values passes when the device has any of them.",
+  "properties": {
+    "target": {"anyOf": [{"$ref": "#/components/schemas/Target"}, {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/Target"}}]},
+    "activation": {"anyOf": [{"$ref": "#/components/schemas/Activation"}, {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/Activation"}}]},
+    "delivery": {"anyOf": [{"$ref": "#/components/schemas/DeliveryMode"}, {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/DeliveryMode"}}]},
+    "anti_handling_device": {"type": "boolean"},
+    "directional": {"type": "boolean"},
+    "self_destruct": {"type": "boolean"},
+    "self_deactivation": {"type": "boolean"},
+    "persistent": {"type": "boolean"},
+    "remotely_delivered": {"type": "boolean"},
+    "detectable_iron_equivalent_g": {"$ref": "#/components/schemas/DefinitionComparison"},
+    "delivery_distance_m": {"$ref": "#/components/schemas/DefinitionComparison"},
+    "self_destruct_days": {"$ref": "#/components/schemas/DefinitionComparison"},
+    "self_destruct_reliability": {"$ref": "#/components/schemas/DefinitionComparison"},
+    "self_deactivation_days": {"$ref": "#/components/schemas/DefinitionComparison"},
+    "self_deactivation_reliability": {"$ref": "#/components/schemas/DefinitionComparison"},
+    "any": {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/DefinitionTests"}},
+    "not": {"$ref": "#/components/schemas/DefinitionTests"}
+  }
+}"##;
+
+/// A comparison of a number: `{"gte": 8}`, `{"gt": 0, "lt": 30}`.
+const DEFINITION_COMPARISON_SCHEMA: &str = r##"{
+  "type": "object",
+  "additionalProperties": false,
+  "minProperties": 1,
+  "properties": {"lt": {"type": "number"}, "lte": {"type": "number"}, "gt": {"type": "number"}, "gte": {"type": "number"}}
+}"##;
+
+impl DefinitionDocument {
+    /// The named schemas the document refers to: `DefinitionTests`, `DefinitionComparison`.
+    pub fn components() -> Vec<(
+        String,
+        utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+    )> {
+        [
+            ("DefinitionTests", DEFINITION_TESTS_SCHEMA),
+            ("DefinitionComparison", DEFINITION_COMPARISON_SCHEMA),
+        ]
+        .into_iter()
+        .filter_map(|(name, text)| Some((name.to_string(), serde_json::from_str(text).ok()?)))
+        .collect()
+    }
+}
+
+impl utoipa::PartialSchema for DefinitionDocument {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        // A constant that a unit test parses; an empty schema if it ever did not.
+        serde_json::from_str(DEFINITION_SCHEMA).unwrap_or_else(|_| {
+            utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::Object(
+                utoipa::openapi::schema::Object::new(),
+            ))
+        })
+    }
+}
+
+impl utoipa::ToSchema for DefinitionDocument {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        schemas.extend(Self::components());
+        for (name, schema) in [
+            (
+                "Target",
+                <crate::classify::Target as utoipa::PartialSchema>::schema(),
+            ),
+            (
+                "Activation",
+                <crate::classify::Activation as utoipa::PartialSchema>::schema(),
+            ),
+            (
+                "DeliveryMode",
+                <crate::classify::DeliveryMode as utoipa::PartialSchema>::schema(),
+            ),
+        ] {
+            schemas.push((name.to_string(), schema));
+        }
+    }
 }
 
 #[derive(Deserialize)]

@@ -10,7 +10,7 @@ use minewatch_domain::{Date, Fact, PartialDate, Payload, Precision};
 use serde::Serialize;
 
 /// What a finding is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FindingKind {
     /// Sources disagree on the date of an act; the preferred fact is named.
@@ -46,7 +46,7 @@ pub enum FindingKind {
 }
 
 /// A flagged fact or computation, with its reasons.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Finding {
     /// Subject code the finding is about.
     pub subject: String,

@@ -8,7 +8,7 @@ use minewatch_domain::{Date, Fact, PartialDate, Payload};
 use serde::Serialize;
 
 /// One version of a meeting's dates, as one source gives them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct MeetingDates {
     pub start: Option<PartialDate>,
     pub end: Option<PartialDate>,
@@ -16,7 +16,7 @@ pub struct MeetingDates {
 }
 
 /// A meeting with every recorded version of its dates.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct MeetingInfo {
     pub code: String,
     pub name: String,
@@ -32,7 +32,7 @@ pub struct MeetingInfo {
 }
 
 /// What a meeting decided or heard, as recorded.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct MeetingDecision {
     pub subject: String,
     pub event: Art5EventType,
@@ -43,7 +43,7 @@ pub struct MeetingDecision {
 }
 
 /// A state's recorded part in a meeting.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Attendance {
     pub subject: String,
     pub role: MeetingRole,

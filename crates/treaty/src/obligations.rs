@@ -14,7 +14,7 @@ use serde::Serialize;
 use std::borrow::Cow;
 
 /// The state of an obligation on a date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ObligationState {
     /// Done by the deadline (recorded).
@@ -74,7 +74,7 @@ impl ObligationState {
 }
 
 /// One obligation of a State Party with its deadline and its state on the as-of date.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Obligation {
     /// "Art. 4", "Art. 5", "Art. 7(1)", "Art. 7(2)", "Art. 9".
     pub article: &'static str,
@@ -98,7 +98,7 @@ pub struct Obligation {
 }
 
 /// Deadlines derived from entry into force (ISO dates or `null`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Deadlines {
     /// Entry into force + 4 years (Art. 4).
     pub art4: Option<Date>,

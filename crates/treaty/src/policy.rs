@@ -11,7 +11,7 @@ use serde::Serialize;
 use std::collections::BTreeSet;
 
 /// A policy instrument as recorded: the fact's subject, date (adoption) and citations.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PolicyRecord {
     pub fact_id: i64,
     pub subject: String,
@@ -84,7 +84,7 @@ fn restrictive(s: Stance) -> bool {
 }
 
 /// Which mines a provision's `mine_scope` text covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MineScope {
     /// All anti-personnel mines (also when no scope is given).
@@ -134,7 +134,7 @@ impl MineScope {
 }
 
 /// How one activity's provision changed between two policies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Change {
     Unchanged,
@@ -154,7 +154,7 @@ pub enum Change {
 }
 
 /// One row of a diff.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ActivityDiff {
     pub activity: Activity,
     pub change: Change,
@@ -168,7 +168,7 @@ pub struct ActivityDiff {
 }
 
 /// A diff of two policies, one row per activity of Art. 1.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PolicyDiff {
     pub from: String,
     pub to: String,
@@ -374,7 +374,7 @@ pub fn diff(a: &PolicyInstrument, b: &PolicyInstrument) -> PolicyDiff {
 }
 
 /// The instrument governing one activity on a date.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ActivityInForce {
     pub activity: Activity,
     pub policy_id: Option<String>,
@@ -385,7 +385,7 @@ pub struct ActivityInForce {
 }
 
 /// A subject's policy matrix on a date: for each activity, the instrument in force.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct InForce {
     pub subject: String,
     pub on: Date,
@@ -515,7 +515,7 @@ pub fn in_force(records: &[PolicyRecord], subject: &str, on: Date) -> InForce {
 }
 
 /// A diff of the policy matrices in force on two dates.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct InForceDiff {
     pub subject: String,
     pub from: Date,
@@ -568,7 +568,7 @@ pub fn compare_in_force(
 
 /// How a provision compares with the treaty (which prohibits all eight activities, for all
 /// anti-personnel mines, everywhere).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Alignment {
     Aligned,
@@ -578,7 +578,7 @@ pub enum Alignment {
 }
 
 /// One activity's alignment with Art. 1.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AlignmentRow {
     pub activity: Activity,
     pub stance: Stance,
@@ -671,7 +671,7 @@ pub fn alignment_in_force(f: &InForce) -> Vec<AlignmentRow> {
 }
 
 /// Whether a policy permits using a device.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum UsePermission {
     Permitted,
@@ -686,7 +686,7 @@ pub enum UsePermission {
 }
 
 /// One instrument's answer for a device.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PolicyVerdict {
     pub subject: String,
     pub policy_id: String,
@@ -700,7 +700,7 @@ pub struct PolicyVerdict {
 }
 
 /// The answers of every instrument in force on a date.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PolicyVerdicts {
     pub on: Date,
     pub verdicts: Vec<PolicyVerdict>,

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 /// One step of an explanation: the computation in words, the article it applies, the facts it
 /// rests on and their citations.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Reason {
     /// The computation in words ("deposited 28 July 1999; in force on ... 1 January 2000").
     pub text: String,

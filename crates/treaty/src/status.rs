@@ -11,7 +11,7 @@ use std::fmt;
 
 /// Where a subject stands with respect to the treaty on a date. The order is the only order in
 /// which a status can change over time (skips allowed).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// No signature or instrument recorded.
@@ -66,7 +66,7 @@ impl fmt::Display for Status {
 }
 
 /// Everything the engine says about one subject on one date.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct StatusReport {
     /// Subject code (alpha-3).
     pub code: String,

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 pub const SUPPORTING_TOPICS: [&str; 2] = ["apmbc_implementation", "ban_landmines"];
 
 /// Yes / no / abstain counts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct VoteCounts {
     pub yes: u32,
     pub no: u32,
@@ -32,7 +32,7 @@ impl VoteCounts {
 }
 
 /// One roll call: the votes recorded per state, counted, against the recorded totals.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct RollCallTally {
     pub rcid: Option<u32>,
     pub resolution: String,
@@ -53,7 +53,7 @@ pub struct RollCallTally {
 }
 
 /// One vote of a state.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct RecordedVote {
     pub date: Option<PartialDate>,
     pub rcid: Option<u32>,
@@ -67,7 +67,7 @@ pub struct RecordedVote {
 }
 
 /// A state's voting record over the years.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct VotingRecord {
     pub code: String,
     pub as_of: Date,

@@ -371,19 +371,62 @@ impl From<DerivedError> for ApiError {
 
 /// Every error answer of the API (and of a page's JSON twin): `{"error": {"status", "message",
 /// ...}}`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
 /// What went wrong, with the HTTP status repeated and, for some errors, what would have been
-/// found.
+/// found. (Its schema is written out below: the members of `extra` sit beside `status` and
+/// `message`.)
 #[derive(Debug, Clone, Serialize)]
 pub struct ErrorDetail {
     pub status: u16,
     pub message: String,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub extra: Option<ErrorExtra>,
+}
+
+/// The schema of [`ErrorDetail`]: `status` and `message`, and at most one of the lists of
+/// [`ErrorExtra`].
+const ERROR_DETAIL_SCHEMA: &str = r##"{
+  "type": "object",
+  "description": "What went wrong: the HTTP status repeated, a message saying what, where and what was expected, and for some errors what would have been found.",
+  "required": ["status", "message"],
+  "properties": {
+    "status": {"type": "integer", "minimum": 100, "maximum": 599},
+    "message": {"type": "string"},
+    "closest": {"type": "array", "description": "The subjects closest to an unknown code.", "items": {"$ref": "#/components/schemas/SubjectRef"}},
+    "known": {"type": "array", "description": "What the record knows (an unknown policy id).", "items": {"type": "string"}},
+    "recorded_resolutions": {"type": "array", "description": "The roll calls recorded (an unknown resolution).", "items": {"type": "string"}},
+    "problems": {"type": "array", "description": "Every problem found in a file or form (file:line:column: field: ...).", "items": {"type": "string"}}
+  }
+}"##;
+
+impl utoipa::PartialSchema for ErrorDetail {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        // A constant that a unit test parses; an open object if it ever did not.
+        serde_json::from_str(ERROR_DETAIL_SCHEMA).unwrap_or_else(|_| {
+            utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::Object(
+                utoipa::openapi::schema::Object::new(),
+            ))
+        })
+    }
+}
+
+impl utoipa::ToSchema for ErrorDetail {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        use utoipa::PartialSchema;
+        schemas.push((
+            "SubjectRef".into(),
+            minewatch_answers::json::SubjectRef::schema(),
+        ));
+    }
 }
 
 /// More members of an error object.
