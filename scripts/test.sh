@@ -56,7 +56,7 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 # The public site (and what it builds on) compiles without the store's `private` feature: no public
 # page, twin or feed can read accounts, subscribers, the outbox or feedback (ARCHITECTURE.md).
-cargo check -p minewatch-site -p minewatch-answers -p minewatch-web --quiet
+cargo check -p minewatch-site -p minewatch-answers -p minewatch-web -p minewatch-export --quiet
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast
 else

@@ -3,6 +3,7 @@
 //! sources and facts with their citations (`json`), facts told as sentences (`describe`). The
 //! pages' JSON twins, the API and the command line's `--json` all come from here.
 
+pub mod cite;
 pub mod derived;
 pub mod describe;
 pub mod hxl;

@@ -8,8 +8,6 @@ use minewatch_store::{FactFilter, Store};
 use minewatch_treaty::Basis;
 use std::io::Write;
 
-mod export_datapackage;
-mod export_sqlite;
 mod report;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -238,7 +236,7 @@ enum Command {
     /// Export the current facts and sources in minewatch's own format, a public SQLite snapshot
     /// for Datasette (--format sqlite), a Frictionless Data Package (--format datapackage), or
     /// the whole public site as static files (--site DIR)
-    #[command(after_help = format!("{}\n\n{}", export_sqlite::HELP, export_datapackage::HELP))]
+    #[command(after_help = format!("{}\n\n{}", minewatch_export::sqlite::HELP, minewatch_export::datapackage::HELP))]
     Export {
         /// csv or json: the record in minewatch's import formats; sqlite: a public SQLite
         /// snapshot with full-text search and a Datasette metadata file; datapackage: the same
@@ -695,7 +693,7 @@ fn run(cli: Cli) -> Res {
                     "--out FILE is required for --format sqlite (a new SQLite file is written there)",
                 )?;
                 let t = std::time::Instant::now();
-                let w = export_sqlite::export(&store, &out, metadata.as_deref())?;
+                let w = minewatch_export::sqlite::export(&store, &out, metadata.as_deref())?;
                 eprintln!(
                     "wrote {} ({:.1} MB: {} facts, {} standing, {} sources) and {} in {:.2} s",
                     out.display(),
@@ -713,7 +711,7 @@ fn run(cli: Cli) -> Res {
                     "--out DIR is required for --format datapackage (a new folder is written there)",
                 )?;
                 let t = std::time::Instant::now();
-                let w = export_datapackage::export(&store, &out)?;
+                let w = minewatch_export::datapackage::export(&store, &out)?;
                 eprintln!(
                     "wrote {} ({} files, {} rows, {:.1} MB) in {:.2} s",
                     out.display(),
@@ -934,7 +932,7 @@ fn export(store: &Store, format: Format, out: Option<&Path>) -> Res {
                 None => writeln!(std::io::stdout().lock(), "{text}")?,
             }
         }
-        // Dispatched to export_sqlite::export before this function is called.
+        // Dispatched to minewatch_export::sqlite::export before this function is called.
         Format::Sqlite | Format::Datapackage => {
             return Err("--format sqlite and datapackage are written by their own modules".into())
         }

@@ -94,3 +94,69 @@ fn browser_profile_reads_at_phone_width_and_keyboard_reaches_the_map() {
     );
     assert_eq!(focusable, serde_json::json!(true));
 }
+
+#[test]
+fn browser_follows_cite_this_page_and_the_downloads() {
+    let Some(b) = Browser::start() else { return };
+    let server = Server::start();
+    let base = server.base.clone();
+
+    // A profile at a past date: "Cite this page" in the footer leads to the citation, whose
+    // permalink pins the record version and keeps the date.
+    b.goto(&format!("{base}/states/UKR?as_of=2010-01-01"));
+    let title = b.find("h1").text();
+    b.find(r##"footer p.alt a[href="#cite"]"##).click();
+    b.wait_for("the citation", || {
+        b.current_url().ends_with("#cite").then_some(())
+    });
+    let cite = b.find("section#cite");
+    assert!(cite.is_displayed());
+    let citation = cite.find("p.citation").text();
+    assert!(citation.contains("record version"), "{citation}");
+    let permalink = cite.find("p.citation a").attr("href").unwrap();
+    assert!(
+        permalink.contains("as_of=2010-01-01") && permalink.contains("record="),
+        "{permalink}"
+    );
+    // The BibTeX and CSL-JSON open for copying.
+    cite.find("details summary").click();
+    let bibtex = cite.find("details pre").text();
+    assert!(
+        bibtex.starts_with("@misc{minewatch-states-UKR-r"),
+        "{bibtex}"
+    );
+    // The permalink names the public URL (here the bound address): following it shows the
+    // same page at the cited record version.
+    cite.find("p.citation a").click();
+    b.wait_for("the permalink", || {
+        b.current_url().contains("record=").then_some(())
+    });
+    assert_eq!(b.find("h1").text(), title);
+
+    // The footer's "Downloads": the files with their sizes and checksums; the data package's
+    // descriptor opens from there.
+    b.find(r#"footer a[href="/downloads"]"#).click();
+    b.wait_for("the downloads page", || {
+        b.current_url().ends_with("/downloads").then_some(())
+    });
+    let files: Vec<String> = b
+        .find_all("main table tbody tr td:first-child a")
+        .iter()
+        .map(|e| e.text())
+        .collect();
+    assert!(files.contains(&"minewatch.sqlite".to_string()), "{files:?}");
+    assert!(
+        files.contains(&"datapackage/datapackage.json".to_string()),
+        "{files:?}"
+    );
+    let sha = b.find("main table tbody tr td code.sha").text();
+    assert_eq!(sha.len(), 64, "{sha}");
+    b.find(r#"main table a[href="/downloads/datapackage/datapackage.json"]"#)
+        .click();
+    b.wait_for("the descriptor", || {
+        b.current_url()
+            .ends_with("/downloads/datapackage/datapackage.json")
+            .then_some(())
+    });
+    assert!(b.find("body").text().contains("\"resources\""));
+}

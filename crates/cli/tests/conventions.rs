@@ -306,3 +306,71 @@ fn every_request_is_logged_without_its_query() {
         "the query string (a token) reached the log"
     );
 }
+
+#[test]
+fn pages_and_twins_say_how_to_cite_them_and_their_terms() {
+    let (_d, s) = server();
+    let (status, _, twin) = get(&s, "/states/UKR.json?as_of=2010-01-01", &[]);
+    assert_eq!(status, 200);
+    let twin: serde_json::Value = serde_json::from_slice(&twin).unwrap();
+    let record = minewatch_store::Store::open(&s.db())
+        .unwrap()
+        .last_fact_id()
+        .unwrap();
+    let cite = &twin["cite"];
+    // The permalink is the page's (not the twin's), under the public URL, pinned to the
+    // record version, keeping the date.
+    let url = format!("{BASE}/states/UKR?as_of=2010-01-01&record={record}");
+    assert_eq!(cite["url"], url.as_str(), "{cite}");
+    assert_eq!(cite["record"], record);
+    assert_eq!(cite["publisher"], "minewatch");
+    assert!(twin["licence"]
+        .as_str()
+        .unwrap()
+        .contains("No single licence"));
+    // CSL-JSON as citeproc reads it, and BibTeX naming the same address.
+    let csl = &cite["csl"][0];
+    assert_eq!(csl["type"], "webpage");
+    assert_eq!(csl["URL"], url.as_str());
+    assert_eq!(
+        csl["accessed"]["date-parts"][0].as_array().unwrap().len(),
+        3
+    );
+    let bib = cite["bibtex"].as_str().unwrap();
+    assert!(bib.starts_with("@misc{"), "{bib}");
+    assert!(bib.contains(&format!("\\url{{{url}}}")), "{bib}");
+
+    // The HTML page has the same citation, and the permalink answers with the same title.
+    let (status, _, html) = get(&s, "/states/UKR?as_of=2010-01-01", &[]);
+    assert_eq!(status, 200);
+    let html = String::from_utf8(html).unwrap();
+    assert!(html.contains(r#"<section id="cite""#));
+    assert!(
+        html.contains(&url.replace('&', "&amp;")),
+        "no permalink in the page"
+    );
+    let (status, _, pinned) = get(
+        &s,
+        &format!("/states/UKR?as_of=2010-01-01&record={record}"),
+        &[],
+    );
+    assert_eq!(status, 200);
+    let title = |h: &str| {
+        h.split("<title>")
+            .nth(1)
+            .and_then(|t| t.split("</title>").next())
+            .map(str::to_string)
+    };
+    assert_eq!(title(&String::from_utf8(pinned).unwrap()), title(&html));
+    // A page that pins an older version is cited at that version.
+    let (_, _, old) = get(&s, "/deadlines.json?record=100", &[]);
+    let old: serde_json::Value = serde_json::from_slice(&old).unwrap();
+    assert_eq!(old["cite"]["record"], 100);
+    assert_eq!(
+        old["cite"]["url"],
+        format!("{BASE}/deadlines?record=100").as_str()
+    );
+    // Private pages cite nothing.
+    let (_, _, login) = get(&s, "/login", &[]);
+    assert!(!String::from_utf8(login).unwrap().contains("Cite this page"));
+}

@@ -916,3 +916,108 @@ fn hxl_tools_read_the_tagged_csv_files() {
         assert_eq!(rows, data_rows, "{table}: libhxl reads every row");
     }
 }
+
+/// Lowercase hex SHA-256.
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn get_bytes(url: &str) -> (u16, Vec<u8>) {
+    let r = match ureq::get(url).timeout(Duration::from_secs(60)).call() {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("GET {url}: {e}"),
+    };
+    let status = r.status();
+    let mut body = Vec::new();
+    std::io::Read::read_to_end(&mut r.into_reader(), &mut body).unwrap();
+    (status, body)
+}
+
+#[test]
+fn downloads_list_the_current_record_with_checksums_and_nothing_private() {
+    let dir = TempDir::new();
+    let db = dir.path("downloads.sqlite");
+    let markers = seed_private(&db);
+    let server = Server::start_on(&db, &[], &[]);
+    let (status, m) = server.get("/downloads.json");
+    assert_eq!(status, 200, "{m}");
+    let record = Store::open(&db).unwrap().last_fact_id().unwrap();
+    assert_eq!(m["record"], record);
+    let files = m["files"].as_array().unwrap();
+    let names: Vec<&str> = files.iter().map(|f| f["name"].as_str().unwrap()).collect();
+    for want in [
+        "minewatch.sqlite",
+        "minewatch.sqlite.metadata.json",
+        "datapackage/datapackage.json",
+        "datapackage/facts.csv",
+        "datapackage/hxl/facts.csv",
+    ] {
+        assert!(names.contains(&want), "{want} not in {names:?}");
+    }
+    // Every file is what the list says: its size, its checksum, and nothing private.
+    let mut facts_sha = String::new();
+    for f in files {
+        let name = f["name"].as_str().unwrap();
+        let (status, body) = get_bytes(&format!("{}/downloads/{name}", server.base));
+        assert_eq!(status, 200, "{name}");
+        assert_eq!(body.len() as u64, f["bytes"].as_u64().unwrap(), "{name}");
+        assert_eq!(sha256_hex(&body), f["sha256"].as_str().unwrap(), "{name}");
+        check(&markers, name, &body);
+        if name == "datapackage/facts.csv" {
+            facts_sha = sha256_hex(&body);
+        }
+    }
+    // Only the listed files: no way out of the folder, no other file of the server.
+    for bad in [
+        "../downloads.sqlite",
+        "nothing.csv",
+        "datapackage/../../downloads.sqlite",
+    ] {
+        let (status, _) = get_bytes(&format!("{}/downloads/{bad}", server.base));
+        assert_eq!(status, 404, "{bad}");
+    }
+
+    // The real frictionless reads the package over HTTP, as a user would.
+    if let Some(bin) = pytools("frictionless") {
+        let out = Command::new(bin.join("frictionless"))
+            .args([
+                "validate",
+                &format!("{}/downloads/datapackage/datapackage.json", server.base),
+            ])
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "frictionless:\n{said}");
+    }
+
+    // A new fact: the downloads are rebuilt for the new record version.
+    let facts = dir.file(
+        "facts.csv",
+        b"key,subject,kind,valid_from,valid_to,payload,sources,note\n\
+          test:usa:signature,USA,treaty_action,2025-06-01,,\"{\"\"action\"\":\"\"signature\"\"}\",seed-000,test only\n",
+    );
+    let (ok, out, err) = minewatch(&db, &["import", "facts-csv", facts.to_str().unwrap()]);
+    assert!(ok, "{out}{err}");
+    let (_, m2) = server.get("/downloads.json");
+    assert!(m2["record"].as_i64().unwrap() > record, "{}", m2["record"]);
+    let f2 = m2["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "datapackage/facts.csv")
+        .unwrap();
+    assert_ne!(f2["sha256"].as_str().unwrap(), facts_sha);
+    let (_, body) = get_bytes(&format!("{}/downloads/datapackage/facts.csv", server.base));
+    assert!(contains(&body, "test:usa:signature"));
+    // The page says the same, with the terms.
+    let (status, _, html) = server.get_text("/downloads");
+    assert_eq!(status, 200);
+    assert!(html.contains(f2["sha256"].as_str().unwrap()));
+    assert!(html.contains("No single licence"));
+}

@@ -510,8 +510,17 @@ fn every_write_route_rejects_anonymous_and_editors_where_admin_only() {
         .route("/e", get(x::e_post))"#;
     assert_eq!(post_routes(sample), ["/b", "/c/{id}", "/d"]);
 
-    // The router's POST routes, read from its source.
-    let routes: BTreeSet<String> = post_routes(ROUTER_SRC).into_iter().collect();
+    // The router's POST routes: the pages' from its source, the API's from the OpenAPI
+    // document that utoipa-axum's router builds from the very routes it serves.
+    let mut routes: BTreeSet<String> = post_routes(ROUTER_SRC).into_iter().collect();
+    let doc: serde_json::Value =
+        serde_json::from_str(&minewatch_server::openapi_document()).unwrap();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        if item.get("post").is_some() {
+            routes.insert(path.clone());
+        }
+    }
+    assert!(routes.contains("/api/v1/proposals"), "{routes:?}");
     assert!(
         routes.len() >= 15
             && routes.contains("/desk/proposals")
@@ -519,9 +528,13 @@ fn every_write_route_rejects_anonymous_and_editors_where_admin_only() {
         "the route parser found too few POST routes (did the router's syntax change?): {routes:?}"
     );
     // `.merge(public)` joins the public reads, whose `.route(` lines are in the same function
-    // and so parsed above; any other way of adding routes would hide them from this test.
-    let src = ROUTER_SRC.replace(".merge(public)", "");
-    assert!(ROUTER_SRC.contains("let public = Router::new()"));
+    // and so parsed above, and `.merge(rest_api)` the API routes of the OpenAPI document; any
+    // other way of adding routes would hide them from this test.
+    let src = ROUTER_SRC
+        .replace(".merge(public)", "")
+        .replace(".merge(rest_api)", "")
+        .replace("doc.merge(rest_doc)", "");
+    assert!(ROUTER_SRC.contains("let public = public_api"));
     for other in [".nest(", ".merge(", ".route_service(", ".nest_service("] {
         assert!(
             !src.contains(other),

@@ -5,6 +5,7 @@
 //! the others.
 
 mod apidoc;
+pub mod downloads;
 mod server;
 
 pub use minewatch_web::Limits;
@@ -123,6 +124,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/sitemap.xml", get(pages::sitemap))
         .route("/favicon.svg", get(pages::favicon))
         .route("/favicon.ico", get(pages::favicon_ico))
+        .route("/downloads", get(downloads::page))
+        .route("/downloads.json", get(downloads::page))
+        .route("/downloads/{*file}", get(downloads::file))
+        .layer(axum::Extension(Arc::new(downloads::Built::default())))
         .route("/healthz", get(|| async { "ok" }))
         .route("/facts/{id}", get(desk::fact_page))
         .layer(cors);
@@ -447,7 +452,27 @@ async fn cache_and_time(
             r
         }
         None => {
-            let res = next.run(req).await;
+            // A public page cites itself: its address, the record version and the day.
+            let context = match (cacheable, version, minewatch_store::today()) {
+                (true, Some(record), Some(today)) => Some(minewatch_web::page::PageContext {
+                    path_and_query: req
+                        .uri()
+                        .path_and_query()
+                        .map_or_else(|| req.uri().path().to_string(), |p| p.as_str().to_string()),
+                    record,
+                    today,
+                    public_url: app.settings.public_url.clone(),
+                }),
+                _ => None,
+            };
+            let res = match context {
+                Some(c) => {
+                    minewatch_web::page::PAGE_CONTEXT
+                        .scope(c, next.run(req))
+                        .await
+                }
+                None => next.run(req).await,
+            };
             match (key, version) {
                 // Never cache what is private or sets a cookie.
                 (Some(k), Some(v))
@@ -674,6 +699,8 @@ pub async fn export_site(app: Arc<App>, dir: &std::path::Path) -> Result<SiteSta
         "/search",
         "/feed.atom",
         "/assets/style.css",
+        "/downloads",
+        "/downloads.json",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -727,6 +754,35 @@ pub async fn export_site(app: Arc<App>, dir: &std::path::Path) -> Result<SiteSta
             paths.push(format!("/unga/{r}.json"));
         }
     }
+    // The downloads' files, as the downloads page lists them (built for this record version
+    // if no earlier build is there).
+    let (built_dir, manifest) = {
+        let built = downloads::Built::default();
+        minewatch_web::blocking(Arc::clone(&app), move |app| {
+            app.with_store(|store| {
+                downloads::current(app, store, &built)
+                    .map_err(|e| ApiError::new(e.status, e.message))
+            })
+        })
+        .await
+        .map_err(|e| e.message)?
+    };
+    let mut copied = SiteStats::default();
+    for f in &manifest.files {
+        let from = f
+            .name
+            .split('/')
+            .fold(built_dir.clone(), |p, part| p.join(part));
+        let to = f
+            .name
+            .split('/')
+            .fold(dir.join("downloads"), |p, part| p.join(part));
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
+        copied.bytes += std::fs::copy(&from, &to).map_err(|e| format!("{}: {e}", to.display()))?;
+        copied.files += 1;
+    }
     // Pages render on the blocking pool: a few at a time keep both cores busy.
     let router = router(app);
     let workers = std::thread::available_parallelism()
@@ -751,7 +807,7 @@ pub async fn export_site(app: Arc<App>, dir: &std::path::Path) -> Result<SiteSta
             Ok::<SiteStats, String>(stats)
         }));
     }
-    let mut stats = SiteStats::default();
+    let mut stats = copied;
     for t in tasks {
         let s = t.await.map_err(|e| e.to_string())??;
         stats.files += s.files;

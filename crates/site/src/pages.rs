@@ -1250,7 +1250,7 @@ fn profile(
                 format!("/states/{}/feed.atom", subject.code),
                 format!("Changes to the profile of {name}"),
             )],
-            csv: Vec::new(),
+            ..Page::default()
         },
         data,
         csv: None,

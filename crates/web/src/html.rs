@@ -54,6 +54,37 @@ pub struct Page {
     pub feeds: Vec<(String, String)>,
     /// CSV downloads of the page's tables: (href, label).
     pub csv: Vec<(String, String)>,
+    /// How to cite the page (set for public pages by [`crate::page::run_plain`]).
+    pub cite: Option<minewatch_answers::cite::Cite>,
+}
+
+/// The "Cite this page" block: the citation with its permalink, the terms, and the same as
+/// BibTeX and CSL-JSON to copy.
+fn cite_block(c: &minewatch_answers::cite::Cite) -> Markup {
+    let csl = serde_json::to_string_pretty(&c.csl).unwrap_or_default();
+    html! {
+        section #cite class="cite" aria-labelledby="cite-h" {
+            h2 #cite-h { "Cite this page" }
+            p class="citation" {
+                (c.title) ". " (c.publisher) ". "
+                a href=(c.url) rel="bookmark" { (c.url) }
+                " (record version " (c.record) "; accessed "
+                time datetime=(c.accessed) { (c.accessed.long()) } ")."
+            }
+            p class="terms" {
+                "Terms: " (c.licence) " "
+                a href="/downloads" { "Downloads and terms" }
+            }
+            details {
+                summary { "BibTeX" }
+                pre { code { (c.bibtex) } }
+            }
+            details {
+                summary { "CSL-JSON" }
+                pre { code { (csl) } }
+            }
+        }
+    }
 }
 
 const NAV: [(&str, &str); 10] = [
@@ -89,6 +120,9 @@ pub fn layout(p: &Page) -> Markup {
     for (href, title) in &p.feeds {
         alt.push(html! { a href=(href) { "Atom feed: " (title) } });
     }
+    if p.cite.is_some() {
+        alt.push(html! { a href="#cite" { "Cite this page" } });
+    }
     html! {
         (PreEscaped("<!doctype html>"))
         html lang="en" {
@@ -119,6 +153,9 @@ pub fn layout(p: &Page) -> Markup {
                 }
                 main #main { (p.main) }
                 footer.site {
+                    @if let Some(c) = &p.cite {
+                        (cite_block(c))
+                    }
                     p.alt {
                         @for (i, a) in alt.iter().enumerate() {
                             @if i > 0 { " · " }
@@ -129,6 +166,8 @@ pub fn layout(p: &Page) -> Markup {
                         "minewatch: an open monitor of the Mine Ban Treaty. Every statement is \
                          footnoted to its source; derived statements give their reasons. "
                         a href="/api/v1/openapi.json" { "API" }
+                        " · "
+                        a href="/downloads" { "Downloads" }
                         " · "
                         a href="/feed.atom" { "Changes (Atom)" }
                     }

@@ -169,6 +169,11 @@ impl App {
     }
 
     /// The names and codes of every subject, for lookups and suggestions.
+    /// The database file.
+    pub fn db_path(&self) -> &std::path::Path {
+        &self.db
+    }
+
     pub fn gazetteer(&self) -> &Gazetteer {
         &self.gazetteer
     }

@@ -39,6 +39,23 @@ pub fn negotiate<'a>(name: &'a str, headers: &HeaderMap) -> (&'a str, Fmt) {
     }
 }
 
+/// What a public page's citation needs from its request: the address asked for, the record
+/// version and the day it was read, and the public URL. The server's middleware sets it around
+/// public page requests ([`PAGE_CONTEXT`]); pages rendered without it (errors, the desk) carry
+/// no citation.
+#[derive(Debug, Clone)]
+pub struct PageContext {
+    pub path_and_query: String,
+    pub record: i64,
+    pub today: minewatch_domain::Date,
+    pub public_url: String,
+}
+
+tokio::task_local! {
+    /// The context of the public page request being answered on this task.
+    pub static PAGE_CONTEXT: PageContext;
+}
+
 /// A page's three faces: HTML, JSON data, and (for tables) CSV.
 #[derive(Debug)]
 pub struct Out {
@@ -49,6 +66,27 @@ pub struct Out {
 }
 
 impl Out {
+    /// Adds the citation of the page to its HTML and its JSON twin (`cite`, `licence`).
+    fn cite(&mut self, ctx: &PageContext) {
+        let c = minewatch_answers::cite::Cite::new(
+            &self.page.title,
+            &ctx.public_url,
+            &ctx.path_and_query,
+            ctx.record,
+            ctx.today,
+        );
+        if let Value::Object(m) = &mut self.data {
+            m.insert(
+                "licence".into(),
+                Value::String(minewatch_answers::cite::TERMS_SHORT.into()),
+            );
+            if let Ok(v) = serde_json::to_value(&c) {
+                m.insert("cite".into(), v);
+            }
+        }
+        self.page.cite = Some(c);
+    }
+
     fn respond(self, fmt: Fmt) -> Response {
         match fmt {
             Fmt::Html => html_response(StatusCode::OK, layout(&self.page)),
@@ -186,7 +224,12 @@ pub async fn run_plain(
     )
     .await;
     match r {
-        Ok(Ok(Ok(out))) => out.respond(fmt),
+        Ok(Ok(Ok(mut out))) => {
+            if let Ok(ctx) = PAGE_CONTEXT.try_with(PageContext::clone) {
+                out.cite(&ctx);
+            }
+            out.respond(fmt)
+        }
         Ok(Ok(Err(e))) => e.respond(fmt),
         Ok(Err(e)) | Err(e) => PageError::from(e).respond(fmt),
     }

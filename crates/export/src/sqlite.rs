@@ -1000,16 +1000,8 @@ pub(crate) fn write_snapshot(store: &Store, path: &Path) -> Res<(Counts, Date)> 
     ))
 }
 
-/// The data's terms: the record has no licence of its own (README, data/README.md); each fact
-/// carries its sources' terms, and the reference data its own.
-pub(crate) const TERMS: &str =
-    "No single licence: each fact carries the terms of the sources it cites \
-(see the sources table and each source's publisher). Reference data: ISO 3166 codes and names \
-from Debian's iso-codes (LGPL-2.1-or-later); regions and alternative spellings from \
-world-countries by Mohammed Le Doze (ODbL-1.0: contains information from world-countries, which \
-is made available under the Open Database License v1.0); UN General Assembly votes from Erik \
-Voeten's UN General Assembly Voting Data (Harvard Dataverse hdl:1902.1/12379, CC0). See \
-data/README.md and data/reference/ATTRIBUTION.md in minewatch's repository.";
+/// The data's terms (the same sentence the pages' "cite this page" blocks link to).
+pub(crate) use minewatch_answers::cite::TERMS;
 
 /// The Datasette metadata: title, description, terms, source, and a description of every table,
 /// view and column.

@@ -2,7 +2,7 @@
 //! Frictionless Data Package descriptor (`datapackage.json`, a Table Schema per file), so that
 //! `frictionless validate DIR/datapackage.json` and any Data Package reader can use it.
 //!
-//! The files are the public snapshot's tables ([`crate::export_sqlite`], built from its explicit
+//! The files are the public snapshot's tables ([`crate::sqlite`], built from its explicit
 //! list of public columns), one CSV each; each schema comes from the same list: a column's type
 //! from its declaration, `required` from `NOT NULL`, primary and foreign keys from `PRIMARY KEY`
 //! and `REFERENCES`, the description from the column's text. Partial dates (`2004`, `2004-02`)
@@ -12,7 +12,7 @@
 //! Writing is all or nothing: DIR must not exist; the package is built in a temporary folder
 //! beside it and renamed into place at the end.
 
-use crate::export_sqlite::{write_snapshot, Table, TABLES, TERMS};
+use crate::sqlite::{write_snapshot, Table, TABLES, TERMS};
 use minewatch_store::Store;
 use serde_json::{json, Map, Value};
 use std::path::{Path, PathBuf};
