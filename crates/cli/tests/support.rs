@@ -546,6 +546,29 @@ pub fn text(html: &str) -> String {
         rest = &after[end..];
     }
     cleaned.push_str(rest);
+    // A date's <time> element is part of its sentence: no space around it.
+    let mut unwrapped = String::with_capacity(cleaned.len());
+    let mut rest = cleaned.as_str();
+    while let Some(i) = rest.find("<time") {
+        unwrapped.push_str(&rest[..i]);
+        let after = &rest[i..];
+        let Some(open_end) = after.find('>') else {
+            rest = after;
+            break;
+        };
+        let inner = &after[open_end + 1..];
+        match inner.find("</time>") {
+            Some(close) => {
+                unwrapped.push_str(&inner[..close]);
+                rest = &inner[close + 7..];
+            }
+            None => {
+                rest = inner;
+            }
+        }
+    }
+    unwrapped.push_str(rest);
+    let cleaned = unwrapped;
     for c in cleaned.chars() {
         match c {
             '<' => in_tag = true,

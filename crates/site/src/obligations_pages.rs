@@ -27,7 +27,7 @@ use minewatch_treaty::{
     Art5History, Art5State, Art5Step, DeadlineRow, Engine, MeetingDecision, MeetingInfo,
     ObligationState, Reason,
 };
-use minewatch_web::html::{as_of_form, html, long, table, url_enc, Footnotes, Markup, Page};
+use minewatch_web::html::{as_of_form, date, html, long, table, url_enc, Footnotes, Markup, Page};
 use minewatch_web::App;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -38,7 +38,7 @@ use std::sync::Arc;
 pub(crate) fn two_clocks(as_of: Date, record: Option<i64>) -> Markup {
     html! {
         p.clocks {
-            "As of " (long(as_of)) ": what had happened and been published by then."
+            "As of " (date(as_of)) ": what had happened and been published by then."
             @if let Some(n) = record {
                 " With " code { "record=" (n) } ": as minewatch itself had recorded it when fact "
                 (n) " was the newest."
@@ -1790,7 +1790,7 @@ async fn deadlines_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> R
         };
         let detailed = |r: &DeadlineRow, notes: &mut Footnotes| -> Vec<Markup> {
             vec![
-                html! { (r.due) },
+                html! { (date(r.due)) },
                 state_link(app, &r.code, Some(as_of)),
                 html! { (r.article) },
                 html! { (r.title) },

@@ -19,8 +19,8 @@ use minewatch_domain::{Citation, Date, Fact, FactKind, PartialDate, Payload, Sou
 use minewatch_store::{FactFilter, FactRecord, Store};
 use minewatch_treaty::{Engine, Reason};
 use minewatch_web::html::{
-    as_of_form, esc, html, long, plong, source_line, status_badge, status_words, table, url_enc,
-    Footnotes, Markup, Page, STATUSES,
+    as_of_form, date, date_or_undated, esc, html, long, plong, source_line, status_badge,
+    status_words, table, url_enc, Footnotes, Markup, Page, STATUSES,
 };
 pub use minewatch_web::page::{negotiate, run, run_plain, Fmt, Out, PageError, PageResult};
 use minewatch_web::{ApiError, App};
@@ -266,7 +266,7 @@ async fn home_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Respon
         let counts_table = html! {
             div.table {
                 table {
-                    caption { "Counts on " (long(as_of)) }
+                    caption { "Counts on " (date(as_of)) }
                     thead { tr { th scope="col" { "Status" } th scope="col" { "Number" } th scope="col" { "Basis" } } }
                     tbody {
                         @for (label, n, basis) in count_rows {
@@ -288,7 +288,7 @@ async fn home_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Respon
             })
             .collect();
         let main = html! {
-            h1 { "The Mine Ban Treaty on " (long(as_of)) }
+            h1 { "The Mine Ban Treaty on " (date(as_of)) }
             p.lede {
                 "Who is bound by the 1997 Convention on the Prohibition of the Use, Stockpiling, \
                  Production and Transfer of Anti-Personnel Mines and on their Destruction, on any \
@@ -604,7 +604,7 @@ impl SectionExt for Section {
             section.profile-section id=(id) aria-labelledby={ (id) "-h" } {
                 h2 id={ (id) "-h" } { (self.title) }
                 @if let Some(d) = self.last_updated {
-                    p.updated { "Last updated: " (d.long()) }
+                    p.updated { "Last updated: " (date(d)) }
                 }
                 (extra)
                 @if !self.statements.is_empty() && self.list {
@@ -733,13 +733,13 @@ fn profile(
             dd { (status_badge(st)) (status_badge_cites) }
             dt { "Signed" }
             dd {
-                @match report.signed { Some(d) => (d.long()), None => "not signed" }
+                @match report.signed { Some(d) => (date(d)), None => "not signed" }
             }
             dt { "Instrument deposited" }
             dd {
                 @match report.deposited {
                     Some(d) => {
-                        (d.long())
+                        (date(d))
                         @if let Some(m) = report.method { " (" (m.as_str()) ")" }
                     }
                     None => "none",
@@ -747,15 +747,15 @@ fn profile(
             }
             dt { "Entry into force" }
             dd {
-                @match report.entry_into_force { Some(d) => (long(d)), None => "not in force" }
+                @match report.entry_into_force { Some(d) => (date(d)), None => "not in force" }
             }
             @if let Some(n) = report.withdrawal_notified {
                 dt { "Withdrawal" }
                 dd {
-                    "notice received " (n.long()) "; "
+                    "notice received " (date(n)) "; "
                     @match (report.withdrawal_effective, report.withdrawal_deferred) {
                         (_, true) => "deferred while the state is engaged in an armed conflict (Art. 20(3))",
-                        (Some(e), _) => { "effective " (long(e)) }
+                        (Some(e), _) => { "effective " (date(e)) }
                         (None, _) => "effective date unknown",
                     }
                 }
@@ -773,7 +773,7 @@ fn profile(
                 vec![
                     html! { (o.article) },
                     html! { (o.title) },
-                    html! { @match o.due { Some(d) => (long(d)), None => "no deadline" } },
+                    html! { @match o.due { Some(d) => (date(d)), None => "no deadline" } },
                     html! {
                         span class={ "ob ob-" (o.state.as_str()) } { (o.state.as_str().replace('_', " ")) }
                         @if o.overdue { " " strong { "overdue" } }
@@ -891,7 +891,7 @@ fn profile(
             }
         );
         unga_rows.push(vec![
-            html! { (plong(v.date)) },
+            html! { (date_or_undated(v.date)) },
             html! { a href={ "/unga/" (v.resolution) } { (v.resolution) } },
             html! { span class={ "vote-" (vote) } { (vote) } },
             html! { (among) },
@@ -1001,7 +1001,7 @@ fn profile(
         }
         let total_cites = notes.cite(&all_cites);
         stock_extra = html! {
-            h3 { "Stockpile composition, " (d.long()) }
+            h3 { "Stockpile composition, " (date(d)) }
             p { "Total: " strong { (thousands(total)) } " anti-personnel mines of " (set.len()) " types." (total_cites) }
             figure { (svg) }
             (table(
@@ -1101,10 +1101,10 @@ fn profile(
             let cites = notes.cite(&r.citations);
             items.push(html! {
                 li {
-                    time { (plong(r.adopted)) } " " strong { (r.instrument.instrument) } " (" (id) ")"
+                    (date_or_undated(r.adopted)) " " strong { (r.instrument.instrument) } " (" (id) ")"
                     (cites)
                     @if !governs.is_empty() {
-                        " " span.in-force { "in force on " (long(as_of)) " for: " (governs.join(", ")) }
+                        " " span.in-force { "in force on " (date(as_of)) " for: " (governs.join(", ")) }
                     }
                     @if let Some(p) = prev {
                         " " a href={ "/policies?a=" (url_enc(p)) "&b=" (url_enc(id)) } { "compare with the previous" }
@@ -1192,8 +1192,8 @@ fn profile(
                     " · code " (code)
                 }
                 p.asof-line {
-                    "Profile as of " strong { (long(as_of)) }
-                    @if let Some(d) = overall { " · last updated " (d.long()) }
+                    "Profile as of " strong { (date(as_of)) }
+                    @if let Some(d) = overall { " · last updated " (date(d)) }
                 }
                 (as_of_form(&format!("/states/{code}"), as_of, &[], "Show this profile as of"))
                 (crate::obligations_pages::two_clocks(as_of, at_record))
@@ -1409,7 +1409,7 @@ pub async fn source_page(
             dl.source {
                 dt { "Key" } dd { code { (s.key) } }
                 dt { "Publisher" } dd { (s.publisher.as_deref().unwrap_or("not recorded")) }
-                dt { "Published" } dd { (plong(s.published)) }
+                dt { "Published" } dd { (date_or_undated(s.published)) }
                 dt { "Where" } dd { (source_line(s)) }
                 @if let Some(n) = &s.note { dt { "Note" } dd { (n) } }
             }
@@ -1509,7 +1509,7 @@ async fn unga_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Respon
             .map(|t| {
                 let c = t.recorded.unwrap_or(t.counted);
                 vec![
-                    html! { (plong(t.date)) },
+                    html! { (date_or_undated(t.date)) },
                     html! { a href={ "/unga/" (t.resolution) } { (t.resolution) } },
                     html! { (c.yes) },
                     html! { (c.no) },
@@ -1612,7 +1612,7 @@ pub async fn unga_resolution(
         let main = html! {
             h1 { "Resolution " (t.resolution) }
             p {
-                "Adopted " (plong(t.date)) ": " strong { (c.yes) } " in favour, " strong { (c.no) }
+                "Adopted " (date_or_undated(t.date)) ": " strong { (c.yes) } " in favour, " strong { (c.no) }
                 " against, " strong { (c.abstain) } " abstaining." (cite)
             }
             @if t.matches == Some(false) {
@@ -1702,7 +1702,7 @@ async fn policies_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Re
                 @for r in &list {
                     @let id = &r.instrument.policy_id;
                     option value=(id) selected[cur == Some(id.as_str())] {
-                        (plong(r.adopted)) " — " (r.instrument.instrument) " (" (id) ")"
+                        (date_or_undated(r.adopted)) " — " (r.instrument.instrument) " (" (id) ")"
                     }
                 }
             }
@@ -1714,7 +1714,7 @@ async fn policies_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Re
             .map(|r| {
                 html! {
                     li {
-                        time { (plong(r.adopted)) } " " strong { (r.subject) } " — "
+                        (date_or_undated(r.adopted)) " " strong { (r.subject) } " — "
                         (r.instrument.instrument) " " code { (r.instrument.policy_id) }
                         (notes.cite(&r.citations))
                     }
@@ -1740,7 +1740,7 @@ async fn policies_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Re
                 }
             };
             let mut head = |r: &minewatch_treaty::PolicyRecord| {
-                html! { (r.instrument.instrument) " (" (plong(r.adopted)) ")" (notes.cite(&r.citations)) }
+                html! { (r.instrument.instrument) " (" (date_or_undated(r.adopted)) ")" (notes.cite(&r.citations)) }
             };
             let (ha, hb) = (head(&ra), head(&rb));
             compare_html = html! {

@@ -220,6 +220,46 @@ pub fn plong(d: Option<PartialDate>) -> String {
     d.map(|d| d.long()).unwrap_or_else(|| "undated".into())
 }
 
+/// A date as a reader and a machine read it: its text, and the value in `datetime`.
+pub trait Dated: Copy {
+    /// "18 October 2010", "October 2010", "2010".
+    fn words(self) -> String;
+    /// A valid HTML date string: `2010-10-18`, `2010-10` (a month), `2010` (a year).
+    fn machine(self) -> String;
+}
+
+impl Dated for Date {
+    fn words(self) -> String {
+        self.long()
+    }
+    fn machine(self) -> String {
+        self.to_string()
+    }
+}
+
+impl Dated for PartialDate {
+    fn words(self) -> String {
+        self.long()
+    }
+    fn machine(self) -> String {
+        self.to_string()
+    }
+}
+
+/// `<time datetime="2010-10-18">18 October 2010</time>` (a month or a year as precise as
+/// the source).
+pub fn date<D: Dated>(d: D) -> Markup {
+    html! { time datetime=(d.machine()) { (d.words()) } }
+}
+
+/// [`date`], or "undated".
+pub fn date_or_undated<D: Dated>(d: Option<D>) -> Markup {
+    match d {
+        Some(d) => date(d),
+        None => html! { "undated" },
+    }
+}
+
 /// Numbered footnotes: each distinct (source, locator) gets a number the first time it is cited.
 #[derive(Debug)]
 pub struct Footnotes<'a> {
