@@ -1040,6 +1040,7 @@ fn roll_call_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<Str
         yes,
         no,
         abstain,
+        ..UngaRollCall::default()
     });
     let key = format!("unga-roll-call:{rcid}");
     (
