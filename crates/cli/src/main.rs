@@ -177,7 +177,7 @@ enum Command {
         #[arg(long, value_name = "KEY")]
         source: Option<String>,
         /// unga-undl only: keep exactly these resolutions (comma-separated, e.g. 63/42,78/45)
-        /// instead of those whose title contains \"anti-personnel mines\"
+        /// instead of those whose title contains "anti-personnel mines"
         #[arg(long, value_name = "LIST", value_delimiter = ',')]
         resolutions: Option<Vec<String>>,
         /// Who records the facts (kept in the record)
