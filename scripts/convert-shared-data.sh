@@ -25,6 +25,8 @@ mw import art4-status "$shared/impact/art4_status.csv"
 mw import armed-conflict "$shared/treaty/armed_conflict_sample.csv"
 mw import unga-roll-calls "$shared/unga/roll_calls.csv" --source voeten-unga-voting-data
 mw import unga-votes "$shared/unga/votes.csv" --source voeten-unga-voting-data
+# The UN Digital Library's format (2008 and 2020-2024); cites undl-ga-voting-data, recorded by the import.
+mw import unga-undl "$shared/unga/undl_votes_2008_2024.csv"
 mw import us-policies "$shared/policies/us_policies.csv"
 mw import us-events "$shared/policies/us_events.csv"
 mw import us-stockpile "$shared/policies/us_stockpile_2002.csv"

@@ -177,6 +177,7 @@ pub fn sentence(f: &Fact, name: &str) -> String {
                 minewatch_domain::fact::Vote::Yes => "voted for",
                 minewatch_domain::fact::Vote::No => "voted against",
                 minewatch_domain::fact::Vote::Abstain => "abstained on",
+                minewatch_domain::fact::Vote::NonVoting => "did not vote on",
             };
             format!("{name} {verb} UN General Assembly resolution {} {when}.", v.resolution)
         }

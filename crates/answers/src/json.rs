@@ -267,6 +267,12 @@ pub struct Tally {
     pub yes: u32,
     pub no: u32,
     pub abstain: u32,
+    /// Member States not voting, when the source publishes it (the UN Digital Library does).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub non_voting: Option<u32>,
+    /// Member States on the day, when the source publishes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub members: Option<u32>,
 }
 
 /// A tally with its total.
@@ -275,6 +281,8 @@ pub struct RecordedTally {
     pub yes: u32,
     pub no: u32,
     pub abstain: u32,
+    /// Member States recorded as not voting (counted in none of the three, nor in `total`).
+    pub non_voting: u32,
     pub total: u32,
 }
 

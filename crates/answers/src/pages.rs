@@ -142,6 +142,42 @@ pub struct StockpileType {
 pub struct RollCallsAnswer {
     pub as_of: Date,
     pub roll_calls: Vec<RollCallTally>,
+    /// Every year from the first recorded roll call's to `as_of`'s that has none: not yet
+    /// recorded.
+    pub not_yet_recorded: Vec<YearNotRecorded>,
+}
+
+/// A year of the General Assembly index without a recorded roll call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct YearNotRecorded {
+    pub year: i32,
+    /// The session that year's autumn vote would belong to, counted from the recorded roll
+    /// calls' sessions and years (none when no recorded roll call names its session).
+    pub session: Option<u32>,
+}
+
+/// The years from the first recorded roll call's to `as_of`'s without a recorded roll call.
+pub fn years_not_recorded(tallies: &[RollCallTally], as_of: Date) -> Vec<YearNotRecorded> {
+    let years: std::collections::BTreeSet<i32> = tallies
+        .iter()
+        .filter_map(|t| t.date.map(|d| d.year()))
+        .collect();
+    let Some(&first) = years.first() else {
+        return Vec::new();
+    };
+    // Session minus year, from the latest recorded roll call that names both.
+    let offset = tallies
+        .iter()
+        .filter_map(|t| Some((t.date?.year(), t.session?)))
+        .max()
+        .map(|(y, s)| i64::from(s) - i64::from(y));
+    (first..=as_of.year())
+        .filter(|y| !years.contains(y))
+        .map(|year| YearNotRecorded {
+            year,
+            session: offset.and_then(|o| u32::try_from(i64::from(year) + o).ok()),
+        })
+        .collect()
 }
 
 /// `/unga/{session}/{number}`: one roll call and the States Parties that did not vote yes.

@@ -27,6 +27,7 @@ const IMPORT_HELP: &str = "Import kinds (the file's columns must match):
   armed-conflict    treaty/armed_conflict_sample.csv
   unga-roll-calls   unga/roll_calls.csv
   unga-votes        unga/votes.csv (after its roll calls)
+  unga-undl         the UN Digital Library's General Assembly voting data (see below)
   us-policies       policies/us_policies.csv
   us-events         policies/us_events.csv
   us-stockpile      policies/us_stockpile_2002.csv
@@ -36,7 +37,31 @@ const IMPORT_HELP: &str = "Import kinds (the file's columns must match):
 The whole file is checked first; every problem is reported as
 file:line:column: field: what was wrong, what was expected
 and nothing is written unless the whole file is good. Re-importing the same file
-adds nothing; a changed row supersedes the fact it recorded before.";
+adds nothing; a changed row supersedes the fact it recorded before.
+
+unga-undl reads the UN Dag Hammarskjöld Library's \"General Assembly Voting Data\"
+(one row per Member State and vote; the full file or an extract). Columns are found
+by name: undl_id, ms_code, ms_vote (Y, N, A, or X = non-voting), date, session,
+resolution, title, total_yes, total_no, total_abstentions, total_non_voting and
+total_ms are required; ms_name and undl_link are read when present; others are
+ignored. The file is read record by record; only the kept roll calls are held.
+Kept: with --resolutions 63/42,78/45 exactly those resolutions (A/RES/78/45 is
+also accepted; each must be in the file); without it, every roll call that has a
+resolution number and whose title contains \"anti-personnel mines\", compared
+ignoring case, with any run of spaces, hyphens or other punctuation counted as one
+space and \"antipersonnel\" accepted (the Library writes \"Anti-personnel Mines\",
+\"Anti-Personnel Mines\" and \"Anti Personnel Mines\"), as the titles of the
+resolutions on the Convention on the Prohibition of the Use, Stockpiling,
+Production and Transfer of Anti-personnel Mines and on Their Destruction do.
+Roll calls without a resolution number (votes on paragraphs or amendments) are
+not kept by this rule.
+Every row of a kept roll call is checked (vote, Member State code, date, numbers,
+agreement with the roll call's other rows) and its rows counted by vote must equal
+total_yes, total_no, total_abstentions and total_non_voting, and their number
+total_ms. Rows of other roll calls are only read as CSV. Each roll call becomes an
+unga_roll_call fact (subject WLD, key unga-roll-call:undl-UNDL_ID) and each row an
+unga_vote (key unga-vote:undl-UNDL_ID:CODE), citing --source KEY or, by default,
+undl-ga-voting-data (\"General Assembly Voting Data\", recorded when missing).";
 
 const SERVE_HELP: &str =
     "Public pages: / (map), /states, /states/{code} (?as_of=DATE, ?record=FACT),
@@ -145,9 +170,14 @@ enum Command {
         /// Check the whole file and report what would change; write nothing
         #[arg(long)]
         dry_run: bool,
-        /// Source key to cite for rows that carry no source (e.g. the UN votes files)
+        /// Source key to cite for rows that carry no source (e.g. the UN votes files;
+        /// unga-undl: default undl-ga-voting-data)
         #[arg(long, value_name = "KEY")]
         source: Option<String>,
+        /// unga-undl only: keep exactly these resolutions (comma-separated, e.g. 63/42,78/45)
+        /// instead of those whose title contains "anti-personnel mines"
+        #[arg(long, value_name = "LIST", value_delimiter = ',')]
+        resolutions: Option<Vec<String>>,
         /// Who records the facts (kept in the record)
         #[arg(long, default_value = "cli", value_name = "NAME")]
         by: String,
@@ -542,15 +572,25 @@ fn run(cli: Cli) -> Res {
             file,
             dry_run,
             source,
+            resolutions,
             by,
         } => {
             let kind =
                 Kind::by_name(&kind).ok_or_else(|| format!("unknown import kind {kind:?}"))?;
+            if resolutions.is_some() && kind.name != minewatch_import::undl::NAME {
+                return Err(format!(
+                    "--resolutions is for {} only; {} imports every row",
+                    minewatch_import::undl::NAME,
+                    kind.name
+                )
+                .into());
+            }
             let mut store = open(&db)?;
             let opts = Options {
                 dry_run,
                 recorded_by: by,
                 default_source: source,
+                resolutions,
                 ..Options::default()
             };
             let report = minewatch_import::import_file(&mut store, kind, &file, &opts)?;

@@ -16,4 +16,5 @@ mod security;
 mod smtp;
 mod snapshots;
 mod support;
+mod undl;
 mod webdriver;

@@ -112,13 +112,25 @@ string_enum!(
 );
 
 string_enum!(
-    /// A recorded vote.
+    /// A recorded vote. `non_voting`: a Member State present in the roll call's records that did
+    /// not vote (the UN Digital Library's `X`); it counts as none of yes, no or abstain.
     Vote {
         Yes => "yes",
         No => "no",
         Abstain => "abstain",
+        NonVoting => "non_voting",
     }
 );
+
+impl Vote {
+    /// The word a page shows: the stored word, with "non-voting" for `non_voting`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Vote::NonVoting => "non-voting",
+            v => v.as_str(),
+        }
+    }
+}
 
 string_enum!(
     /// How a state took part in a meeting of the treaty.
@@ -276,7 +288,7 @@ pub struct Legislation {
 }
 
 /// A recorded UN General Assembly vote (roll call) on a resolution. Subject: `WLD`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UngaRollCall {
     pub rcid: u32,
@@ -287,6 +299,19 @@ pub struct UngaRollCall {
     pub yes: u32,
     pub no: u32,
     pub abstain: u32,
+    /// Member States recorded as not voting, when the source publishes that total (the UN
+    /// Digital Library's `total_non_voting`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub non_voting: Option<u32>,
+    /// The number of Member States on the day, when the source publishes it (`total_ms`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub members: Option<u32>,
+    /// The UN Digital Library's record number of the vote (`undl_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undl_id: Option<u32>,
+    /// Where the source publishes the vote (`undl_link`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 /// One state's vote in a roll call.

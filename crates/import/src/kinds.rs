@@ -133,6 +133,14 @@ pub const KINDS: &[Kind] = &[
         row: vote_row,
     },
     Kind {
+        name: crate::undl::NAME,
+        about: "the UN Digital Library's General Assembly voting data (undl_id,ms_code,ms_vote,...): the roll calls on the Convention, or --resolutions",
+        required: crate::undl::REQUIRED,
+        optional: crate::undl::OPTIONAL,
+        // Read by `undl::read` (it groups rows into roll calls), never row by row.
+        row: no_rows,
+    },
+    Kind {
         name: "us-policies",
         about: "policies/us_policies.csv: US policy instruments, one row per activity",
         required: &["policy_id", "date", "instrument", "activity", "stance", "source"],
@@ -1040,6 +1048,7 @@ fn roll_call_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<Str
         yes,
         no,
         abstain,
+        ..UngaRollCall::default()
     });
     let key = format!("unga-roll-call:{rcid}");
     (
@@ -1093,6 +1102,10 @@ fn vote_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<String>,
         Some(format!("roll call {rcid} and state {code}")),
         with(ensure, fact(key, &code, p, Some(date), None, c, None)),
     )
+}
+
+fn no_rows(_: &mut Ctx<'_>, _: &Row<'_>, _: &mut State) -> (Option<String>, Vec<Item>) {
+    (None, Vec::new())
 }
 
 fn policy_row(ctx: &mut Ctx<'_>, row: &Row<'_>, state: &mut State) -> (Option<String>, Vec<Item>) {

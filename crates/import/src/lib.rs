@@ -9,6 +9,7 @@
 mod kinds;
 mod row;
 pub mod shipped;
+pub mod undl;
 
 pub use kinds::{Kind, KINDS};
 pub use row::Problem;
@@ -34,6 +35,9 @@ pub struct Options {
     pub progress: bool,
     /// Stop collecting problems after this many (the count of the rest is still reported).
     pub max_problems: usize,
+    /// `unga-undl` only: keep exactly these resolutions (`78/45` or `A/RES/78/45`) instead of
+    /// the ones whose title names the Convention.
+    pub resolutions: Option<Vec<String>>,
 }
 
 impl Default for Options {
@@ -44,6 +48,7 @@ impl Default for Options {
             default_source: None,
             progress: true,
             max_problems: 200,
+            resolutions: None,
         }
     }
 }
@@ -161,7 +166,15 @@ pub fn import_reader_then<R: Read>(
     let gazetteer = store.gazetteer()?;
     let lookups = kinds::prepare(kind, store)?;
     let mut batch = store.batch(kind.name, Some(name), &opts.recorded_by)?;
-    if let Some(key) = &opts.default_source {
+    // `unga-undl` cites the Library's dataset unless told otherwise, and records that source
+    // when the database does not have it yet.
+    let is_undl = kind.name == undl::NAME;
+    let default_source = match &opts.default_source {
+        None if is_undl => Some(undl::DEFAULT_SOURCE.to_string()),
+        other => other.clone(),
+    };
+    let ensure_default = is_undl && default_source.as_deref() == Some(undl::DEFAULT_SOURCE);
+    if let Some(key) = default_source.as_ref().filter(|_| !ensure_default) {
         if !batch.has_source(key) {
             return Err(ImportError::Invalid {
                 problems: vec![Problem::file_level(name, "--source", &format!("unknown source key {key:?}; import it first with `minewatch import sources FILE`"))],
@@ -175,13 +188,22 @@ pub fn import_reader_then<R: Read>(
         problems: Vec::new(),
         more: 0,
         max: opts.max_problems.max(1),
-        default_source: opts.default_source.clone(),
+        default_source,
         lookups,
         pending_sources: Default::default(),
     };
     let progress = Progress::new(name, size, opts.progress && std::io::stderr().is_terminal());
     let rows = if kind.name == "facts-json" {
         kinds::facts_json(&mut ctx, &mut batch, reader)?
+    } else if is_undl {
+        undl::read(
+            &mut ctx,
+            &mut batch,
+            reader,
+            opts.resolutions.as_deref(),
+            ensure_default,
+            &progress,
+        )?
     } else {
         read_csv(&mut ctx, &mut batch, kind, reader, &progress)?
     };
@@ -438,7 +460,7 @@ fn fnv(s: &str) -> u64 {
 }
 
 /// A progress line on standard error, redrawn at most ten times a second.
-struct Progress {
+pub(crate) struct Progress {
     name: String,
     size: u64,
     on: bool,
@@ -455,7 +477,7 @@ impl Progress {
         }
     }
 
-    fn tick(&self, rows: u64, byte: u64) {
+    pub(crate) fn tick(&self, rows: u64, byte: u64) {
         if !self.on {
             return;
         }

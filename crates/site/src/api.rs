@@ -364,7 +364,7 @@ pub async fn unga(
                 }
             }
             let mut list = Vec::new();
-            let (mut yes, mut no, mut abstain) = (0u32, 0u32, 0u32);
+            let (mut yes, mut no, mut abstain, mut non_voting) = (0u32, 0u32, 0u32, 0u32);
             let mut conflicts = Vec::new();
             for (code, (recorded, facts, name_in_source)) in &by_state {
                 if recorded.len() > 1 {
@@ -382,6 +382,7 @@ pub async fn unga(
                     Vote::Yes => yes += 1,
                     Vote::No => no += 1,
                     Vote::Abstain => abstain += 1,
+                    Vote::NonVoting => non_voting += 1,
                 }
                 let name = app.gazetteer().by_code(code).map(|s| s.name.clone());
                 list.push(json::StateVote {
@@ -403,14 +404,19 @@ pub async fn unga(
                     yes: rc.yes,
                     no: rc.no,
                     abstain: rc.abstain,
+                    non_voting: rc.non_voting,
+                    members: rc.members,
                 },
                 recorded_votes: json::RecordedTally {
                     yes,
                     no,
                     abstain,
+                    non_voting,
                     total: yes + no + abstain,
                 },
-                tally_matches_recorded_votes: (rc.yes, rc.no, rc.abstain) == (yes, no, abstain),
+                // A published non-voting total is compared too.
+                tally_matches_recorded_votes: (rc.yes, rc.no, rc.abstain) == (yes, no, abstain)
+                    && rc.non_voting.is_none_or(|n| n == non_voting),
                 votes: list,
                 conflicting_votes: conflicts,
                 roll_call_fact: roll_call.into_iter().next(),

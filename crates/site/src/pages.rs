@@ -858,9 +858,10 @@ fn profile(
             .map(|d| d.year().to_string())
             .unwrap_or_else(|| "?".into());
         let vote = v.vote.as_str();
+        let label = v.vote.label();
         strip.push(html! {
-            li class={ "vote-" (vote) } title={ (year) ": " (vote) " on " (v.resolution) } {
-                span { (year) } " " (vote)
+            li class={ "vote-" (vote) } title={ (year) ": " (label) " on " (v.resolution) } {
+                span { (year) } " " (label)
             }
         });
         let tally = tallies.get(&v.resolution);
@@ -871,6 +872,7 @@ fn profile(
                     Vote::Abstain => format!("one of {} abstentions", c.abstain),
                     Vote::No => format!("one of {} votes against", c.no),
                     Vote::Yes => format!("one of {} votes in favour", c.yes),
+                    Vote::NonVoting => format!("one of {} Member States not voting", c.non_voting),
                 }
             })
             .unwrap_or_default();
@@ -879,6 +881,7 @@ fn profile(
             Vote::Yes => "Voted for",
             Vote::No => "Voted against",
             Vote::Abstain => "Abstained on",
+            Vote::NonVoting => "Did not vote on",
         };
         let text = format!(
             "{verb} resolution {} on {}{}",
@@ -893,7 +896,7 @@ fn profile(
         unga_rows.push(vec![
             html! { (date_or_undated(v.date)) },
             html! { a href={ "/unga/" (v.resolution) } { (v.resolution) } },
-            html! { span class={ "vote-" (vote) } { (vote) } },
+            html! { span class={ "vote-" (vote) } { (label) } },
             html! { (among) },
             notes.cite(&cites),
         ]);
@@ -1504,32 +1507,64 @@ async fn unga_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Respon
                 }
             }
         };
-        let rows: Vec<Vec<Markup>> = tallies
+        // Every year from the first recorded roll call's to this one: a year without one says
+        // so ("not yet recorded").
+        let gaps = minewatch_answers::pages::years_not_recorded(&tallies, as_of);
+        let year_of = |t: &minewatch_treaty::RollCallTally| t.date.map_or(i32::MIN, |d| d.year());
+        let gap_text = |g: &minewatch_answers::pages::YearNotRecorded| match g.session {
+            Some(s) => format!("not yet recorded (session {s})"),
+            None => "not yet recorded".to_string(),
+        };
+        let mut rows: Vec<(i32, Vec<Markup>)> = tallies
             .iter()
             .map(|t| {
                 let c = t.recorded.unwrap_or(t.counted);
-                vec![
+                (year_of(t), vec![
                     html! { (date_or_undated(t.date)) },
                     html! { a href={ "/unga/" (t.resolution) } { (t.resolution) } },
                     html! { (c.yes) },
                     html! { (c.no) },
                     html! { (c.abstain) },
-                ]
+                ])
             })
+            .chain(gaps.iter().map(|g| {
+                (g.year, vec![
+                    html! { (g.year) },
+                    html! { em { (gap_text(g)) } },
+                    html! {},
+                    html! {},
+                    html! {},
+                ])
+            }))
             .collect();
-        let csv_rows = tallies
+        rows.sort_by_key(|r| r.0);
+        let rows: Vec<Vec<Markup>> = rows.into_iter().map(|r| r.1).collect();
+        let mut csv_rows: Vec<(i32, Vec<String>)> = tallies
             .iter()
             .map(|t| {
                 let c = t.recorded.unwrap_or(t.counted);
-                vec![
+                (year_of(t), vec![
                     t.date.map(|d| d.to_string()).unwrap_or_default(),
                     t.resolution.clone(),
                     c.yes.to_string(),
                     c.no.to_string(),
                     c.abstain.to_string(),
-                ]
+                    String::new(),
+                ])
             })
+            .chain(gaps.iter().map(|g| {
+                (g.year, vec![
+                    g.year.to_string(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    gap_text(g),
+                ])
+            }))
             .collect();
+        csv_rows.sort_by_key(|r| r.0);
+        let csv_rows = csv_rows.into_iter().map(|r| r.1).collect();
         let main = html! {
             h1 { "UN General Assembly resolutions supporting the treaty" }
             p {
@@ -1556,8 +1591,12 @@ async fn unga_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Respon
             data: derived_value(&RollCallsAnswer {
                 as_of,
                 roll_calls: tallies,
+                not_yet_recorded: gaps,
             })?,
-            csv: Some((vec!["date", "resolution", "yes", "no", "abstain"], csv_rows)),
+            csv: Some((
+                vec!["date", "resolution", "yes", "no", "abstain", "note"],
+                csv_rows,
+            )),
             name: "unga".into(),
         })
     })
@@ -1613,7 +1652,9 @@ pub async fn unga_resolution(
             h1 { "Resolution " (t.resolution) }
             p {
                 "Adopted " (date_or_undated(t.date)) ": " strong { (c.yes) } " in favour, " strong { (c.no) }
-                " against, " strong { (c.abstain) } " abstaining." (cite)
+                " against, " strong { (c.abstain) } " abstaining"
+                @if c.non_voting > 0 { ", " strong { (c.non_voting) } " non-voting" }
+                "." (cite)
             }
             @if t.matches == Some(false) {
                 p.error {
@@ -1625,6 +1666,10 @@ pub async fn unga_resolution(
             p { (list(&t.no)) }
             h2 { "Abstained (" (c.abstain) ")" }
             p { (list(&t.abstain)) }
+            @if !t.non_voting.is_empty() || c.non_voting > 0 {
+                h2 { "Non-voting (" (c.non_voting) ")" }
+                p { (list(&t.non_voting)) }
+            }
             h2 { "Anomalies" }
             @if anomaly_items.is_empty() {
                 p { "None: no State Party voted against or abstained." }
@@ -1641,6 +1686,11 @@ pub async fn unga_resolution(
                         .iter()
                         .map(|c| vec![c.clone(), name_of(app, c), "abstain".into()]),
                 )
+                .chain(
+                    t.non_voting
+                        .iter()
+                        .map(|c| vec![c.clone(), name_of(app, c), "non-voting".into()]),
+                )
                 .collect();
         Ok(Out {
             page: Page {
@@ -1649,7 +1699,7 @@ pub async fn unga_resolution(
                 json_href: Some(format!("/unga/{}.json", t.resolution)),
                 csv: vec![(
                     format!("/unga/{}.csv", t.resolution),
-                    "CSV of no votes and abstentions".into(),
+                    "CSV of no votes, abstentions and non-voting".into(),
                 )],
                 ..Page::default()
             },

@@ -107,6 +107,7 @@ fn record() -> (Vec<Fact>, Vec<String>) {
                 yes: 160,
                 no: 0,
                 abstain: 18,
+                ..UngaRollCall::default()
             }),
         );
     }

@@ -13,12 +13,13 @@ use std::collections::BTreeMap;
 /// Topics of the roll calls whose resolution supports the treaty (or a ban on the mines).
 pub const SUPPORTING_TOPICS: [&str; 2] = ["apmbc_implementation", "ban_landmines"];
 
-/// Yes / no / abstain counts.
+/// Yes / no / abstain counts, and the Member States recorded as not voting (none of the three).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct VoteCounts {
     pub yes: u32,
     pub no: u32,
     pub abstain: u32,
+    pub non_voting: u32,
 }
 
 impl VoteCounts {
@@ -27,7 +28,15 @@ impl VoteCounts {
             Vote::Yes => self.yes += 1,
             Vote::No => self.no += 1,
             Vote::Abstain => self.abstain += 1,
+            Vote::NonVoting => self.non_voting += 1,
         }
+    }
+
+    /// Whether `counted` agrees with these recorded totals. A source that does not publish a
+    /// non-voting total (`non_voting_published` false) is compared on yes, no and abstain only.
+    fn agrees(&self, counted: &VoteCounts, non_voting_published: bool) -> bool {
+        (self.yes, self.no, self.abstain) == (counted.yes, counted.no, counted.abstain)
+            && (!non_voting_published || self.non_voting == counted.non_voting)
     }
 }
 
@@ -49,6 +58,8 @@ pub struct RollCallTally {
     pub no: Vec<String>,
     /// States recorded abstaining.
     pub abstain: Vec<String>,
+    /// States recorded as not voting (present in the source's list, no vote cast).
+    pub non_voting: Vec<String>,
     pub reasons: Vec<Reason>,
 }
 
@@ -251,6 +262,7 @@ impl Engine {
                 let mut counted = VoteCounts::default();
                 let mut no = Vec::new();
                 let mut abstain = Vec::new();
+                let mut non_voting = Vec::new();
                 let mut resolution = res;
                 // A vote recorded by several facts (sources) counts once per state.
                 let mut seen: std::collections::BTreeSet<(&str, &str)> = Default::default();
@@ -263,6 +275,7 @@ impl Engine {
                         match v.vote {
                             Vote::No => no.push(f.subject.clone()),
                             Vote::Abstain => abstain.push(f.subject.clone()),
+                            Vote::NonVoting => non_voting.push(f.subject.clone()),
                             Vote::Yes => {}
                         }
                         if resolution.is_empty() {
@@ -272,6 +285,7 @@ impl Engine {
                 }
                 no.sort();
                 abstain.sort();
+                non_voting.sort();
                 let rc = roll_call_for(self, rcid, &resolution);
                 let states_voting = seen.len();
                 let mut reasons = Vec::new();
@@ -282,26 +296,36 @@ impl Engine {
                             yes: r.yes,
                             no: r.no,
                             abstain: r.abstain,
+                            non_voting: r.non_voting.unwrap_or(0),
                         };
-                        let ok = rec == counted;
+                        let ok = rec.agrees(&counted, r.non_voting.is_some());
+                        // Published non-voting totals are compared too (the UN Digital
+                        // Library's); older sources list only the states that voted.
+                        let nv = |n: u32| match r.non_voting {
+                            Some(_) => format!(", {n} not voting"),
+                            None => String::new(),
+                        };
                         let text = if ok {
                             format!(
-                                "the {} recorded votes agree with the recorded totals {}-{}-{}",
+                                "the {} recorded votes agree with the recorded totals {}-{}-{}{}",
                                 states_voting,
                                 r.yes,
                                 r.no,
-                                r.abstain
+                                r.abstain,
+                                nv(rec.non_voting)
                             )
                         } else {
                             format!(
-                                "mismatch: counted {}-{}-{} (yes-no-abstain) from {} recorded votes; the roll call records {}-{}-{}",
+                                "mismatch: counted {}-{}-{}{} (yes-no-abstain) from {} recorded votes; the roll call records {}-{}-{}{}",
                                 counted.yes,
                                 counted.no,
                                 counted.abstain,
+                                nv(counted.non_voting),
                                 states_voting,
                                 r.yes,
                                 r.no,
-                                r.abstain
+                                r.abstain,
+                                nv(rec.non_voting)
                             )
                         };
                         reasons.push(Reason::new(format!("UNGA res. {}", r.resolution), text).with_fact(rf));
@@ -326,6 +350,7 @@ impl Engine {
                     matches,
                     no,
                     abstain,
+                    non_voting,
                     reasons,
                 }
             })

@@ -284,6 +284,7 @@ impl Facts {
                 yes: y,
                 no: n,
                 abstain: a,
+                ..UngaRollCall::default()
             }),
             &["voeten-unvotes"],
         )
