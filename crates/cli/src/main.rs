@@ -34,6 +34,12 @@ const IMPORT_HELP: &str = "Import kinds (the file's columns must match):
   us-stockpile      policies/us_stockpile_2002.csv
   headline-figures  monitor/headline_figures.csv
   stockpiles        monitor/stockpiles.csv
+  casualties        impact/casualties_by_country.csv: casualty figures keyed by data year
+                    and report edition (a revision is a second fact, never a replacement)
+  mine-use          impact/mine_use.csv: new use by edition and actor (state, NSAG,
+                    unattributed) in the Monitor's words; an armed group's use is not the state's
+  art7-reporting    impact/art7_reporting.csv: Art. 7 reports submitted or recorded as not
+                    submitted; treaty-wide rates kept as the source's words
 
 The whole file is checked first; every problem is reported as
 file:line:column: field: what was wrong, what was expected
