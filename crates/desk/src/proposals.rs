@@ -218,7 +218,12 @@ fn fields(kind: FactKind) -> Vec<Field> {
         K::Retraction => vec![f("reason", "Reason", Ty::Long, true)],
         K::CasualtyFigure => vec![
             f("data_year", "Data year", Ty::Int, true),
-            f("first_year", "First year (cumulative figures)", Ty::Int, false),
+            f(
+                "first_year",
+                "First year (cumulative figures)",
+                Ty::Int,
+                false,
+            ),
             f("report_edition", "Report edition (LM2025)", Ty::Text, true),
             f("edition_year", "Edition year", Ty::Int, true),
             f("killed", "Killed", Ty::Int, false),

@@ -48,7 +48,10 @@ fn impact_cites(
             ),
             (None, Some(d)) => (
                 Some(d),
-                Some("publication date: the date of the statement as the research file gives it".to_string()),
+                Some(
+                    "publication date: the date of the statement as the research file gives it"
+                        .to_string(),
+                ),
             ),
             (None, None) => (None, None),
         };
@@ -69,7 +72,11 @@ fn impact_cites(
         }));
     }
     if citations.is_empty() {
-        row.bad(ctx, col, "no source between the \" | \" separators; expected an address or a title");
+        row.bad(
+            ctx,
+            col,
+            "no source between the \" | \" separators; expected an address or a title",
+        );
         return None;
     }
     Some((citations, items))
@@ -143,7 +150,11 @@ pub(crate) fn casualties_row(
         row.subject(ctx, Some("iso3"), Some("country"))
     };
     let edition = edition(ctx, row, "report_edition");
-    let years = match row.req(ctx, "data_year", "a year (2024) or a span of years (1999-2008)") {
+    let years = match row.req(
+        ctx,
+        "data_year",
+        "a year (2024) or a span of years (1999-2008)",
+    ) {
         Some(v) => {
             let parts: Vec<&str> = v.split('-').map(str::trim).collect();
             let parsed: Vec<Option<i32>> = parts
@@ -185,8 +196,12 @@ pub(crate) fn casualties_row(
     let civilians = row.count(ctx, "civilians");
     let children = row.count(ctx, "children");
     let cit = impact_cites(ctx, row, "source", None);
-    let (Some(code), Some((edition, edition_year)), Some((first_year, data_year)), Some((c, ensure))) =
-        (subject, edition, years, cit)
+    let (
+        Some(code),
+        Some((edition, edition_year)),
+        Some((first_year, data_year)),
+        Some((c, ensure)),
+    ) = (subject, edition, years, cit)
     else {
         return (None, Vec::new());
     };
@@ -203,8 +218,16 @@ pub(crate) fn casualties_row(
         children,
     });
     if let Err(e) = payload.validate() {
-        let col = if data_year > edition_year { "data_year" } else { "total" };
-        row.bad(ctx, col, &format!("{e}; expected figures the edition could report"));
+        let col = if data_year > edition_year {
+            "data_year"
+        } else {
+            "total"
+        };
+        row.bad(
+            ctx,
+            col,
+            &format!("{e}; expected figures the edition could report"),
+        );
         return (None, Vec::new());
     }
     let years_key = match first_year {
@@ -257,7 +280,12 @@ fn actor_state(g: &Gazetteer, actor: &str) -> Option<String> {
         Some((head, _)) => head.trim().to_string(),
         None => actor.trim().to_string(),
     };
-    for suffix in [" armed forces", " government forces", " government", " forces"] {
+    for suffix in [
+        " armed forces",
+        " government forces",
+        " government",
+        " forces",
+    ] {
         if t.to_lowercase().ends_with(suffix) {
             t.truncate(t.len() - suffix.len());
             break;
@@ -294,7 +322,10 @@ fn years_in(text: &str) -> Vec<i32> {
         let before = i > 0 && b[i - 1].is_ascii_digit();
         let after = b.get(i + 4).is_some_and(u8::is_ascii_digit);
         if four.iter().all(u8::is_ascii_digit) && !before && !after {
-            if let Some(y) = std::str::from_utf8(four).ok().and_then(|s| s.parse::<i32>().ok()) {
+            if let Some(y) = std::str::from_utf8(four)
+                .ok()
+                .and_then(|s| s.parse::<i32>().ok())
+            {
                 if (1900..=2100).contains(&y) {
                     out.push(y);
                 }
@@ -326,13 +357,25 @@ pub(crate) fn mine_use_row(
         TYPES,
     );
     let actor = row
-        .req(ctx, "actor", "who used the mines, as the Monitor names them")
+        .req(
+            ctx,
+            "actor",
+            "who used the mines, as the Monitor names them",
+        )
         .map(String::from);
     let wording = row
-        .req(ctx, "monitor_wording", "the Monitor's words (confirmed, indications, allegation, ...)")
+        .req(
+            ctx,
+            "monitor_wording",
+            "the Monitor's words (confirmed, indications, allegation, ...)",
+        )
         .map(String::from);
     let period = row
-        .req(ctx, "reporting_period", "the reporting period with its year(s), such as 2024 - mid 2025")
+        .req(
+            ctx,
+            "reporting_period",
+            "the reporting period with its year(s), such as 2024 - mid 2025",
+        )
         .map(String::from);
     let first_year = match &period {
         Some(p) => match years_in(p).first() {
@@ -350,8 +393,15 @@ pub(crate) fn mine_use_row(
         }
     }
     let cit = impact_cites(ctx, row, "source", None);
-    let (Some((edition, _)), Some(actor_type), Some(actor), Some(wording), Some(period), Some(year), Some((c, ensure))) =
-        (edition, actor_type, actor, wording, period, first_year, cit)
+    let (
+        Some((edition, _)),
+        Some(actor_type),
+        Some(actor),
+        Some(wording),
+        Some(period),
+        Some(year),
+        Some((c, ensure)),
+    ) = (edition, actor_type, actor, wording, period, first_year, cit)
     else {
         return (None, Vec::new());
     };
@@ -422,12 +472,22 @@ pub(crate) fn art7_row(
     let fact_type = row
         .req(ctx, "fact_type", &format!("one of: {TYPES}"))
         .map(str::to_lowercase);
-    let world_level = matches!(fact_type.as_deref(), Some("rule" | "annual_compliance_rate"));
-    let subject = if row.opt("state").is_some_and(|s| s.eq_ignore_ascii_case("ALL")) {
+    let world_level = matches!(
+        fact_type.as_deref(),
+        Some("rule" | "annual_compliance_rate")
+    );
+    let subject = if row
+        .opt("state")
+        .is_some_and(|s| s.eq_ignore_ascii_case("ALL"))
+    {
         if world_level || fact_type.is_none() {
             Some("WLD".to_string())
         } else {
-            row.bad(ctx, "state", "ALL for a state's report; expected the state's name");
+            row.bad(
+                ctx,
+                "state",
+                "ALL for a state's report; expected the state's name",
+            );
             None
         }
     } else if world_level {
@@ -448,7 +508,9 @@ pub(crate) fn art7_row(
     if let Some(text) = &covered {
         for part in text.split(';').map(str::trim) {
             match (part, PartialDate::parse(part)) {
-                ("initial", _) if fact_type.as_deref() == Some("report_submitted") => initial = true,
+                ("initial", _) if fact_type.as_deref() == Some("report_submitted") => {
+                    initial = true
+                }
                 (_, Ok(PartialDate::Year(y))) => years.push(y),
                 _ => {
                     year_ok = false;
@@ -460,13 +522,25 @@ pub(crate) fn art7_row(
     let type_ok = match fact_type.as_deref() {
         Some(t) if TYPES.split(", ").any(|x| x.trim() == t) => true,
         Some(t) => {
-            row.bad(ctx, "fact_type", &format!("{t:?} is not allowed here; expected one of: {TYPES}"));
+            row.bad(
+                ctx,
+                "fact_type",
+                &format!("{t:?} is not allowed here; expected one of: {TYPES}"),
+            );
             false
         }
         None => false,
     };
-    if type_ok && fact_type.as_deref() == Some("not_submitted_annual") && years.is_empty() && year_ok {
-        row.bad(ctx, "year_covered", "empty; expected the year(s) the missing annual report covers");
+    if type_ok
+        && fact_type.as_deref() == Some("not_submitted_annual")
+        && years.is_empty()
+        && year_ok
+    {
+        row.bad(
+            ctx,
+            "year_covered",
+            "empty; expected the year(s) the missing annual report covers",
+        );
     }
     if let (Some(d), true) = (as_of, year_ok) {
         if let Some(y) = years.iter().find(|y| **y >= d.year()) {
@@ -491,7 +565,11 @@ pub(crate) fn art7_row(
     let years_key = if initial {
         "initial".to_string()
     } else {
-        years.iter().map(i32::to_string).collect::<Vec<_>>().join("+")
+        years
+            .iter()
+            .map(i32::to_string)
+            .collect::<Vec<_>>()
+            .join("+")
     };
     let base_key = format!("art7-reporting:{code}:{t}:{years_key}:{as_of}");
     let report = |year: Option<i32>, initial: bool, not_submitted: bool| {
@@ -513,25 +591,69 @@ pub(crate) fn art7_row(
         "not_submitted_annual" => {
             for y in &years {
                 let key = format!("art7-reporting:{code}:{t}:{y}:{as_of}");
-                items.push(fact(key, &code, report(Some(*y), false, true), Some(as_of), None, c.clone(), note));
+                items.push(fact(
+                    key,
+                    &code,
+                    report(Some(*y), false, true),
+                    Some(as_of),
+                    None,
+                    c.clone(),
+                    note,
+                ));
             }
         }
         "resumed_reporting" => {
             // Submitted, on a day the source does not give (so timeliness is unknown).
             for y in &years {
                 let key = format!("art7-reporting:{code}:{t}:{y}:{as_of}");
-                items.push(fact(key, &code, report(Some(*y), false, false), None, None, c.clone(), note));
+                items.push(fact(
+                    key,
+                    &code,
+                    report(Some(*y), false, false),
+                    None,
+                    None,
+                    c.clone(),
+                    note,
+                ));
             }
             if years.is_empty() {
-                items.push(fact(base_key.clone(), &code, development(format!("Art. 7: {value}")), Some(as_of), None, c, note));
+                items.push(fact(
+                    base_key.clone(),
+                    &code,
+                    development(format!("Art. 7: {value}")),
+                    Some(as_of),
+                    None,
+                    c,
+                    note,
+                ));
             }
         }
         "initial_report_never_submitted" | "initial_report_overdue" => {
-            items.push(fact(base_key.clone(), &code, report(None, true, true), Some(as_of), None, c, note));
+            items.push(fact(
+                base_key.clone(),
+                &code,
+                report(None, true, true),
+                Some(as_of),
+                None,
+                c,
+                note,
+            ));
         }
         "report_submitted" => {
-            let year = if initial { None } else { years.first().copied() };
-            items.push(fact(base_key.clone(), &code, report(year, initial || years.is_empty(), false), Some(as_of), None, c, note));
+            let year = if initial {
+                None
+            } else {
+                years.first().copied()
+            };
+            items.push(fact(
+                base_key.clone(),
+                &code,
+                report(year, initial || years.is_empty(), false),
+                Some(as_of),
+                None,
+                c,
+                note,
+            ));
         }
         "annual_compliance_rate" => {
             let covering = years
@@ -541,7 +663,9 @@ pub(crate) fn art7_row(
             items.push(fact(
                 base_key.clone(),
                 &code,
-                development(format!("Art. 7 annual reporting compliance{covering}: {value} (the source's figure)")),
+                development(format!(
+                    "Art. 7 annual reporting compliance{covering}: {value} (the source's figure)"
+                )),
                 Some(as_of),
                 None,
                 c,
@@ -549,11 +673,27 @@ pub(crate) fn art7_row(
             ));
         }
         "initial_report_due" => {
-            items.push(fact(base_key.clone(), &code, development(format!("Art. 7 initial report: {value}")), Some(as_of), None, c, note));
+            items.push(fact(
+                base_key.clone(),
+                &code,
+                development(format!("Art. 7 initial report: {value}")),
+                Some(as_of),
+                None,
+                c,
+                note,
+            ));
         }
         // rule, reporting_due
         _ => {
-            items.push(fact(base_key.clone(), &code, development(format!("Art. 7: {value}")), Some(as_of), None, c, note));
+            items.push(fact(
+                base_key.clone(),
+                &code,
+                development(format!("Art. 7: {value}")),
+                Some(as_of),
+                None,
+                c,
+                note,
+            ));
         }
     }
     (Some(base_key), items)
@@ -574,8 +714,14 @@ mod tests {
 
     #[test]
     fn keeps_the_monitors_degrees_of_certainty() {
-        assert_eq!(certainty_of("confirmed ('extensive use')"), Certainty::Confirmed);
-        assert_eq!(certainty_of("allegation (denied by Cambodia)"), Certainty::Alleged);
+        assert_eq!(
+            certainty_of("confirmed ('extensive use')"),
+            Certainty::Confirmed
+        );
+        assert_eq!(
+            certainty_of("allegation (denied by Cambodia)"),
+            Certainty::Alleged
+        );
         assert_eq!(certainty_of("unconfirmed use"), Certainty::Unconfirmed);
         assert_eq!(
             certainty_of("'indications' / 'increasing evidence' of use"),

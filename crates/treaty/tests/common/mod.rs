@@ -2,9 +2,9 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::too_many_arguments)]
 
 use minewatch_domain::fact::{
-    ActorType, ArmedConflict, Art4Event, Art4EventType, Art5Event, Art5EventType, Art7Report, Certainty,
-    DepositMethod, Legislation, MineActivity, MineActivityType, StockpileCount, StockpileMeasure,
-    TreatyAction, TreatyActionType, UngaRollCall, UngaVote, Vote,
+    ActorType, ArmedConflict, Art4Event, Art4EventType, Art5Event, Art5EventType, Art7Report,
+    Certainty, DepositMethod, Legislation, MineActivity, MineActivityType, StockpileCount,
+    StockpileMeasure, TreatyAction, TreatyActionType, UngaRollCall, UngaVote, Vote,
 };
 use minewatch_domain::{Citation, Date, Fact, PartialDate, Payload};
 use std::cell::Cell;
