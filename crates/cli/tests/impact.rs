@@ -20,11 +20,24 @@ fn facts_of(s: &Store, kind: FactKind, subject: &str) -> Vec<minewatch_store::Fa
 fn the_impact_files_import_with_editions_kept_apart() {
     let dir = TempDir::new();
     let mut s = store(&dir, false);
-    let r = import(&mut s, "casualties", &research("impact/casualties_by_country.csv")).unwrap();
-    assert_eq!((r.rows, r.stats.facts_added, r.stats.facts_superseded), (39, 39, 0));
+    let r = import(
+        &mut s,
+        "casualties",
+        &research("impact/casualties_by_country.csv"),
+    )
+    .unwrap();
+    assert_eq!(
+        (r.rows, r.stats.facts_added, r.stats.facts_superseded),
+        (39, 39, 0)
+    );
     let r = import(&mut s, "mine-use", &research("impact/mine_use.csv")).unwrap();
     assert_eq!((r.rows, r.stats.facts_added), (85, 85));
-    let r = import(&mut s, "art7-reporting", &research("impact/art7_reporting.csv")).unwrap();
+    let r = import(
+        &mut s,
+        "art7-reporting",
+        &research("impact/art7_reporting.csv"),
+    )
+    .unwrap();
     // Oman's "2021;2022" row is two reports.
     assert_eq!((r.rows, r.stats.facts_added), (46, 47));
 
@@ -37,7 +50,10 @@ fn the_impact_files_import_with_editions_kept_apart() {
             _ => None,
         })
         .unwrap();
-    assert_eq!((latest.total, latest.report_edition.as_str()), (Some(2029), "LM2025"));
+    assert_eq!(
+        (latest.total, latest.report_edition.as_str()),
+        (Some(2029), "LM2025")
+    );
 
     // The 2016 global total: 8,605 in LM2017 and 9,440 in LM2021, two current facts.
     let wld: Vec<_> = facts_of(&s, FactKind::CasualtyFigure, "WLD")
@@ -75,7 +91,12 @@ fn the_impact_files_import_with_editions_kept_apart() {
         .unwrap()
         .expect("the devdiscourse source");
     assert_eq!(src.source.publisher.as_deref(), Some("devdiscourse.com"));
-    assert!(src.source.url.as_deref().unwrap().starts_with("https://www.devdiscourse.com/"));
+    assert!(src
+        .source
+        .url
+        .as_deref()
+        .unwrap()
+        .starts_with("https://www.devdiscourse.com/"));
 
     // Re-importing adds nothing.
     let before = counts(&s);
@@ -103,7 +124,9 @@ fn rejects(kind: &str, body: &str, expected: &[&str]) {
     };
     let err = minewatch_import::import_file(&mut s, Kind::by_name(kind).unwrap(), &path, &o)
         .expect_err("the import should fail");
-    let shown = err.to_string().replace(&path.display().to_string(), "input.csv");
+    let shown = err
+        .to_string()
+        .replace(&path.display().to_string(), "input.csv");
     for e in expected {
         assert!(shown.contains(e), "expected {e:?} in:\n{shown}");
     }
@@ -200,4 +223,206 @@ fn art7_rows_with_problems_are_each_reported_and_nothing_is_written() {
             "6 problems found; nothing was written",
         ],
     );
+}
+
+// ---- pages and twins -------------------------------------------------------------------------
+
+/// The footnote `n`'s list item on a page.
+fn footnote(html: &str, n: &str) -> String {
+    let start = html
+        .find(&format!("<li id=\"fn{n}\""))
+        .unwrap_or_else(|| panic!("no footnote {n}"));
+    let end = html[start..].find("</li>").unwrap() + start;
+    html[start..end].to_string()
+}
+
+/// The text between `from` and the next `to`.
+fn between<'a>(html: &'a str, from: &str, to: &str) -> &'a str {
+    let start = html
+        .find(from)
+        .unwrap_or_else(|| panic!("{from:?} not found"));
+    let after = start + from.len();
+    let end = html[after..].find(to).map_or(html.len(), |e| e + after);
+    &html[start..end]
+}
+
+#[test]
+fn impact_pages_show_the_latest_edition_and_their_twins_agree() {
+    let server = Server::start();
+
+    // Myanmar: the chart's 2024 point is the 2025 edition's 2,029, footnoted to its source.
+    let mmr = page(&server, "/states/MMR");
+    let section = between(&mmr, "id=\"casualties\"", "</section>");
+    assert!(section.contains("id=\"casualties-chart\""), "{section}");
+    assert!(section.contains("Last updated: 2025"), "{section}");
+    let point = between(section, "id=\"casualties-chart-2024\"", "</g>");
+    assert!(point.contains("2,029"), "{point}");
+    assert!(point.contains("LM2025 edition"), "{point}");
+    let href = between(point, "href=\"#fn", "\"");
+    let n = &href["href=\"#fn".len()..];
+    assert!(
+        footnote(&mmr, n).contains("world-today-news.com"),
+        "{}",
+        footnote(&mmr, n)
+    );
+    // Use in Myanmar: the state's forces and armed groups, in the Monitor's words.
+    let uses = between(&mmr, "id=\"use-production-transfer\"", "</section>");
+    assert!(
+        text(uses).contains("Myanmar armed forces (state) Myanmar confirmed ('extensive use')"),
+        "{}",
+        text(uses)
+    );
+    assert!(text(uses).contains("non-state armed groups (non-state armed group)"));
+
+    // The section twins agree with the page and with the profile's twin.
+    let cas = twin(&server, "/states/MMR/casualties.json");
+    let by_year = cas["by_year"].as_array().unwrap();
+    let last = by_year.last().unwrap();
+    assert_eq!(
+        (last["data_year"].as_i64(), last["total"].as_u64()),
+        (Some(2024), Some(2029))
+    );
+    assert_eq!(last["report_edition"], "LM2025");
+    let profile = twin(&server, "/states/MMR.json");
+    assert_eq!(profile["casualties"], cas);
+    assert_eq!(
+        profile["use_reports"],
+        twin(&server, "/states/MMR/use.json")
+    );
+    let table_rows = between(section, "<tbody>", "</tbody>")
+        .matches("<tr")
+        .count();
+    assert_eq!(table_rows, by_year.len());
+    let (status, ct, csv) = server.get_text("/states/MMR/casualties.csv");
+    assert_eq!(status, 200);
+    assert!(ct.starts_with("text/csv"), "{ct}");
+    let mut rdr = csv::Reader::from_reader(csv.as_bytes());
+    let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), by_year.len());
+    let r2024 = rows.iter().find(|r| &r[1] == "2024").unwrap();
+    assert_eq!((&r2024[3], &r2024[6]), ("LM2025", "2029"));
+
+    // A profile without casualty figures says so in one line.
+    let can = page(&server, "/states/CAN");
+    let section = between(&can, "id=\"casualties\"", "</section>");
+    assert_eq!(
+        section.matches("No casualty figures recorded.").count(),
+        1,
+        "{section}"
+    );
+    assert!(!section.contains("<svg"));
+    assert!(
+        twin(&server, "/states/CAN/casualties.json")["empty"] == "No casualty figures recorded."
+    );
+
+    // Transparency: Afghanistan's update for 2010 is recorded missing, Croatia's 2020 update
+    // submitted on time, Equatorial Guinea's initial report missing.
+    let art7 = |code: &str, report: &str| {
+        let t = twin(&server, &format!("/states/{code}/transparency.json"));
+        t["reports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["report"] == report)
+            .map(|r| r["state"].as_str().unwrap().to_string())
+    };
+    assert_eq!(
+        art7("AFG", "annual update covering 2010").as_deref(),
+        Some("missing")
+    );
+    assert_eq!(
+        art7("AFG", "annual update covering 2005").as_deref(),
+        Some("not known")
+    );
+    assert_eq!(
+        art7("HRV", "annual update covering 2020").as_deref(),
+        Some("submitted")
+    );
+    assert_eq!(art7("GNQ", "initial report").as_deref(), Some("missing"));
+    let afg = page(&server, "/states/AFG");
+    assert!(text(between(&afg, "id=\"transparency\"", "</section>"))
+        .contains("annual update covering 2010"));
+
+    // An armed group's use in Colombia is not Colombia's act; Ukraine's own forces' use is a
+    // finding, in the Monitor's degree ("indications").
+    let findings = |code: &str| {
+        twin(&server, &format!("/states/{code}.json"))["status"]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["kind"] == "apm_use_by_state_party")
+            .map(|f| f["summary"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert!(findings("COL").is_empty(), "{:?}", findings("COL"));
+    assert!(
+        findings("UKR")
+            .iter()
+            .any(|s| s.starts_with("indicated use")),
+        "{:?}",
+        findings("UKR")
+    );
+}
+
+#[test]
+fn world_casualties_and_use_pages_with_their_twins() {
+    let server = Server::start();
+    let html = page(&server, "/casualties");
+    let t = text(&html);
+    assert!(
+        t.contains("revised from 8,605 in the LM2017 edition"),
+        "{t}"
+    );
+    assert!(t.contains("revised from 5,554 in the LM2020 edition"));
+    assert!(html.contains("id=\"world-casualties-chart\""));
+    assert!(t.contains("Countries with the most casualties in LM2025"));
+    let data = twin(&server, "/casualties.json");
+    let y2016 = data["global"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["data_year"] == 2016)
+        .unwrap();
+    assert_eq!(y2016["total"], 9440);
+    assert_eq!(y2016["revised_from"][0]["total"], 8605);
+    let top = data["top_countries"].as_array().unwrap();
+    assert_eq!(
+        (top[0]["subject"].as_str(), top[0]["total"].as_u64()),
+        (Some("MMR"), Some(2029))
+    );
+    let (_, _, csv) = server.get_text("/casualties.csv");
+    let rows = csv::Reader::from_reader(csv.as_bytes()).records().count();
+    assert_eq!(rows, data["global"].as_array().unwrap().len() + top.len());
+
+    // /use: the 2025 edition's users, states and armed groups, in the Monitor's words.
+    let html = page(&server, "/use");
+    let lm2025 = text(between(&html, "id=\"edition-lm2025\"", "</section>"));
+    for who in [
+        "Myanmar armed forces",
+        "Russia",
+        "Iran",
+        "North Korea",
+        "Ukraine armed forces",
+        "Cambodian forces (alleged by Thailand)",
+        "non-state armed groups",
+    ] {
+        assert!(lm2025.contains(who), "{who} missing from {lm2025}");
+    }
+    assert!(lm2025.contains("allegation (denied by Cambodia)"));
+    let data = twin(&server, "/use.json");
+    let first = &data["editions"][0];
+    assert_eq!(first["report_edition"], "LM2025");
+    assert_eq!(first["states"].as_array().unwrap().len(), 6);
+    assert_eq!(first["armed_groups"].as_array().unwrap().len(), 1);
+    let (_, _, csv) = server.get_text("/use.csv");
+    let lm2025_rows = csv::Reader::from_reader(csv.as_bytes())
+        .records()
+        .map(Result::unwrap)
+        .filter(|r| &r[0] == "LM2025")
+        .count();
+    assert_eq!(lm2025_rows, 7);
+    // Both are in the sitemap and the navigation.
+    let (_, _, sitemap) = server.get_text("/sitemap.xml");
+    assert!(sitemap.contains("/casualties</loc>") && sitemap.contains("/use</loc>"));
+    assert!(html.contains("<a href=\"/casualties\""));
 }

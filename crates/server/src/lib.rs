@@ -22,7 +22,7 @@ use minewatch_site::api::{
     classify, deadlines, fact, parties, policies, policy_diff, source, sources, state, state_facts,
     state_status, states, unga,
 };
-use minewatch_site::{obligations_pages, pages};
+use minewatch_site::{impact_pages, obligations_pages, pages};
 use minewatch_web::html;
 use minewatch_web::page::{Fmt, PageError};
 use minewatch_web::{
@@ -52,6 +52,30 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/states.csv", get(pages::states_csv))
         .route("/states/{code}", get(pages::state_page))
         .route("/states/{code}/feed.atom", get(pages::feed_state))
+        .route(
+            "/states/{code}/casualties.json",
+            get(impact_pages::casualties_json),
+        )
+        .route(
+            "/states/{code}/casualties.csv",
+            get(impact_pages::casualties_csv),
+        )
+        .route("/states/{code}/use.json", get(impact_pages::use_json))
+        .route("/states/{code}/use.csv", get(impact_pages::use_csv))
+        .route(
+            "/states/{code}/transparency.json",
+            get(impact_pages::transparency_json),
+        )
+        .route(
+            "/states/{code}/transparency.csv",
+            get(impact_pages::transparency_csv),
+        )
+        .route("/casualties", get(impact_pages::casualties_page))
+        .route("/casualties.json", get(impact_pages::world_casualties_json))
+        .route("/casualties.csv", get(impact_pages::world_casualties_csv))
+        .route("/use", get(impact_pages::use_page))
+        .route("/use.json", get(impact_pages::world_use_json))
+        .route("/use.csv", get(impact_pages::world_use_csv))
         .route("/sources", get(pages::sources_index))
         .route("/sources.json", get(pages::sources_json))
         .route("/sources.csv", get(pages::sources_csv))
@@ -629,6 +653,12 @@ pub async fn export_site(app: Arc<App>, dir: &std::path::Path) -> Result<SiteSta
         "/meetings",
         "/meetings.json",
         "/meetings.csv",
+        "/casualties",
+        "/casualties.json",
+        "/casualties.csv",
+        "/use",
+        "/use.json",
+        "/use.csv",
         "/policies",
         "/policies.json",
         "/classify",

@@ -56,12 +56,14 @@ pub struct Page {
     pub csv: Vec<(String, String)>,
 }
 
-const NAV: [(&str, &str); 10] = [
+const NAV: [(&str, &str); 12] = [
     ("/", "Home"),
     ("/states", "States"),
     ("/deadlines", "Deadlines"),
     ("/article5", "Article 5"),
     ("/meetings", "Meetings"),
+    ("/casualties", "Casualties"),
+    ("/use", "Use"),
     ("/unga", "General Assembly"),
     ("/policies", "Policies"),
     ("/classify", "Mine classifier"),
