@@ -302,6 +302,17 @@ fn impact_pages_show_the_latest_edition_and_their_twins_agree() {
     let r2024 = rows.iter().find(|r| &r[1] == "2024").unwrap();
     assert_eq!((&r2024[3], &r2024[6]), ("LM2025", "2029"));
 
+    // Contamination and clearance: Cambodia's Art. 5 history, and one line for land release.
+    let khm = page(&server, "/states/KHM");
+    let clearance = between(&khm, "id=\"clearance\"", "</section>");
+    assert!(clearance.contains("art5-timeline"), "{clearance}");
+    assert_eq!(
+        clearance
+            .matches("No land release figures by year recorded.")
+            .count(),
+        1
+    );
+
     // A profile without casualty figures says so in one line.
     let can = page(&server, "/states/CAN");
     let section = between(&can, "id=\"casualties\"", "</section>");

@@ -82,6 +82,43 @@ pub(crate) fn profile_impact(
     })
 }
 
+/// Land release by year for "Contamination and clearance": the subject's headline figures whose
+/// metric names released (or cleared) land, by data year; one line when none is recorded.
+pub(crate) fn land_release(facts: &[FactRecord], notes: &mut Footnotes) -> Markup {
+    let mut rows: Vec<(i32, i32, Markup)> = Vec::new();
+    for r in facts {
+        if let minewatch_domain::Payload::HeadlineFigure(h) = &r.fact.payload {
+            let m = h.metric.to_lowercase();
+            if m.contains("releas") || m.contains("clear") {
+                rows.push((
+                    h.data_year,
+                    h.report_edition,
+                    html! {
+                        tr {
+                            td { (h.data_year) }
+                            td { (h.metric.replace('_', " ")) }
+                            td { (h.value) " " (h.unit) }
+                            td { "LM" (h.report_edition) }
+                            td { (notes.cite(&r.fact.citations)) }
+                        }
+                    },
+                ));
+            }
+        }
+    }
+    if rows.is_empty() {
+        return html! { p.none { "No land release figures by year recorded." } };
+    }
+    rows.sort_by_key(|r| (std::cmp::Reverse(r.0), std::cmp::Reverse(r.1)));
+    html! {
+        table {
+            caption { "Land release by data year" }
+            thead { tr { th { "Data year" } th { "Measure" } th { "Figure" } th { "Edition" } th { "Source" } } }
+            tbody { @for r in &rows { (r.2) } }
+        }
+    }
+}
+
 /// Every citation of the impact sections (for the profile's list of sources).
 pub(crate) fn cited(p: &ProfileImpact) -> Vec<Citation> {
     let c = &p.casualties;

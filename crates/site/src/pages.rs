@@ -1055,6 +1055,13 @@ fn profile(
         ),
         None => Markup::default(),
     };
+    // With an Art. 5 history, land release by year beside it (or one line saying none).
+    let art5_extra = if art5_extra.0.is_empty() {
+        art5_extra
+    } else {
+        let release = crate::impact_pages::land_release(&facts, &mut notes);
+        html! { (art5_extra) (release) }
+    };
     if !art5_extra.0.is_empty() {
         status_html = html! {
             (status_html)
