@@ -48,7 +48,8 @@ adds nothing; a changed row supersedes the fact it recorded before.";
 
 const SERVE_HELP: &str =
     "Public pages: / (map), /states, /states/{code} (?as_of=DATE, ?record=FACT),
-/facts/{id}, /unga, /deadlines, /article5, /meetings, /meetings/{code}, /policies,
+/states/{code}/{casualties,use,transparency}.{json,csv} (a profile section's twins),
+/facts/{id}, /unga, /deadlines, /article5, /meetings, /meetings/{code}, /casualties, /use, /policies,
 /classify, /sources, /search, /feed.atom,
 /subscribe, /feedback; the API under /api/v1 (described at /api/v1/openapi.json).
 Editors: /login, /desk (proposals, four eyes), /admin (outbox, feedback, webhooks; admins).

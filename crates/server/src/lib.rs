@@ -701,6 +701,11 @@ pub async fn export_site(app: Arc<App>, dir: &std::path::Path) -> Result<SiteSta
         paths.push(format!("/states/{c}"));
         paths.push(format!("/states/{c}.json"));
         paths.push(format!("/states/{c}/feed.atom"));
+        // The profile's impact sections link their twins.
+        for part in ["casualties", "use", "transparency"] {
+            paths.push(format!("/states/{c}/{part}.json"));
+            paths.push(format!("/states/{c}/{part}.csv"));
+        }
     }
     for k in &keys {
         let k = html::url_enc(k);
