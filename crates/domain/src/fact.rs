@@ -809,6 +809,55 @@ mod tests {
     }
 
     #[test]
+    fn older_use_facts_read_back_unchanged_and_keep_their_attribution() {
+        // A use fact stored before actors had a type: the subject's own act unless `actor`
+        // names someone else.
+        let stored =
+            r#"{"activity":"use","certainty":"confirmed","detail":"last use","last_known":true}"#;
+        let Ok(Payload::MineActivity(a)) = Payload::from_stored("mine_activity", stored) else {
+            panic!("an older use fact should read back");
+        };
+        assert!(a.by_state("USA"));
+        assert_eq!(Payload::MineActivity(a).to_json(), stored);
+        let group = r#"{"activity":"use","actor":"Russia","actor_state":"RUS","actor_type":"state","certainty":"indications","detail":"x"}"#;
+        let Ok(Payload::MineActivity(a)) = Payload::from_stored("mine_activity", group) else {
+            panic!("a typed use fact should read back");
+        };
+        assert!(a.by_state("RUS") && !a.by_state("UKR"));
+        let nsag = r#"{"activity":"use","actor_type":"non_state_armed_group","certainty":"confirmed","detail":"x"}"#;
+        let Ok(Payload::MineActivity(a)) = Payload::from_stored("mine_activity", nsag) else {
+            panic!("an armed group's use should read back");
+        };
+        assert!(!a.by_state("COL"));
+    }
+
+    #[test]
+    fn casualty_figures_are_checked() {
+        let ok = r#"{"data_year":2024,"report_edition":"LM2025","edition_year":2025,"killed":1945,"injured":4325,"total":6279}"#;
+        assert!(Payload::from_stored("casualty_figure", ok).is_ok());
+        for bad in [
+            r#"{"data_year":2026,"report_edition":"LM2025","edition_year":2025}"#,
+            r#"{"data_year":2024,"report_edition":"LM2025","edition_year":2025,"killed":5000,"injured":4325,"total":6279}"#,
+            r#"{"data_year":2012,"report_edition":"ICBL 2014","edition_year":2014,"total":10,"total_less_than":4000}"#,
+            r#"{"data_year":2012,"report_edition":" ","edition_year":2014}"#,
+        ] {
+            assert!(
+                matches!(
+                    Payload::from_stored("casualty_figure", bad),
+                    Err(PayloadError::Invalid { .. })
+                ),
+                "{bad}"
+            );
+        }
+        // A share is not a field: percentages are derived, never stored.
+        assert!(Payload::from_stored(
+            "casualty_figure",
+            r#"{"data_year":2024,"report_edition":"LM2025","edition_year":2025,"civilian_share":90}"#
+        )
+        .is_err());
+    }
+
+    #[test]
     fn stored_form_reads_back() {
         let p = Payload::TreatyAction(TreatyAction {
             action: TreatyActionType::Deposit,
