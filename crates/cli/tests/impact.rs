@@ -405,6 +405,16 @@ fn world_casualties_and_use_pages_with_their_twins() {
     let rows = csv::Reader::from_reader(csv.as_bytes()).records().count();
     assert_eq!(rows, data["global"].as_array().unwrap().len() + top.len());
 
+    // As the 2017 edition left them: 8,605 for 2016, nothing later.
+    let old = twin(&server, "/casualties.json?edition=LM2017");
+    let global = old["global"].as_array().unwrap();
+    assert_eq!(global.last().unwrap()["data_year"], 2016);
+    assert_eq!(global.last().unwrap()["total"], 8605);
+    assert!(global.iter().all(|p| p["edition_year"].as_i64() <= Some(2017)));
+    let (status, _, body) = server.get_text("/casualties.json?edition=latest");
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("expected a report edition such as LM2017"), "{body}");
+
     // /use: the 2025 edition's users, states and armed groups, in the Monitor's words.
     let html = page(&server, "/use");
     let lm2025 = text(between(&html, "id=\"edition-lm2025\"", "</section>"));

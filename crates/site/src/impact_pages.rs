@@ -43,6 +43,32 @@ fn facts_of(
     })?)
 }
 
+/// `?edition=LM2017`: the figures as that edition left them (no later edition's); absent: every
+/// edition, the latest shown. A 400 page that says why when it names no year.
+fn edition_limit(q: &HashMap<String, String>) -> Result<Option<i32>, PageError> {
+    match q.get("edition").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(e) => match impact::edition_year(e) {
+            y if (1990..=2100).contains(&y) => Ok(Some(y)),
+            _ => Err(PageError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                format!("edition={e:?}: expected a report edition such as LM2017"),
+            )),
+        },
+    }
+}
+
+/// Keeps the casualty figures of editions up to `limit`.
+fn up_to_edition(facts: Vec<FactRecord>, limit: Option<i32>) -> Vec<FactRecord> {
+    facts
+        .into_iter()
+        .filter(|r| match (&r.fact.payload, limit) {
+            (minewatch_domain::Payload::CasualtyFigure(c), Some(y)) => c.edition_year <= y,
+            _ => true,
+        })
+        .collect()
+}
+
 /// The three impact answers of a profile, and their markup.
 pub(crate) struct ProfileImpact {
     pub casualties: CasualtiesAnswer,
@@ -547,11 +573,18 @@ async fn section_twin(
         Ok(s) => s.code.clone(),
         Err(e) => return e.respond(fmt),
     };
+    let limit = match edition_limit(&q) {
+        Ok(l) => l,
+        Err(e) => return e.respond(fmt),
+    };
     run_plain(app, fmt, move |app, store| {
         let sources = sources_map(store)?;
         let (data, csv) = match part {
             Part::Casualties => {
-                let facts = facts_of(store, FactKind::CasualtyFigure, Some(&subject), as_of, None)?;
+                let facts = up_to_edition(
+                    facts_of(store, FactKind::CasualtyFigure, Some(&subject), as_of, None)?,
+                    limit,
+                );
                 let a =
                     impact::casualties(&subject, facts.iter().map(|r| &r.fact), &sources, as_of);
                 let rows = a
@@ -675,15 +708,22 @@ async fn casualties_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> 
         Ok(d) => d,
         Err(e) => return e.respond(fmt),
     };
+    let limit = match edition_limit(&q) {
+        Ok(l) => l,
+        Err(e) => return e.respond(fmt),
+    };
     run_plain(app, fmt, move |app, store| {
-        world_casualties(app, store, as_of)
+        world_casualties(app, store, as_of, limit)
     })
     .await
 }
 
-fn world_casualties(app: &App, store: &Store, as_of: Date) -> PageResult {
+fn world_casualties(app: &App, store: &Store, as_of: Date, limit: Option<i32>) -> PageResult {
     let sources = sources_map(store)?;
-    let facts = facts_of(store, FactKind::CasualtyFigure, None, as_of, None)?;
+    let facts = up_to_edition(
+        facts_of(store, FactKind::CasualtyFigure, None, as_of, None)?,
+        limit,
+    );
     let a: WorldCasualtiesAnswer =
         impact::world_casualties(facts.iter().map(|r| &r.fact), &sources, as_of);
     let mut notes = Footnotes::new(&sources);
@@ -744,6 +784,11 @@ fn world_casualties(app: &App, store: &Store, as_of: Date) -> PageResult {
              first."
         }
         (as_of_form("/casualties", as_of, &[], "Show the figures known on"))
+        p.meta {
+            "Add " code { "?edition=LM2017" } " to the address to see the figures as an edition \
+             left them, before later editions revised them."
+            @if let Some(y) = limit { " Shown: editions up to " (y) "." }
+        }
         @if let Some(d) = a.last_updated { p.updated { "Last updated: " (d.long()) } }
         @if a.global.is_empty() {
             p.none { "No casualty figures recorded." }
