@@ -410,10 +410,15 @@ fn world_casualties_and_use_pages_with_their_twins() {
     let global = old["global"].as_array().unwrap();
     assert_eq!(global.last().unwrap()["data_year"], 2016);
     assert_eq!(global.last().unwrap()["total"], 8605);
-    assert!(global.iter().all(|p| p["edition_year"].as_i64() <= Some(2017)));
+    assert!(global
+        .iter()
+        .all(|p| p["edition_year"].as_i64() <= Some(2017)));
     let (status, _, body) = server.get_text("/casualties.json?edition=latest");
     assert_eq!(status, 400, "{body}");
-    assert!(body.contains("expected a report edition such as LM2017"), "{body}");
+    assert!(
+        body.contains("expected a report edition such as LM2017"),
+        "{body}"
+    );
 
     // /use: the 2025 edition's users, states and armed groups, in the Monitor's words.
     let html = page(&server, "/use");
