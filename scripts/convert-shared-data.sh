@@ -32,6 +32,9 @@ mw import us-events "$shared/policies/us_events.csv"
 mw import us-stockpile "$shared/policies/us_stockpile_2002.csv"
 mw import headline-figures "$shared/monitor/headline_figures.csv"
 mw import stockpiles "$shared/monitor/stockpiles.csv"
+mw import casualties "$shared/impact/casualties_by_country.csv"
+mw import mine-use "$shared/impact/mine_use.csv"
+mw import art7-reporting "$shared/impact/art7_reporting.csv"
 mw export --format csv --out "$tmp/out"
 python3 - "$root/data/curated/sources.csv" "$tmp/out/sources.csv" "$root/data/converted/sources.csv" <<'PY'
 import csv, sys

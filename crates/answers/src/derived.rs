@@ -77,7 +77,11 @@ const SHARED_KINDS: [FactKind; 3] = [
 ];
 
 /// Kinds the engine has no use for: a subject's engine leaves them out.
-const NOT_FOR_THE_ENGINE: &[FactKind] = &[FactKind::Development, FactKind::HeadlineFigure];
+const NOT_FOR_THE_ENGINE: &[FactKind] = &[
+    FactKind::Development,
+    FactKind::HeadlineFigure,
+    FactKind::CasualtyFigure,
+];
 
 /// The facts of other subjects that a subject's engine may need (see [`SHARED_KINDS`]) as the
 /// record stood at fact `up_to`: the deposits of the states that deposited by the day of the

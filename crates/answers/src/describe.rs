@@ -198,9 +198,14 @@ pub fn sentence(f: &Fact, name: &str) -> String {
                 .as_deref()
                 .map(|x| format!(" by {x}"))
                 .unwrap_or_default();
+            let edition = a
+                .report_edition
+                .as_deref()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default();
             format!(
-                "{} {last}{what} of anti-personnel mines{who} {when}: {}.",
-                capitalize(a.certainty.as_str()),
+                "{} {last}{what} of anti-personnel mines{who}{edition} {when}: {}.",
+                capitalize(a.certainty.adjective()),
                 a.detail.trim_end_matches('.')
             )
         }
@@ -241,6 +246,25 @@ pub fn sentence(f: &Fact, name: &str) -> String {
             }
         }
         Payload::Retraction(r) => format!("A fact was retracted: {}.", r.reason),
+        Payload::CasualtyFigure(c) => {
+            let years = match c.first_year {
+                Some(first) if first != c.data_year => format!("from {first} to {}", c.data_year),
+                _ => format!("in {}", c.data_year),
+            };
+            let count = match (c.total, c.total_less_than) {
+                (Some(t), _) => format!("{} mine/ERW casualties", thousands(t)),
+                (None, Some(b)) => format!("fewer than {} mine/ERW casualties", thousands(b)),
+                (None, None) => "mine/ERW casualties (no total recorded)".to_string(),
+            };
+            let split = match (c.killed, c.injured) {
+                (Some(k), Some(i)) => format!(" ({} killed, {} injured)", thousands(k), thousands(i)),
+                (Some(k), None) => format!(" ({} killed)", thousands(k)),
+                (None, Some(i)) => format!(" ({} injured)", thousands(i)),
+                (None, None) => String::new(),
+            };
+            let place = if f.subject == "WLD" { "worldwide".to_string() } else { format!("in {name}") };
+            format!("{} {count}{split} {place} {years}.", c.report_edition)
+        }
     }
 }
 

@@ -7,6 +7,7 @@ pub mod cite;
 pub mod derived;
 pub mod describe;
 pub mod hxl;
+pub mod impact;
 pub mod json;
 pub mod obligations;
 pub mod pages;

@@ -78,6 +78,11 @@ pub struct ProfileAnswer {
     pub stockpile: Option<Stockpile>,
     pub policy_in_force: Option<InForce>,
     pub article5: Option<Art5History>,
+    /// The impact sections' answers (also at `/states/{code}/casualties.json`, `use.json`,
+    /// `transparency.json`).
+    pub casualties: crate::impact::CasualtiesAnswer,
+    pub use_reports: crate::impact::UseAnswer,
+    pub transparency: crate::impact::TransparencyAnswer,
     /// Every source cited on the profile.
     pub sources: Vec<CitedSourceEntry>,
 }

@@ -33,6 +33,12 @@ const IMPORT_HELP: &str = "Import kinds (the file's columns must match):
   us-stockpile      policies/us_stockpile_2002.csv
   headline-figures  monitor/headline_figures.csv
   stockpiles        monitor/stockpiles.csv
+  casualties        impact/casualties_by_country.csv: casualty figures keyed by data year
+                    and report edition (a revision is a second fact, never a replacement)
+  mine-use          impact/mine_use.csv: new use by edition and actor (state, NSAG,
+                    unattributed) in the Monitor's words; an armed group's use is not the state's
+  art7-reporting    impact/art7_reporting.csv: Art. 7 reports submitted or recorded as not
+                    submitted; treaty-wide rates kept as the source's words
 
 The whole file is checked first; every problem is reported as
 file:line:column: field: what was wrong, what was expected
@@ -65,7 +71,8 @@ undl-ga-voting-data (\"General Assembly Voting Data\", recorded when missing).";
 
 const SERVE_HELP: &str =
     "Public pages: / (map), /states, /states/{code} (?as_of=DATE, ?record=FACT),
-/facts/{id}, /unga, /deadlines, /article5, /meetings, /meetings/{code}, /policies,
+/states/{code}/{casualties,use,transparency}.{json,csv} (a profile section's twins),
+/facts/{id}, /unga, /deadlines, /article5, /meetings, /meetings/{code}, /casualties, /use, /policies,
 /classify, /sources, /search, /feed.atom,
 /subscribe, /feedback; the API under /api/v1 (described at /api/v1/openapi.json).
 Editors: /login, /desk (proposals, four eyes), /admin (outbox, feedback, webhooks; admins).

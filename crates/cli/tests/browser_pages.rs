@@ -159,4 +159,50 @@ fn browser_follows_cite_this_page_and_the_downloads() {
             .then_some(())
     });
     assert!(b.find("body").text().contains("\"resources\""));
+
+#[test]
+fn browser_myanmar_casualty_chart_point_leads_to_its_source() {
+    let Some(b) = Browser::start() else { return };
+    let server = Server::start();
+    b.goto(&format!("{}/states/MMR", server.base));
+    let chart = b.find("svg#casualties-chart");
+    assert!(chart.is_displayed(), "the casualty chart is not visible");
+    let size = b.execute(
+        "const r = document.getElementById('casualties-chart').getBoundingClientRect(); return [r.width, r.height];",
+        &[],
+    );
+    assert!(
+        size[0].as_f64().unwrap_or(0.0) > 200.0 && size[1].as_f64().unwrap_or(0.0) > 50.0,
+        "{size}"
+    );
+    b.execute(
+        "document.getElementById('casualties').scrollIntoView();",
+        &[],
+    );
+    b.screenshot(&screenshot_path("mmr-casualties.png"));
+    // The 2024 bar (the 2025 edition's 2,029) links to its footnote; the footnote to its source.
+    let bar = b.find("#casualties-chart-2024 a.bar-link");
+    let target = bar.attr("href").unwrap();
+    assert!(target.starts_with("#fn"), "{target}");
+    b.find("#casualties-chart-2024 a.bar-link rect").click();
+    b.wait_for("the footnote anchor", || {
+        b.current_url().ends_with(&target).then_some(())
+    });
+    let note = b.find(&format!("li{target}"));
+    assert!(
+        note.text().contains("world-today-news.com"),
+        "{}",
+        note.text()
+    );
+    note.find("a.source-link").click();
+    b.wait_for("the source page", || {
+        b.current_url().contains("/sources/").then_some(())
+    });
+    assert!(b.find("main").text().contains("Facts citing this source"));
+    assert!(
+        b.find("main").text().contains("2,029"),
+        "{}",
+        b.find("main").text()
+    );
+    b.assert_no_console_errors();
 }

@@ -283,6 +283,12 @@ fn export_site_writes_every_page_and_twin_as_static_files() {
     assert!(read("feed.atom").contains("<feed"));
     assert!(read("states.csv").starts_with("code,name"));
     assert!(read("assets/style.css").contains("svg.map"));
+    // The impact pages and the profile sections' twins the profiles link to.
+    assert!(read("casualties/index.html").contains("world-casualties-chart"));
+    assert!(read("use.csv").starts_with("report_edition,"));
+    let cas: Value = serde_json::from_str(&read("states/MMR/casualties.json")).unwrap();
+    assert_eq!(cas["subject"], "MMR");
+    assert!(read("states/CAN/transparency.csv").starts_with("subject,article"));
     // Nothing private: the site has no subscriber, feedback or account data to leak, and no page
     // links to the API's write routes.
     assert!(!read("index.html").contains("method=\"post\""));

@@ -7,6 +7,7 @@ mod browser_pages;
 mod conventions;
 mod desk;
 mod engine;
+mod impact;
 mod import;
 mod obligation_pages;
 mod obligations;

@@ -139,6 +139,7 @@ fn fields(kind: FactKind) -> Vec<Field> {
                 Ty::Flag,
                 false,
             ),
+            f("wording", "The source's words", Ty::Text, false),
         ],
         K::Legislation => vec![
             f("title", "Title", Ty::Text, true),
@@ -180,6 +181,11 @@ fn fields(kind: FactKind) -> Vec<Field> {
             f("last_known", "Last known instance", Ty::Flag, false),
             f("quantity", "Quantity", Ty::Int, false),
             f("detail", "Detail", Ty::Long, true),
+            f("actor_type", "Actor type", choice!(ActorType), false),
+            f("actor_state", "Actor's state (code)", Ty::Text, false),
+            f("report_edition", "Report edition (LM2025)", Ty::Text, false),
+            f("period", "Reporting period", Ty::Text, false),
+            f("place", "Place", Ty::Text, false),
         ],
         K::StockpileCount => vec![
             f("mine_type", "Mine type", Ty::Text, true),
@@ -210,6 +216,23 @@ fn fields(kind: FactKind) -> Vec<Field> {
             f("summary", "Summary", Ty::Long, true),
         ],
         K::Retraction => vec![f("reason", "Reason", Ty::Long, true)],
+        K::CasualtyFigure => vec![
+            f("data_year", "Data year", Ty::Int, true),
+            f(
+                "first_year",
+                "First year (cumulative figures)",
+                Ty::Int,
+                false,
+            ),
+            f("report_edition", "Report edition (LM2025)", Ty::Text, true),
+            f("edition_year", "Edition year", Ty::Int, true),
+            f("killed", "Killed", Ty::Int, false),
+            f("injured", "Injured", Ty::Int, false),
+            f("total", "Total", Ty::Int, false),
+            f("total_less_than", "Fewer than (a bound)", Ty::Int, false),
+            f("civilians", "Civilians", Ty::Int, false),
+            f("children", "Children", Ty::Int, false),
+        ],
     }
 }
 

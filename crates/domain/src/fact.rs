@@ -63,6 +63,7 @@ string_enum!(
         Development => "development",
         Retraction => "retraction",
         Meeting => "meeting",
+        CasualtyFigure => "casualty_figure",
     }
 );
 
@@ -155,6 +156,30 @@ string_enum!(
     Certainty {
         Confirmed => "confirmed",
         Alleged => "alleged",
+        Indications => "indications",
+        Unconfirmed => "unconfirmed",
+    }
+);
+
+impl Certainty {
+    /// The word before "use" in a sentence ("alleged use", "indicated use").
+    pub fn adjective(self) -> &'static str {
+        match self {
+            Certainty::Confirmed => "confirmed",
+            Certainty::Alleged => "alleged",
+            Certainty::Indications => "indicated",
+            Certainty::Unconfirmed => "unconfirmed",
+        }
+    }
+}
+
+string_enum!(
+    /// Who an activity is attributed to: a state's forces, a non-state armed group, or nobody
+    /// the source names.
+    ActorType {
+        State => "state",
+        NonStateArmedGroup => "non_state_armed_group",
+        Unattributed => "unattributed",
     }
 );
 
@@ -263,7 +288,7 @@ pub struct Art4Event {
 }
 
 /// An Article 7 transparency report. The fact's date is the submission date.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Art7Report {
     /// True for the initial report (Art. 7.1); false for an annual update (Art. 7.2).
@@ -276,6 +301,9 @@ pub struct Art7Report {
     /// (a recorded non-submission; the absence of a report fact is never read as one).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub not_submitted: bool,
+    /// The source's words ("not submitted by 18 Jun 2015", "submitted 30 Apr 2021").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wording: Option<String>,
 }
 
 /// National implementing legislation (Art. 9).
@@ -349,7 +377,42 @@ pub struct MineActivity {
     pub last_known: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantity: Option<u64>,
+    /// What happened, in the source's words (for the Monitor's use reports: its wording).
     pub detail: String,
+    /// Whose act it is: a state's forces, a non-state armed group, or unattributed. Only an act
+    /// of the subject's own state (`actor_type` state and `actor_state` the subject) is the
+    /// subject's act; absent on older facts, where `actor` decides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_type: Option<ActorType>,
+    /// The state whose forces acted (alpha-3), when the source names one minewatch can resolve.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_state: Option<String>,
+    /// The report edition that recorded it (`LM2025`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_edition: Option<String>,
+    /// The reporting period as the source gives it ("mid 2023 - Oct 2024").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<String>,
+    /// Where, as the source gives it ("Izium area, Ukraine"), when that is more than the subject.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub place: Option<String>,
+}
+
+impl MineActivity {
+    /// Is this the act of the state `code` itself (not of an armed group or another state)?
+    pub fn by_state(&self, code: &str) -> bool {
+        match self.actor_type {
+            Some(ActorType::State) => self
+                .actor_state
+                .as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case(code)),
+            Some(_) => false,
+            None => self
+                .actor
+                .as_deref()
+                .is_none_or(|actor| actor.eq_ignore_ascii_case(code)),
+        }
+    }
 }
 
 /// A stockpile count of one mine type (or of all types) at the fact's date.
@@ -406,6 +469,44 @@ pub struct HeadlineFigure {
     pub report_edition: i32,
 }
 
+/// A casualty figure of a report edition for one data year (or a span of years, cumulative):
+/// subject a state or `WLD` for the global total. Keyed by data year *and* edition: a later
+/// edition's revision is a second fact beside the first, never a supersession. Counts only;
+/// shares (percentages) are derived from counts and their bases, never stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CasualtyFigure {
+    /// The (last) year the figure counts.
+    pub data_year: i32,
+    /// The first year of a cumulative figure ("1999-2008"); absent for one year.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_year: Option<i32>,
+    /// The edition as the source names it: `LM2025`, `ICBL 2014`.
+    pub report_edition: String,
+    /// The year of the edition (publication).
+    pub edition_year: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub killed: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub injured: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+    /// The source gives only a bound: fewer than this many ("<4000").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_less_than: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub civilians: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub children: Option<u64>,
+}
+
+impl CasualtyFigure {
+    /// A cumulative figure over several years.
+    pub fn cumulative(&self) -> bool {
+        self.first_year.is_some_and(|f| f != self.data_year)
+    }
+}
+
 /// A sourced statement that fits no narrower kind: a key development, a letter, a review.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -460,6 +561,7 @@ pub enum Payload {
     Development(Development),
     Retraction(Retraction),
     Meeting(Meeting),
+    CasualtyFigure(CasualtyFigure),
 }
 
 /// Why a stored or supplied payload could not be read.
@@ -509,6 +611,7 @@ impl Payload {
             Payload::Development(_) => FactKind::Development,
             Payload::Retraction(_) => FactKind::Retraction,
             Payload::Meeting(_) => FactKind::Meeting,
+            Payload::CasualtyFigure(_) => FactKind::CasualtyFigure,
         }
     }
 
@@ -552,6 +655,7 @@ impl Payload {
             FactKind::Development => Payload::Development(de(kind, value)?),
             FactKind::Retraction => Payload::Retraction(de(kind, value)?),
             FactKind::Meeting => Payload::Meeting(de(kind, value)?),
+            FactKind::CasualtyFigure => Payload::CasualtyFigure(de(kind, value)?),
         };
         p.validate()?;
         Ok(p)
@@ -608,6 +712,27 @@ impl Payload {
                 }
                 Ok(())
             }
+            Payload::CasualtyFigure(c) if c.report_edition.trim().is_empty() => {
+                invalid("report_edition must not be empty")
+            }
+            Payload::CasualtyFigure(c) if c.data_year > c.edition_year => invalid(&format!(
+                "data year {} is after the edition's year {}",
+                c.data_year, c.edition_year
+            )),
+            Payload::CasualtyFigure(c) if c.first_year.is_some_and(|f| f > c.data_year) => {
+                invalid("first_year is after data_year")
+            }
+            Payload::CasualtyFigure(c) if c.total.is_some() && c.total_less_than.is_some() => {
+                invalid("a figure has a total or a bound (total_less_than), not both")
+            }
+            Payload::CasualtyFigure(CasualtyFigure {
+                killed: Some(k),
+                injured: Some(i),
+                total: Some(t),
+                ..
+            }) if k.saturating_add(*i) > *t => invalid(&format!(
+                "killed {k} + injured {i} is more than the total {t}"
+            )),
             Payload::Development(d) if d.summary.trim().is_empty() => {
                 invalid("summary must not be empty")
             }
@@ -646,6 +771,7 @@ impl Payload {
             Payload::Development(p) => serde_json::to_value(p),
             Payload::Retraction(p) => serde_json::to_value(p),
             Payload::Meeting(p) => serde_json::to_value(p),
+            Payload::CasualtyFigure(p) => serde_json::to_value(p),
         };
         // Serializing these plain structs cannot fail (no maps with non-string keys).
         r.unwrap_or(serde_json::Value::Null)
@@ -705,6 +831,55 @@ mod tests {
         let stored = p.to_json();
         assert!(stored.contains("6.666666666666666e+102"), "{stored}");
         assert_eq!(Payload::from_stored("headline_figure", &stored), Ok(p));
+    }
+
+    #[test]
+    fn older_use_facts_read_back_unchanged_and_keep_their_attribution() {
+        // A use fact stored before actors had a type: the subject's own act unless `actor`
+        // names someone else.
+        let stored =
+            r#"{"activity":"use","certainty":"confirmed","detail":"last use","last_known":true}"#;
+        let Ok(Payload::MineActivity(a)) = Payload::from_stored("mine_activity", stored) else {
+            panic!("an older use fact should read back");
+        };
+        assert!(a.by_state("USA"));
+        assert_eq!(Payload::MineActivity(a).to_json(), stored);
+        let group = r#"{"activity":"use","actor":"Russia","actor_state":"RUS","actor_type":"state","certainty":"indications","detail":"x"}"#;
+        let Ok(Payload::MineActivity(a)) = Payload::from_stored("mine_activity", group) else {
+            panic!("a typed use fact should read back");
+        };
+        assert!(a.by_state("RUS") && !a.by_state("UKR"));
+        let nsag = r#"{"activity":"use","actor_type":"non_state_armed_group","certainty":"confirmed","detail":"x"}"#;
+        let Ok(Payload::MineActivity(a)) = Payload::from_stored("mine_activity", nsag) else {
+            panic!("an armed group's use should read back");
+        };
+        assert!(!a.by_state("COL"));
+    }
+
+    #[test]
+    fn casualty_figures_are_checked() {
+        let ok = r#"{"data_year":2024,"report_edition":"LM2025","edition_year":2025,"killed":1945,"injured":4325,"total":6279}"#;
+        assert!(Payload::from_stored("casualty_figure", ok).is_ok());
+        for bad in [
+            r#"{"data_year":2026,"report_edition":"LM2025","edition_year":2025}"#,
+            r#"{"data_year":2024,"report_edition":"LM2025","edition_year":2025,"killed":5000,"injured":4325,"total":6279}"#,
+            r#"{"data_year":2012,"report_edition":"ICBL 2014","edition_year":2014,"total":10,"total_less_than":4000}"#,
+            r#"{"data_year":2012,"report_edition":" ","edition_year":2014}"#,
+        ] {
+            assert!(
+                matches!(
+                    Payload::from_stored("casualty_figure", bad),
+                    Err(PayloadError::Invalid { .. })
+                ),
+                "{bad}"
+            );
+        }
+        // A share is not a field: percentages are derived, never stored.
+        assert!(Payload::from_stored(
+            "casualty_figure",
+            r#"{"data_year":2024,"report_edition":"LM2025","edition_year":2025,"civilian_share":90}"#
+        )
+        .is_err());
     }
 
     #[test]

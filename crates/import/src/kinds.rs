@@ -175,6 +175,27 @@ pub const KINDS: &[Kind] = &[
         optional: &["value", "note"],
         row: stockpiles_row,
     },
+    Kind {
+        name: "casualties",
+        about: "impact/casualties_by_country.csv: Monitor casualty figures by data year and report edition (GLOBAL = the world); a later edition's figure is kept beside the earlier one",
+        required: &["country", "data_year", "report_edition", "source"],
+        optional: &["iso3", "killed", "injured", "total", "civilians", "children", "note"],
+        row: crate::impact::casualties_row,
+    },
+    Kind {
+        name: "mine-use",
+        about: "impact/mine_use.csv: new use of anti-personnel mines by report edition and actor (state, NSAG, unattributed), in the Monitor's words",
+        required: &["report_edition", "reporting_period", "actor_type", "actor", "monitor_wording", "source"],
+        optional: &["country_of_use", "treaty_status_of_state", "note"],
+        row: crate::impact::mine_use_row,
+    },
+    Kind {
+        name: "art7-reporting",
+        about: "impact/art7_reporting.csv: Article 7 reports submitted, recorded as not submitted, and treaty-wide reporting rates (kept as the source's words)",
+        required: &["fact_type", "state", "value", "as_of_date", "source"],
+        optional: &["iso3", "year_covered", "note"],
+        row: crate::impact::art7_row,
+    },
 ];
 
 /// A recorded version of a meeting's dates: (start, end).
@@ -283,7 +304,7 @@ pub(crate) fn finish(kind: Kind, ctx: &mut Ctx<'_>, state: &mut State) -> Vec<(u
     out
 }
 
-fn fact(
+pub(crate) fn fact(
     key: String,
     subject: &str,
     payload: Payload,
@@ -388,7 +409,7 @@ fn citation_for(text: &str) -> (Citation, Option<Source>) {
 /// The year a report edition or a dated news address names ("Landmine Monitor 2019",
 /// `.../reports/2019/...`, `.../news/2008/...`, `pqs_year=2008`): the source was published in
 /// that year, so a fact it alone reports is not known before the end of it (the as-of rule).
-fn edition_year(text: &str) -> Option<i32> {
+pub(crate) fn edition_year(text: &str) -> Option<i32> {
     const MARKERS: &[&str] = &[
         "reports/",
         "/news/",
@@ -456,7 +477,7 @@ fn cites(ctx: &mut Ctx<'_>, row: &Row<'_>, col: &str) -> Option<(Vec<Citation>, 
     Some(citations_in(&text))
 }
 
-fn with(mut ensure: Vec<Item>, f: Item) -> Vec<Item> {
+pub(crate) fn with(mut ensure: Vec<Item>, f: Item) -> Vec<Item> {
     ensure.push(f);
     ensure
 }
@@ -1200,6 +1221,11 @@ fn event_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<String>
             last_known: detail.to_lowercase().starts_with("last "),
             quantity: None,
             detail,
+            actor_type: None,
+            actor_state: None,
+            report_edition: None,
+            period: None,
+            place: None,
         }),
         (None, "stockpile" | "unga_vote" | "meeting" | "legislature") => {
             let topic = match event.as_str() {

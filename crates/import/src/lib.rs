@@ -6,6 +6,7 @@
 //! so a bad file writes nothing. Files are read as a stream (memory stays bounded); a progress line
 //! is shown when standard error is a terminal.
 
+mod impact;
 mod kinds;
 mod row;
 pub mod shipped;

@@ -21,7 +21,7 @@ use minewatch_answers::derived;
 use minewatch_desk::{auth, feedback, proposals as desk};
 use minewatch_notify as notify;
 use minewatch_site::api;
-use minewatch_site::{obligations_pages, pages};
+use minewatch_site::{impact_pages, obligations_pages, pages};
 use minewatch_web::html;
 use minewatch_web::page::{Fmt, PageError};
 use minewatch_web::{
@@ -94,6 +94,30 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/states.csv", get(pages::states_csv))
         .route("/states/{code}", get(pages::state_page))
         .route("/states/{code}/feed.atom", get(pages::feed_state))
+        .route(
+            "/states/{code}/casualties.json",
+            get(impact_pages::casualties_json),
+        )
+        .route(
+            "/states/{code}/casualties.csv",
+            get(impact_pages::casualties_csv),
+        )
+        .route("/states/{code}/use.json", get(impact_pages::use_json))
+        .route("/states/{code}/use.csv", get(impact_pages::use_csv))
+        .route(
+            "/states/{code}/transparency.json",
+            get(impact_pages::transparency_json),
+        )
+        .route(
+            "/states/{code}/transparency.csv",
+            get(impact_pages::transparency_csv),
+        )
+        .route("/casualties", get(impact_pages::casualties_page))
+        .route("/casualties.json", get(impact_pages::world_casualties_json))
+        .route("/casualties.csv", get(impact_pages::world_casualties_csv))
+        .route("/use", get(impact_pages::use_page))
+        .route("/use.json", get(impact_pages::world_use_json))
+        .route("/use.csv", get(impact_pages::world_use_csv))
         .route("/sources", get(pages::sources_index))
         .route("/sources.json", get(pages::sources_json))
         .route("/sources.csv", get(pages::sources_csv))
@@ -693,6 +717,12 @@ pub async fn export_site(app: Arc<App>, dir: &std::path::Path) -> Result<SiteSta
         "/meetings",
         "/meetings.json",
         "/meetings.csv",
+        "/casualties",
+        "/casualties.json",
+        "/casualties.csv",
+        "/use",
+        "/use.json",
+        "/use.csv",
         "/policies",
         "/policies.json",
         "/classify",
@@ -737,6 +767,11 @@ pub async fn export_site(app: Arc<App>, dir: &std::path::Path) -> Result<SiteSta
         paths.push(format!("/states/{c}"));
         paths.push(format!("/states/{c}.json"));
         paths.push(format!("/states/{c}/feed.atom"));
+        // The profile's impact sections link their twins.
+        for part in ["casualties", "use", "transparency"] {
+            paths.push(format!("/states/{c}/{part}.json"));
+            paths.push(format!("/states/{c}/{part}.csv"));
+        }
     }
     for k in &keys {
         let k = html::url_enc(k);

@@ -814,9 +814,6 @@ fn profile(
     for f in by_kind(FactKind::Legislation) {
         policy.add(f, &name);
     }
-    for f in by_kind(FactKind::Art7Report) {
-        policy.add(f, &name);
-    }
     for f in dev_topic(&["ban_policy", "universalization"]) {
         policy.add(f, &name);
     }
@@ -935,7 +932,10 @@ fn profile(
         "use-production-transfer",
         "Use, production, transfer and stockpiling",
     );
-    for f in by_kind(FactKind::MineActivity) {
+    // The Monitor's use reports are the table of `impact_pages`; older event facts are listed.
+    for f in by_kind(FactKind::MineActivity)
+        .filter(|f| minewatch_answers::impact::use_entry(f).is_none())
+    {
         uptp.add(f, &name);
     }
     for f in dev_topic(&["use", "production", "transfer", "stockpile"]) {
@@ -1058,6 +1058,13 @@ fn profile(
         ),
         None => Markup::default(),
     };
+    // With an Art. 5 history, land release by year beside it (or one line saying none).
+    let art5_extra = if art5_extra.0.is_empty() {
+        art5_extra
+    } else {
+        let release = crate::impact_pages::land_release(&facts, &mut notes);
+        html! { (art5_extra) (release) }
+    };
     if !art5_extra.0.is_empty() {
         status_html = html! {
             (status_html)
@@ -1069,6 +1076,29 @@ fn profile(
         };
     }
 
+    let imp = crate::impact_pages::profile_impact(
+        app,
+        store,
+        &subject.code,
+        &facts,
+        &report,
+        &sources,
+        as_of,
+        at_record,
+        &mut notes,
+    )?;
+    let mut transparency = Section::new("transparency", "Transparency reporting (Art. 7)");
+    for f in by_kind(FactKind::Art7Report) {
+        transparency.add(f, &name);
+    }
+    // The table shows the reports year by year (with these facts as its reasons).
+    transparency.list = imp.transparency_html.0.is_empty();
+    transparency.empty = Some(
+        imp.transparency
+            .empty
+            .clone()
+            .unwrap_or_else(|| "No Art. 7 reports recorded.".into()),
+    );
     let mut casualties = Section::new("casualties", "Casualties and victim assistance");
     for f in by_kind(FactKind::HeadlineFigure) {
         casualties.add(f, &name);
@@ -1159,14 +1189,30 @@ fn profile(
     policies.empty = Some("No national policy instruments recorded.".into());
 
     let mut sections = vec![
-        policy, unga, meetings, uptp, clearance, casualties, policies,
+        policy,
+        unga,
+        meetings,
+        uptp,
+        transparency,
+        clearance,
+        casualties,
+        policies,
     ];
     for s in &mut sections {
+        let impact_updated = match s.id {
+            "use-production-transfer" => imp.uses.last_updated,
+            "transparency" => imp.transparency.last_updated,
+            "casualties" => imp.casualties.last_updated,
+            _ => None,
+        };
         s.last_updated = last_updated(
             s.statements.iter().flat_map(|x| x.sources.clone()),
             &sources,
             as_of,
-        );
+        )
+        .into_iter()
+        .chain(impact_updated)
+        .max_by_key(|d| d.latest());
         if s.id == "use-production-transfer" && s.statements.is_empty() && !stock_extra.0.is_empty()
         {
             s.empty = None;
@@ -1177,6 +1223,7 @@ fn profile(
         .filter_map(|s| s.last_updated)
         .max_by_key(|d| d.latest());
 
+    let uptp_extra = html! { (imp.use_html) (stock_extra) };
     // Render.
     let code = &subject.code;
     let main = html! {
@@ -1208,7 +1255,9 @@ fn profile(
             @for s in &sections {
                 @let extra = match s.id {
                     "unga" => &unga_extra,
-                    "use-production-transfer" => &stock_extra,
+                    "use-production-transfer" => &uptp_extra,
+                    "transparency" => &imp.transparency_html,
+                    "casualties" => &imp.casualties_html,
                     "policies" => &policy_extra,
                     "clearance" => &art5_extra,
                     _ => &Markup::default(),
@@ -1231,7 +1280,14 @@ fn profile(
             }
         }
     };
-    let cited = notes_sources(&sections, &report, &sources);
+    let impact_cites = crate::impact_pages::cited(&imp);
+    let cited = notes_sources(&sections, &report, &sources, &impact_cites);
+    let crate::impact_pages::ProfileImpact {
+        casualties: cas,
+        uses,
+        transparency: art7,
+        ..
+    } = imp;
     let data = derived_value(&ProfileAnswer {
         subject: minewatch_answers::json::subject(&subject),
         as_of,
@@ -1242,6 +1298,9 @@ fn profile(
         stockpile: stock_json,
         policy_in_force: in_force_json,
         article5: art5,
+        casualties: cas,
+        use_reports: uses,
+        transparency: art7,
         sources: cited,
     })?;
     Ok(Out {
@@ -1278,6 +1337,7 @@ fn notes_sources(
     sections: &[Section],
     report: &minewatch_treaty::StatusReport,
     sources: &HashMap<String, Source>,
+    extra: &[Citation],
 ) -> Vec<CitedSourceEntry> {
     let mut keys: Vec<String> = Vec::new();
     let mut push = |c: &Citation| {
@@ -1293,6 +1353,7 @@ fn notes_sources(
     for r in &report.reasons {
         r.citations.iter().for_each(&mut push);
     }
+    extra.iter().for_each(&mut push);
     keys.iter()
         .map(|k| match sources.get(k) {
             Some(s) => CitedSourceEntry::Known(minewatch_answers::json::source(s)),
@@ -2351,6 +2412,8 @@ pub async fn sitemap(State(app): State<Arc<App>>) -> Response {
                 "/deadlines",
                 "/article5",
                 "/meetings",
+                "/casualties",
+                "/use",
                 "/policies",
                 "/classify",
                 "/search",

@@ -143,6 +143,7 @@ fn record() -> (Vec<Fact>, Vec<String>) {
                 initial: true,
                 year_covered: None,
                 not_submitted: false,
+                wording: None,
             }),
         );
         for year in eif.year()..2025 {
@@ -158,6 +159,7 @@ fn record() -> (Vec<Fact>, Vec<String>) {
                     initial: false,
                     year_covered: Some(year),
                     not_submitted: false,
+                    wording: None,
                 }),
             );
         }

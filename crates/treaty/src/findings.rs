@@ -255,10 +255,9 @@ pub(crate) fn findings(
         if d.latest() > as_of {
             continue;
         }
-        if a.actor
-            .as_deref()
-            .is_some_and(|actor| !actor.eq_ignore_ascii_case(code))
-        {
+        // Only the state's own act: not an armed group's, not another state's forces on its
+        // territory, not an unattributed report.
+        if !a.by_state(code) {
             continue;
         }
         // Bound for the whole period the date can mean (a year-only date needs the whole year).
@@ -283,12 +282,12 @@ pub(crate) fn findings(
             kind,
             article,
             Some(d),
-            format!("{} {verb} of anti-personnel mines {} while bound ({status}): {}", a.certainty, On(d), a.detail),
+            format!("{} {verb} of anti-personnel mines {} while bound ({status}): {}", a.certainty.adjective(), On(d), a.detail),
             vec![Reason::new(
                 article,
                 format!(
                     "a State Party may never {verb} anti-personnel mines; recorded as {} {}, when its status was {status}",
-                    a.certainty,
+                    a.certainty.adjective(),
                     On(d)
                 ),
             )

@@ -6,7 +6,7 @@ mod common;
 
 use common::{d, Facts};
 use minewatch_domain::fact::{
-    Art4EventType, Art5EventType, Certainty, DepositMethod, StockpileMeasure,
+    ActorType, Art4EventType, Art5EventType, Certainty, DepositMethod, StockpileMeasure,
 };
 use minewatch_treaty::{Engine, FindingKind, Obligation, ObligationState, Status, StatusReport};
 
@@ -340,6 +340,67 @@ fn use_by_a_state_party_is_a_finding_and_by_others_not() {
         .iter()
         .any(|c| c.source == "lm-2012"));
     assert!(e.status("XBB", d("2013-01-01")).findings.is_empty());
+}
+
+#[test]
+fn use_by_armed_groups_or_another_states_forces_is_not_the_state_partys() {
+    let mut f = base();
+    // In XAA (bound since 1999): an armed group, another state's forces, an unattributed report.
+    f.use_by(
+        "XAA",
+        "2012-05-01",
+        Certainty::Confirmed,
+        Some(ActorType::NonStateArmedGroup),
+        None,
+        &["lm-2012"],
+    );
+    f.use_by(
+        "XAA",
+        "2012-06-01",
+        Certainty::Confirmed,
+        Some(ActorType::State),
+        Some("XBB"),
+        &["lm-2012"],
+    );
+    f.use_by(
+        "XAA",
+        "2012-07-01",
+        Certainty::Unconfirmed,
+        Some(ActorType::Unattributed),
+        None,
+        &["lm-2012"],
+    );
+    let e = Engine::from_facts(f.facts.clone());
+    let r = e.status("XAA", d("2013-01-01"));
+    assert!(
+        !r.findings
+            .iter()
+            .any(|f| f.kind == FindingKind::ApmUseByStateParty),
+        "{:?}",
+        r.findings
+    );
+    // Its own forces, with the Monitor's "indications": a finding, in those words.
+    f.use_by(
+        "XAA",
+        "2012-08-01",
+        Certainty::Indications,
+        Some(ActorType::State),
+        Some("XAA"),
+        &["lm-2013"],
+    );
+    let e = Engine::from_facts(f.facts);
+    let r = e.status("XAA", d("2013-01-01"));
+    let uses: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::ApmUseByStateParty)
+        .collect();
+    assert_eq!(uses.len(), 1);
+    assert!(
+        uses[0].summary.starts_with("indicated use"),
+        "{}",
+        uses[0].summary
+    );
 }
 
 #[test]

@@ -87,12 +87,14 @@ fn cite_block(c: &minewatch_answers::cite::Cite) -> Markup {
     }
 }
 
-const NAV: [(&str, &str); 10] = [
+const NAV: [(&str, &str); 12] = [
     ("/", "Home"),
     ("/states", "States"),
     ("/deadlines", "Deadlines"),
     ("/article5", "Article 5"),
     ("/meetings", "Meetings"),
+    ("/casualties", "Casualties"),
+    ("/use", "Use"),
     ("/unga", "General Assembly"),
     ("/policies", "Policies"),
     ("/classify", "Mine classifier"),

@@ -2,9 +2,9 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::too_many_arguments)]
 
 use minewatch_domain::fact::{
-    ArmedConflict, Art4Event, Art4EventType, Art5Event, Art5EventType, Art7Report, Certainty,
-    DepositMethod, Legislation, MineActivity, MineActivityType, StockpileCount, StockpileMeasure,
-    TreatyAction, TreatyActionType, UngaRollCall, UngaVote, Vote,
+    ActorType, ArmedConflict, Art4Event, Art4EventType, Art5Event, Art5EventType, Art7Report,
+    Certainty, DepositMethod, Legislation, MineActivity, MineActivityType, StockpileCount,
+    StockpileMeasure, TreatyAction, TreatyActionType, UngaRollCall, UngaVote, Vote,
 };
 use minewatch_domain::{Citation, Date, Fact, PartialDate, Payload};
 use std::cell::Cell;
@@ -205,6 +205,7 @@ impl Facts {
                 initial,
                 year_covered: year,
                 not_submitted,
+                wording: None,
             }),
             sources,
         )
@@ -245,17 +246,35 @@ impl Facts {
     }
 
     pub fn use_(&mut self, code: &str, date: &str, certainty: Certainty, sources: &[&str]) -> i64 {
+        self.use_by(code, date, certainty, None, None, sources)
+    }
+
+    /// Use in `code`'s territory by an actor of `actor_type`, of the state `actor_state`.
+    pub fn use_by(
+        &mut self,
+        code: &str,
+        date: &str,
+        certainty: Certainty,
+        actor_type: Option<ActorType>,
+        actor_state: Option<&str>,
+        sources: &[&str],
+    ) -> i64 {
         self.add(
             code,
             Some(date),
             None,
             Payload::MineActivity(MineActivity {
                 activity: MineActivityType::Use,
-                actor: None,
+                actor: actor_type.map(|t| t.as_str().to_string()),
                 certainty,
                 last_known: false,
                 quantity: None,
                 detail: "new use".into(),
+                actor_type,
+                actor_state: actor_state.map(String::from),
+                report_edition: None,
+                period: None,
+                place: None,
             }),
             sources,
         )
