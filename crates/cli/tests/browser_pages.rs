@@ -159,6 +159,7 @@ fn browser_follows_cite_this_page_and_the_downloads() {
             .then_some(())
     });
     assert!(b.find("body").text().contains("\"resources\""));
+}
 
 #[test]
 fn browser_myanmar_casualty_chart_point_leads_to_its_source() {
