@@ -188,6 +188,10 @@ enum Command {
         /// Who records the facts (kept in the record)
         #[arg(long, default_value = "cli", value_name = "NAME")]
         by: String,
+        /// Print the summary as JSON (file, rows, dry_run, facts and sources added, superseded,
+        /// unchanged)
+        #[arg(long)]
+        json: bool,
     },
     /// Load the shipped dataset (also done by `serve` on an empty database)
     Load,
@@ -296,6 +300,10 @@ enum Command {
         /// sqlite: where the Datasette metadata goes (default: the --out file + .metadata.json)
         #[arg(long, value_name = "PATH", conflicts_with = "site")]
         metadata: Option<PathBuf>,
+        /// Print what was written as JSON on standard output (not with --format json without
+        /// --out, whose document goes there)
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -335,7 +343,11 @@ enum UserCommand {
     /// Set a new password (read from standard input, or made up and printed); ends all sessions
     Reset { username: String },
     /// List the accounts
-    List,
+    List {
+        /// Print JSON: username, role, disabled
+        #[arg(long)]
+        json: bool,
+    },
     /// Make an API token for an account (printed once: use it as `Authorization: Bearer TOKEN`)
     Token {
         username: String,
@@ -360,7 +372,11 @@ enum WebhookCommand {
         scope: String,
     },
     /// List the webhooks
-    List,
+    List {
+        /// Print JSON: id, url, scope, disabled (never the signing secret)
+        #[arg(long)]
+        json: bool,
+    },
     /// Stop calling a webhook
     Disable { id: i64 },
 }
@@ -581,6 +597,7 @@ fn run(cli: Cli) -> Res {
             source,
             resolutions,
             by,
+            json,
         } => {
             let kind =
                 Kind::by_name(&kind).ok_or_else(|| format!("unknown import kind {kind:?}"))?;
@@ -601,6 +618,13 @@ fn run(cli: Cli) -> Res {
                 ..Options::default()
             };
             let report = minewatch_import::import_file(&mut store, kind, &file, &opts)?;
+            if json {
+                return print_json(&ImportSummary {
+                    file: file.display().to_string(),
+                    kind: kind.name,
+                    report: &report,
+                });
+            }
             println!("{}: {report}", file.display());
             Ok(())
         }
@@ -708,6 +732,7 @@ fn run(cli: Cli) -> Res {
             site,
             out,
             metadata,
+            json,
         } => {
             // The static site is made like `serve` makes its record (the shipped data into an
             // empty database); the other formats read an existing record.
@@ -716,21 +741,34 @@ fn run(cli: Cli) -> Res {
             } else {
                 open_existing(&db)?
             };
+            let t = std::time::Instant::now();
+            let seconds =
+                |t: std::time::Instant| (t.elapsed().as_secs_f64() * 100.0).round() / 100.0;
             if let Some(dir) = site {
                 if store.fact_count()? == 0 {
                     load_shipped(&mut store)?;
                 }
                 drop(store);
-                let t = std::time::Instant::now();
                 let app = minewatch_server::App::new(db.clone())?;
                 let rt = tokio::runtime::Runtime::new()?;
                 let stats = rt.block_on(minewatch_server::export_site(app, &dir))?;
+                let summary = ExportSummary {
+                    format: "site",
+                    out: Some(dir.display().to_string()),
+                    files: Some(stats.files),
+                    bytes: Some(stats.bytes),
+                    seconds: seconds(t),
+                    ..ExportSummary::default()
+                };
+                if json {
+                    return print_json(&summary);
+                }
                 eprintln!(
                     "wrote the site: {} files, {:.1} MB, to {} in {:.2} s",
                     stats.files,
                     stats.bytes as f64 / 1e6,
                     dir.display(),
-                    t.elapsed().as_secs_f64()
+                    summary.seconds
                 );
                 return Ok(());
             }
@@ -739,8 +777,21 @@ fn run(cli: Cli) -> Res {
                 let out = out.ok_or(
                     "--out FILE is required for --format sqlite (a new SQLite file is written there)",
                 )?;
-                let t = std::time::Instant::now();
                 let w = minewatch_export::sqlite::export(&store, &out, metadata.as_deref())?;
+                let summary = ExportSummary {
+                    format: "sqlite",
+                    out: Some(out.display().to_string()),
+                    bytes: Some(w.bytes),
+                    facts: Some(w.facts),
+                    current_facts: Some(w.current),
+                    sources: Some(w.sources),
+                    metadata: Some(w.metadata.display().to_string()),
+                    seconds: seconds(t),
+                    ..ExportSummary::default()
+                };
+                if json {
+                    return print_json(&summary);
+                }
                 eprintln!(
                     "wrote {} ({:.1} MB: {} facts, {} standing, {} sources) and {} in {:.2} s",
                     out.display(),
@@ -749,7 +800,7 @@ fn run(cli: Cli) -> Res {
                     w.current,
                     w.sources,
                     w.metadata.display(),
-                    t.elapsed().as_secs_f64()
+                    summary.seconds
                 );
                 return Ok(());
             }
@@ -757,22 +808,55 @@ fn run(cli: Cli) -> Res {
                 let out = out.ok_or(
                     "--out DIR is required for --format datapackage (a new folder is written there)",
                 )?;
-                let t = std::time::Instant::now();
                 let w = minewatch_export::datapackage::export(&store, &out)?;
+                let summary = ExportSummary {
+                    format: "datapackage",
+                    out: Some(out.display().to_string()),
+                    files: Some(w.files),
+                    rows: Some(w.rows),
+                    bytes: Some(w.bytes),
+                    seconds: seconds(t),
+                    ..ExportSummary::default()
+                };
+                if json {
+                    return print_json(&summary);
+                }
                 eprintln!(
                     "wrote {} ({} files, {} rows, {:.1} MB) in {:.2} s",
                     out.display(),
                     w.files,
                     w.rows,
                     w.bytes as f64 / 1e6,
-                    t.elapsed().as_secs_f64()
+                    summary.seconds
                 );
                 return Ok(());
             }
             if metadata.is_some() {
                 return Err("--metadata goes with --format sqlite only".into());
             }
-            export(&store, format, out.as_deref())
+            if json && out.is_none() {
+                return Err(
+                    "--json: --format json without --out writes the document to standard \
+                            output; give --out FILE to have the summary there instead"
+                        .into(),
+                );
+            }
+            let (sources, facts) = export(&store, format, out.as_deref())?;
+            if json {
+                return print_json(&ExportSummary {
+                    format: if let Format::Csv = format {
+                        "csv"
+                    } else {
+                        "json"
+                    },
+                    out: out.map(|p| p.display().to_string()),
+                    facts: Some(facts),
+                    sources: Some(sources),
+                    seconds: seconds(t),
+                    ..ExportSummary::default()
+                });
+            }
+            Ok(())
         }
         Command::Status { state, as_of, json } => {
             let store = open_existing(&db)?;
@@ -894,7 +978,12 @@ fn citations_text(c: &[minewatch_domain::Citation]) -> String {
         .join(";")
 }
 
-fn export(store: &Store, format: Format, out: Option<&Path>) -> Res {
+/// Writes the record in minewatch's own formats; returns (sources, facts) written.
+fn export(
+    store: &Store,
+    format: Format,
+    out: Option<&Path>,
+) -> Result<(usize, usize), Box<dyn std::error::Error>> {
     let sources = store.sources()?;
     let facts = store.facts(&FactFilter::default())?;
     let opt =
@@ -984,7 +1073,57 @@ fn export(store: &Store, format: Format, out: Option<&Path>) -> Res {
             return Err("--format sqlite and datapackage are written by their own modules".into())
         }
     }
-    Ok(())
+    Ok((sources.len(), facts.len()))
+}
+
+/// What `import --json` prints.
+#[derive(Debug, serde::Serialize)]
+struct ImportSummary<'a> {
+    file: String,
+    kind: &'static str,
+    #[serde(flatten)]
+    report: &'a minewatch_import::Report,
+}
+
+/// What `export --json` prints: the format, where, and what was written (fields that do not
+/// apply to a format are left out).
+#[derive(Debug, Default, serde::Serialize)]
+struct ExportSummary {
+    format: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    out: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    files: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rows: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    facts: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    current_facts: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sources: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<String>,
+    seconds: f64,
+}
+
+/// One account in `user list --json` (no password hash, no token).
+#[derive(Debug, serde::Serialize)]
+struct UserRow<'a> {
+    username: &'a str,
+    role: &'static str,
+    disabled: bool,
+}
+
+/// One webhook in `webhook list --json` (never its signing secret).
+#[derive(Debug, serde::Serialize)]
+struct WebhookRow<'a> {
+    id: i64,
+    url: &'a str,
+    scope: &'a str,
+    disabled: bool,
 }
 
 /// A password from standard input (first line), or a new random one when none is given.
@@ -1032,8 +1171,20 @@ fn user_command(db: &Path, command: UserCommand) -> Res {
                 println!("password (shown once): {pw}");
             }
         }
-        UserCommand::List => {
-            for u in store.users()? {
+        UserCommand::List { json } => {
+            let users = store.users()?;
+            if json {
+                let rows: Vec<UserRow> = users
+                    .iter()
+                    .map(|u| UserRow {
+                        username: &u.username,
+                        role: u.role.as_str(),
+                        disabled: u.disabled,
+                    })
+                    .collect();
+                return print_json(&rows);
+            }
+            for u in users {
                 println!(
                     "{}\t{}\t{}",
                     u.username,
@@ -1063,8 +1214,21 @@ fn webhook_command(db: &Path, command: WebhookCommand) -> Res {
             println!("webhook {} posts to {} for {}", h.id, h.url, h.scope);
             println!("signing secret (shown once): {secret}");
         }
-        WebhookCommand::List => {
-            for h in store.webhooks()? {
+        WebhookCommand::List { json } => {
+            let hooks = store.webhooks()?;
+            if json {
+                let rows: Vec<WebhookRow> = hooks
+                    .iter()
+                    .map(|h| WebhookRow {
+                        id: h.id,
+                        url: &h.url,
+                        scope: &h.scope,
+                        disabled: h.disabled,
+                    })
+                    .collect();
+                return print_json(&rows);
+            }
+            for h in hooks {
                 println!(
                     "{}\t{}\t{}\t{}",
                     h.id,

@@ -482,3 +482,87 @@ fn a_mistyped_db_path_is_an_error_not_an_empty_record() {
     assert!(ok, "{err}");
     assert!(!out.contains("0 States Parties"), "{out}");
 }
+
+#[test]
+fn commands_answer_in_json_for_scripts() {
+    let dir = TempDir::new();
+    let db = dir.path("json.sqlite");
+    let facts = dir.file(
+        "facts.csv",
+        b"key,subject,kind,valid_from,valid_to,payload,sources,note\n\
+          test:usa:signature,USA,treaty_action,2025-06-01,,\"{\"\"action\"\":\"\"signature\"\"}\",seed-000,test only\n",
+    );
+    let (ok, _, err) = minewatch(&db, &["load"]);
+    assert!(ok, "{err}");
+    // The import's summary.
+    let (ok, out, err) = minewatch(
+        &db,
+        &["import", "facts-csv", facts.to_str().unwrap(), "--json"],
+    );
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["kind"], "facts-csv");
+    assert_eq!(v["rows"], 1);
+    assert_eq!(v["facts_added"], 1);
+    assert_eq!(v["dry_run"], false);
+    // What an export wrote.
+    let snap = dir.path("snap.sqlite");
+    let (ok, out, err) = minewatch(
+        &db,
+        &[
+            "export",
+            "--format",
+            "sqlite",
+            "--out",
+            snap.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["format"], "sqlite");
+    assert_eq!(v["bytes"], std::fs::metadata(&snap).unwrap().len());
+    assert!(v["facts"].as_u64().unwrap() > 5000, "{v}");
+    let (ok, out, err) = minewatch(
+        &db,
+        &[
+            "export",
+            "--format",
+            "csv",
+            "--out",
+            dir.path("csv").to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["format"], "csv");
+    assert!(v["sources"].as_u64().unwrap() > 100, "{v}");
+    // The JSON document itself goes to standard output: a summary there too would spoil it.
+    let (ok, _, err) = minewatch(&db, &["export", "--format", "json", "--json"]);
+    assert!(!ok);
+    assert!(err.contains("--out"), "{err}");
+    // Accounts and webhooks, without their secrets.
+    let (ok, _, err) = minewatch_stdin(&db, &["user", "add", "alice"], "a-long-password-here\n");
+    assert!(ok, "{err}");
+    let (ok, out, err) = minewatch(&db, &["user", "list", "--json"]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["username"], "alice");
+    assert_eq!(v[0]["role"], "editor");
+    assert_eq!(v[0]["disabled"], false);
+    assert!(!out.contains("argon2"), "{out}");
+    let (ok, added, err) = minewatch(&db, &["webhook", "add", "http://127.0.0.1:9/hook"]);
+    assert!(ok, "{err}");
+    let secret = added
+        .lines()
+        .find_map(|l| l.strip_prefix("signing secret (shown once): "))
+        .unwrap()
+        .to_string();
+    let (ok, out, err) = minewatch(&db, &["webhook", "list", "--json"]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["url"], "http://127.0.0.1:9/hook");
+    assert_eq!(v[0]["scope"], "*");
+    assert!(!out.contains(&secret), "the signing secret is listed");
+}

@@ -2187,7 +2187,9 @@ mod tests {
         let d = Date::new(2010, 1, 1).unwrap();
         assert!(two_clocks(d, None)
             .into_string()
-            .contains("As of 1 January 2010: what had happened and been published by then."));
+            .contains(
+                r#"As of <time datetime="2010-01-01">1 January 2010</time>: what had happened and been published by then."#
+            ));
         assert!(two_clocks(d, Some(42)).into_string().contains("record=42"));
     }
 }
