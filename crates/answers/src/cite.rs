@@ -16,7 +16,10 @@ pub const TERMS: &str = "No single licence: each fact carries the terms of the s
 from Debian's iso-codes (LGPL-2.1-or-later); regions and alternative spellings from \
 world-countries by Mohammed Le Doze (ODbL-1.0: contains information from world-countries, which \
 is made available under the Open Database License v1.0); UN General Assembly votes from Erik \
-Voeten's UN General Assembly Voting Data (Harvard Dataverse hdl:1902.1/12379, CC0). See \
+Voeten's UN General Assembly Voting Data (Harvard Dataverse hdl:1902.1/12379, CC0) and, for 2008 \
+and 2020-2024, from the United Nations Dag Hammarskjöld Library's General Assembly Voting Data \
+(non-commercial use, with attribution: cite \"United Nations Dag Hammarskjöld Library, General \
+Assembly Voting Data\"). See \
 data/README.md and data/reference/ATTRIBUTION.md in minewatch's repository.";
 
 /// Who publishes the pages.

@@ -474,6 +474,33 @@ fn sqlite_snapshot_holds_the_record_with_search_and_metadata() {
     assert!(q("SELECT count(*) FROM status_today WHERE status = 'state_party'") > 150);
     assert!(q("SELECT count(*) FROM deadlines WHERE article = 'Art. 5'") > 10);
     assert!(q("SELECT count(*) FROM meetings WHERE code = '1MSP'") >= 1);
+    // The export derives one subject at a time (bounded memory); its deadlines are the whole
+    // record's engine's, row for row, as `minewatch deadlines --json` gives them.
+    let (ok, said, err) = minewatch(&db, &["deadlines", "--json"]);
+    assert!(ok, "{err}");
+    let whole: Value = serde_json::from_str(&said).unwrap();
+    let whole: Vec<(String, String, String, String)> = whole["deadlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let s = |k: &str| d[k].as_str().unwrap_or_default().to_string();
+            (s("code"), s("article"), s("due"), s("state"))
+        })
+        .collect();
+    let exported: Vec<(String, String, String, String)> = {
+        let mut st = c
+            .prepare("SELECT code, article, due, state FROM deadlines ORDER BY id")
+            .unwrap();
+        let rows = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        rows
+    };
+    assert!(whole.len() > 100, "{}", whole.len());
+    assert_eq!(exported, whole);
 
     // Full-text search.
     assert!(q("SELECT count(*) FROM facts_fts WHERE facts_fts MATCH 'Ottawa'") > 0);

@@ -196,11 +196,16 @@ fn write_package(store: &Store, dir: &Path) -> Res<Written> {
                 "name": "CC0-1.0",
                 "path": "https://creativecommons.org/publicdomain/zero/1.0/",
                 "title": "UN General Assembly votes: Erik Voeten, UN General Assembly Voting Data (Harvard Dataverse)"
+            },
+            {
+                "path": "https://digitallibrary.un.org",
+                "title": "UN General Assembly votes of 2008 and 2020-2024: United Nations Dag Hammarskjöld Library, General Assembly Voting Data; non-commercial use, with attribution"
             }
         ],
         "sources": [
             { "title": "The sources table of this package: every fact cites one or more of them", "path": "sources.csv" },
-            { "title": "Erik Voeten, United Nations General Assembly Voting Data", "path": "https://hdl.handle.net/1902.1/12379" }
+            { "title": "Erik Voeten, United Nations General Assembly Voting Data", "path": "https://hdl.handle.net/1902.1/12379" },
+            { "title": "United Nations Dag Hammarskjöld Library, General Assembly Voting Data", "path": "https://digitallibrary.un.org" }
         ],
         "resources": resources,
     });

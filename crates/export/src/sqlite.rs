@@ -776,14 +776,19 @@ fn name_of<'g>(g: &'g Gazetteer, code: &'g str) -> &'g str {
 
 /// Builds the whole snapshot in the (empty) file `path`.
 pub(crate) fn write_snapshot(store: &Store, path: &Path) -> Res<(Counts, Date)> {
-    // Everything is read first, through the store's API and the engine.
+    // Read through the store's API one fact at a time, and the engine one subject at a time
+    // (an engine over that subject's facts and the few shared ones, whose answers about it are
+    // the whole record's): memory follows the largest subject, not the record.
     let gazetteer = store.gazetteer()?;
     let sources = store.sources()?;
-    let mut all = store.latest(usize::MAX, None)?;
-    all.reverse();
-    let current = store.facts(&FactFilter::default())?;
-    let engine = derived::build_engine(store)?;
+    let ids = store.fact_ids()?;
+    let meetings = store.facts(&FactFilter {
+        kind: Some(minewatch_domain::FactKind::Meeting),
+        ..FactFilter::default()
+    })?;
+    let shared = derived::shared_facts(store, None)?;
     let today = derived::today()?;
+    let (mut all, mut current) = (0usize, 0usize);
 
     let mut conn = Connection::open(path)?;
     conn.execute_batch(
@@ -861,8 +866,15 @@ pub(crate) fn write_snapshot(store: &Store, path: &Path) -> Res<(Counts, Date)> 
         let mut cites = tx.prepare(
             "INSERT INTO citations (fact_id, position, source_key, locator) VALUES (?1, ?2, ?3, ?4)",
         )?;
-        for r in &all {
+        for id in &ids {
+            let Some(r) = store.fact(*id)? else {
+                continue;
+            };
+            all += 1;
             let f = &r.fact;
+            if r.superseded_by.is_none() && !matches!(f.payload, Payload::Retraction(_)) {
+                current += 1;
+            }
             let name = name_of(&gazetteer, &f.subject);
             facts.execute(params![
                 f.id,
@@ -890,7 +902,7 @@ pub(crate) fn write_snapshot(store: &Store, path: &Path) -> Res<(Counts, Date)> 
             "INSERT INTO meetings (fact_id, code, name, city, start_date, end_date, note)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
-        for r in &current {
+        for r in &meetings {
             let f = &r.fact;
             if let Payload::Meeting(m) = &f.payload {
                 st.execute(params![
@@ -905,6 +917,7 @@ pub(crate) fn write_snapshot(store: &Store, path: &Path) -> Res<(Counts, Date)> 
             }
         }
     }
+    let mut deadlines = Vec::new();
     {
         let mut st = tx.prepare(
             "INSERT INTO status_today (code, name, subject_kind, as_of, status, bound, signed,
@@ -915,6 +928,8 @@ pub(crate) fn write_snapshot(store: &Store, path: &Path) -> Res<(Counts, Date)> 
                      ?18, ?19)",
         )?;
         for s in gazetteer.subjects() {
+            let engine = derived::build_subject_engine(store, &s.code, &shared, None)?;
+            deadlines.extend(engine.deadlines(today, Some(&s.code), false));
             let r = engine.status(&s.code, today);
             st.execute(params![
                 s.code,
@@ -945,7 +960,14 @@ pub(crate) fn write_snapshot(store: &Store, path: &Path) -> Res<(Counts, Date)> 
                                     passed, overdue, as_of, reasons)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         )?;
-        for (i, d) in engine.deadlines(today, None, false).iter().enumerate() {
+        // The whole record's order (minewatch_treaty's `deadlines`): by due date, state, article.
+        deadlines.sort_by(|a, b| {
+            a.due
+                .cmp(&b.due)
+                .then_with(|| a.code.cmp(&b.code))
+                .then_with(|| a.article.cmp(b.article))
+        });
+        for (i, d) in deadlines.iter().enumerate() {
             st.execute(params![
                 i as i64 + 1,
                 d.code,
@@ -990,8 +1012,8 @@ pub(crate) fn write_snapshot(store: &Store, path: &Path) -> Res<(Counts, Date)> 
     sync(path)?;
     Ok((
         Counts {
-            facts: all.len(),
-            current: current.len(),
+            facts: all,
+            current,
             sources: sources.len(),
             subjects: gazetteer.len(),
             last_fact: store.last_fact_id()?,

@@ -2417,6 +2417,7 @@ pub async fn sitemap(State(app): State<Arc<App>>) -> Response {
                 "/policies",
                 "/classify",
                 "/search",
+                "/downloads",
             ]
             .iter()
             .map(|p| p.to_string())

@@ -598,6 +598,16 @@ impl Store {
         self.facts_by_id(ids)
     }
 
+    /// Every fact's id, oldest first: for reading the whole record one fact at a time (the
+    /// exports), so that memory follows one fact and not the record.
+    pub fn fact_ids(&self) -> Result<Vec<i64>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT id FROM facts ORDER BY id")?;
+        let rows = st.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// The records of these fact ids, in the given order (ids with no fact are skipped).
     fn facts_by_id(&self, ids: Vec<i64>) -> Result<Vec<FactRecord>> {
         let mut out = Vec::with_capacity(ids.len());
