@@ -4,7 +4,9 @@
 //! and the engine's status report; no HTTP, no store.
 
 use minewatch_domain::fact::{ActorType, CasualtyFigure, MineActivity};
-use minewatch_domain::{Citation, Date, Fact, PartialDate, Payload, Source};
+use minewatch_domain::{
+    normalize_name, Citation, Date, Fact, PartialDate, Payload, Source, Subject, SubjectKind,
+};
 use minewatch_treaty::{ObligationState, StatusReport};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -334,6 +336,51 @@ pub fn uses<'a>(
         }),
         entries,
     }
+}
+
+/// The armed groups of the gazetteer an armed group's use report names: the report's `actor`
+/// contains the group's name or one of its aliases as whole words, after folding
+/// ([`minewatch_domain::normalize_name`]: "non-state armed groups incl. Islamic State" names
+/// the Islamic State; "ISIS" too). Only for reports whose actor is a non-state armed group;
+/// nothing is inferred beyond the source's words.
+pub fn armed_groups_named<'a>(e: &UseEntry, subjects: &'a [Subject]) -> Vec<&'a Subject> {
+    if e.actor_type != ActorType::NonStateArmedGroup.as_str() {
+        return Vec::new();
+    }
+    let Some(actor) = e.actor.as_deref() else {
+        return Vec::new();
+    };
+    let words = format!(" {} ", normalize_name(actor));
+    subjects
+        .iter()
+        .filter(|s| s.kind == SubjectKind::ArmedGroup)
+        .filter(|s| {
+            std::iter::once(&s.name).chain(&s.aliases).any(|n| {
+                let n = normalize_name(n);
+                !n.is_empty() && words.contains(&format!(" {n} "))
+            })
+        })
+        .collect()
+}
+
+/// The use reports that name the armed group `code` ([`armed_groups_named`]), newest edition
+/// first: where the group used mines, as the Monitor reported it (the subject of each is the
+/// country of use, or the world when the report names no one country).
+pub fn group_uses<'a>(
+    code: &str,
+    subjects: &[Subject],
+    facts: impl Iterator<Item = &'a Fact>,
+) -> Vec<UseEntry> {
+    let mut entries: Vec<UseEntry> = facts
+        .filter_map(use_entry)
+        .filter(|e| {
+            armed_groups_named(e, subjects)
+                .iter()
+                .any(|s| s.code == code)
+        })
+        .collect();
+    sort_entries(&mut entries);
+    entries
 }
 
 // ---- transparency ----------------------------------------------------------------------------
