@@ -105,6 +105,8 @@ fn other_areas_and_armed_groups_have_profiles() {
         t.contains("at least nine countries incl. Ukraine and Yemen"),
         "{t}"
     );
+    assert!(t.contains("cannot sign or join the Mine Ban Treaty"), "{t}");
+    assert!(!t.contains("never signed"), "{t}");
     let g = twin(&server, "/states/NSAG-ISLAMIC-STATE.json");
     let uses = g["armed_group_uses"].as_array().unwrap();
     assert_eq!(uses.len(), 1, "{g}");

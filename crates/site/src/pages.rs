@@ -807,6 +807,16 @@ fn profile(
         }
     };
 
+    // Only states can join the treaty: an armed group's status is not "never signed".
+    if subject.kind == minewatch_domain::SubjectKind::ArmedGroup {
+        status_html = html! {
+            p {
+                "A non-state armed group cannot sign or join the Mine Ban Treaty: only states \
+                 can (Arts. 15 and 16). What the record holds on its use of mines is under \
+                 “Use, production, transfer and stockpiling” below."
+            }
+        };
+    }
     let mut policy = Section::new("ban-policy", "Mine ban policy");
     policy.add(by_kind(FactKind::TreatyAction), &name);
     policy.add(by_kind(FactKind::Legislation), &name);
@@ -2345,12 +2355,13 @@ async fn feed(app: Arc<App>, code: Option<String>) -> Response {
                             .map_err(ApiError::from)?,
                     ),
                 };
-                // An earlier fact with the same meaning: this one adds a source to its statement.
+                // An earlier fact with the same meaning: this one (unless it corrects a fact)
+                // adds a source to its statement.
                 let earlier = group_facts(same.iter().map(|r| &r.fact))
                     .into_iter()
                     .find(|g| g.facts.iter().any(|g| g.id == f.id))
                     .and_then(|g| g.facts.iter().map(|g| g.id).filter(|&id| id < f.id).min());
-                if let Some(first) = earlier {
+                if let (Some(first), None) = (earlier, f.supersedes) {
                     what = "Added a source for";
                     let _ = write!(
                         text,
