@@ -600,3 +600,60 @@ pub fn world_use<'a>(
         editions,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group() -> Subject {
+        Subject {
+            code: "NSAG-ISLAMIC-STATE".into(),
+            alpha2: None,
+            numeric: None,
+            name: "Islamic State".into(),
+            kind: SubjectKind::ArmedGroup,
+            aliases: vec!["ISIS".into(), "Daesh".into()],
+            successors: Vec::new(),
+            parent: None,
+            region: None,
+        }
+    }
+
+    fn entry(actor_type: &'static str, actor: &str) -> UseEntry {
+        UseEntry {
+            subject: "SYR".into(),
+            report_edition: "LM2017".into(),
+            period: None,
+            actor_type,
+            actor: Some(actor.into()),
+            actor_state: None,
+            place: None,
+            certainty: "confirmed",
+            wording: "used".into(),
+            fact: 1,
+            sources: Vec::new(),
+            note: None,
+        }
+    }
+
+    #[test]
+    fn a_group_is_named_by_its_name_or_alias_as_whole_words_only() {
+        let subjects = [group()];
+        let named = |t, a| {
+            armed_groups_named(&entry(t, a), &subjects)
+                .iter()
+                .map(|s| s.code.clone())
+                .collect::<Vec<_>>()
+        };
+        let nsag = "non_state_armed_group";
+        assert_eq!(
+            named(nsag, "non-state armed groups incl. Islamic State"),
+            ["NSAG-ISLAMIC-STATE"]
+        );
+        assert_eq!(named(nsag, "ISIS fighters"), ["NSAG-ISLAMIC-STATE"]);
+        // Not inside another word, and never for a state's forces.
+        assert!(named(nsag, "groups in the crisis zone").is_empty());
+        assert!(named(nsag, "Islamic Statehood Front").is_empty());
+        assert!(named("state", "Islamic State").is_empty());
+    }
+}

@@ -322,3 +322,56 @@ pub struct SearchHit {
     pub text: String,
     pub sources: Vec<Citation>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use minewatch_domain::Payload;
+
+    fn fact(id: i64, day: &str, source: &str, note: Option<&str>) -> Fact {
+        Fact {
+            id,
+            subject: "UKR".into(),
+            valid_from: Some(PartialDate::parse(day).expect("a test date")),
+            valid_to: None,
+            payload: Payload::from_stored("treaty_action", r#"{"action":"signature"}"#)
+                .expect("a signature payload"),
+            citations: vec![Citation {
+                source: source.into(),
+                locator: None,
+            }],
+            note: note.map(String::from),
+            recorded_at: "2026-01-01T00:00:00Z".into(),
+            recorded_by: "test".into(),
+            supersedes: None,
+        }
+    }
+
+    #[test]
+    fn facts_with_one_meaning_are_one_group_in_order_of_first_occurrence() {
+        let facts = [
+            fact(1, "1999-02-24", "a", Some("first")),
+            fact(2, "1999-02-25", "a", None),
+            fact(3, "1999-02-24", "b", Some("second")),
+            fact(4, "1999-02-24", "a", Some("first")),
+        ];
+        let groups = group_facts(&facts);
+        assert_eq!(groups.len(), 2);
+        assert_eq!(groups[0].ids(), [1, 3, 4]);
+        assert_eq!(groups[1].ids(), [2]);
+        let sources: Vec<String> = groups[0]
+            .citations()
+            .into_iter()
+            .map(|c| c.source)
+            .collect();
+        assert_eq!(sources, ["a", "b"]);
+        assert_eq!(groups[0].note().as_deref(), Some("first | second"));
+        let st = Statement::of_group(&groups[0], "said".into());
+        assert_eq!(
+            (st.facts.len(), st.note.as_deref()),
+            (3, Some("first | second"))
+        );
+        // A statement of one fact leaves its note on the fact.
+        assert_eq!(Statement::of_group(&groups[1], "said".into()).note, None);
+    }
+}
