@@ -4,7 +4,9 @@
 //! and the engine's status report; no HTTP, no store.
 
 use minewatch_domain::fact::{ActorType, CasualtyFigure, MineActivity};
-use minewatch_domain::{Citation, Date, Fact, PartialDate, Payload, Source};
+use minewatch_domain::{
+    normalize_name, Citation, Date, Fact, PartialDate, Payload, Source, Subject, SubjectKind,
+};
 use minewatch_treaty::{ObligationState, StatusReport};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -336,6 +338,51 @@ pub fn uses<'a>(
     }
 }
 
+/// The armed groups of the gazetteer an armed group's use report names: the report's `actor`
+/// contains the group's name or one of its aliases as whole words, after folding
+/// ([`minewatch_domain::normalize_name`]: "non-state armed groups incl. Islamic State" names
+/// the Islamic State; "ISIS" too). Only for reports whose actor is a non-state armed group;
+/// nothing is inferred beyond the source's words.
+pub fn armed_groups_named<'a>(e: &UseEntry, subjects: &'a [Subject]) -> Vec<&'a Subject> {
+    if e.actor_type != ActorType::NonStateArmedGroup.as_str() {
+        return Vec::new();
+    }
+    let Some(actor) = e.actor.as_deref() else {
+        return Vec::new();
+    };
+    let words = format!(" {} ", normalize_name(actor));
+    subjects
+        .iter()
+        .filter(|s| s.kind == SubjectKind::ArmedGroup)
+        .filter(|s| {
+            std::iter::once(&s.name).chain(&s.aliases).any(|n| {
+                let n = normalize_name(n);
+                !n.is_empty() && words.contains(&format!(" {n} "))
+            })
+        })
+        .collect()
+}
+
+/// The use reports that name the armed group `code` ([`armed_groups_named`]), newest edition
+/// first: where the group used mines, as the Monitor reported it (the subject of each is the
+/// country of use, or the world when the report names no one country).
+pub fn group_uses<'a>(
+    code: &str,
+    subjects: &[Subject],
+    facts: impl Iterator<Item = &'a Fact>,
+) -> Vec<UseEntry> {
+    let mut entries: Vec<UseEntry> = facts
+        .filter_map(use_entry)
+        .filter(|e| {
+            armed_groups_named(e, subjects)
+                .iter()
+                .any(|s| s.code == code)
+        })
+        .collect();
+    sort_entries(&mut entries);
+    entries
+}
+
 // ---- transparency ----------------------------------------------------------------------------
 
 /// One Art. 7 report due: the initial report or an annual update.
@@ -551,5 +598,62 @@ pub fn world_use<'a>(
             as_of,
         ),
         editions,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group() -> Subject {
+        Subject {
+            code: "NSAG-ISLAMIC-STATE".into(),
+            alpha2: None,
+            numeric: None,
+            name: "Islamic State".into(),
+            kind: SubjectKind::ArmedGroup,
+            aliases: vec!["ISIS".into(), "Daesh".into()],
+            successors: Vec::new(),
+            parent: None,
+            region: None,
+        }
+    }
+
+    fn entry(actor_type: &'static str, actor: &str) -> UseEntry {
+        UseEntry {
+            subject: "SYR".into(),
+            report_edition: "LM2017".into(),
+            period: None,
+            actor_type,
+            actor: Some(actor.into()),
+            actor_state: None,
+            place: None,
+            certainty: "confirmed",
+            wording: "used".into(),
+            fact: 1,
+            sources: Vec::new(),
+            note: None,
+        }
+    }
+
+    #[test]
+    fn a_group_is_named_by_its_name_or_alias_as_whole_words_only() {
+        let subjects = [group()];
+        let named = |t, a| {
+            armed_groups_named(&entry(t, a), &subjects)
+                .iter()
+                .map(|s| s.code.clone())
+                .collect::<Vec<_>>()
+        };
+        let nsag = "non_state_armed_group";
+        assert_eq!(
+            named(nsag, "non-state armed groups incl. Islamic State"),
+            ["NSAG-ISLAMIC-STATE"]
+        );
+        assert_eq!(named(nsag, "ISIS fighters"), ["NSAG-ISLAMIC-STATE"]);
+        // Not inside another word, and never for a state's forces.
+        assert!(named(nsag, "groups in the crisis zone").is_empty());
+        assert!(named(nsag, "Islamic Statehood Front").is_empty());
+        assert!(named("state", "Islamic State").is_empty());
     }
 }

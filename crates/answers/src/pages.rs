@@ -3,7 +3,7 @@
 
 use crate::derived::{ClassificationAnswer, PolicyDiffAnswer, PolicySummary};
 use crate::json::{CitedSourceEntry, SourceInfo, SubjectInfo, SubjectRef};
-use minewatch_domain::{Citation, Date, PartialDate};
+use minewatch_domain::{Citation, Date, Fact, PartialDate};
 use minewatch_treaty::{Art5History, Counts, Finding, InForce, RollCallTally, StatusReport};
 use serde::Serialize;
 use serde_json::Value;
@@ -83,17 +83,115 @@ pub struct ProfileAnswer {
     pub casualties: crate::impact::CasualtiesAnswer,
     pub use_reports: crate::impact::UseAnswer,
     pub transparency: crate::impact::TransparencyAnswer,
+    /// An armed group's profile: the use reports that name the group (where it used mines).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub armed_group_uses: Vec<crate::impact::UseEntry>,
     /// Every source cited on the profile.
     pub sources: Vec<CitedSourceEntry>,
 }
 
-/// A statement of a profile: a sentence with its date, facts and sources.
+/// A statement of a profile: a sentence with its date, facts and sources. Facts with the same
+/// meaning from several sources are one statement ([`group_facts`]): `facts` lists them all and
+/// `sources` every citation of each.
 #[derive(Debug, Clone, Serialize)]
 pub struct Statement {
     pub text: String,
     pub date: Option<PartialDate>,
     pub facts: Vec<i64>,
     pub sources: Vec<Citation>,
+    /// For a statement of several facts, their notes (each distinct note once, joined with
+    /// " | "); a single fact's note stays on the fact (`/facts/{id}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl Statement {
+    /// The statement of a group of facts with the same meaning, in words from `text`.
+    pub fn of_group(group: &FactGroup<'_>, text: String) -> Statement {
+        Statement {
+            text,
+            date: group.first().valid_from,
+            facts: group.ids(),
+            sources: group.citations(),
+            note: if group.facts.len() > 1 {
+                group.note()
+            } else {
+                None
+            },
+        }
+    }
+}
+
+/// What makes two facts one statement: the same subject, kind, payload (its stored JSON) and
+/// dates (`valid_from`, `valid_to`). Sources, locators, notes and record times may differ.
+pub fn meaning_key(f: &Fact) -> (String, &'static str, String, String, String) {
+    let d = |d: Option<PartialDate>| d.map(|d| d.to_string()).unwrap_or_default();
+    (
+        f.subject.clone(),
+        f.kind().as_str(),
+        f.payload.to_json(),
+        d(f.valid_from),
+        d(f.valid_to),
+    )
+}
+
+/// Facts with the same meaning ([`meaning_key`]): one statement with every source's citation.
+#[derive(Debug, Clone)]
+pub struct FactGroup<'a> {
+    /// In the order they were given; never empty.
+    pub facts: Vec<&'a Fact>,
+}
+
+impl<'a> FactGroup<'a> {
+    /// The first fact of the group (the one whose place the statement takes).
+    pub fn first(&self) -> &'a Fact {
+        self.facts[0]
+    }
+
+    pub fn ids(&self) -> Vec<i64> {
+        self.facts.iter().map(|f| f.id).collect()
+    }
+
+    /// Every citation of the group's facts, each once, in order.
+    pub fn citations(&self) -> Vec<Citation> {
+        let mut out: Vec<Citation> = Vec::new();
+        for c in self.facts.iter().flat_map(|f| &f.citations) {
+            if !out.contains(c) {
+                out.push(c.clone());
+            }
+        }
+        out
+    }
+
+    /// The facts' notes, each distinct note once, joined with " | ".
+    pub fn note(&self) -> Option<String> {
+        let mut notes: Vec<&str> = Vec::new();
+        for n in self.facts.iter().filter_map(|f| f.note.as_deref()) {
+            let n = n.trim();
+            if !n.is_empty() && !notes.contains(&n) {
+                notes.push(n);
+            }
+        }
+        (!notes.is_empty()).then(|| notes.join(" | "))
+    }
+}
+
+/// Groups facts with the same meaning ([`meaning_key`]), groups in the order of their first
+/// fact and facts in their given order: the one place where the profile's sections, its JSON
+/// twin and the Atom feeds merge what several sources say alike.
+pub fn group_facts<'a>(facts: impl IntoIterator<Item = &'a Fact>) -> Vec<FactGroup<'a>> {
+    let mut groups: Vec<FactGroup<'a>> = Vec::new();
+    let mut index: std::collections::HashMap<_, usize> = std::collections::HashMap::new();
+    for f in facts {
+        match index.entry(meaning_key(f)) {
+            std::collections::hash_map::Entry::Occupied(e) => groups[*e.get()].facts.push(f),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(groups.len());
+                groups.push(FactGroup { facts: vec![f] });
+            }
+        }
+    }
+    groups
 }
 
 /// A section of a profile.
@@ -223,4 +321,57 @@ pub struct SearchHit {
     pub subject: String,
     pub text: String,
     pub sources: Vec<Citation>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use minewatch_domain::Payload;
+
+    fn fact(id: i64, day: &str, source: &str, note: Option<&str>) -> Fact {
+        Fact {
+            id,
+            subject: "UKR".into(),
+            valid_from: Some(PartialDate::parse(day).expect("a test date")),
+            valid_to: None,
+            payload: Payload::from_stored("treaty_action", r#"{"action":"signature"}"#)
+                .expect("a signature payload"),
+            citations: vec![Citation {
+                source: source.into(),
+                locator: None,
+            }],
+            note: note.map(String::from),
+            recorded_at: "2026-01-01T00:00:00Z".into(),
+            recorded_by: "test".into(),
+            supersedes: None,
+        }
+    }
+
+    #[test]
+    fn facts_with_one_meaning_are_one_group_in_order_of_first_occurrence() {
+        let facts = [
+            fact(1, "1999-02-24", "a", Some("first")),
+            fact(2, "1999-02-25", "a", None),
+            fact(3, "1999-02-24", "b", Some("second")),
+            fact(4, "1999-02-24", "a", Some("first")),
+        ];
+        let groups = group_facts(&facts);
+        assert_eq!(groups.len(), 2);
+        assert_eq!(groups[0].ids(), [1, 3, 4]);
+        assert_eq!(groups[1].ids(), [2]);
+        let sources: Vec<String> = groups[0]
+            .citations()
+            .into_iter()
+            .map(|c| c.source)
+            .collect();
+        assert_eq!(sources, ["a", "b"]);
+        assert_eq!(groups[0].note().as_deref(), Some("first | second"));
+        let st = Statement::of_group(&groups[0], "said".into());
+        assert_eq!(
+            (st.facts.len(), st.note.as_deref()),
+            (3, Some("first | second"))
+        );
+        // A statement of one fact leaves its note on the fact.
+        assert_eq!(Statement::of_group(&groups[1], "said".into()).note, None);
+    }
 }

@@ -16,6 +16,7 @@ mod pages;
 mod security;
 mod smtp;
 mod snapshots;
+mod statements;
 mod support;
 mod undl;
 mod webdriver;

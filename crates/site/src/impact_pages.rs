@@ -393,6 +393,7 @@ fn use_rows(
                 html! {
                     (e.actor.as_deref().unwrap_or("")) " "
                     span.meta { "(" (actor_words(e.actor_type)) ")" }
+                    (group_links(app, e))
                 },
                 html! {
                     @match &e.place {
@@ -405,6 +406,67 @@ fn use_rows(
             ]
         })
         .collect()
+}
+
+/// Links to the profiles of the armed groups a use report names ([`impact::armed_groups_named`]).
+fn group_links(app: &App, e: &UseEntry) -> Markup {
+    let groups = impact::armed_groups_named(e, app.gazetteer().subjects());
+    html! {
+        @for g in &groups {
+            " " span.group { "see " a href={ "/states/" (url_enc(&g.code)) } { (g.name) } }
+        }
+    }
+}
+
+/// An armed group's profile: where it used mines, as the Monitor's reports that name it say
+/// (each place linking to the country's profile, or to `/use` for a report that names no one
+/// country), and the entries for the JSON twin.
+pub(crate) fn armed_group_uses(
+    app: &App,
+    store: &Store,
+    code: &str,
+    as_of: Date,
+    record: Option<i64>,
+    notes: &mut Footnotes,
+) -> Result<(Vec<UseEntry>, Markup), PageError> {
+    let facts = facts_of(store, FactKind::MineActivity, None, as_of, record)?;
+    let entries = impact::group_uses(
+        code,
+        app.gazetteer().subjects(),
+        facts.iter().map(|r| &r.fact),
+    );
+    if entries.is_empty() {
+        return Ok((entries, Markup::default()));
+    }
+    let rows: Vec<Vec<Markup>> = entries
+        .iter()
+        .map(|e| {
+            let place = e.place.as_deref().unwrap_or("");
+            vec![
+                html! { (e.report_edition) },
+                html! { (e.period.as_deref().unwrap_or("")) },
+                html! { (e.actor.as_deref().unwrap_or("")) },
+                html! {
+                    @if e.subject == "WLD" {
+                        (place) " " span.meta { "(" a href={ "/use?as_of=" (as_of) } { "every report of use" } ")" }
+                    } @else {
+                        (state_link(app, &e.subject, Some(as_of)))
+                        @if !place.is_empty() { " (" (place) ")" }
+                    }
+                },
+                html! { q { (e.wording) } " " span.meta { "(" (e.certainty) ")" } },
+                notes.cite(&e.sources),
+            ]
+        })
+        .collect();
+    let markup = html! {
+        p {
+            "Use of anti-personnel mines by this group, as the Landmine Monitor's reports that \
+             name it put it (a report naming several groups counts for each)."
+        }
+        (table("Use reported, by report edition", &USE_HEADERS, &rows))
+    };
+    Ok((entries, markup))
 }
 
 const USE_HEADERS: [&str; 6] = [

@@ -9,9 +9,9 @@ use minewatch_answers::derived::{self, Scope};
 use minewatch_answers::describe::{sentence, thousands};
 use minewatch_answers::json::{CitedSourceEntry, SourceKey, SourceWithFacts};
 use minewatch_answers::pages::{
-    ClassifyAnswer, HeadlineFigure, HomeAnswer, LatestChange, PoliciesAnswer, ProfileAnswer,
-    RollCallPageAnswer, RollCallsAnswer, SearchAnswer, SearchHit, Section, StateRow, Statement,
-    StatesAnswer, StatusRow, Stockpile, StockpileType,
+    group_facts, ClassifyAnswer, HeadlineFigure, HomeAnswer, LatestChange, PoliciesAnswer,
+    ProfileAnswer, RollCallPageAnswer, RollCallsAnswer, SearchAnswer, SearchHit, Section, StateRow,
+    Statement, StatesAnswer, StatusRow, Stockpile, StockpileType,
 };
 use minewatch_answers::wire_word;
 use minewatch_domain::fact::Vote;
@@ -584,18 +584,18 @@ async fn states_fmt(app: Arc<App>, fmt: Fmt, q: HashMap<String, String>) -> Resp
 
 /// How a profile's sections are filled and drawn (their data is [`Section`]).
 trait SectionExt {
-    fn add(&mut self, f: &Fact, name: &str);
+    /// Adds the facts as statements, facts with the same meaning from several sources as one
+    /// statement with each source's footnote ([`group_facts`]).
+    fn add<'a>(&mut self, facts: impl IntoIterator<Item = &'a Fact>, name: &str);
     fn html(&self, notes: &mut Footnotes, extra: &Markup) -> Markup;
 }
 
 impl SectionExt for Section {
-    fn add(&mut self, f: &Fact, name: &str) {
-        self.statements.push(Statement {
-            text: sentence(f, name),
-            date: f.valid_from,
-            facts: vec![f.id],
-            sources: f.citations.clone(),
-        });
+    fn add<'a>(&mut self, facts: impl IntoIterator<Item = &'a Fact>, name: &str) {
+        for g in group_facts(facts) {
+            let text = sentence(g.first(), name);
+            self.statements.push(Statement::of_group(&g, text));
+        }
     }
 
     fn html(&self, notes: &mut Footnotes, extra: &Markup) -> Markup {
@@ -807,16 +807,20 @@ fn profile(
         }
     };
 
+    // Only states can join the treaty: an armed group's status is not "never signed".
+    if subject.kind == minewatch_domain::SubjectKind::ArmedGroup {
+        status_html = html! {
+            p {
+                "A non-state armed group cannot sign or join the Mine Ban Treaty: only states \
+                 can (Arts. 15 and 16). What the record holds on its use of mines is under \
+                 “Use, production, transfer and stockpiling” below."
+            }
+        };
+    }
     let mut policy = Section::new("ban-policy", "Mine ban policy");
-    for f in by_kind(FactKind::TreatyAction) {
-        policy.add(f, &name);
-    }
-    for f in by_kind(FactKind::Legislation) {
-        policy.add(f, &name);
-    }
-    for f in dev_topic(&["ban_policy", "universalization"]) {
-        policy.add(f, &name);
-    }
+    policy.add(by_kind(FactKind::TreatyAction), &name);
+    policy.add(by_kind(FactKind::Legislation), &name);
+    policy.add(dev_topic(&["ban_policy", "universalization"]), &name);
 
     // UN General Assembly.
     let record = engine.unga_record(&subject.code, as_of);
@@ -902,6 +906,7 @@ fn profile(
             date: v.date,
             facts: v.reasons.iter().flat_map(|r| r.facts.clone()).collect(),
             sources: cites,
+            note: None,
         });
     }
     let unga_extra = if record.votes.is_empty() {
@@ -920,12 +925,8 @@ fn profile(
     unga.list = false;
 
     let mut meetings = Section::new("meetings", "Participation in treaty meetings");
-    for f in by_kind(FactKind::MeetingParticipation) {
-        meetings.add(f, &name);
-    }
-    for f in dev_topic(&["meetings", "ccw"]) {
-        meetings.add(f, &name);
-    }
+    meetings.add(by_kind(FactKind::MeetingParticipation), &name);
+    meetings.add(dev_topic(&["meetings", "ccw"]), &name);
     meetings.empty = Some("No meeting participation recorded.".into());
 
     let mut uptp = Section::new(
@@ -933,14 +934,15 @@ fn profile(
         "Use, production, transfer and stockpiling",
     );
     // The Monitor's use reports are the table of `impact_pages`; older event facts are listed.
-    for f in by_kind(FactKind::MineActivity)
-        .filter(|f| minewatch_answers::impact::use_entry(f).is_none())
-    {
-        uptp.add(f, &name);
-    }
-    for f in dev_topic(&["use", "production", "transfer", "stockpile"]) {
-        uptp.add(f, &name);
-    }
+    uptp.add(
+        by_kind(FactKind::MineActivity)
+            .filter(|f| minewatch_answers::impact::use_entry(f).is_none()),
+        &name,
+    );
+    uptp.add(
+        dev_topic(&["use", "production", "transfer", "stockpile"]),
+        &name,
+    );
     // Stockpile composition: the latest dated set of counts.
     let counts: Vec<&Fact> = by_kind(FactKind::StockpileCount).collect();
     let latest_date = counts
@@ -1031,18 +1033,13 @@ fn profile(
     uptp.empty = Some("Nothing recorded on use, production, transfer or stockpiles.".into());
 
     let mut clearance = Section::new("clearance", "Contamination and clearance");
-    for f in by_kind(FactKind::Art5Event) {
-        clearance.add(f, &name);
-    }
-    for f in by_kind(FactKind::Art4Event) {
-        clearance.add(f, &name);
-    }
-    for f in by_kind(FactKind::ArmedConflict) {
-        clearance.add(f, &name);
-    }
-    for f in dev_topic(&["mine_action", "clearance", "contamination"]) {
-        clearance.add(f, &name);
-    }
+    clearance.add(by_kind(FactKind::Art5Event), &name);
+    clearance.add(by_kind(FactKind::Art4Event), &name);
+    clearance.add(by_kind(FactKind::ArmedConflict), &name);
+    clearance.add(
+        dev_topic(&["mine_action", "clearance", "contamination"]),
+        &name,
+    );
     clearance.empty = Some("No contamination or clearance facts recorded (the absence of a record is not evidence either way).".into());
     // The Art. 5 history as a timeline, for States Parties with one.
     let art5 = engine
@@ -1087,10 +1084,21 @@ fn profile(
         at_record,
         &mut notes,
     )?;
+    // An armed group's profile: where it used mines (the use reports that name it).
+    let (group_uses, group_html) = if subject.kind == minewatch_domain::SubjectKind::ArmedGroup {
+        crate::impact_pages::armed_group_uses(
+            app,
+            store,
+            &subject.code,
+            as_of,
+            at_record,
+            &mut notes,
+        )?
+    } else {
+        (Vec::new(), Markup::default())
+    };
     let mut transparency = Section::new("transparency", "Transparency reporting (Art. 7)");
-    for f in by_kind(FactKind::Art7Report) {
-        transparency.add(f, &name);
-    }
+    transparency.add(by_kind(FactKind::Art7Report), &name);
     // The table shows the reports year by year (with these facts as its reasons).
     transparency.list = imp.transparency_html.0.is_empty();
     transparency.empty = Some(
@@ -1100,12 +1108,8 @@ fn profile(
             .unwrap_or_else(|| "No Art. 7 reports recorded.".into()),
     );
     let mut casualties = Section::new("casualties", "Casualties and victim assistance");
-    for f in by_kind(FactKind::HeadlineFigure) {
-        casualties.add(f, &name);
-    }
-    for f in dev_topic(&["casualties", "victim_assistance"]) {
-        casualties.add(f, &name);
-    }
+    casualties.add(by_kind(FactKind::HeadlineFigure), &name);
+    casualties.add(dev_topic(&["casualties", "victim_assistance"]), &name);
     casualties.empty = Some("No casualty figures recorded.".into());
 
     // Policies: the instruments adopted by the as-of date, and which one governs each activity.
@@ -1183,6 +1187,7 @@ fn profile(
                 date: r.adopted,
                 facts: vec![r.fact_id],
                 sources: r.citations.clone(),
+                note: None,
             });
         }
     }
@@ -1223,7 +1228,7 @@ fn profile(
         .filter_map(|s| s.last_updated)
         .max_by_key(|d| d.latest());
 
-    let uptp_extra = html! { (imp.use_html) (stock_extra) };
+    let uptp_extra = html! { (group_html) (imp.use_html) (stock_extra) };
     // Render.
     let code = &subject.code;
     let main = html! {
@@ -1280,7 +1285,8 @@ fn profile(
             }
         }
     };
-    let impact_cites = crate::impact_pages::cited(&imp);
+    let mut impact_cites = crate::impact_pages::cited(&imp);
+    impact_cites.extend(group_uses.iter().flat_map(|e| e.sources.iter().cloned()));
     let cited = notes_sources(&sections, &report, &sources, &impact_cites);
     let crate::impact_pages::ProfileImpact {
         casualties: cas,
@@ -1301,6 +1307,7 @@ fn profile(
         casualties: cas,
         use_reports: uses,
         transparency: art7,
+        armed_group_uses: group_uses,
         sources: cited,
     })?;
     Ok(Out {
@@ -2328,11 +2335,39 @@ async fn feed(app: Arc<App>, code: Option<String>) -> Response {
                 esc(&self_href),
                 esc(&alt)
             );
+            // The current facts of each subject and kind an entry has, to tell a new source
+            // for a statement already recorded ([`group_facts`], as on the profile).
+            let mut current: HashMap<(String, FactKind), Vec<FactRecord>> = HashMap::new();
             for r in &facts {
                 let f = &r.fact;
                 let name = name_of(&app, &f.subject);
-                let text = sentence(f, &name);
-                let what = if f.supersedes.is_some() { "Corrected" } else { "Added" };
+                let mut text = sentence(f, &name);
+                let mut what = if f.supersedes.is_some() { "Corrected" } else { "Added" };
+                let same = match current.entry((f.subject.clone(), f.kind())) {
+                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(e) => e.insert(
+                        store
+                            .facts(&FactFilter {
+                                subject: Some(f.subject.clone()),
+                                kind: Some(f.kind()),
+                                ..FactFilter::default()
+                            })
+                            .map_err(ApiError::from)?,
+                    ),
+                };
+                // An earlier fact with the same meaning: this one (unless it corrects a fact)
+                // adds a source to its statement.
+                let earlier = group_facts(same.iter().map(|r| &r.fact))
+                    .into_iter()
+                    .find(|g| g.facts.iter().any(|g| g.id == f.id))
+                    .and_then(|g| g.facts.iter().map(|g| g.id).filter(|&id| id < f.id).min());
+                if let (Some(first), None) = (earlier, f.supersedes) {
+                    what = "Added a source for";
+                    let _ = write!(
+                        text,
+                        " (A further source for a statement already recorded as fact {first}.)"
+                    );
+                }
                 let day = f.recorded_at.get(..10).unwrap_or("2026-01-01");
                 let _ = write!(
                     s,
