@@ -124,6 +124,14 @@ fn write_package(store: &Store, dir: &Path) -> Res<Written> {
         let names: Vec<&str> = t.cols.iter().map(|c| c.name).collect();
         let mut w = csv::Writer::from_path(&path)?;
         w.write_record(&names)?;
+        // The same file with the HXL hashtag row under its header, for HXL tools (not a
+        // resource of the package: a second header row is not data). Written row by row beside
+        // the plain file, so a table of a million rows is never held in memory.
+        std::fs::create_dir_all(dir.join("hxl"))?;
+        let hxl = dir.join("hxl").join(&file);
+        let mut h = csv::Writer::from_path(&hxl)?;
+        h.write_record(&names)?;
+        h.write_record(minewatch_answers::hxl::row(names.iter().copied()))?;
         let sql = format!(
             "SELECT {} FROM {} ORDER BY rowid",
             names
@@ -150,20 +158,15 @@ fn write_package(store: &Store, dir: &Path) -> Res<Written> {
                 });
             }
             w.write_record(&cells)?;
+            h.write_record(&cells)?;
             written.rows += 1;
         }
         w.flush()?;
         drop(w);
-        written.files += 1;
-        written.bytes += std::fs::metadata(&path)?.len();
-        // The same file with the HXL hashtag row under its header, for HXL tools (not a
-        // resource of the package: a second header row is not data).
-        let hxl = dir.join("hxl").join(&file);
-        std::fs::create_dir_all(dir.join("hxl"))?;
-        let tagged = minewatch_answers::hxl::insert_row(&std::fs::read_to_string(&path)?)?;
-        std::fs::write(&hxl, tagged)?;
-        written.files += 1;
-        written.bytes += std::fs::metadata(&hxl)?.len();
+        h.flush()?;
+        drop(h);
+        written.files += 2;
+        written.bytes += std::fs::metadata(&path)?.len() + std::fs::metadata(&hxl)?.len();
         resources.push(resource(t, &file));
     }
     drop(conn);
