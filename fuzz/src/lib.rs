@@ -54,6 +54,7 @@ pub fn dry_run(default_source: Option<&str>) -> Options {
         default_source: default_source.map(String::from),
         progress: false,
         max_problems: 200,
+        ..Options::default()
     }
 }
 
