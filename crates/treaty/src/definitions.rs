@@ -616,3 +616,23 @@ pub fn shipped_definitions() -> Result<Vec<Definition>, DefinitionError> {
         .map(|(file, text)| Definition::from_json(file, text))
         .collect()
 }
+
+#[cfg(test)]
+mod schema_tests {
+    use super::*;
+
+    /// The hand-written schemas parse as OpenAPI schemas (a failure would publish an empty one).
+    #[test]
+    fn the_definition_schemas_parse() {
+        for text in [
+            DEFINITION_SCHEMA,
+            DEFINITION_TESTS_SCHEMA,
+            DEFINITION_COMPARISON_SCHEMA,
+        ] {
+            let parsed: Result<utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>, _> =
+                serde_json::from_str(text);
+            assert!(parsed.is_ok(), "{text}");
+        }
+        assert_eq!(DefinitionDocument::components().len(), 2);
+    }
+}

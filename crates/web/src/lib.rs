@@ -536,3 +536,25 @@ pub fn quoted(text: &str) -> String {
         None => format!("{text:?}"),
     }
 }
+
+#[cfg(test)]
+mod schema_tests {
+    /// The error object's hand-written schema parses as an OpenAPI schema and names the members
+    /// `ErrorExtra` adds beside `status` and `message`.
+    #[test]
+    fn the_error_schema_parses_and_lists_every_extra() {
+        let parsed: utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> =
+            serde_json::from_str(super::ERROR_DETAIL_SCHEMA).expect("the schema parses");
+        let json = serde_json::to_value(&parsed).expect("serialises");
+        for member in [
+            "status",
+            "message",
+            "closest",
+            "known",
+            "recorded_resolutions",
+            "problems",
+        ] {
+            assert!(json["properties"][member].is_object(), "{member}");
+        }
+    }
+}
