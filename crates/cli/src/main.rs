@@ -73,8 +73,10 @@ const SERVE_HELP: &str =
     "Public pages: / (map), /states, /states/{code} (?as_of=DATE, ?record=FACT),
 /states/{code}/{casualties,use,transparency}.{json,csv} (a profile section's twins),
 /facts/{id}, /unga, /deadlines, /article5, /meetings, /meetings/{code}, /casualties, /use, /policies,
-/classify, /sources, /search, /feed.atom,
-/subscribe, /feedback; the API under /api/v1 (described at /api/v1/openapi.json).
+/classify, /sources, /search, /feed.atom, /downloads (the snapshot and data package of the
+record, built beside the database in DB.downloads/ when the record changes),
+/subscribe, /feedback; the API under /api/v1 (described at /api/v1/openapi.json, OpenAPI 3.1).
+Every public page ends with \"Cite this page\" (a permalink pinned with ?record=N, BibTeX, CSL-JSON).
 Editors: /login, /desk (proposals, four eyes), /admin (outbox, feedback, webhooks; admins).
 Accounts: `minewatch user add NAME --role editor|admin`.
 

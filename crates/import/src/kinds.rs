@@ -1016,7 +1016,7 @@ fn conflict_row(ctx: &mut Ctx<'_>, row: &Row<'_>, _: &mut State) -> (Option<Stri
     )
 }
 
-fn u32_field(ctx: &mut Ctx<'_>, row: &Row<'_>, name: &str) -> Option<u32> {
+pub(crate) fn u32_field(ctx: &mut Ctx<'_>, row: &Row<'_>, name: &str) -> Option<u32> {
     let n = row.req_count(ctx, name)?;
     match u32::try_from(n) {
         Ok(v) => Some(v),

@@ -496,23 +496,8 @@ pub(crate) fn read<R: Read>(
     Ok(rows)
 }
 
-fn u32_of(ctx: &mut Ctx<'_>, row: &Row<'_>, name: &str) -> Option<u32> {
-    let n = row.req_count(ctx, name)?;
-    match u32::try_from(n) {
-        Ok(v) => Some(v),
-        Err(_) => {
-            row.bad(
-                ctx,
-                name,
-                &format!("{n} is too large; expected at most {}", u32::MAX),
-            );
-            None
-        }
-    }
-}
-
 fn check_row(ctx: &mut Ctx<'_>, row: &Row<'_>, calls: &mut BTreeMap<u32, RollCall>) {
-    let id = u32_of(ctx, row, "undl_id");
+    let id = crate::kinds::u32_field(ctx, row, "undl_id");
     let vote = match row.req(ctx, "ms_vote", "Y, N, A or X") {
         Some(v) => {
             let p = parse_vote(v);
@@ -558,7 +543,7 @@ fn check_row(ctx: &mut Ctx<'_>, row: &Row<'_>, calls: &mut BTreeMap<u32, RollCal
         None => None,
     };
     let date = row.req_day(ctx, "date");
-    let session = u32_of(ctx, row, "session");
+    let session = crate::kinds::u32_field(ctx, row, "session");
     let resolution = row
         .req(ctx, "resolution", "a resolution number such as A/RES/78/45")
         .map(short_resolution);

@@ -15,7 +15,7 @@ use minewatch_answers::pages::{
 };
 use minewatch_answers::wire_word;
 use minewatch_domain::fact::Vote;
-use minewatch_domain::{Citation, Date, Fact, FactKind, PartialDate, Payload, Source, Subject};
+use minewatch_domain::{Citation, Date, Fact, FactKind, Payload, Source, Subject};
 use minewatch_store::{FactFilter, FactRecord, Store};
 use minewatch_treaty::{Engine, Reason};
 use minewatch_web::html::{
@@ -623,17 +623,6 @@ impl SectionExt for Section {
     }
 }
 
-fn last_updated(
-    cites: impl Iterator<Item = Citation>,
-    sources: &HashMap<String, Source>,
-    as_of: Date,
-) -> Option<PartialDate> {
-    cites
-        .filter_map(|c| sources.get(&c.source).and_then(|s| s.published))
-        .filter(|d| d.earliest() <= as_of)
-        .max_by_key(|d| d.latest())
-}
-
 pub async fn state_page(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
@@ -1210,8 +1199,8 @@ fn profile(
             "casualties" => imp.casualties.last_updated,
             _ => None,
         };
-        s.last_updated = last_updated(
-            s.statements.iter().flat_map(|x| x.sources.clone()),
+        s.last_updated = minewatch_answers::impact::last_updated(
+            s.statements.iter().flat_map(|x| x.sources.iter()),
             &sources,
             as_of,
         )
