@@ -6,8 +6,8 @@
 //! which only the SHA-256 is stored; unsubscribe tokens (random too) are kept as they are, since
 //! every message carries one; passwords are Argon2id hashes.
 
-use crate::{Batch, Result, Store, StoreError};
-use rusqlite::{params, OptionalExtension};
+use crate::db::{args, Row};
+use crate::{Backend, Batch, Result, Store, StoreError};
 use sha2::{Digest, Sha256};
 
 /// A fresh random secret: 32 bytes from the operating system, as 64 hex digits.
@@ -119,7 +119,7 @@ fn valid_username(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
-fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String, bool, String)> {
+fn user_row(r: &Row) -> Result<(i64, String, String, bool, String)> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
 }
 
@@ -176,57 +176,54 @@ impl Store {
             )));
         }
         let hash = hash_password(password)?;
-        let tx = self.conn.transaction()?;
-        let exists: Option<i64> = tx
-            .query_row(
-                "SELECT id FROM users WHERE username = ?1",
-                [username],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let tx = self.conn.begin()?;
+        let exists = tx.opt(
+            "SELECT id FROM users WHERE lower(username) = lower(?1)",
+            args![username],
+        )?;
         if exists.is_some() {
             return Err(rejected(format!("user {username:?} already exists")));
         }
-        tx.execute(
-            "INSERT INTO users (username, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![username, role.as_str(), hash, crate::now_rfc3339()],
+        let id = tx.insert(
+            "INSERT INTO users (username, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)
+             RETURNING id",
+            args![username, role.as_str(), hash, crate::now_rfc3339()],
         )?;
-        let id = tx.last_insert_rowid();
         tx.commit()?;
         self.user(id)?
             .ok_or_else(|| StoreError::Corrupt("the new user vanished".into()))
     }
 
     pub fn user(&self, id: i64) -> Result<Option<User>> {
-        let row = self
-            .conn
-            .query_row(
+        self.conn
+            .opt(
                 &format!("SELECT {USER_COLS} FROM users WHERE id = ?1"),
-                [id],
-                user_row,
-            )
-            .optional()?;
-        row.map(to_user).transpose()
+                args![id],
+            )?
+            .map(|r| to_user(user_row(&r)?))
+            .transpose()
     }
 
     pub fn user_by_name(&self, username: &str) -> Result<Option<User>> {
-        let row = self
-            .conn
-            .query_row(
-                &format!("SELECT {USER_COLS} FROM users WHERE username = ?1"),
-                [username],
-                user_row,
-            )
-            .optional()?;
-        row.map(to_user).transpose()
+        self.conn
+            .opt(
+                &format!("SELECT {USER_COLS} FROM users WHERE lower(username) = lower(?1)"),
+                args![username],
+            )?
+            .map(|r| to_user(user_row(&r)?))
+            .transpose()
     }
 
     pub fn users(&self) -> Result<Vec<User>> {
-        let mut st = self
-            .conn
-            .prepare(&format!("SELECT {USER_COLS} FROM users ORDER BY username"))?;
-        let rows = st.query_map([], user_row)?;
-        rows.map(|r| to_user(r?)).collect()
+        // Names are ASCII and unique whatever their case: ordered as SQLite's NOCASE did.
+        self.conn
+            .query(
+                &format!("SELECT {USER_COLS} FROM users ORDER BY lower(username), id"),
+                args![],
+            )?
+            .iter()
+            .map(|r| to_user(user_row(r)?))
+            .collect()
     }
 
     /// Disables (or re-enables) an account; disabling ends its sessions and API tokens.
@@ -234,14 +231,14 @@ impl Store {
         let user = self
             .user_by_name(username)?
             .ok_or_else(|| rejected(format!("no user {username:?}")))?;
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.begin()?;
         tx.execute(
             "UPDATE users SET disabled = ?1 WHERE id = ?2",
-            params![disabled, user.id],
+            args![disabled, user.id],
         )?;
         if disabled {
-            tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user.id])?;
-            tx.execute("DELETE FROM api_tokens WHERE user_id = ?1", [user.id])?;
+            tx.execute("DELETE FROM sessions WHERE user_id = ?1", args![user.id])?;
+            tx.execute("DELETE FROM api_tokens WHERE user_id = ?1", args![user.id])?;
         }
         tx.commit()?;
         Ok(User { disabled, ..user })
@@ -253,15 +250,15 @@ impl Store {
             .user_by_name(username)?
             .ok_or_else(|| rejected(format!("no user {username:?}")))?;
         let hash = hash_password(password)?;
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.begin()?;
         tx.execute(
             "UPDATE users SET password_hash = ?1 WHERE id = ?2",
-            params![hash, user.id],
+            args![hash, user.id],
         )?;
-        tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user.id])?;
+        tx.execute("DELETE FROM sessions WHERE user_id = ?1", args![user.id])?;
         tx.execute(
             "DELETE FROM login_failures WHERE key = ?1",
-            [format!("user:{}", user.username.to_lowercase())],
+            args![format!("user:{}", user.username.to_lowercase())],
         )?;
         tx.commit()?;
         Ok(user)
@@ -283,17 +280,17 @@ impl Store {
         // Check the locks and count this attempt as a failure in one write transaction, before
         // the (slow) password check: attempts sent in parallel each see the failures of the
         // others, so no burst gets more than the free failures. A success takes it back.
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.begin()?;
         let mut wait = 0;
         let mut before = Vec::new();
         for k in &keys {
             let row: Option<(i64, i64)> = tx
-                .query_row(
+                .opt(
                     "SELECT failures, locked_until FROM login_failures WHERE key = ?1",
-                    [k],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
+                    args![k],
+                )?
+                .map(|r| Ok::<_, StoreError>((r.get(0)?, r.get(1)?)))
+                .transpose()?;
             if let Some((_, until)) = row {
                 wait = wait.max(until - now);
             }
@@ -312,19 +309,20 @@ impl Store {
             };
             tx.execute(
                 "INSERT INTO login_failures (key, failures, locked_until) VALUES (?1, ?2, ?3)
-                 ON CONFLICT(key) DO UPDATE SET failures = ?2, locked_until = ?3",
-                params![k, failures, now + delay],
+                 ON CONFLICT (key) DO UPDATE SET failures = excluded.failures,
+                 locked_until = excluded.locked_until",
+                args![k, failures, now + delay],
             )?;
         }
         tx.commit()?;
         let found: Option<(i64, String, bool)> = self
             .conn
-            .query_row(
-                "SELECT id, password_hash, disabled FROM users WHERE username = ?1",
-                [username],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?;
+            .opt(
+                "SELECT id, password_hash, disabled FROM users WHERE lower(username) = lower(?1)",
+                args![username],
+            )?
+            .map(|r| Ok::<_, StoreError>((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .transpose()?;
         let ok = match &found {
             Some((_, hash, disabled)) => verify_password(password, hash) && !disabled,
             None => {
@@ -334,17 +332,21 @@ impl Store {
         };
         if ok {
             // The name starts afresh; the address gets back the failure counted above.
-            let tx = self.conn.transaction()?;
-            tx.execute("DELETE FROM login_failures WHERE key = ?1", [&keys[0]])?;
+            let tx = self.conn.begin()?;
+            tx.execute("DELETE FROM login_failures WHERE key = ?1", args![keys[0]])?;
             match before[1] {
+                // (SQLite's two-argument MAX and MIN are PostgreSQL's GREATEST and LEAST: a
+                // CASE says the same on both.)
                 Some((failures, until)) => tx.execute(
-                    "UPDATE login_failures SET failures = MAX(failures - 1, ?1),
-                     locked_until = MIN(locked_until, ?2) WHERE key = ?3",
-                    params![failures, until, &keys[1]],
+                    "UPDATE login_failures
+                     SET failures = CASE WHEN failures - 1 > ?1 THEN failures - 1 ELSE ?1 END,
+                         locked_until = CASE WHEN locked_until < ?2 THEN locked_until ELSE ?2 END
+                     WHERE key = ?3",
+                    args![failures, until, keys[1]],
                 )?,
                 None => tx.execute(
                     "DELETE FROM login_failures WHERE key = ?1 AND failures <= 1",
-                    [&keys[1]],
+                    args![keys[1]],
                 )?,
             };
             tx.commit()?;
@@ -362,10 +364,10 @@ impl Store {
         let csrf = random_token()?;
         self.conn.execute(
             "INSERT INTO sessions (id_hash, user_id, csrf, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![token_hash(&id), user, csrf, now, now + ttl],
+            args![token_hash(&id), user, csrf, now, now + ttl],
         )?;
         self.conn
-            .execute("DELETE FROM sessions WHERE expires_at < ?1", [now])?;
+            .execute("DELETE FROM sessions WHERE expires_at < ?1", args![now])?;
         Ok((id, csrf))
     }
 
@@ -373,12 +375,12 @@ impl Store {
     pub fn session(&self, id: &str, now: i64) -> Result<Option<Session>> {
         let row: Option<(i64, String)> = self
             .conn
-            .query_row(
+            .opt(
                 "SELECT user_id, csrf FROM sessions WHERE id_hash = ?1 AND expires_at > ?2",
-                params![token_hash(id), now],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
+                args![token_hash(id), now],
+            )?
+            .map(|r| Ok::<_, StoreError>((r.get(0)?, r.get(1)?)))
+            .transpose()?;
         let Some((uid, csrf)) = row else {
             return Ok(None);
         };
@@ -389,8 +391,10 @@ impl Store {
     }
 
     pub fn end_session(&mut self, id: &str) -> Result<()> {
-        self.conn
-            .execute("DELETE FROM sessions WHERE id_hash = ?1", [token_hash(id)])?;
+        self.conn.execute(
+            "DELETE FROM sessions WHERE id_hash = ?1",
+            args![token_hash(id)],
+        )?;
         Ok(())
     }
 
@@ -405,7 +409,7 @@ impl Store {
         let token = random_token()?;
         self.conn.execute(
             "INSERT INTO api_tokens (token_hash, user_id, label, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![token_hash(&token), user.id, label, now],
+            args![token_hash(&token), user.id, label, now],
         )?;
         Ok(token)
     }
@@ -414,12 +418,12 @@ impl Store {
     pub fn api_token_user(&self, token: &str) -> Result<Option<User>> {
         let uid: Option<i64> = self
             .conn
-            .query_row(
+            .opt(
                 "SELECT user_id FROM api_tokens WHERE token_hash = ?1",
-                [token_hash(token)],
-                |r| r.get(0),
-            )
-            .optional()?;
+                args![token_hash(token)],
+            )?
+            .map(|r| r.get(0))
+            .transpose()?;
         Ok(match uid {
             Some(id) => self.user(id)?.filter(|u| !u.disabled),
             None => None,
@@ -514,7 +518,7 @@ const PROPOSAL_COLS: &str =
     "p.id, p.action, p.subject, p.target_fact, p.body, p.summary, u.username, p.proposed_at,
      p.status, d.username, p.decided_at, p.decision_note, p.batch";
 
-fn proposal_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Proposal>> {
+fn proposal_row(r: &Row) -> Result<Proposal> {
     let action: String = r.get(1)?;
     let stored: String = r.get(4)?;
     let id: i64 = r.get(0)?;
@@ -523,11 +527,11 @@ fn proposal_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Proposal>> {
         None => (String::new(), stored),
     };
     let Some(action) = ProposalAction::parse(&action) else {
-        return Ok(Err(StoreError::Corrupt(format!(
+        return Err(StoreError::Corrupt(format!(
             "proposal {id}: unknown action {action:?}"
-        ))));
+        )));
     };
-    Ok(Ok(Proposal {
+    Ok(Proposal {
         id,
         action,
         subject: r.get(2)?,
@@ -542,7 +546,7 @@ fn proposal_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Proposal>> {
         decided_at: r.get(10)?,
         decision_note: r.get(11)?,
         batch: r.get(12)?,
-    }))
+    })
 }
 
 /// Who proposed and who approved the batch that wrote a fact (for fact histories).
@@ -572,10 +576,10 @@ impl Store {
         if p.importer.contains('\n') || p.importer.is_empty() {
             return Err(rejected("importer name must be one word"));
         }
-        self.conn.execute(
+        self.conn.insert(
             "INSERT INTO proposals (action, subject, target_fact, body, summary, proposed_by, proposed_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+            args![
                 p.action.as_str(),
                 p.subject,
                 p.target_fact,
@@ -584,38 +588,38 @@ impl Store {
                 by,
                 crate::now_rfc3339()
             ],
-        )?;
-        Ok(self.conn.last_insert_rowid())
+        )
     }
 
     pub fn proposal(&self, id: i64) -> Result<Option<Proposal>> {
-        let row = self
-            .conn
-            .query_row(
+        self.conn
+            .opt(
                 &format!(
                     "SELECT {PROPOSAL_COLS} FROM proposals p JOIN users u ON u.id = p.proposed_by
                      LEFT JOIN users d ON d.id = p.decided_by WHERE p.id = ?1"
                 ),
-                [id],
-                proposal_row,
-            )
-            .optional()?;
-        row.transpose()
+                args![id],
+            )?
+            .map(|r| proposal_row(&r))
+            .transpose()
     }
 
     /// Proposals with a status ("pending", ...; `None`: all), newest first.
     pub fn proposals(&self, status: Option<&str>, limit: usize) -> Result<Vec<Proposal>> {
-        let mut st = self.conn.prepare(&format!(
-            "SELECT {PROPOSAL_COLS} FROM proposals p JOIN users u ON u.id = p.proposed_by
-             LEFT JOIN users d ON d.id = p.decided_by
-             WHERE ?1 IS NULL OR p.status = ?1 ORDER BY p.id DESC LIMIT ?2"
-        ))?;
-        let rows = st.query_map(params![status, limit as i64], proposal_row)?;
-        let mut out = Vec::new();
-        for r in rows {
-            out.push(r??);
-        }
-        Ok(out)
+        // The comparison with the column comes before `IS NULL`: PostgreSQL types a parameter
+        // where it first meets it, and refuses one first seen in `?1 IS NULL`.
+        self.conn
+            .query(
+                &format!(
+                    "SELECT {PROPOSAL_COLS} FROM proposals p JOIN users u ON u.id = p.proposed_by
+                     LEFT JOIN users d ON d.id = p.decided_by
+                     WHERE p.status = ?1 OR ?1 IS NULL ORDER BY p.id DESC LIMIT ?2"
+                ),
+                args![status, limit],
+            )?
+            .iter()
+            .map(proposal_row)
+            .collect()
     }
 
     /// Proposals newest first without their documents, `limit` at a time: those with an id
@@ -627,66 +631,71 @@ impl Store {
         id: Option<i64>,
         limit: usize,
     ) -> Result<Vec<ProposalSummary>> {
-        // The stored body is "importer\ndocument": the importer is its first line.
-        let mut st = self.conn.prepare_cached(
-            "SELECT p.id, p.action, p.subject, p.target_fact,
-                    CASE WHEN instr(p.body, char(10)) > 0
-                         THEN substr(p.body, 1, instr(p.body, char(10)) - 1) ELSE '' END,
-                    length(CAST(p.body AS BLOB)) - instr(p.body, char(10)),
-                    p.summary, u.username, p.proposed_at, p.status, d.username, p.decided_at,
-                    p.decision_note, p.batch
-             FROM proposals p JOIN users u ON u.id = p.proposed_by
-             LEFT JOIN users d ON d.id = p.decided_by
-             WHERE (?1 IS NULL OR p.status = ?1) AND (?2 IS NULL OR p.id < ?2)
-               AND (?3 IS NULL OR p.id = ?3)
-             ORDER BY p.id DESC LIMIT ?4",
+        // The stored body is "importer\ndocument": the importer is its first line. Finding the
+        // newline and counting bytes are spelled differently by the two databases. (Each
+        // parameter is compared with its column before `IS NULL`, which PostgreSQL cannot type.)
+        let (importer, document_bytes) = match self.conn.backend() {
+            Backend::Sqlite => (
+                "CASE WHEN instr(p.body, char(10)) > 0
+                      THEN substr(p.body, 1, instr(p.body, char(10)) - 1) ELSE '' END",
+                "length(CAST(p.body AS BLOB)) - instr(p.body, char(10))",
+            ),
+            Backend::Postgres => (
+                "CASE WHEN strpos(p.body, chr(10)) > 0
+                      THEN substr(p.body, 1, strpos(p.body, chr(10)) - 1) ELSE '' END",
+                "CAST(octet_length(p.body) - strpos(p.body, chr(10)) AS BIGINT)",
+            ),
+        };
+        let rows = self.conn.query(
+            &format!(
+                "SELECT p.id, p.action, p.subject, p.target_fact, {importer}, {document_bytes},
+                        p.summary, u.username, p.proposed_at, p.status, d.username, p.decided_at,
+                        p.decision_note, p.batch
+                 FROM proposals p JOIN users u ON u.id = p.proposed_by
+                 LEFT JOIN users d ON d.id = p.decided_by
+                 WHERE (p.status = ?1 OR ?1 IS NULL) AND (p.id < ?2 OR ?2 IS NULL)
+                   AND (p.id = ?3 OR ?3 IS NULL)
+                 ORDER BY p.id DESC LIMIT ?4"
+            ),
+            args![status, before, id, limit],
         )?;
-        let rows = st.query_map(
-            params![status, before, id, i64::try_from(limit).unwrap_or(i64::MAX)],
-            |r| {
+        rows.iter()
+            .map(|r| {
+                let id: i64 = r.get(0)?;
                 let action: String = r.get(1)?;
-                Ok((
+                let action = ProposalAction::parse(&action).ok_or_else(|| {
+                    StoreError::Corrupt(format!("proposal {id}: unknown action {action:?}"))
+                })?;
+                Ok(ProposalSummary {
+                    id,
                     action,
-                    ProposalSummary {
-                        id: r.get(0)?,
-                        action: ProposalAction::Add,
-                        subject: r.get(2)?,
-                        target_fact: r.get(3)?,
-                        importer: r.get(4)?,
-                        document_bytes: r.get(5)?,
-                        summary: r.get(6)?,
-                        proposed_by: r.get(7)?,
-                        proposed_at: r.get(8)?,
-                        status: r.get(9)?,
-                        decided_by: r.get(10)?,
-                        decided_at: r.get(11)?,
-                        decision_note: r.get(12)?,
-                        batch: r.get(13)?,
-                    },
-                ))
-            },
-        )?;
-        let mut out = Vec::new();
-        for r in rows {
-            let (action, mut p) = r?;
-            p.action = ProposalAction::parse(&action).ok_or_else(|| {
-                StoreError::Corrupt(format!("proposal {}: unknown action {action:?}", p.id))
-            })?;
-            out.push(p);
-        }
-        Ok(out)
+                    subject: r.get(2)?,
+                    target_fact: r.get(3)?,
+                    importer: r.get(4)?,
+                    document_bytes: r.get(5)?,
+                    summary: r.get(6)?,
+                    proposed_by: r.get(7)?,
+                    proposed_at: r.get(8)?,
+                    status: r.get(9)?,
+                    decided_by: r.get(10)?,
+                    decided_at: r.get(11)?,
+                    decision_note: r.get(12)?,
+                    batch: r.get(13)?,
+                })
+            })
+            .collect()
     }
 
     /// Rejects (by another editor) or withdraws (by its author) a pending proposal.
     pub fn decline_proposal(&mut self, id: i64, by: i64, note: &str) -> Result<&'static str> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.begin()?;
         let row: Option<(String, i64)> = tx
-            .query_row(
+            .opt(
                 "SELECT status, proposed_by FROM proposals WHERE id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
+                args![id],
+            )?
+            .map(|r| Ok::<_, StoreError>((r.get(0)?, r.get(1)?)))
+            .transpose()?;
         let Some((status, author)) = row else {
             return Err(rejected(format!("no proposal {id}")));
         };
@@ -700,7 +709,7 @@ impl Store {
         };
         tx.execute(
             "UPDATE proposals SET status = ?1, decided_by = ?2, decided_at = ?3, decision_note = ?4 WHERE id = ?5",
-            params![new, by, crate::now_rfc3339(), note, id],
+            args![new, by, crate::now_rfc3339(), note, id],
         )?;
         tx.commit()?;
         Ok(new)
@@ -709,46 +718,42 @@ impl Store {
     /// Who proposed and who approved a fact, when it came through the desk (`None` for facts
     /// imported from the command line or the shipped data).
     pub fn provenance(&self, fact: i64) -> Result<Option<Provenance>> {
-        Ok(self
-            .conn
-            .query_row(
+        self.conn
+            .opt(
                 "SELECT p.id, u.username, p.proposed_at, d.username, p.decided_at
                  FROM facts f JOIN proposals p ON p.batch = f.batch
                  JOIN users u ON u.id = p.proposed_by LEFT JOIN users d ON d.id = p.decided_by
                  WHERE f.id = ?1",
-                [fact],
-                |r| {
-                    Ok(Provenance {
-                        proposal: r.get(0)?,
-                        proposed_by: r.get(1)?,
-                        proposed_at: r.get(2)?,
-                        approved_by: r.get(3)?,
-                        approved_at: r.get(4)?,
-                    })
-                },
-            )
-            .optional()?)
+                args![fact],
+            )?
+            .map(|r| {
+                Ok(Provenance {
+                    proposal: r.get(0)?,
+                    proposed_by: r.get(1)?,
+                    proposed_at: r.get(2)?,
+                    approved_by: r.get(3)?,
+                    approved_at: r.get(4)?,
+                })
+            })
+            .transpose()
     }
 
     /// Events after `after` (oldest first), at most `limit`.
     pub fn events(&self, after: i64, limit: usize) -> Result<Vec<Event>> {
-        let mut st = self.conn.prepare(
-            "SELECT id, at, subject, proposal FROM events WHERE id > ?1 ORDER BY id LIMIT ?2",
-        )?;
-        let heads = st
-            .query_map(params![after, limit as i64], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })?
-            .collect::<rusqlite::Result<Vec<(i64, String, String, Option<i64>)>>>()?;
-        heads
-            .into_iter()
-            .map(|(id, at, subject, proposal)| {
+        self.conn
+            .query(
+                "SELECT id, at, subject, proposal FROM events WHERE id > ?1 ORDER BY id LIMIT ?2",
+                args![after, limit],
+            )?
+            .iter()
+            .map(|r| {
+                let id: i64 = r.get(0)?;
                 Ok(Event {
                     facts: self.event_facts(id)?,
                     id,
-                    at,
-                    subject,
-                    proposal,
+                    at: r.get(1)?,
+                    subject: r.get(2)?,
+                    proposal: r.get(3)?,
                 })
             })
             .collect()
@@ -759,11 +764,14 @@ impl Store {
     }
 
     fn event_facts(&self, event: i64) -> Result<Vec<(i64, Option<i64>, String)>> {
-        let mut st = self.conn.prepare_cached(
-            "SELECT fact, previous, action FROM event_facts WHERE event = ?1 ORDER BY fact",
-        )?;
-        let rows = st.query_map([event], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        self.conn
+            .query(
+                "SELECT fact, previous, action FROM event_facts WHERE event = ?1 ORDER BY fact",
+                args![event],
+            )?
+            .iter()
+            .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .collect()
     }
 }
 
@@ -806,12 +814,12 @@ impl Batch<'_> {
     pub fn publish(&mut self, proposal: i64, approver: i64, now: i64) -> Result<Vec<i64>> {
         let row: Option<(String, i64)> = self
             .tx
-            .query_row(
+            .opt(
                 "SELECT status, proposed_by FROM proposals WHERE id = ?1",
-                [proposal],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
+                args![proposal],
+            )?
+            .map(|r| Ok::<_, StoreError>((r.get(0)?, r.get(1)?)))
+            .transpose()?;
         let Some((status, author)) = row else {
             return Err(rejected(format!("no proposal {proposal}")));
         };
@@ -825,19 +833,16 @@ impl Batch<'_> {
         }
         let enabled: Option<bool> = self
             .tx
-            .query_row(
-                "SELECT disabled FROM users WHERE id = ?1",
-                [approver],
-                |r| r.get::<_, bool>(0).map(|d| !d),
-            )
-            .optional()?;
+            .opt("SELECT disabled FROM users WHERE id = ?1", args![approver])?
+            .map(|r| r.get::<bool>(0).map(|d| !d))
+            .transpose()?;
         if enabled != Some(true) {
             return Err(rejected("the approving account is unknown or disabled"));
         }
         let updated = self.tx.execute(
             "UPDATE proposals SET status = 'approved', decided_by = ?1, decided_at = ?2, batch = ?3
              WHERE id = ?4 AND status = 'pending'",
-            params![approver, self.recorded_at, self.id, proposal],
+            args![approver, self.recorded_at, self.id, proposal],
         )?;
         if updated != 1 {
             return Err(rejected(format!(
@@ -847,11 +852,10 @@ impl Batch<'_> {
         // Group the written facts by subject, in order.
         let mut by_subject: Vec<(String, Vec<ChangedFact>)> = Vec::new();
         for &(fact, previous) in &self.written {
-            let (subject, kind): (String, String) = self.tx.query_row(
-                "SELECT subject, kind FROM facts WHERE id = ?1",
-                [fact],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
+            let r = self
+                .tx
+                .one("SELECT subject, kind FROM facts WHERE id = ?1", args![fact])?;
+            let (subject, kind): (String, String) = (r.get(0)?, r.get(1)?);
             let action = if kind == "retraction" {
                 "retracted"
             } else if previous.is_some() {
@@ -866,44 +870,50 @@ impl Batch<'_> {
         }
         let mut events = Vec::new();
         for (subject, facts) in by_subject {
-            self.tx.execute(
-                "INSERT INTO events (at, subject, proposal, batch) VALUES (?1, ?2, ?3, ?4)",
-                params![self.recorded_at, subject, proposal, self.id],
+            let event = self.tx.insert(
+                "INSERT INTO events (at, subject, proposal, batch) VALUES (?1, ?2, ?3, ?4)
+                 RETURNING id",
+                args![self.recorded_at, subject, proposal, self.id],
             )?;
-            let event = self.tx.last_insert_rowid();
             for (fact, previous, action) in facts {
                 self.tx.execute(
                     "INSERT INTO event_facts (event, fact, previous, action) VALUES (?1, ?2, ?3, ?4)",
-                    params![event, fact, previous, action],
+                    args![event, fact, previous, action],
                 )?;
             }
-            let subs = {
-                let mut st = self.tx.prepare_cached(
+            // In id order, so that the outbox's rows are numbered alike on both databases.
+            let subs = self
+                .tx
+                .query(
                     "SELECT id, cadence FROM subscribers WHERE (scope = ?1 OR scope = '*')
-                     AND confirmed_at IS NOT NULL AND unsubscribed_at IS NULL",
-                )?;
-                let rows = st.query_map([&subject], |r| Ok((r.get(0)?, r.get(1)?)))?;
-                rows.collect::<rusqlite::Result<Vec<(i64, String)>>>()?
-            };
+                     AND confirmed_at IS NOT NULL AND unsubscribed_at IS NULL ORDER BY id",
+                    args![subject],
+                )?
+                .iter()
+                .map(|r| Ok((r.get(0)?, r.get(1)?)))
+                .collect::<Result<Vec<(i64, String)>>>()?;
             for (sid, cadence) in subs {
                 self.tx.execute(
                     "INSERT INTO outbox (ikey, channel, purpose, subscriber, event, created_at, due_at)
                      VALUES (?1, 'email', 'event', ?2, ?3, ?4, ?5)",
-                    params![format!("ev{event}-s{sid}"), sid, event, now, due_at(&cadence, now)],
+                    args![format!("ev{event}-s{sid}"), sid, event, now, due_at(&cadence, now)],
                 )?;
             }
-            let hooks = {
-                let mut st = self.tx.prepare_cached(
-                    "SELECT id FROM webhooks WHERE (scope = ?1 OR scope = '*') AND disabled = 0",
-                )?;
-                let rows = st.query_map([&subject], |r| r.get(0))?;
-                rows.collect::<rusqlite::Result<Vec<i64>>>()?
-            };
+            let hooks = self
+                .tx
+                .query(
+                    "SELECT id FROM webhooks WHERE (scope = ?1 OR scope = '*') AND disabled = 0
+                     ORDER BY id",
+                    args![subject],
+                )?
+                .iter()
+                .map(|r| r.get(0))
+                .collect::<Result<Vec<i64>>>()?;
             for wid in hooks {
                 self.tx.execute(
                     "INSERT INTO outbox (ikey, channel, purpose, webhook, event, created_at, due_at)
                      VALUES (?1, 'webhook', 'event', ?2, ?3, ?4, ?4)",
-                    params![format!("ev{event}-w{wid}"), wid, event, now],
+                    args![format!("ev{event}-w{wid}"), wid, event, now],
                 )?;
             }
             events.push(event);
@@ -999,39 +1009,34 @@ impl Store {
                 "cadence {cadence:?}: expected immediate, daily or weekly"
             )));
         }
-        let tx = self.conn.transaction()?;
-        let recent: Option<i64> = tx
-            .query_row(
-                "SELECT id FROM subscribers WHERE email = ?1 AND scope = ?2 AND unsubscribed_at IS NULL
-                 AND (confirmed_at IS NOT NULL OR created_at > ?3)",
-                params![email, scope, now - 3600],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let tx = self.conn.begin()?;
+        let recent = tx.opt(
+            "SELECT id FROM subscribers WHERE lower(email) = lower(?1) AND scope = ?2
+             AND unsubscribed_at IS NULL AND (confirmed_at IS NOT NULL OR created_at > ?3)",
+            args![email, scope, now - 3600],
+        )?;
         // One address gets at most three confirmation mails an hour, whatever the scopes: the
         // form must not become a way to flood someone's mailbox.
-        let asked: i64 = tx.query_row(
-            "SELECT COUNT(*) FROM subscribers WHERE email = ?1 AND created_at > ?2",
-            params![email, now - 3600],
-            |r| r.get(0),
+        let asked: i64 = tx.value(
+            "SELECT COUNT(*) FROM subscribers WHERE lower(email) = lower(?1) AND created_at > ?2",
+            args![email, now - 3600],
         )?;
         if recent.is_some() || asked >= CONFIRMATIONS_PER_HOUR {
             return Ok(Subscribed::AlreadyPending);
         }
         let confirm = random_token()?;
         let unsub = random_token()?;
-        tx.execute(
+        let sid = tx.insert(
             "INSERT INTO subscribers (email, scope, cadence, confirm_hash, unsub_token, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![email, scope, cadence, token_hash(&confirm), unsub, now],
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+            args![email, scope, cadence, token_hash(&confirm), unsub, now],
         )?;
-        let sid = tx.last_insert_rowid();
         let mail = compose(&confirm, &unsub);
         let message = serde_json::to_string(&mail).map_err(|e| rejected(e.to_string()))?;
         tx.execute(
             "INSERT INTO outbox (ikey, channel, purpose, subscriber, message, created_at, due_at)
              VALUES (?1, 'email', 'confirm', ?2, ?3, ?4, ?4)",
-            params![format!("confirm-s{sid}"), sid, message, now],
+            args![format!("confirm-s{sid}"), sid, message, now],
         )?;
         tx.commit()?;
         Ok(Subscribed::ConfirmationQueued)
@@ -1041,17 +1046,17 @@ impl Store {
     pub fn confirm_subscription(&mut self, token: &str, now: i64) -> Result<Option<Subscriber>> {
         let row: Option<(i64, i64, Option<i64>)> = self
             .conn
-            .query_row(
+            .opt(
                 "SELECT id, created_at, confirmed_at FROM subscribers WHERE confirm_hash = ?1 AND unsubscribed_at IS NULL",
-                [token_hash(token)],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?;
+                args![token_hash(token)],
+            )?
+            .map(|r| Ok::<_, StoreError>((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .transpose()?;
         match row {
             Some((id, created, None)) if now - created <= CONFIRM_TTL => {
                 self.conn.execute(
                     "UPDATE subscribers SET confirmed_at = ?1 WHERE id = ?2 AND confirmed_at IS NULL",
-                    params![now, id],
+                    args![now, id],
                 )?;
                 self.subscriber(id)
             }
@@ -1064,27 +1069,27 @@ impl Store {
     pub fn unsubscribe(&mut self, token: &str, now: i64) -> Result<Option<Subscriber>> {
         let id: Option<i64> = self
             .conn
-            .query_row(
+            .opt(
                 "SELECT id FROM subscribers WHERE unsub_token = ?1 AND unsubscribed_at IS NULL",
-                [token],
-                |r| r.get(0),
-            )
-            .optional()?;
+                args![token],
+            )?
+            .map(|r| r.get(0))
+            .transpose()?;
         let Some(id) = id else { return Ok(None) };
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.begin()?;
         // The address is erased at once, with the mail that was written to it.
         tx.execute(
             "UPDATE subscribers SET unsubscribed_at = ?1, email = '' WHERE id = ?2",
-            params![now, id],
+            args![now, id],
         )?;
         tx.execute(
             "UPDATE outbox SET status = 'dropped' WHERE subscriber = ?1 AND status IN ('pending', 'dead')",
-            [id],
+            args![id],
         )?;
         // The relay's error text may quote the address.
         tx.execute(
             "UPDATE outbox SET message = NULL, last_error = NULL WHERE subscriber = ?1",
-            [id],
+            args![id],
         )?;
         tx.commit()?;
         self.subscriber(id)
@@ -1097,69 +1102,76 @@ impl Store {
     /// (with the address erased), so counts and the outbox's history are kept. Returns how many
     /// rows were changed or deleted.
     pub fn forget(&mut self, now: i64) -> Result<Forgotten> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.begin()?;
         let addresses = tx.execute(
             "UPDATE subscribers SET email = '' WHERE email <> ''
              AND (unsubscribed_at IS NOT NULL OR (confirmed_at IS NULL AND created_at < ?1))",
-            [now - CONFIRM_TTL],
+            args![now - CONFIRM_TTL],
         )?;
         tx.execute(
             "UPDATE outbox SET status = 'dropped' WHERE status IN ('pending', 'dead')
              AND subscriber IN (SELECT id FROM subscribers WHERE email = '')",
-            [],
+            args![],
         )?;
         let messages = tx.execute(
             "UPDATE outbox SET message = NULL, last_error = NULL WHERE message IS NOT NULL
              AND status IN ('sent', 'dropped')
              AND (subscriber IN (SELECT id FROM subscribers WHERE email = '')
                   OR COALESCE(sent_at, created_at) < ?1)",
-            [now - 30 * 86_400],
+            args![now - 30 * 86_400],
         )?;
-        let sessions = tx.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now])?;
+        let sessions = tx.execute("DELETE FROM sessions WHERE expires_at <= ?1", args![now])?;
         let failures = tx.execute(
             "DELETE FROM login_failures WHERE locked_until < ?1",
-            [now - 86_400],
+            args![now - 86_400],
         )?;
         tx.commit()?;
+        let n = |changed: u64| usize::try_from(changed).unwrap_or(usize::MAX);
         Ok(Forgotten {
-            addresses,
-            messages,
-            sessions,
-            failures,
+            addresses: n(addresses),
+            messages: n(messages),
+            sessions: n(sessions),
+            failures: n(failures),
         })
     }
 
     pub fn subscriber(&self, id: i64) -> Result<Option<Subscriber>> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT id, email, scope, cadence, confirmed_at IS NOT NULL, unsubscribed_at IS NOT NULL
+        self.conn
+            .opt(
+                "SELECT id, email, scope, cadence,
+                        CASE WHEN confirmed_at IS NOT NULL THEN 1 ELSE 0 END,
+                        CASE WHEN unsubscribed_at IS NOT NULL THEN 1 ELSE 0 END
                  FROM subscribers WHERE id = ?1",
-                [id],
-                |r| {
-                    Ok(Subscriber {
-                        id: r.get(0)?,
-                        email: r.get(1)?,
-                        scope: r.get(2)?,
-                        cadence: r.get(3)?,
-                        confirmed: r.get(4)?,
-                        unsubscribed: r.get(5)?,
-                    })
-                },
-            )
-            .optional()?)
+                args![id],
+            )?
+            .map(|r| {
+                Ok(Subscriber {
+                    id: r.get(0)?,
+                    email: r.get(1)?,
+                    scope: r.get(2)?,
+                    cadence: r.get(3)?,
+                    confirmed: r.get(4)?,
+                    unsubscribed: r.get(5)?,
+                })
+            })
+            .transpose()
     }
 
     /// Counts of subscribers by state (admins' overview): (confirmed, pending, unsubscribed).
     pub fn subscriber_counts(&self) -> Result<(i64, i64, i64)> {
-        Ok(self.conn.query_row(
+        // (PostgreSQL's SUM of a bigint is NUMERIC: cast back to an integer.)
+        let r = self.conn.one(
             "SELECT
-               COALESCE(SUM(confirmed_at IS NOT NULL AND unsubscribed_at IS NULL), 0),
-               COALESCE(SUM(confirmed_at IS NULL AND unsubscribed_at IS NULL), 0),
-               COALESCE(SUM(unsubscribed_at IS NOT NULL), 0) FROM subscribers",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?)
+               COALESCE(CAST(SUM(CASE WHEN confirmed_at IS NOT NULL AND unsubscribed_at IS NULL
+                                      THEN 1 ELSE 0 END) AS BIGINT), 0),
+               COALESCE(CAST(SUM(CASE WHEN confirmed_at IS NULL AND unsubscribed_at IS NULL
+                                      THEN 1 ELSE 0 END) AS BIGINT), 0),
+               COALESCE(CAST(SUM(CASE WHEN unsubscribed_at IS NOT NULL
+                                      THEN 1 ELSE 0 END) AS BIGINT), 0)
+             FROM subscribers",
+            args![],
+        )?;
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
     }
 
     /// Registers a webhook; returns it and its signing secret (shown once).
@@ -1170,11 +1182,11 @@ impl Store {
             )));
         }
         let secret = random_token()?;
-        self.conn.execute(
-            "INSERT INTO webhooks (url, scope, secret, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![url, scope, secret, now],
+        let id = self.conn.insert(
+            "INSERT INTO webhooks (url, scope, secret, created_at) VALUES (?1, ?2, ?3, ?4)
+             RETURNING id",
+            args![url, scope, secret, now],
         )?;
-        let id = self.conn.last_insert_rowid();
         Ok((
             Webhook {
                 id,
@@ -1187,37 +1199,39 @@ impl Store {
     }
 
     pub fn webhooks(&self) -> Result<Vec<Webhook>> {
-        let mut st = self
-            .conn
-            .prepare("SELECT id, url, scope, disabled FROM webhooks ORDER BY id")?;
-        let rows = st.query_map([], |r| {
-            Ok(Webhook {
-                id: r.get(0)?,
-                url: r.get(1)?,
-                scope: r.get(2)?,
-                disabled: r.get(3)?,
+        self.conn
+            .query(
+                "SELECT id, url, scope, disabled FROM webhooks ORDER BY id",
+                args![],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(Webhook {
+                    id: r.get(0)?,
+                    url: r.get(1)?,
+                    scope: r.get(2)?,
+                    disabled: r.get(3)?,
+                })
             })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            .collect()
     }
 
     pub fn disable_webhook(&mut self, id: i64) -> Result<bool> {
         Ok(self
             .conn
-            .execute("UPDATE webhooks SET disabled = 1 WHERE id = ?1", [id])?
+            .execute("UPDATE webhooks SET disabled = 1 WHERE id = ?1", args![id])?
             == 1)
     }
 
     /// A webhook's URL and secret, for delivery.
     pub fn webhook_target(&self, id: i64) -> Result<Option<(String, String, bool)>> {
-        Ok(self
-            .conn
-            .query_row(
+        self.conn
+            .opt(
                 "SELECT url, secret, disabled FROM webhooks WHERE id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?)
+                args![id],
+            )?
+            .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .transpose()
     }
 }
 
@@ -1247,7 +1261,7 @@ const OUTBOX_COLS: &str =
     "id, ikey, channel, purpose, subscriber, webhook, event, message, created_at,
      due_at, status, attempts, last_error, sent_at";
 
-fn outbox_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxItem> {
+fn outbox_row(r: &Row) -> Result<OutboxItem> {
     Ok(OutboxItem {
         id: r.get(0)?,
         ikey: r.get(1)?,
@@ -1278,60 +1292,115 @@ pub struct OutboxCounts {
 impl Store {
     /// Pending rows due by `now`, oldest first.
     pub fn outbox_due(&self, now: i64, limit: usize) -> Result<Vec<OutboxItem>> {
-        let mut st = self.conn.prepare_cached(&format!(
-            "SELECT {OUTBOX_COLS} FROM outbox WHERE status = 'pending' AND due_at <= ?1 ORDER BY id LIMIT ?2"
-        ))?;
-        let rows = st.query_map(params![now, limit as i64], outbox_row)?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        self.conn
+            .query(
+                &format!(
+                    "SELECT {OUTBOX_COLS} FROM outbox WHERE status = 'pending' AND due_at <= ?1 ORDER BY id LIMIT ?2"
+                ),
+                args![now, limit],
+            )?
+            .iter()
+            .map(outbox_row)
+            .collect()
     }
 
     /// Rows by status ("pending", "dead", ...), newest first.
     pub fn outbox(&self, status: &str, limit: usize) -> Result<Vec<OutboxItem>> {
-        let mut st = self.conn.prepare(&format!(
-            "SELECT {OUTBOX_COLS} FROM outbox WHERE status = ?1 ORDER BY id DESC LIMIT ?2"
-        ))?;
-        let rows = st.query_map(params![status, limit as i64], outbox_row)?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        self.conn
+            .query(
+                &format!(
+                    "SELECT {OUTBOX_COLS} FROM outbox WHERE status = ?1 ORDER BY id DESC LIMIT ?2"
+                ),
+                args![status, limit],
+            )?
+            .iter()
+            .map(outbox_row)
+            .collect()
     }
 
     pub fn outbox_counts(&self) -> Result<OutboxCounts> {
         let mut c = OutboxCounts::default();
-        let mut st = self
-            .conn
-            .prepare("SELECT status, COUNT(*) FROM outbox GROUP BY status")?;
-        let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
-        for r in rows {
-            let (s, n) = r?;
-            match s.as_str() {
-                "pending" => c.pending = n,
-                "sent" => c.sent = n,
-                "dead" => c.dead = n,
-                _ => c.dropped += n,
-            }
-        }
+        self.conn.each(
+            "SELECT status, COUNT(*) FROM outbox GROUP BY status",
+            args![],
+            |r| {
+                let (s, n): (String, i64) = (r.get(0)?, r.get(1)?);
+                match s.as_str() {
+                    "pending" => c.pending = n,
+                    "sent" => c.sent = n,
+                    "dead" => c.dead = n,
+                    _ => c.dropped += n,
+                }
+                Ok(())
+            },
+        )?;
         Ok(c)
     }
 
     /// Records an attempt before it is made: the row is not due again until `retry_at`, so a
     /// crash during delivery leads to one retry after that time, never to a lost message.
     pub fn outbox_attempt(&mut self, ids: &[i64], retry_at: i64) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.begin()?;
         for id in ids {
             tx.execute(
                 "UPDATE outbox SET attempts = attempts + 1, due_at = ?1 WHERE id = ?2 AND status = 'pending'",
-                params![retry_at, id],
+                args![retry_at, id],
             )?;
         }
         tx.commit()?;
         Ok(())
     }
 
+    /// Counts one request under `key` (e.g. `subscribe:ADDRESS`) in the current hour and
+    /// returns the hour's count so far, this one included. Kept in the database, so that every
+    /// server on it counts against one limit; earlier hours are forgotten as they pass.
+    pub fn count_request(&mut self, key: &str, now: i64) -> Result<i64> {
+        let hour = now.div_euclid(3600);
+        let tx = self.conn.begin()?;
+        tx.execute("DELETE FROM request_counts WHERE hour < ?1", args![hour])?;
+        let n: i64 = tx.value(
+            "INSERT INTO request_counts (key, hour, count) VALUES (?1, ?2, 1)
+             ON CONFLICT (key, hour) DO UPDATE SET count = request_counts.count + 1
+             RETURNING count",
+            args![key, hour],
+        )?;
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// Claims rows for one delivery attempt, in one transaction: each row must still be pending and
+    /// due by `now`; its attempt is counted and it is not due again until `retry_at`. `false` (and
+    /// nothing written) when any row was claimed by another worker first or is no longer pending: on
+    /// PostgreSQL the second worker's UPDATE waits for the first's commit and then finds the row no
+    /// longer due, so a message is claimed by one worker at a time, across servers.
+    pub fn outbox_claim(&mut self, ids: &[i64], now: i64, retry_at: i64) -> Result<bool> {
+        // Rows are locked in ascending id order, so two workers claiming overlapping sets wait
+        // for each other instead of deadlocking.
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        let tx = self.conn.begin()?;
+        for id in &ids {
+            let claimed = tx.execute(
+                "UPDATE outbox SET attempts = attempts + 1, due_at = ?1
+                 WHERE id = ?2 AND status = 'pending' AND due_at <= ?3",
+                args![retry_at, id, now],
+            )?;
+            if claimed == 0 {
+                tx.rollback()?;
+                return Ok(false);
+            }
+        }
+        tx.commit()?;
+        Ok(true)
+    }
+
     pub fn outbox_sent(&mut self, ids: &[i64], now: i64) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.begin()?;
         for id in ids {
             tx.execute(
                 "UPDATE outbox SET status = 'sent', sent_at = ?1, last_error = NULL WHERE id = ?2",
-                params![now, id],
+                args![now, id],
             )?;
         }
         tx.commit()?;
@@ -1340,13 +1409,13 @@ impl Store {
 
     /// Records a failed attempt; rows that have had `max_attempts` go to the dead-letter list.
     pub fn outbox_failed(&mut self, ids: &[i64], error: &str, max_attempts: i64) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.begin()?;
         for id in ids {
             tx.execute(
                 "UPDATE outbox SET last_error = ?1,
                    status = CASE WHEN attempts >= ?2 THEN 'dead' ELSE status END
                  WHERE id = ?3 AND status = 'pending'",
-                params![error, max_attempts, id],
+                args![error, max_attempts, id],
             )?;
         }
         tx.commit()?;
@@ -1355,11 +1424,11 @@ impl Store {
 
     /// Drops rows that can no longer be delivered (the subscriber left, the webhook was disabled).
     pub fn outbox_drop(&mut self, ids: &[i64], why: &str) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.begin()?;
         for id in ids {
             tx.execute(
                 "UPDATE outbox SET status = 'dropped', last_error = ?1 WHERE id = ?2 AND status = 'pending'",
-                params![why, id],
+                args![why, id],
             )?;
         }
         tx.commit()?;
@@ -1370,7 +1439,7 @@ impl Store {
     pub fn outbox_retry(&mut self, id: i64, now: i64) -> Result<bool> {
         Ok(self.conn.execute(
             "UPDATE outbox SET status = 'pending', attempts = 0, due_at = ?1 WHERE id = ?2 AND status = 'dead'",
-            params![now, id],
+            args![now, id],
         )? == 1)
     }
 
@@ -1380,22 +1449,23 @@ impl Store {
         self.conn.execute(
             "INSERT INTO outbox (ikey, channel, purpose, message, created_at, due_at)
              VALUES (?1, 'email', ?2, ?3, ?4, ?4)",
-            params![ikey, purpose, message, now],
+            args![ikey, purpose, message, now],
         )?;
         Ok(())
     }
 
     /// Where and how to send to a subscriber: (address, unsubscribe token, scope, active).
     pub fn subscriber_address(&self, id: i64) -> Result<Option<(String, String, String, bool)>> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT email, unsub_token, scope, confirmed_at IS NOT NULL AND unsubscribed_at IS NULL
+        self.conn
+            .opt(
+                "SELECT email, unsub_token, scope,
+                        CASE WHEN confirmed_at IS NOT NULL AND unsubscribed_at IS NULL
+                             THEN 1 ELSE 0 END
                  FROM subscribers WHERE id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .optional()?)
+                args![id],
+            )?
+            .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .transpose()
     }
 }
 
@@ -1452,30 +1522,28 @@ impl Store {
         now: i64,
         per_hour: i64,
     ) -> Result<Option<i64>> {
-        let tx = self.conn.transaction()?;
-        let recent: i64 = tx.query_row(
+        let tx = self.conn.begin()?;
+        let recent: i64 = tx.value(
             "SELECT COUNT(*) FROM feedback WHERE client = ?1 AND received_at >= ?2",
-            params![f.client, now - 3600],
-            |r| r.get(0),
+            args![f.client, now - 3600],
         )?;
         if recent >= per_hour {
             return Ok(None);
         }
-        tx.execute(
+        let id = tx.insert(
             "INSERT INTO feedback (subject, page, name, email, message, client, received_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![f.subject, f.page, f.name, f.email, f.message, f.client, now],
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+            args![f.subject, f.page, f.name, f.email, f.message, f.client, now],
         )?;
-        let id = tx.last_insert_rowid();
         for a in files {
             tx.execute(
                 "INSERT INTO attachments (feedback, filename, content_type, size, sha256, data)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
+                args![
                     id,
                     a.filename,
                     a.content_type,
-                    a.data.len() as i64,
+                    a.data.len(),
                     hex(&Sha256::digest(&a.data)),
                     a.data
                 ],
@@ -1487,13 +1555,10 @@ impl Store {
 
     /// Feedback with a status ("open", "answered", "closed"; `None`: all), newest first.
     pub fn feedback_list(&self, status: Option<&str>, limit: usize) -> Result<Vec<Feedback>> {
-        let ids: Vec<i64> = {
-            let mut st = self.conn.prepare(
-                "SELECT id FROM feedback WHERE ?1 IS NULL OR status = ?1 ORDER BY id DESC LIMIT ?2",
-            )?;
-            let rows = st.query_map(params![status, limit as i64], |r| r.get(0))?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()?
-        };
+        let ids = self.ids(
+            "SELECT id FROM feedback WHERE status = ?1 OR ?1 IS NULL ORDER BY id DESC LIMIT ?2",
+            args![status, limit],
+        )?;
         let mut out = Vec::new();
         for id in ids {
             if let Some(f) = self.feedback(id)? {
@@ -1504,71 +1569,69 @@ impl Store {
     }
 
     pub fn feedback(&self, id: i64) -> Result<Option<Feedback>> {
-        let f = self
+        let Some(r) = self.conn.opt(
+            "SELECT f.id, f.subject, f.page, f.name, f.email, f.message, f.received_at, f.status,
+                    f.answer, u.username
+             FROM feedback f LEFT JOIN users u ON u.id = f.answered_by WHERE f.id = ?1",
+            args![id],
+        )?
+        else {
+            return Ok(None);
+        };
+        let attachments = self
             .conn
-            .query_row(
-                "SELECT f.id, f.subject, f.page, f.name, f.email, f.message, f.received_at, f.status,
-                        f.answer, u.username
-                 FROM feedback f LEFT JOIN users u ON u.id = f.answered_by WHERE f.id = ?1",
-                [id],
-                |r| {
-                    Ok(Feedback {
-                        id: r.get(0)?,
-                        subject: r.get(1)?,
-                        page: r.get(2)?,
-                        name: r.get(3)?,
-                        email: r.get(4)?,
-                        message: r.get(5)?,
-                        received_at: r.get(6)?,
-                        status: r.get(7)?,
-                        answer: r.get(8)?,
-                        answered_by: r.get(9)?,
-                        attachments: Vec::new(),
-                    })
-                },
-            )
-            .optional()?;
-        let Some(mut f) = f else { return Ok(None) };
-        let mut st = self.conn.prepare_cached(
-            "SELECT id, filename, content_type, size FROM attachments WHERE feedback = ?1 ORDER BY id",
-        )?;
-        let rows = st.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-        f.attachments = rows.collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(Some(f))
+            .query(
+                "SELECT id, filename, content_type, size FROM attachments WHERE feedback = ?1 ORDER BY id",
+                args![id],
+            )?
+            .iter()
+            .map(|a| Ok((a.get(0)?, a.get(1)?, a.get(2)?, a.get(3)?)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Some(Feedback {
+            id: r.get(0)?,
+            subject: r.get(1)?,
+            page: r.get(2)?,
+            name: r.get(3)?,
+            email: r.get(4)?,
+            message: r.get(5)?,
+            received_at: r.get(6)?,
+            status: r.get(7)?,
+            answer: r.get(8)?,
+            answered_by: r.get(9)?,
+            attachments,
+        }))
     }
 
     /// An attachment: (feedback id, filename, content type, data).
     pub fn attachment(&self, id: i64) -> Result<Option<AttachmentData>> {
-        Ok(self
-            .conn
-            .query_row(
+        self.conn
+            .opt(
                 "SELECT feedback, filename, content_type, data FROM attachments WHERE id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .optional()?)
+                args![id],
+            )?
+            .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .transpose()
     }
 
     /// Answers feedback by e-mail (queued in the outbox in the same transaction).
     pub fn answer_feedback(&mut self, id: i64, by: i64, mail: &Mail, now: i64) -> Result<()> {
         let message = serde_json::to_string(mail).map_err(|e| rejected(e.to_string()))?;
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.begin()?;
         let n = tx.execute(
             "UPDATE feedback SET status = 'answered', answer = ?1, answered_by = ?2, answered_at = ?3 WHERE id = ?4",
-            params![mail.body, by, now, id],
+            args![mail.body, by, now, id],
         )?;
         if n != 1 {
             return Err(rejected(format!("no feedback {id}")));
         }
-        let answers: i64 = tx.query_row(
+        let answers: i64 = tx.value(
             "SELECT COUNT(*) FROM outbox WHERE purpose = 'answer' AND ikey LIKE ?1",
-            [format!("answer-f{id}-%")],
-            |r| r.get(0),
+            args![format!("answer-f{id}-%")],
         )?;
         tx.execute(
             "INSERT INTO outbox (ikey, channel, purpose, message, created_at, due_at)
              VALUES (?1, 'email', 'answer', ?2, ?3, ?3)",
-            params![format!("answer-f{id}-{}", answers + 1), message, now],
+            args![format!("answer-f{id}-{}", answers + 1), message, now],
         )?;
         tx.commit()?;
         Ok(())
@@ -1579,35 +1642,35 @@ impl Store {
     /// are dropped). The row stays, closed and marked erased, so the inbox's numbering and counts
     /// hold. Returns false when there is no such message.
     pub fn erase_feedback(&mut self, id: i64) -> Result<bool> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.begin()?;
         let n = tx.execute(
             "UPDATE feedback SET name = NULL, email = NULL, message = '(erased)', client = '',
              answer = NULL, status = 'closed' WHERE id = ?1",
-            [id],
+            args![id],
         )?;
         if n != 1 {
             return Ok(false);
         }
-        tx.execute("DELETE FROM attachments WHERE feedback = ?1", [id])?;
+        tx.execute("DELETE FROM attachments WHERE feedback = ?1", args![id])?;
         let answers = format!("answer-f{id}-%");
         tx.execute(
             "UPDATE outbox SET status = 'dropped' WHERE purpose = 'answer' AND ikey LIKE ?1
              AND status IN ('pending', 'dead')",
-            [&answers],
+            args![answers],
         )?;
         tx.execute(
             "UPDATE outbox SET message = NULL, last_error = NULL WHERE purpose = 'answer' AND ikey LIKE ?1",
-            [&answers],
+            args![answers],
         )?;
         tx.commit()?;
         Ok(true)
     }
 
     pub fn close_feedback(&mut self, id: i64) -> Result<bool> {
-        Ok(self
-            .conn
-            .execute("UPDATE feedback SET status = 'closed' WHERE id = ?1", [id])?
-            == 1)
+        Ok(self.conn.execute(
+            "UPDATE feedback SET status = 'closed' WHERE id = ?1",
+            args![id],
+        )? == 1)
     }
 }
 
@@ -1667,18 +1730,12 @@ mod tests {
     }
 
     fn addresses(s: &Store) -> Vec<String> {
-        let mut st = s
-            .conn
-            .prepare("SELECT email FROM subscribers ORDER BY id")
-            .expect("prepare");
-        st.query_map([], |r| r.get(0))
-            .expect("query")
-            .collect::<rusqlite::Result<Vec<String>>>()
-            .expect("rows")
+        s.query_strings("SELECT email FROM subscribers ORDER BY id")
+            .expect("addresses")
     }
 
     fn count(s: &Store, sql: &str) -> i64 {
-        s.conn.query_row(sql, [], |r| r.get(0)).expect(sql)
+        s.conn.value(sql, args![]).expect(sql)
     }
 
     #[test]
@@ -1712,7 +1769,7 @@ mod tests {
             .execute(
                 "UPDATE outbox SET last_error = '550 <gone@example.org>: no such user'
                  WHERE message LIKE '%gone@%'",
-                [],
+                args![],
             )
             .expect("last error");
         assert!(s
@@ -1744,7 +1801,7 @@ mod tests {
             .execute(
                 "INSERT INTO login_failures (key, failures, locked_until) VALUES
                  ('addr:192.0.2.1', 3, ?1), ('addr:192.0.2.2', 6, ?2)",
-                params![now - 2 * 86_400, now + 10],
+                args![now - 2 * 86_400, now + 10],
             )
             .expect("failures");
 

@@ -9,16 +9,24 @@
 /// compiled only with the `private` feature, which the public site's crates do not enable, so
 /// that no public page can read them (a compile-time fact: `cargo check -p minewatch-site`).
 #[cfg(feature = "private")]
+mod copy;
+mod db;
+#[cfg(feature = "private")]
 mod desk;
 mod schema;
+mod schema_pg;
 
+pub use db::Backend;
+use db::{args, Conn, Row, ToValue, Tx, Value};
+
+#[cfg(feature = "private")]
+pub use copy::{Copied, TABLES};
 #[cfg(feature = "private")]
 pub use desk::*;
 
 use minewatch_domain::{
     Citation, Date, Fact, FactKind, Gazetteer, PartialDate, Payload, Source, Subject, SubjectKind,
 };
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -28,6 +36,7 @@ use std::path::Path;
 #[derive(Debug)]
 pub enum StoreError {
     Sqlite(rusqlite::Error),
+    Postgres(postgres::Error),
     /// A stored row could not be read back (a corrupt or foreign database).
     Corrupt(String),
     /// A write broke a rule of the record (unknown subject, unknown source, ...).
@@ -38,6 +47,14 @@ impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             StoreError::Sqlite(e) => write!(f, "database error: {e}"),
+            StoreError::Postgres(e) => match e.as_db_error() {
+                // The server's own message and detail, not just "db error".
+                Some(db) => match db.detail() {
+                    Some(detail) => write!(f, "database error: {} ({detail})", db.message()),
+                    None => write!(f, "database error: {}", db.message()),
+                },
+                None => write!(f, "database error: {e}"),
+            },
             StoreError::Corrupt(m) => {
                 write!(f, "the database holds a row minewatch cannot read: {m}")
             }
@@ -62,17 +79,36 @@ impl StoreError {
     /// Another connection held the write lock for longer than this one was willing to wait: the
     /// same request can succeed later (the server answers 503 with Retry-After, never 500).
     pub fn is_busy(&self) -> bool {
-        matches!(
-            self,
-            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
-                if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-        )
+        use postgres::error::SqlState;
+        match self {
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => matches!(
+                e.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ),
+            StoreError::Postgres(e) => e.code().is_some_and(|c| {
+                [
+                    SqlState::LOCK_NOT_AVAILABLE,
+                    SqlState::T_R_SERIALIZATION_FAILURE,
+                    SqlState::T_R_DEADLOCK_DETECTED,
+                    SqlState::TOO_MANY_CONNECTIONS,
+                    SqlState::CANNOT_CONNECT_NOW,
+                ]
+                .contains(c)
+            }),
+            _ => false,
+        }
     }
 }
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
         StoreError::Sqlite(e)
+    }
+}
+
+impl From<postgres::Error> for StoreError {
+    fn from(e: postgres::Error) -> Self {
+        StoreError::Postgres(e)
     }
 }
 
@@ -267,14 +303,94 @@ pub struct FactFilter {
     pub except_kinds: &'static [FactKind],
 }
 
-/// The record on one SQLite connection.
-#[derive(Debug)]
-pub struct Store {
-    conn: Connection,
+/// Where the record is: an SQLite file (the default) or a PostgreSQL database.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Location {
+    Sqlite(std::path::PathBuf),
+    /// A `postgres://` or `postgresql://` connection URL (libpq's keywords in the query).
+    Postgres(String),
 }
 
-fn opt_text(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<String>> {
-    row.get::<_, Option<String>>(i)
+impl Location {
+    /// `postgres://...` or `postgresql://...` is a PostgreSQL database; `sqlite:PATH` or any
+    /// other text, a file.
+    pub fn parse(s: &std::ffi::OsStr) -> Location {
+        let text = s.to_string_lossy();
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            Location::Postgres(text.into_owned())
+        } else if let Some(path) = text.strip_prefix("sqlite:") {
+            Location::Sqlite(std::path::PathBuf::from(path))
+        } else {
+            Location::Sqlite(std::path::PathBuf::from(s))
+        }
+    }
+
+    /// The file, for SQLite.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Location::Sqlite(p) => Some(p),
+            Location::Postgres(_) => None,
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Location::Sqlite(_) => Backend::Sqlite,
+            Location::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
+/// The location as it may be shown: a PostgreSQL password is replaced by `***`.
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Sqlite(p) => write!(f, "{}", p.display()),
+            Location::Postgres(url) => f.write_str(&redact_url(url)),
+        }
+    }
+}
+
+impl fmt::Debug for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Location({self})")
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`; `password=` in the query too.
+fn redact_url(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let (authority, tail) = match rest.find(['/', '?']) {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let authority = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{user}:***@{host}"),
+            None => format!("{userinfo}@{host}"),
+        },
+        None => authority.to_string(),
+    };
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|kv| match kv.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                    _ => kv.to_string(),
+                })
+                .collect();
+            format!("{path}?{}", query.join("&"))
+        }
+        None => tail.to_string(),
+    };
+    format!("{scheme}://{authority}{tail}")
+}
+
+/// The record on one connection, to an SQLite file or a PostgreSQL database.
+#[derive(Debug)]
+pub struct Store {
+    conn: Conn,
 }
 
 fn split_list(s: &str) -> Vec<String> {
@@ -295,35 +411,58 @@ impl Store {
                 })?;
             }
         }
-        let conn = Connection::open(path)?;
+        let conn = rusqlite::Connection::open(path)?;
         Store::init(conn, true)
+    }
+
+    /// Opens the record at `location`, creating the schema if the database is empty.
+    pub fn open_at(location: &Location) -> Result<Store> {
+        match location {
+            Location::Sqlite(path) => Store::open(path),
+            Location::Postgres(url) => {
+                let conn = Conn::postgres(url)?;
+                let mut store = Store { conn };
+                store.migrate()?;
+                Ok(store)
+            }
+        }
     }
 
     /// A private in-memory database (tests, dry runs).
     pub fn open_in_memory() -> Result<Store> {
-        Store::init(Connection::open_in_memory()?, false)
+        Store::init(rusqlite::Connection::open_in_memory()?, false)
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.conn.backend()
     }
 
     /// How long a write waits for another connection's write lock before failing as busy
-    /// (10 s unless set).
+    /// (10 s unless set). On PostgreSQL, `lock_timeout`.
     pub fn set_busy_timeout(&self, wait: std::time::Duration) -> Result<()> {
-        Ok(self.conn.busy_timeout(wait)?)
+        match &self.conn {
+            Conn::Sqlite(c) => Ok(c.busy_timeout(wait)?),
+            Conn::Postgres(_) => self
+                .conn
+                .batch(&format!("SET lock_timeout = {}", wait.as_millis())),
+        }
     }
 
     /// Instead of a timeout, `handler` decides: SQLite calls it with the number of earlier calls
     /// for the same lock each time the lock is still held; it sleeps as long as it likes and
     /// returns `false` to give up (the write then fails as busy). The command line uses it to say
-    /// once that it is waiting for another writer.
+    /// once that it is waiting for another writer. PostgreSQL waits for its locks.
     pub fn set_busy_handler(&self, handler: fn(i32) -> bool) -> Result<()> {
-        Ok(self.conn.busy_handler(Some(handler))?)
+        match &self.conn {
+            Conn::Sqlite(c) => Ok(c.busy_handler(Some(handler))?),
+            // PostgreSQL has no handler: a command waits up to ten minutes for its turn.
+            Conn::Postgres(_) => self.conn.batch("SET lock_timeout = '600s'"),
+        }
     }
 
-    fn init(mut conn: Connection, wal: bool) -> Result<Store> {
+    fn init(conn: rusqlite::Connection, wal: bool) -> Result<Store> {
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        // Every transaction here writes, and most read first: taking the write lock at BEGIN
-        // lets a second writer wait (busy timeout) instead of failing with "database is locked"
-        // when its read lock cannot be upgraded.
-        conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         if wal {
             let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
             if !mode.eq_ignore_ascii_case("wal") {
@@ -338,15 +477,22 @@ impl Store {
             "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;
              PRAGMA secure_delete=ON;",
         )?;
-        let mut store = Store { conn };
+        let mut store = Store {
+            conn: Conn::Sqlite(conn),
+        };
         store.migrate()?;
         Ok(store)
     }
 
     fn migrate(&mut self) -> Result<()> {
-        let version: i64 = self
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        match self.conn.backend() {
+            Backend::Sqlite => self.migrate_sqlite(),
+            Backend::Postgres => self.migrate_postgres(),
+        }
+    }
+
+    fn migrate_sqlite(&mut self) -> Result<()> {
+        let version: i64 = self.conn.value("PRAGMA user_version", args![])?;
         let known = schema::MIGRATIONS.len() as i64;
         if version > known {
             return Err(StoreError::Rejected(format!(
@@ -358,31 +504,97 @@ impl Store {
             // IMMEDIATE transaction every time, so every open waited for any writer).
             return Ok(());
         }
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.begin()?;
         for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(version as usize) {
-            tx.execute_batch(sql)?;
-            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            tx.batch(sql)?;
+            tx.batch(&format!("PRAGMA user_version = {}", i + 1))?;
         }
-        tx.commit()?;
-        Ok(())
+        tx.commit()
     }
 
-    /// The underlying connection (benchmarks and tests).
-    pub fn connection(&self) -> &Connection {
-        &self.conn
+    /// PostgreSQL's schema version lives in `minewatch_schema`; two servers starting on an
+    /// empty database at once take turns (an advisory lock), and the second finds it done.
+    fn migrate_postgres(&mut self) -> Result<()> {
+        let known = schema_pg::MIGRATIONS.len() as i64;
+        let version = |conn: &Conn| -> Result<i64> {
+            let exists: bool = conn.value(
+                "SELECT to_regclass('minewatch_schema') IS NOT NULL",
+                args![],
+            )?;
+            if !exists {
+                return Ok(0);
+            }
+            conn.value(
+                "SELECT COALESCE(MAX(version), 0) FROM minewatch_schema",
+                args![],
+            )
+        };
+        let seen = version(&self.conn)?;
+        if seen > known {
+            return Err(StoreError::Rejected(format!(
+                "the database was written by a newer minewatch (schema {seen}, this build knows {known})"
+            )));
+        }
+        if seen == known {
+            return Ok(());
+        }
+        // (`begin` takes the write lock: a second server starting at the same time waits here,
+        // then finds the schema made.)
+        let tx = self.conn.begin()?;
+        let version = version(&tx)?;
+        if version == 0 {
+            tx.batch("CREATE TABLE IF NOT EXISTS minewatch_schema (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)")?;
+        }
+        for (i, sql) in schema_pg::MIGRATIONS
+            .iter()
+            .enumerate()
+            .skip(version as usize)
+        {
+            tx.batch(sql)?;
+            tx.execute(
+                "INSERT INTO minewatch_schema (version, applied_at) VALUES (?1, ?2)",
+                args![(i + 1) as i64, now_rfc3339()],
+            )?;
+        }
+        tx.commit()
+    }
+
+    /// The underlying SQLite connection (benchmarks and tests); `None` on PostgreSQL.
+    pub fn connection(&self) -> Option<&rusqlite::Connection> {
+        self.conn.sqlite()
+    }
+
+    /// Runs one SQL statement of the store's dialect and returns the first column of its rows as
+    /// text (tests and diagnostics on either backend: counts, a trigger that must refuse).
+    pub fn query_strings(&self, sql: &str) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        self.conn.each(sql, args![], |r| {
+            out.push(match r.get::<Value>(0)? {
+                Value::Null => String::new(),
+                Value::Int(i) => i.to_string(),
+                Value::Real(x) => x.to_string(),
+                Value::Text(s) => s,
+                Value::Blob(b) => String::from_utf8_lossy(&b).into_owned(),
+            });
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Runs SQL statements without results (tests and diagnostics on either backend).
+    pub fn execute_sql(&self, sql: &str) -> Result<()> {
+        self.conn.batch(sql)
     }
 
     /// Adds subjects not yet known; known codes are left as they are.
     pub fn add_subjects(&mut self, subjects: &[Subject]) -> Result<usize> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.begin()?;
         let mut n = 0;
-        {
-            let mut st = tx.prepare(
-                "INSERT OR IGNORE INTO subjects (code, alpha2, numeric, name, kind, region, aliases, successors, parent)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?;
-            for s in subjects {
-                n += st.execute(params![
+        for s in subjects {
+            n += tx.execute(
+                "INSERT INTO subjects (code, alpha2, numeric, name, kind, region, aliases, successors, parent)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (code) DO NOTHING",
+                args![
                     s.code,
                     s.alpha2,
                     s.numeric,
@@ -392,8 +604,8 @@ impl Store {
                     s.aliases.join("|"),
                     s.successors.join("|"),
                     s.parent
-                ])?;
-            }
+                ],
+            )? as usize;
         }
         tx.commit()?;
         Ok(n)
@@ -401,38 +613,27 @@ impl Store {
 
     /// Every subject, ordered by code.
     pub fn subjects(&self) -> Result<Vec<Subject>> {
-        let mut st = self.conn.prepare(
+        let rows = self.conn.query(
             "SELECT code, alpha2, numeric, name, kind, region, aliases, successors, parent FROM subjects ORDER BY code",
+            args![],
         )?;
-        let rows = st.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                opt_text(r, 1)?,
-                opt_text(r, 2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                opt_text(r, 5)?,
-                r.get::<_, String>(6)?,
-                r.get::<_, String>(7)?,
-                opt_text(r, 8)?,
-            ))
-        })?;
         let mut out = Vec::new();
-        for row in rows {
-            let (code, alpha2, numeric, name, kind, region, aliases, successors, parent) = row?;
+        for r in rows {
+            let code: String = r.get(0)?;
+            let kind: String = r.get(4)?;
             let kind = SubjectKind::parse(&kind).ok_or_else(|| {
                 StoreError::Corrupt(format!("subject {code} has unknown kind {kind:?}"))
             })?;
             out.push(Subject {
                 code,
-                alpha2,
-                numeric,
-                name,
+                alpha2: r.get(1)?,
+                numeric: r.get(2)?,
+                name: r.get(3)?,
                 kind,
-                aliases: split_list(&aliases),
-                successors: split_list(&successors),
-                parent,
-                region,
+                aliases: split_list(&r.get::<String>(6)?),
+                successors: split_list(&r.get::<String>(7)?),
+                parent: r.get(8)?,
+                region: r.get(5)?,
             });
         }
         Ok(out)
@@ -445,17 +646,14 @@ impl Store {
 
     /// Number of facts ever recorded (all versions).
     pub fn fact_count(&self) -> Result<i64> {
-        Ok(self
-            .conn
-            .query_row("SELECT COUNT(*) FROM facts", [], |r| r.get(0))?)
+        self.conn.value("SELECT COUNT(*) FROM facts", args![])
     }
 
     /// The id of the newest fact (0 for an empty record). The record is append-only, so this
     /// changes exactly when facts are added: caches of derived values key on it.
     pub fn last_fact_id(&self) -> Result<i64> {
-        Ok(self
-            .conn
-            .query_row("SELECT COALESCE(MAX(id), 0) FROM facts", [], |r| r.get(0))?)
+        self.conn
+            .value("SELECT COALESCE(MAX(id), 0) FROM facts", args![])
     }
 
     /// Starts a write. Nothing is visible to readers until [`Batch::commit`].
@@ -466,22 +664,21 @@ impl Store {
         recorded_by: &str,
     ) -> Result<Batch<'_>> {
         let recorded_at = now_rfc3339();
-        let tx = self.conn.transaction()?;
-        tx.execute(
-            "INSERT INTO batches (origin, file, recorded_at, recorded_by) VALUES (?1, ?2, ?3, ?4)",
-            params![origin, file, recorded_at, recorded_by],
+        let tx = self.conn.begin()?;
+        let id = tx.insert(
+            "INSERT INTO batches (origin, file, recorded_at, recorded_by) VALUES (?1, ?2, ?3, ?4) RETURNING id",
+            args![origin, file, recorded_at, recorded_by],
         )?;
-        let id = tx.last_insert_rowid();
-        let subjects = {
-            let mut st = tx.prepare("SELECT code FROM subjects")?;
-            let rows = st.query_map([], |r| r.get::<_, String>(0))?;
-            rows.collect::<rusqlite::Result<HashSet<String>>>()?
-        };
-        let sources = {
-            let mut st = tx.prepare("SELECT DISTINCT key FROM sources")?;
-            let rows = st.query_map([], |r| r.get::<_, String>(0))?;
-            rows.collect::<rusqlite::Result<HashSet<String>>>()?
-        };
+        let mut subjects = HashSet::new();
+        tx.each("SELECT code FROM subjects", args![], |r| {
+            subjects.insert(r.get(0)?);
+            Ok(())
+        })?;
+        let mut sources = HashSet::new();
+        tx.each("SELECT DISTINCT key FROM sources", args![], |r| {
+            sources.insert(r.get(0)?);
+            Ok(())
+        })?;
         Ok(Batch {
             tx,
             id,
@@ -496,26 +693,27 @@ impl Store {
 
     /// The current version of a source.
     pub fn source(&self, key: &str) -> Result<Option<SourceRecord>> {
-        let mut st = self.conn.prepare_cached(
-            "SELECT id, key, title, publisher, published, url, note, recorded_at FROM sources
-             WHERE key = ?1 ORDER BY id DESC LIMIT 1",
-        )?;
-        let row = st.query_row([key], source_row).optional()?;
-        row.transpose()
+        self.conn
+            .opt(
+                "SELECT id, key, title, publisher, published, url, note, recorded_at FROM sources
+                 WHERE key = ?1 ORDER BY id DESC LIMIT 1",
+                args![key],
+            )?
+            .map(|r| source_row(&r))
+            .transpose()
     }
 
     /// The current version of every source, ordered by key.
     pub fn sources(&self) -> Result<Vec<SourceRecord>> {
-        let mut st = self.conn.prepare(
-            "SELECT id, key, title, publisher, published, url, note, recorded_at FROM sources s
-             WHERE id = (SELECT MAX(id) FROM sources t WHERE t.key = s.key) ORDER BY key",
-        )?;
-        let rows = st.query_map([], source_row)?;
-        let mut out = Vec::new();
-        for r in rows {
-            out.push(r??);
-        }
-        Ok(out)
+        self.conn
+            .query(
+                "SELECT id, key, title, publisher, published, url, note, recorded_at FROM sources s
+                 WHERE id = (SELECT MAX(id) FROM sources t WHERE t.key = s.key) ORDER BY key",
+                args![],
+            )?
+            .iter()
+            .map(source_row)
+            .collect()
     }
 
     /// Publication dates of the current sources, for "as of" filtering.
@@ -531,16 +729,15 @@ impl Store {
     /// are left out (see [`Store::history`] for them).
     pub fn facts(&self, filter: &FactFilter) -> Result<Vec<FactRecord>> {
         let (sql, args) = facts_query(filter);
-        let mut st = self.conn.prepare_cached(&sql)?;
-        let rows = st.query_map(rusqlite::params_from_iter(args), fact_row)?;
+        let params: Vec<&dyn ToValue> = args.iter().map(|a| a as &dyn ToValue).collect();
         let published = if filter.as_of.is_some() {
             Some(self.published_dates()?)
         } else {
             None
         };
         let mut out = Vec::new();
-        for r in rows {
-            let mut rec = r??;
+        for r in self.conn.query(&sql, &params)? {
+            let mut rec = fact_row(&r)?;
             rec.fact.citations = self.citations(rec.fact.id)?;
             if let (Some(as_of), Some(published)) = (filter.as_of, &published) {
                 if !visible_as_of(&rec.fact, published, as_of) {
@@ -554,46 +751,56 @@ impl Store {
 
     /// One fact by id, whatever its state, with the id of the fact that superseded it.
     pub fn fact(&self, id: i64) -> Result<Option<FactRecord>> {
-        let mut st = self.conn.prepare_cached(
+        let Some(row) = self.conn.opt(
             "SELECT id, key, subject, kind, valid_from, valid_to, payload, note, recorded_at, recorded_by, supersedes
              FROM facts WHERE id = ?1",
-        )?;
-        let Some(rec) = st.query_row([id], fact_row).optional()? else {
+            args![id],
+        )?
+        else {
             return Ok(None);
         };
-        let mut rec = rec?;
+        let mut rec = fact_row(&row)?;
         rec.fact.citations = self.citations(id)?;
         rec.superseded_by = self
             .conn
-            .query_row("SELECT id FROM facts WHERE supersedes = ?1", [id], |r| {
-                r.get(0)
-            })
-            .optional()?;
+            .opt("SELECT id FROM facts WHERE supersedes = ?1", args![id])?
+            .map(|r| r.get(0))
+            .transpose()?;
         Ok(Some(rec))
     }
 
     /// Every version of the facts with this natural key, oldest first.
     pub fn history(&self, key: &str) -> Result<Vec<FactRecord>> {
-        let ids: Vec<i64> = {
-            let mut st = self
-                .conn
-                .prepare_cached("SELECT id FROM facts WHERE key = ?1 ORDER BY id")?;
-            let rows = st.query_map([key], |r| r.get(0))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
+        let ids = self.ids(
+            "SELECT id FROM facts WHERE key = ?1 ORDER BY id",
+            args![key],
+        )?;
         self.facts_by_id(ids)
+    }
+
+    /// The first column of every row, as ids.
+    fn ids(&self, sql: &str, args: &[&dyn ToValue]) -> Result<Vec<i64>> {
+        let mut out = Vec::new();
+        self.conn.each(sql, args, |r| {
+            out.push(r.get(0)?);
+            Ok(())
+        })?;
+        Ok(out)
     }
 
     /// The newest facts recorded (of one subject, or all), newest first, whatever their state:
     /// the record's change log, for feeds and "latest changes".
     pub fn latest(&self, limit: usize, subject: Option<&str>) -> Result<Vec<FactRecord>> {
-        let ids: Vec<i64> = {
-            let mut st = self.conn.prepare_cached(
-                "SELECT id FROM facts WHERE (?1 IS NULL OR subject = ?1) ORDER BY id DESC LIMIT ?2",
-            )?;
-            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-            let rows = st.query_map(params![subject, limit], |r| r.get(0))?;
-            rows.collect::<rusqlite::Result<_>>()?
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let ids = match subject {
+            Some(s) => self.ids(
+                "SELECT id FROM facts WHERE subject = ?1 ORDER BY id DESC LIMIT ?2",
+                args![s, limit],
+            )?,
+            None => self.ids(
+                "SELECT id FROM facts ORDER BY id DESC LIMIT ?1",
+                args![limit],
+            )?,
         };
         self.facts_by_id(ids)
     }
@@ -601,11 +808,7 @@ impl Store {
     /// Every fact's id, oldest first: for reading the whole record one fact at a time (the
     /// exports), so that memory follows one fact and not the record.
     pub fn fact_ids(&self) -> Result<Vec<i64>> {
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT id FROM facts ORDER BY id")?;
-        let rows = st.query_map([], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.ids("SELECT id FROM facts ORDER BY id", args![])
     }
 
     /// The records of these fact ids, in the given order (ids with no fact are skipped).
@@ -621,16 +824,13 @@ impl Store {
 
     /// Current facts citing a source.
     pub fn facts_citing(&self, source_key: &str) -> Result<Vec<FactRecord>> {
-        let ids: Vec<i64> = {
-            let mut st = self.conn.prepare_cached(
-                "SELECT DISTINCT c.fact_id FROM citations c JOIN facts f ON f.id = c.fact_id
-                 WHERE c.source_key = ?1 AND f.kind <> 'retraction'
-                   AND NOT EXISTS (SELECT 1 FROM facts g WHERE g.supersedes = f.id)
-                 ORDER BY c.fact_id",
-            )?;
-            let rows = st.query_map([source_key], |r| r.get(0))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
+        let ids = self.ids(
+            "SELECT DISTINCT c.fact_id FROM citations c JOIN facts f ON f.id = c.fact_id
+             WHERE c.source_key = ?1 AND f.kind <> 'retraction'
+               AND NOT EXISTS (SELECT 1 FROM facts g WHERE g.supersedes = f.id)
+             ORDER BY c.fact_id",
+            args![source_key],
+        )?;
         self.facts_by_id(ids)
     }
 
@@ -640,7 +840,7 @@ impl Store {
 }
 
 /// The query behind [`Store::facts`] and its arguments.
-fn facts_query(filter: &FactFilter) -> (String, Vec<rusqlite::types::Value>) {
+fn facts_query(filter: &FactFilter) -> (String, Vec<Value>) {
     // Only the conditions the filter sets are written into the query: a generic
     // `(?1 IS NULL OR f.subject = ?1)` keeps SQLite from using the subject or kind index, so
     // every read of one subject scanned the whole record.
@@ -650,49 +850,51 @@ fn facts_query(filter: &FactFilter) -> (String, Vec<rusqlite::types::Value>) {
          FROM facts f
          WHERE f.kind <> 'retraction'",
     );
-    let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    let mut args: Vec<Value> = Vec::new();
     if let Some(subject) = &filter.subject {
-        args.push(subject.clone().into());
+        args.push(Value::Text(subject.clone()));
         sql.push_str(&format!(" AND f.subject = ?{}", args.len()));
     }
     if let Some(kind) = filter.kind {
-        args.push(kind.as_str().to_string().into());
+        args.push(Value::Text(kind.as_str().to_string()));
         sql.push_str(&format!(" AND f.kind = ?{}", args.len()));
     }
     for kind in filter.except_kinds {
-        args.push(kind.as_str().to_string().into());
+        args.push(Value::Text(kind.as_str().to_string()));
         sql.push_str(&format!(" AND f.kind <> ?{}", args.len()));
     }
     let mut later = String::new();
     if let Some(time) = &filter.recorded_by_time {
-        args.push(time.clone().into());
+        args.push(Value::Text(time.clone()));
         sql.push_str(&format!(" AND f.recorded_at <= ?{}", args.len()));
         later.push_str(&format!(" AND g.recorded_at <= ?{}", args.len()));
     }
     if let Some(up_to) = filter.up_to_fact {
-        args.push(up_to.into());
+        args.push(Value::Int(up_to));
         sql.push_str(&format!(" AND f.id <= ?{}", args.len()));
         later.push_str(&format!(" AND g.id <= ?{}", args.len()));
     }
     sql.push_str(&format!(
         " AND NOT EXISTS (SELECT 1 FROM facts g WHERE g.supersedes = f.id{later})
-         ORDER BY f.subject, f.valid_from, f.id"
+         ORDER BY f.subject, f.valid_from NULLS FIRST, f.id"
     ));
     (sql, args)
 }
 
 /// A fact's citations in order, on a connection or inside a write transaction.
-fn citations_of(conn: &Connection, fact_id: i64) -> Result<Vec<Citation>> {
-    let mut st = conn.prepare_cached(
+fn citations_of(conn: &Conn, fact_id: i64) -> Result<Vec<Citation>> {
+    conn.query(
         "SELECT source_key, locator FROM citations WHERE fact_id = ?1 ORDER BY position",
-    )?;
-    let rows = st.query_map([fact_id], |r| {
+        args![fact_id],
+    )?
+    .iter()
+    .map(|r| {
         Ok(Citation {
             source: r.get(0)?,
             locator: r.get(1)?,
         })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    })
+    .collect()
 }
 
 /// The union of a stored payload (JSON) and a new one of the same kind when they agree on every
@@ -736,67 +938,50 @@ fn parse_opt_date(v: Option<String>, what: &str, id: i64) -> Result<Option<Parti
     .transpose()
 }
 
-type RowResult<T> = rusqlite::Result<Result<T>>;
-
-fn source_row(r: &rusqlite::Row<'_>) -> RowResult<SourceRecord> {
+fn source_row(r: &Row) -> Result<SourceRecord> {
     let id: i64 = r.get(0)?;
-    let published = opt_text(r, 4)?;
-    let build = || -> Result<SourceRecord> {
-        Ok(SourceRecord {
-            id,
-            source: Source {
-                key: r.get(1)?,
-                title: r.get(2)?,
-                publisher: opt_text(r, 3)?,
-                published: parse_opt_date(published.clone(), "source publication date", id)?,
-                url: opt_text(r, 5)?,
-                note: opt_text(r, 6)?,
-            },
-            recorded_at: r.get(7)?,
-        })
-    };
-    Ok(build())
+    Ok(SourceRecord {
+        id,
+        source: Source {
+            key: r.get(1)?,
+            title: r.get(2)?,
+            publisher: r.get(3)?,
+            published: parse_opt_date(r.get(4)?, "source publication date", id)?,
+            url: r.get(5)?,
+            note: r.get(6)?,
+        },
+        recorded_at: r.get(7)?,
+    })
 }
 
-fn fact_row(r: &rusqlite::Row<'_>) -> RowResult<FactRecord> {
+fn fact_row(r: &Row) -> Result<FactRecord> {
     let id: i64 = r.get(0)?;
-    let key: String = r.get(1)?;
-    let subject: String = r.get(2)?;
     let kind: String = r.get(3)?;
-    let valid_from = opt_text(r, 4)?;
-    let valid_to = opt_text(r, 5)?;
     let payload: String = r.get(6)?;
-    let note = opt_text(r, 7)?;
-    let recorded_at: String = r.get(8)?;
-    let recorded_by: String = r.get(9)?;
-    let supersedes: Option<i64> = r.get(10)?;
-    let build = || -> Result<FactRecord> {
-        let payload = Payload::from_stored(&kind, &payload)
-            .map_err(|e| StoreError::Corrupt(format!("fact {id}: {e}")))?;
-        Ok(FactRecord {
-            key,
-            fact: Fact {
-                id,
-                subject,
-                valid_from: parse_opt_date(valid_from, "valid_from", id)?,
-                valid_to: parse_opt_date(valid_to, "valid_to", id)?,
-                payload,
-                citations: Vec::new(),
-                note,
-                recorded_at,
-                recorded_by,
-                supersedes,
-            },
-            superseded_by: None,
-        })
-    };
-    Ok(build())
+    let payload = Payload::from_stored(&kind, &payload)
+        .map_err(|e| StoreError::Corrupt(format!("fact {id}: {e}")))?;
+    Ok(FactRecord {
+        key: r.get(1)?,
+        fact: Fact {
+            id,
+            subject: r.get(2)?,
+            valid_from: parse_opt_date(r.get(4)?, "valid_from", id)?,
+            valid_to: parse_opt_date(r.get(5)?, "valid_to", id)?,
+            payload,
+            citations: Vec::new(),
+            note: r.get(7)?,
+            recorded_at: r.get(8)?,
+            recorded_by: r.get(9)?,
+            supersedes: r.get(10)?,
+        },
+        superseded_by: None,
+    })
 }
 
 /// One all-or-nothing write to the record.
 #[derive(Debug)]
 pub struct Batch<'c> {
-    tx: Transaction<'c>,
+    tx: Tx<'c>,
     id: i64,
     recorded_at: String,
     recorded_by: String,
@@ -854,23 +1039,22 @@ impl Batch<'_> {
         let hash = source_hash(s);
         let current: Option<(i64, String)> = self
             .tx
-            .prepare_cached(
+            .opt(
                 "SELECT id, content_hash FROM sources WHERE key = ?1 ORDER BY id DESC LIMIT 1",
+                args![s.key],
             )?
-            .query_row([&s.key], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
+            .map(|r| Ok::<_, StoreError>((r.get(0)?, r.get(1)?)))
+            .transpose()?;
         if let Some((id, h)) = &current {
             if *h == hash {
                 self.stats.count(Outcome::Unchanged(*id), false);
                 return Ok(Outcome::Unchanged(*id));
             }
         }
-        self.tx
-            .prepare_cached(
+        let new = self.tx.insert(
                 "INSERT INTO sources (key, title, publisher, published, url, note, recorded_at, recorded_by, content_hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?
-            .execute(params![
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
+            args![
                 s.key,
                 s.title,
                 s.publisher,
@@ -880,8 +1064,8 @@ impl Batch<'_> {
                 self.recorded_at,
                 self.recorded_by,
                 hash
-            ])?;
-        let new = self.tx.last_insert_rowid();
+            ],
+        )?;
         self.sources.insert(s.key.clone());
         let o = match current {
             Some((old, _)) => Outcome::Superseded { new, old },
@@ -920,11 +1104,12 @@ impl Batch<'_> {
         let key = f.key.clone().unwrap_or_else(|| format!("hash:{hash}"));
         let head: Option<(i64, String)> = self
             .tx
-            .prepare_cached(
+            .opt(
                 "SELECT id, content_hash FROM facts WHERE key = ?1 ORDER BY id DESC LIMIT 1",
+                args![key],
             )?
-            .query_row([&key], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
+            .map(|r| Ok::<_, StoreError>((r.get(0)?, r.get(1)?)))
+            .transpose()?;
         if let Some((id, h)) = &head {
             if *h == hash {
                 self.stats.count(Outcome::Unchanged(*id), true);
@@ -935,14 +1120,14 @@ impl Batch<'_> {
             (Some(target), _) => {
                 let taken: Option<i64> = self
                     .tx
-                    .prepare_cached("SELECT id FROM facts WHERE supersedes = ?1")?
-                    .query_row([target], |r| r.get(0))
-                    .optional()?;
+                    .opt("SELECT id FROM facts WHERE supersedes = ?1", args![target])?
+                    .map(|r| r.get(0))
+                    .transpose()?;
                 let exists: Option<i64> = self
                     .tx
-                    .prepare_cached("SELECT id FROM facts WHERE id = ?1")?
-                    .query_row([target], |r| r.get(0))
-                    .optional()?;
+                    .opt("SELECT id FROM facts WHERE id = ?1", args![target])?
+                    .map(|r| r.get(0))
+                    .transpose()?;
                 if exists.is_none() {
                     return Err(StoreError::Rejected(format!(
                         "fact {target} does not exist"
@@ -958,12 +1143,10 @@ impl Batch<'_> {
             (None, Some((old, _))) => Some(*old),
             (None, None) => None,
         };
-        self.tx
-            .prepare_cached(
+        let new = self.tx.insert(
                 "INSERT INTO facts (key, subject, kind, valid_from, valid_to, payload, note, recorded_at, recorded_by, supersedes, content_hash, batch)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            )?
-            .execute(params![
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id",
+            args![
                 key,
                 f.subject,
                 f.payload.kind().as_str(),
@@ -976,15 +1159,13 @@ impl Batch<'_> {
                 supersedes,
                 hash,
                 self.id
-            ])?;
-        let new = self.tx.last_insert_rowid();
-        {
-            let mut st = self.tx.prepare_cached(
+            ],
+        )?;
+        for (i, c) in f.citations.iter().enumerate() {
+            self.tx.execute(
                 "INSERT INTO citations (fact_id, position, source_key, locator) VALUES (?1, ?2, ?3, ?4)",
+                args![new, i as i64, c.source, c.locator],
             )?;
-            for (i, c) in f.citations.iter().enumerate() {
-                st.execute(params![new, i as i64, c.source, c.locator])?;
-            }
         }
         let o = match supersedes {
             Some(old) => Outcome::Superseded { new, old },
@@ -1017,12 +1198,13 @@ impl Batch<'_> {
         );
         let head: Option<Head> = self
             .tx
-            .prepare_cached(
+            .opt(
                 "SELECT id, subject, kind, valid_from, valid_to, payload, note FROM facts
                  WHERE key = ?1 ORDER BY id DESC LIMIT 1",
+                args![key],
             )?
-            .query_row([key], |r| {
-                Ok((
+            .map(|r| {
+                Ok::<_, StoreError>((
                     r.get(0)?,
                     r.get(1)?,
                     r.get(2)?,
@@ -1032,7 +1214,7 @@ impl Batch<'_> {
                     r.get(6)?,
                 ))
             })
-            .optional()?;
+            .transpose()?;
         let Some((id, subject, kind, from, to, payload, note)) = head else {
             return self.put_fact(f);
         };
@@ -1097,7 +1279,8 @@ mod tests {
     fn plan(store: &Store, filter: &FactFilter) -> String {
         let (sql, args) = facts_query(filter);
         let mut st = store
-            .conn
+            .connection()
+            .expect("sqlite")
             .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
             .expect("plan");
         let rows = st

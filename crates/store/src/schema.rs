@@ -230,4 +230,14 @@ CREATE TABLE attachments (
     r#"
 CREATE INDEX facts_by_kind ON facts(kind);
 "#,
+    // Version 4: requests counted per client and hour (subscriptions), in the database so that
+    // several servers on one database share one limit.
+    r#"
+CREATE TABLE request_counts (
+    key   TEXT NOT NULL,
+    hour  INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (key, hour)
+) WITHOUT ROWID;
+"#,
 ];

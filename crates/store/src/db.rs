@@ -1,0 +1,662 @@
+//! The two backends behind one small connection type: SQLite (rusqlite, the default) and
+//! PostgreSQL (the synchronous `postgres` client). The store's methods are written once against
+//! [`Conn`]; the SQL they send is the dialect both databases share (`?N` parameters, which are
+//! rewritten to `$N` for PostgreSQL, `INSERT ... ON CONFLICT`, `INSERT ... RETURNING id`).
+//! What differs (schema, locking, row claims) is chosen by [`Conn::backend`].
+
+use crate::{Result, StoreError};
+use postgres::types::{FromSql, IsNull, ToSql, Type};
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::mpsc;
+
+/// Which database a connection talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// One value in a row or a parameter list: SQLite's dynamic types, which PostgreSQL values are
+/// read into and written from according to the column's declared type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+/// A query parameter.
+pub trait ToValue {
+    fn value(&self) -> Value;
+}
+
+impl ToValue for Value {
+    fn value(&self) -> Value {
+        self.clone()
+    }
+}
+impl ToValue for i64 {
+    fn value(&self) -> Value {
+        Value::Int(*self)
+    }
+}
+impl ToValue for i32 {
+    fn value(&self) -> Value {
+        Value::Int(i64::from(*self))
+    }
+}
+impl ToValue for u32 {
+    fn value(&self) -> Value {
+        Value::Int(i64::from(*self))
+    }
+}
+impl ToValue for usize {
+    fn value(&self) -> Value {
+        Value::Int(i64::try_from(*self).unwrap_or(i64::MAX))
+    }
+}
+impl ToValue for bool {
+    fn value(&self) -> Value {
+        Value::Int(i64::from(*self))
+    }
+}
+impl ToValue for f64 {
+    fn value(&self) -> Value {
+        Value::Real(*self)
+    }
+}
+impl ToValue for str {
+    fn value(&self) -> Value {
+        Value::Text(self.to_string())
+    }
+}
+impl ToValue for String {
+    fn value(&self) -> Value {
+        Value::Text(self.clone())
+    }
+}
+impl ToValue for [u8] {
+    fn value(&self) -> Value {
+        Value::Blob(self.to_vec())
+    }
+}
+impl ToValue for Vec<u8> {
+    fn value(&self) -> Value {
+        Value::Blob(self.clone())
+    }
+}
+impl<T: ToValue + ?Sized> ToValue for &T {
+    fn value(&self) -> Value {
+        (**self).value()
+    }
+}
+impl<T: ToValue> ToValue for Option<T> {
+    fn value(&self) -> Value {
+        match self {
+            Some(v) => v.value(),
+            None => Value::Null,
+        }
+    }
+}
+
+/// A column read back.
+pub trait FromValue: Sized {
+    fn from_value(v: Value) -> std::result::Result<Self, String>;
+}
+
+impl FromValue for Value {
+    fn from_value(v: Value) -> std::result::Result<Self, String> {
+        Ok(v)
+    }
+}
+impl FromValue for i64 {
+    fn from_value(v: Value) -> std::result::Result<Self, String> {
+        match v {
+            Value::Int(i) => Ok(i),
+            other => Err(format!("expected an integer, found {other:?}")),
+        }
+    }
+}
+impl FromValue for bool {
+    fn from_value(v: Value) -> std::result::Result<Self, String> {
+        i64::from_value(v).map(|i| i != 0)
+    }
+}
+impl FromValue for String {
+    fn from_value(v: Value) -> std::result::Result<Self, String> {
+        match v {
+            Value::Text(s) => Ok(s),
+            other => Err(format!("expected text, found {other:?}")),
+        }
+    }
+}
+impl FromValue for Vec<u8> {
+    fn from_value(v: Value) -> std::result::Result<Self, String> {
+        match v {
+            Value::Blob(b) => Ok(b),
+            Value::Text(s) => Ok(s.into_bytes()),
+            other => Err(format!("expected bytes, found {other:?}")),
+        }
+    }
+}
+impl<T: FromValue> FromValue for Option<T> {
+    fn from_value(v: Value) -> std::result::Result<Self, String> {
+        match v {
+            Value::Null => Ok(None),
+            v => T::from_value(v).map(Some),
+        }
+    }
+}
+
+/// One row of a result.
+#[derive(Debug, Clone)]
+pub struct Row(Vec<Value>);
+
+impl Row {
+    /// Column `i`, converted; a missing column or a value of another type is a corrupt row.
+    pub fn get<T: FromValue>(&self, i: usize) -> Result<T> {
+        let v = self
+            .0
+            .get(i)
+            .cloned()
+            .ok_or_else(|| StoreError::Corrupt(format!("no column {i} in a row")))?;
+        T::from_value(v).map_err(|e| StoreError::Corrupt(format!("column {i}: {e}")))
+    }
+}
+
+/// Parameters, as a slice of anything [`ToValue`]: `args![a, b, c]`.
+macro_rules! args {
+    ($($e:expr),* $(,)?) => {
+        &[$(&$e as &dyn $crate::db::ToValue),*] as &[&dyn $crate::db::ToValue]
+    };
+}
+pub(crate) use args;
+
+/// A PostgreSQL connection. The synchronous client runs its own small async runtime, which
+/// may not be started on a thread that is driving async tasks (the server's, at start-up and in
+/// a few handlers): so each connection lives on a thread of its own, and the store sends it
+/// statements and waits for the rows over channels, from any thread.
+pub struct Pg {
+    jobs: Option<mpsc::Sender<Job>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl fmt::Debug for Pg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pg").finish_non_exhaustive()
+    }
+}
+
+type Rows = Vec<Vec<Value>>;
+
+/// What the connection's thread is asked to do, with where to send the answer.
+enum Job {
+    Query(
+        String,
+        Vec<Value>,
+        mpsc::Sender<std::result::Result<Rows, postgres::Error>>,
+    ),
+    Execute(
+        String,
+        Vec<Value>,
+        mpsc::Sender<std::result::Result<u64, postgres::Error>>,
+    ),
+    Batch(
+        String,
+        mpsc::Sender<std::result::Result<(), postgres::Error>>,
+    ),
+}
+
+impl Drop for Pg {
+    fn drop(&mut self) {
+        // Closing the channel ends the thread, which closes the connection.
+        self.jobs.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The connection's thread: runs the statements it is sent, in order, with a cache of
+/// prepared statements keyed by the SQL as the store wrote it.
+fn pg_thread(mut client: postgres::Client, jobs: mpsc::Receiver<Job>) {
+    let mut statements: HashMap<String, postgres::Statement> = HashMap::new();
+    let mut prepare = |client: &mut postgres::Client, sql: &str| {
+        if let Some(st) = statements.get(sql) {
+            return Ok(st.clone());
+        }
+        let st = client.prepare(&to_postgres(sql))?;
+        if statements.len() > 512 {
+            statements.clear();
+        }
+        statements.insert(sql.to_string(), st.clone());
+        Ok::<_, postgres::Error>(st)
+    };
+    for job in jobs {
+        match job {
+            Job::Query(sql, values, reply) => {
+                let mut run =
+                    |client: &mut postgres::Client| -> std::result::Result<Rows, postgres::Error> {
+                        let st = prepare(client, &sql)?;
+                        let params: Vec<&(dyn ToSql + Sync)> =
+                            values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+                        let mut out = Vec::new();
+                        for r in client.query(&st, &params)? {
+                            let mut row = Vec::with_capacity(r.len());
+                            for i in 0..r.len() {
+                                row.push(r.try_get::<_, Value>(i)?);
+                            }
+                            out.push(row);
+                        }
+                        Ok(out)
+                    };
+                let _ = reply.send(run(&mut client));
+            }
+            Job::Execute(sql, values, reply) => {
+                let mut run = |client: &mut postgres::Client| {
+                    let st = prepare(client, &sql)?;
+                    let params: Vec<&(dyn ToSql + Sync)> =
+                        values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+                    client.execute(&st, &params)
+                };
+                let _ = reply.send(run(&mut client));
+            }
+            Job::Batch(sql, reply) => {
+                let _ = reply.send(client.batch_execute(&sql));
+            }
+        }
+    }
+}
+
+impl Pg {
+    fn connect(url: &str) -> Result<Pg> {
+        let (ready_tx, ready) = mpsc::channel();
+        let (jobs, receiver) = mpsc::channel();
+        let url = url.to_string();
+        let thread = std::thread::Builder::new()
+            .name("minewatch-pg".into())
+            .spawn(move || {
+                let client = match postgres::Client::connect(&url, postgres::NoTls) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                if ready_tx.send(Ok(())).is_ok() {
+                    pg_thread(client, receiver);
+                }
+            })
+            .map_err(|e| StoreError::Rejected(format!("cannot start a connection thread: {e}")))?;
+        let pg = Pg {
+            jobs: Some(jobs),
+            thread: Some(thread),
+        };
+        ready.recv().map_err(|_| gone())??;
+        Ok(pg)
+    }
+
+    fn ask<T>(
+        &self,
+        job: impl FnOnce(mpsc::Sender<std::result::Result<T, postgres::Error>>) -> Job,
+    ) -> Result<T> {
+        let (reply, answer) = mpsc::channel();
+        self.jobs
+            .as_ref()
+            .ok_or_else(gone)?
+            .send(job(reply))
+            .map_err(|_| gone())?;
+        Ok(answer.recv().map_err(|_| gone())??)
+    }
+}
+
+fn gone() -> StoreError {
+    StoreError::Rejected("the database connection's thread has stopped".into())
+}
+
+/// An open connection to either backend.
+#[derive(Debug)]
+pub enum Conn {
+    Sqlite(rusqlite::Connection),
+    Postgres(Pg),
+}
+
+impl Conn {
+    pub fn postgres(url: &str) -> Result<Conn> {
+        let pg = Pg::connect(url)?;
+        let conn = Conn::Postgres(pg);
+        // As SQLite's busy timeout: a write waits this long for another's turn, then fails as
+        // busy (the server answers 503 with Retry-After).
+        conn.batch("SET lock_timeout = '10s'")?;
+        Ok(conn)
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Conn::Sqlite(_) => Backend::Sqlite,
+            Conn::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Every row of a query.
+    pub fn query(&self, sql: &str, args: &[&dyn ToValue]) -> Result<Vec<Row>> {
+        let mut out = Vec::new();
+        self.each(sql, args, |r| {
+            out.push(r);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Calls `f` with each row of a query in turn (SQLite reads them one at a time; PostgreSQL
+    /// has sent them all).
+    pub fn each(
+        &self,
+        sql: &str,
+        args: &[&dyn ToValue],
+        mut f: impl FnMut(Row) -> Result<()>,
+    ) -> Result<()> {
+        let values: Vec<Value> = args.iter().map(|a| a.value()).collect();
+        match self {
+            Conn::Sqlite(c) => {
+                let mut st = c.prepare_cached(sql)?;
+                let n = st.column_count();
+                let mut rows = st.query(rusqlite::params_from_iter(values.iter()))?;
+                while let Some(r) = rows.next()? {
+                    let mut row = Vec::with_capacity(n);
+                    for i in 0..n {
+                        row.push(from_sqlite(r.get_ref(i)?));
+                    }
+                    f(Row(row))?;
+                }
+                Ok(())
+            }
+            Conn::Postgres(pg) => {
+                for row in pg.ask(|r| Job::Query(sql.to_string(), values, r))? {
+                    f(Row(row))?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The first row of a query, if any.
+    pub fn opt(&self, sql: &str, args: &[&dyn ToValue]) -> Result<Option<Row>> {
+        Ok(self.query(sql, args)?.into_iter().next())
+    }
+
+    /// The one row of a query (a query that returns none is a corrupt database or a bug).
+    pub fn one(&self, sql: &str, args: &[&dyn ToValue]) -> Result<Row> {
+        self.opt(sql, args)?
+            .ok_or_else(|| StoreError::Corrupt(format!("no row from {}", first_line(sql))))
+    }
+
+    /// The first column of the one row of a query.
+    pub fn value<T: FromValue>(&self, sql: &str, args: &[&dyn ToValue]) -> Result<T> {
+        self.one(sql, args)?.get(0)
+    }
+
+    /// Runs a statement; the number of rows it changed.
+    pub fn execute(&self, sql: &str, args: &[&dyn ToValue]) -> Result<u64> {
+        let values: Vec<Value> = args.iter().map(|a| a.value()).collect();
+        match self {
+            Conn::Sqlite(c) => {
+                let mut st = c.prepare_cached(sql)?;
+                Ok(st.execute(rusqlite::params_from_iter(values.iter()))? as u64)
+            }
+            Conn::Postgres(pg) => pg.ask(|r| Job::Execute(sql.to_string(), values, r)),
+        }
+    }
+
+    /// An `INSERT ... RETURNING id`: the new row's id.
+    pub fn insert(&self, sql: &str, args: &[&dyn ToValue]) -> Result<i64> {
+        self.value(sql, args)
+    }
+
+    /// Several statements without parameters (schema, transaction control).
+    pub fn batch(&self, sql: &str) -> Result<()> {
+        match self {
+            Conn::Sqlite(c) => Ok(c.execute_batch(sql)?),
+            Conn::Postgres(pg) => pg.ask(|r| Job::Batch(sql.to_string(), r)),
+        }
+    }
+
+    /// Begins a transaction that writes: on SQLite it takes the write lock at once (so a second
+    /// writer waits instead of failing when its read lock cannot be upgraded).
+    ///
+    /// On PostgreSQL every such transaction first takes one advisory lock ([`WRITE_LOCK`]), so
+    /// the writers of all servers on a database take turns as SQLite's do: what a transaction
+    /// read before it writes (a login's failure count, a proposal still pending, the newest fact
+    /// of a key) cannot change under it, and fact ids grow in commit order, so "the newest fact
+    /// id" stays the record version that every server's caches key on. Readers never wait.
+    pub fn begin(&self) -> Result<Tx<'_>> {
+        match self.backend() {
+            Backend::Sqlite => self.begin_with("BEGIN IMMEDIATE"),
+            Backend::Postgres => {
+                let tx = self.begin_with("BEGIN")?;
+                tx.execute("SELECT pg_advisory_xact_lock(?1)", args![WRITE_LOCK])?;
+                Ok(tx)
+            }
+        }
+    }
+
+    /// Begins a transaction with this statement.
+    pub fn begin_with(&self, begin: &str) -> Result<Tx<'_>> {
+        self.batch(begin)?;
+        Ok(Tx {
+            conn: self,
+            open: true,
+        })
+    }
+
+    /// The rusqlite connection, for SQLite-only settings.
+    pub fn sqlite(&self) -> Option<&rusqlite::Connection> {
+        match self {
+            Conn::Sqlite(c) => Some(c),
+            Conn::Postgres(_) => None,
+        }
+    }
+}
+
+/// The advisory lock of PostgreSQL's write transactions ("minewatc" in ASCII).
+pub const WRITE_LOCK: i64 = 0x6d69_6e65_7761_7463;
+
+fn first_line(sql: &str) -> &str {
+    sql.trim().lines().next().unwrap_or("")
+}
+
+fn from_sqlite(v: rusqlite::types::ValueRef<'_>) -> Value {
+    use rusqlite::types::ValueRef;
+    match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::Int(i),
+        ValueRef::Real(r) => Value::Real(r),
+        ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+    }
+}
+
+impl rusqlite::ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(match self {
+            Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+            Value::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
+            Value::Real(r) => ToSqlOutput::Borrowed(ValueRef::Real(*r)),
+            Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Value::Blob(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
+        })
+    }
+}
+
+type BoxError = Box<dyn std::error::Error + Sync + Send>;
+
+impl ToSql for Value {
+    /// Written as the parameter's inferred type asks, as SQLite would store it: an integer into
+    /// a text column becomes its digits, and so on.
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut postgres::types::private::BytesMut,
+    ) -> std::result::Result<IsNull, BoxError> {
+        match self {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Int(i) => match *ty {
+                Type::INT8 => i.to_sql(ty, out),
+                Type::INT4 => i32::try_from(*i)?.to_sql(ty, out),
+                Type::INT2 => i16::try_from(*i)?.to_sql(ty, out),
+                Type::BOOL => (*i != 0).to_sql(ty, out),
+                Type::FLOAT8 => (*i as f64).to_sql(ty, out),
+                Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN => {
+                    i.to_string().to_sql(&Type::TEXT, out)
+                }
+                _ => Err(format!("an integer cannot be written as {ty}").into()),
+            },
+            Value::Real(r) => match *ty {
+                Type::FLOAT8 => r.to_sql(ty, out),
+                Type::FLOAT4 => (*r as f32).to_sql(ty, out),
+                _ => Err(format!("a real number cannot be written as {ty}").into()),
+            },
+            Value::Text(s) => match *ty {
+                Type::INT8 => s.parse::<i64>()?.to_sql(ty, out),
+                Type::BYTEA => s.as_bytes().to_sql(ty, out),
+                _ => s.as_str().to_sql(&Type::TEXT, out),
+            },
+            Value::Blob(b) => match *ty {
+                Type::BYTEA => b.as_slice().to_sql(ty, out),
+                _ => Err(format!("bytes cannot be written as {ty}").into()),
+            },
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    postgres::types::to_sql_checked!();
+}
+
+impl<'a> FromSql<'a> for Value {
+    fn from_sql(ty: &Type, raw: &'a [u8]) -> std::result::Result<Self, BoxError> {
+        Ok(match *ty {
+            Type::INT8 => Value::Int(i64::from_sql(ty, raw)?),
+            Type::INT4 => Value::Int(i64::from(i32::from_sql(ty, raw)?)),
+            Type::INT2 => Value::Int(i64::from(i16::from_sql(ty, raw)?)),
+            Type::BOOL => Value::Int(i64::from(bool::from_sql(ty, raw)?)),
+            Type::FLOAT8 => Value::Real(f64::from_sql(ty, raw)?),
+            Type::FLOAT4 => Value::Real(f64::from(f32::from_sql(ty, raw)?)),
+            Type::BYTEA => Value::Blob(raw.to_vec()),
+            Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN => {
+                Value::Text(String::from_sql(ty, raw)?)
+            }
+            _ => return Err(format!("minewatch does not read columns of type {ty}").into()),
+        })
+    }
+
+    fn from_sql_null(_: &Type) -> std::result::Result<Self, BoxError> {
+        Ok(Value::Null)
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+}
+
+/// The store's SQL in PostgreSQL's dialect: `?N` and `?` parameters become `$N` (outside quoted
+/// strings and identifiers).
+pub fn to_postgres(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut chars = sql.chars().peekable();
+    let mut quote: Option<char> = None;
+    let mut next = 0u32;
+    while let Some(c) = chars.next() {
+        if let Some(q) = quote {
+            out.push(c);
+            if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' => {
+                quote = Some(c);
+                out.push(c);
+            }
+            '?' => {
+                let mut digits = String::new();
+                while let Some(d) = chars.peek().copied().filter(char::is_ascii_digit) {
+                    digits.push(d);
+                    chars.next();
+                }
+                if digits.is_empty() {
+                    next += 1;
+                    out.push_str(&format!("${next}"));
+                } else {
+                    if let Ok(n) = digits.parse::<u32>() {
+                        next = next.max(n);
+                    }
+                    out.push('$');
+                    out.push_str(&digits);
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A transaction: rolled back when dropped unfinished (an error, a panic), so a failed write
+/// leaves nothing behind on either backend.
+#[derive(Debug)]
+pub struct Tx<'c> {
+    conn: &'c Conn,
+    open: bool,
+}
+
+impl Tx<'_> {
+    pub fn commit(mut self) -> Result<()> {
+        self.open = false;
+        self.conn.batch("COMMIT")
+    }
+
+    pub fn rollback(mut self) -> Result<()> {
+        self.open = false;
+        self.conn.batch("ROLLBACK")
+    }
+}
+
+impl std::ops::Deref for Tx<'_> {
+    type Target = Conn;
+    fn deref(&self) -> &Conn {
+        self.conn
+    }
+}
+
+impl Drop for Tx<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            let _ = self.conn.batch("ROLLBACK");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_become_numbered_outside_quotes() {
+        assert_eq!(
+            to_postgres("SELECT a FROM t WHERE b = ?1 AND c = '?' AND d = ?2"),
+            "SELECT a FROM t WHERE b = $1 AND c = '?' AND d = $2"
+        );
+        assert_eq!(to_postgres("VALUES (?, ?, ?)"), "VALUES ($1, $2, $3)");
+        assert_eq!(
+            to_postgres("SELECT \"?x\" FROM t WHERE k = ?12"),
+            "SELECT \"?x\" FROM t WHERE k = $12"
+        );
+    }
+}
