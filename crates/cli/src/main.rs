@@ -4,7 +4,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use minewatch_answers::derived;
 use minewatch_domain::{Date, FactKind};
 use minewatch_import::{shipped, Kind, Options, KINDS};
-use minewatch_store::{FactFilter, Store};
+use minewatch_store::{FactFilter, Location, Store};
 use minewatch_treaty::Basis;
 use std::io::Write;
 
@@ -83,6 +83,14 @@ Accounts: `minewatch user add NAME --role editor|admin`.
 Notifications wait in the outbox until --smtp names a relay; --public-url is the address
 used in their links.";
 
+const MIGRATE_HELP: &str = "Everything is copied with its ids, in one transaction on the target: \
+either the whole record arrives or nothing does. The target must be empty (a new SQLite file, \
+or a PostgreSQL database with no minewatch rows); a target that holds anything is refused. \
+Stop the servers writing to the source first. Afterwards `minewatch export --format json` \
+prints the same document for both.
+
+Example: minewatch migrate --from sqlite:minewatch.sqlite --to postgres://minewatch@localhost/minewatch";
+
 const ENV_HELP: &str = "Environment: MINEWATCH_DB (the database when --db is not given);
 MINEWATCH_NOW=YYYY-MM-DD[THH:MM:SSZ] stops the clock at that instant (record time, \"today\",
 sessions), for reproducible exports and tests.";
@@ -94,10 +102,12 @@ sessions), for reproducible exports and tests.";
 #[derive(Debug, Parser)]
 #[command(name = "minewatch", version, about, long_about = None, after_help = ENV_HELP)]
 struct Cli {
-    /// SQLite database file; serve, load, import, user and webhook create it (not its folder),
-    /// the other commands read an existing one. Default: $MINEWATCH_DB or ./minewatch.sqlite
-    #[arg(long, global = true, value_name = "PATH")]
-    db: Option<PathBuf>,
+    /// The record: an SQLite file (PATH or sqlite:PATH), or a PostgreSQL database
+    /// (postgres://USER[:PASSWORD]@HOST[:PORT]/DB). serve, load, import, user and webhook create
+    /// the file (not its folder) or the tables; the other commands read an existing record.
+    /// Default: $MINEWATCH_DB or ./minewatch.sqlite
+    #[arg(long, global = true, value_name = "PATH|URL")]
+    db: Option<std::ffi::OsString>,
     #[command(subcommand)]
     command: Command,
 }
@@ -276,6 +286,20 @@ enum Command {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+    /// Copy a whole record (history, accounts, subscribers, outbox, feedback) into an empty
+    /// database, e.g. from the SQLite file to PostgreSQL, or back
+    #[command(after_help = MIGRATE_HELP)]
+    Migrate {
+        /// The record to copy: PATH, sqlite:PATH or postgres://... (read, not changed)
+        #[arg(long, value_name = "PATH|URL")]
+        from: std::ffi::OsString,
+        /// The empty database to copy into: PATH, sqlite:PATH or postgres://...
+        #[arg(long, value_name = "PATH|URL")]
+        to: std::ffi::OsString,
+        /// Print the rows copied per table as JSON on standard output
+        #[arg(long)]
+        json: bool,
+    },
     /// Export the current facts and sources in minewatch's own format, a public SQLite snapshot
     /// for Datasette (--format sqlite), a Frictionless Data Package (--format datapackage), or
     /// the whole public site as static files (--site DIR)
@@ -421,10 +445,12 @@ fn main() -> ExitCode {
 
 type Res = Result<(), Box<dyn std::error::Error>>;
 
-fn db_path(cli: &Option<PathBuf>) -> PathBuf {
-    cli.clone()
-        .or_else(|| std::env::var_os("MINEWATCH_DB").map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from("minewatch.sqlite"))
+fn db_location(cli: &Option<std::ffi::OsString>) -> Location {
+    let given = cli
+        .clone()
+        .or_else(|| std::env::var_os("MINEWATCH_DB"))
+        .unwrap_or_else(|| "minewatch.sqlite".into());
+    Location::parse(&given)
 }
 
 /// How long a command waits for another process's write (a server approving a large import, say)
@@ -454,13 +480,16 @@ fn wait_for_writer(turn: i32) -> bool {
 /// Opens the database for a command that creates it when missing (`serve`, `load`, `import`,
 /// `user`, `webhook`): the file is created, but not the folder it is in, so a mistyped `--db`
 /// folder is an error instead of a new empty record.
-fn open(db: &Path) -> Result<Store, Box<dyn std::error::Error>> {
-    if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
+fn open(db: &Location) -> Result<Store, Box<dyn std::error::Error>> {
+    if let Some(dir) = db
+        .path()
+        .and_then(Path::parent)
+        .filter(|d| !d.as_os_str().is_empty())
+    {
         if !dir.is_dir() {
             return Err(format!(
-                "{}: the folder {} does not exist; check --db (or $MINEWATCH_DB), or create the \
+                "{db}: the folder {} does not exist; check --db (or $MINEWATCH_DB), or create the \
                  folder first",
-                db.display(),
                 dir.display()
             )
             .into());
@@ -471,20 +500,30 @@ fn open(db: &Path) -> Result<Store, Box<dyn std::error::Error>> {
 
 /// Opens the database for a command that only reads it: a missing file is an error that says
 /// how a database is made, never a new empty record answering "0 States Parties".
-fn open_existing(db: &Path) -> Result<Store, Box<dyn std::error::Error>> {
-    if !db.is_file() {
-        return Err(format!(
-            "{}: no such database; check --db (or $MINEWATCH_DB), or make one with `minewatch \
-             load` (the shipped dataset) or `minewatch serve`",
-            db.display()
+fn open_existing(db: &Location) -> Result<Store, Box<dyn std::error::Error>> {
+    let missing = || {
+        format!(
+            "{db}: no such database; check --db (or $MINEWATCH_DB), or make one with `minewatch \
+             load` (the shipped dataset) or `minewatch serve`"
         )
-        .into());
+    };
+    match db {
+        Location::Sqlite(path) if !path.is_file() => Err(missing().into()),
+        Location::Sqlite(_) => open_store(db),
+        Location::Postgres(_) => {
+            // A PostgreSQL database exists once its server does; an empty one (no record yet)
+            // is refused as a missing file is.
+            let store = open_store(db)?;
+            if store.fact_count()? == 0 {
+                return Err(missing().into());
+            }
+            Ok(store)
+        }
     }
-    open_store(db)
 }
 
-fn open_store(db: &Path) -> Result<Store, Box<dyn std::error::Error>> {
-    let mut store = Store::open(db).map_err(|e| format!("{}: {e}", db.display()))?;
+fn open_store(db: &Location) -> Result<Store, Box<dyn std::error::Error>> {
+    let mut store = Store::open_at(db).map_err(|e| format!("{db}: {e}"))?;
     store.set_busy_handler(wait_for_writer)?;
     shipped::load_subjects(&mut store)?;
     Ok(store)
@@ -503,7 +542,7 @@ fn load_shipped(store: &mut Store) -> Res {
 }
 
 fn run(cli: Cli) -> Res {
-    let db = db_path(&cli.db);
+    let db = db_location(&cli.db);
     match cli.command {
         Command::Serve {
             bind,
@@ -556,13 +595,14 @@ fn run(cli: Cli) -> Res {
                     ..minewatch_server::Settings::default()
                 };
                 let app = minewatch_server::App::with_settings(db.clone(), settings)?;
-                eprintln!("minewatch serving {} on http://{addr}", db.display());
+                eprintln!("minewatch serving {db} on http://{addr}");
                 minewatch_server::serve(listener, app).await?;
                 Ok::<(), Box<dyn std::error::Error>>(())
             })
         }
         Command::User { command } => user_command(&db, command),
         Command::Webhook { command } => webhook_command(&db, command),
+        Command::Migrate { from, to, json } => migrate(&from, &to, json),
         Command::Outbox { json } => {
             let store = open_existing(&db)?;
             let counts = store.outbox_counts()?;
@@ -1142,7 +1182,52 @@ fn password_from_stdin() -> Result<(String, bool), Box<dyn std::error::Error>> {
     Ok((minewatch_store::random_token()?[..24].to_string(), true))
 }
 
-fn user_command(db: &Path, command: UserCommand) -> Res {
+/// `minewatch migrate`: the source is opened as it is (nothing loaded into it), the target
+/// created if needed and refused unless empty.
+fn migrate(from: &std::ffi::OsStr, to: &std::ffi::OsStr, json: bool) -> Res {
+    let (from, to) = (Location::parse(from), Location::parse(to));
+    if from == to {
+        return Err(format!("--from and --to are the same database ({from})").into());
+    }
+    if let Location::Sqlite(path) = &from {
+        if !path.is_file() {
+            return Err(format!("{from}: no such database (--from)").into());
+        }
+    }
+    let t = std::time::Instant::now();
+    let source = Store::open_at(&from).map_err(|e| format!("{from}: {e}"))?;
+    if let Some(dir) = to.path().and_then(Path::parent) {
+        if !dir.as_os_str().is_empty() && !dir.is_dir() {
+            return Err(format!("{to}: the folder {} does not exist", dir.display()).into());
+        }
+    }
+    let mut target = Store::open_at(&to).map_err(|e| format!("{to}: {e}"))?;
+    let copied = source
+        .copy_into(&mut target)
+        .map_err(|e| format!("{to}: {e}"))?;
+    let rows: u64 = copied.iter().map(|(_, n)| n).sum();
+    if json {
+        let tables: serde_json::Map<String, serde_json::Value> = copied
+            .iter()
+            .map(|(t, n)| (t.to_string(), (*n).into()))
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({"from": from.to_string(), "to": to.to_string(), "rows": tables})
+        );
+    }
+    eprintln!(
+        "copied {rows} rows ({} facts) from {from} to {to} in {:.2} s",
+        copied
+            .iter()
+            .find(|(t, _)| *t == "facts")
+            .map_or(0, |(_, n)| *n),
+        t.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn user_command(db: &Location, command: UserCommand) -> Res {
     let mut store = open(db)?;
     match command {
         UserCommand::Add { username, role } => {
@@ -1203,7 +1288,7 @@ fn user_command(db: &Path, command: UserCommand) -> Res {
     Ok(())
 }
 
-fn webhook_command(db: &Path, command: WebhookCommand) -> Res {
+fn webhook_command(db: &Location, command: WebhookCommand) -> Res {
     let mut store = open(db)?;
     match command {
         WebhookCommand::Add { url, scope } => {

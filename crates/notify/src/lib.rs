@@ -147,7 +147,17 @@ pub async fn subscribe(
             cookie,
         );
     }
-    if !app.subscribe_allowed(&v.client, now_secs(), SUBSCRIBE_PER_HOUR) {
+    // Counted in the database: every server on it shares the one limit.
+    let key = format!("subscribe:{}", v.client);
+    let counted = blocking(Arc::clone(&app), move |app| {
+        app.with_store_mut(|s| Ok(s.count_request(&key, now_secs())?))
+    })
+    .await;
+    let count = match counted {
+        Ok(n) => n,
+        Err(e) => return e.into_response(),
+    };
+    if count > i64::from(SUBSCRIBE_PER_HOUR) {
         let r = private_page(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many requests",
@@ -712,9 +722,13 @@ pub fn deliver_due(app: &App, mailer: Option<&lettre::SmtpTransport>) -> Result<
             Job::Email { ids, attempts, .. } => (ids.clone(), *attempts),
             Job::Webhook { id, attempts, .. } => (vec![*id], *attempts),
         };
-        // Push the due time back before trying: a crash now means one more attempt later.
+        // Claim the rows and push their due time back before trying: a crash now means one
+        // more attempt later, and a worker of another server that read the same rows finds them
+        // claimed and leaves them.
         let retry = now + (backoff_ms(app, attempts) / 1000).max(1) as i64;
-        app.with_store_mut(|s| Ok(s.outbox_attempt(&ids, retry)?))?;
+        if !app.with_store_mut(|s| Ok(s.outbox_claim(&ids, now, retry)?))? {
+            continue;
+        }
         let result = match (&job, mailer) {
             (
                 Job::Email {

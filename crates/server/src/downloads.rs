@@ -20,9 +20,7 @@ pub struct Built(Mutex<Option<(PathBuf, Manifest)>>);
 
 /// The folder that holds the builds of `app`'s database.
 fn root(app: &App) -> PathBuf {
-    let mut s = app.db_path().as_os_str().to_owned();
-    s.push(".downloads");
-    PathBuf::from(s)
+    app.files_dir()
 }
 
 /// The downloads of the current record, built first if the record changed since the last

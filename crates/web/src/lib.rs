@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use derived::{DerivedError, EngineCache};
 use minewatch_domain::Gazetteer;
-use minewatch_store::{Store, StoreError};
+use minewatch_store::{Location, Store, StoreError};
 use minewatch_treaty::Engine;
 use serde::Serialize;
 use serde_json::Value;
@@ -97,9 +97,7 @@ pub struct App {
     pub settings: Settings,
     /// Wakes the outbox worker after a publication, subscription or answer.
     pub outbox_wake: tokio::sync::Notify,
-    /// Subscription requests per client address in the current hour: (hour, count).
-    subscribe_requests: Mutex<std::collections::HashMap<String, (i64, u32)>>,
-    db: PathBuf,
+    db: Location,
     /// Connections for reading (WAL: readers never wait for the writer, nor it for them).
     pool: Mutex<Vec<Store>>,
     /// The one connection the server writes through: the server's writes take turns here, in
@@ -139,18 +137,17 @@ pub const TIMING_SAMPLES_MAX: usize = 1_000_000;
 
 impl App {
     /// Opens the database once to build the name index.
-    pub fn new(db: PathBuf) -> Result<Arc<App>, StoreError> {
+    pub fn new(db: Location) -> Result<Arc<App>, StoreError> {
         App::with_settings(db, Settings::default())
     }
 
     /// Opens the database once to build the name index.
-    pub fn with_settings(db: PathBuf, settings: Settings) -> Result<Arc<App>, StoreError> {
-        let store = Store::open(&db)?;
+    pub fn with_settings(db: Location, settings: Settings) -> Result<Arc<App>, StoreError> {
+        let store = Store::open_at(&db)?;
         let gazetteer = store.gazetteer()?;
         Ok(Arc::new(App {
             settings,
             outbox_wake: tokio::sync::Notify::new(),
-            subscribe_requests: Mutex::new(std::collections::HashMap::new()),
             db,
             pool: Mutex::new(vec![store]),
             writer: Mutex::new(None),
@@ -168,12 +165,35 @@ impl App {
         }))
     }
 
-    /// The names and codes of every subject, for lookups and suggestions.
-    /// The database file.
-    pub fn db_path(&self) -> &std::path::Path {
+    /// Where the record is.
+    pub fn db(&self) -> &Location {
         &self.db
     }
 
+    /// The folder for files built from the record (the downloads): beside an SQLite file
+    /// (`FILE.downloads`); for PostgreSQL, `$MINEWATCH_DOWNLOADS` or, without it, a folder in the
+    /// system's temporary directory named after the database (each server builds its own copy).
+    pub fn files_dir(&self) -> PathBuf {
+        match &self.db {
+            Location::Sqlite(path) => {
+                let mut s = path.as_os_str().to_owned();
+                s.push(".downloads");
+                PathBuf::from(s)
+            }
+            Location::Postgres(url) => match std::env::var_os("MINEWATCH_DOWNLOADS") {
+                Some(dir) => PathBuf::from(dir),
+                None => {
+                    use std::hash::{Hash, Hasher};
+                    // SipHash with fixed keys: the same URL names the same folder every run.
+                    let mut h = std::collections::hash_map::DefaultHasher::new();
+                    url.hash(&mut h);
+                    std::env::temp_dir().join(format!("minewatch-{:016x}.downloads", h.finish()))
+                }
+            },
+        }
+    }
+
+    /// The names and codes of every subject, for lookups and suggestions.
     pub fn gazetteer(&self) -> &Gazetteer {
         &self.gazetteer
     }
@@ -229,24 +249,6 @@ impl App {
         Ok(cache.common(store)?)
     }
 
-    /// Counts a subscription request from `client`; false once it has sent `per_hour` in the
-    /// current hour. Kept in memory: a restart forgives, which costs little.
-    pub fn subscribe_allowed(&self, client: &str, now: i64, per_hour: u32) -> bool {
-        let Ok(mut m) = self.subscribe_requests.lock() else {
-            return true;
-        };
-        let hour = now / 3600;
-        if m.len() > 100_000 {
-            m.retain(|_, (h, _)| *h == hour);
-        }
-        let e = m.entry(client.to_string()).or_insert((hour, 0));
-        if e.0 != hour {
-            *e = (hour, 0);
-        }
-        e.1 += 1;
-        e.1 <= per_hour
-    }
-
     /// Runs `f` on a reading connection from the pool.
     pub fn with_store<T>(
         &self,
@@ -255,7 +257,7 @@ impl App {
         let taken = self.pool.lock().ok().and_then(|mut p| p.pop());
         let store = match taken {
             Some(s) => s,
-            None => Store::open(&self.db).map_err(ApiError::from)?,
+            None => Store::open_at(&self.db).map_err(ApiError::from)?,
         };
         let r = f(&store);
         if let Ok(mut p) = self.pool.lock() {
@@ -276,7 +278,7 @@ impl App {
             static WRITING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
         }
         if WRITING.with(|w| w.get()) {
-            let mut store = Store::open(&self.db)?;
+            let mut store = Store::open_at(&self.db)?;
             store.set_busy_timeout(WRITER_WAIT)?;
             return f(&mut store);
         }
@@ -291,7 +293,7 @@ impl App {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if guard.is_none() {
-            let store = Store::open(&self.db)?;
+            let store = Store::open_at(&self.db)?;
             store.set_busy_timeout(WRITER_WAIT)?;
             *guard = Some(store);
         }
