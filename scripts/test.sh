@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls this). Installs what the tests need when it
-# can (Chromium and ChromeDriver from Debian for the browser tests, when run as root with apt-get),
-# then: formatting, lints, every test. The browser tests fail when Chromium or ChromeDriver is
+# can (Chromium and ChromeDriver from Debian for the browser tests, PostgreSQL for the PostgreSQL
+# tests, when run as root with apt-get), then: formatting, lints, every test. The browser tests fail when Chromium or ChromeDriver is
 # missing; MINEWATCH_SKIP_BROWSER=1 skips them instead (and skips installing them).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -52,13 +52,40 @@ else
   export MINEWATCH_PYTOOLS="$pytools/bin"
 fi
 
+# The PostgreSQL tests (crates/cli/tests/postgres.rs) run against a private cluster that this
+# script starts (scripts/pg-cluster.sh: initdb in a temporary folder, a free port on 127.0.0.1, a
+# user that is not root) and stops at the end, also when tests fail. Debian's postgresql is
+# installed when it can be (root, apt-get). Without a server those tests FAIL (never pass);
+# MINEWATCH_SKIP_POSTGRES=1 leaves them out instead and says so.
+# shellcheck source=scripts/pg-cluster.sh
+source "$root/scripts/pg-cluster.sh"
+nextest_filter=()
+if [ "${MINEWATCH_SKIP_POSTGRES:-}" = 1 ]; then
+  echo "note: MINEWATCH_SKIP_POSTGRES=1: the PostgreSQL tests are SKIPPED (not run, not passed)" >&2
+  nextest_filter=(-E 'not test(/^postgres::/)')
+else
+  if ! pg_bin_dir >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing postgresql (Debian) for the PostgreSQL tests" >&2
+    if ! { apt-get update -qq &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }; then
+      echo "warning: apt-get could not install postgresql" >&2
+    fi
+  fi
+  if ! pg_cluster_start; then
+    echo "warning: no PostgreSQL server could be started (install Debian's postgresql, or run as" \
+      "root with apt-get); the PostgreSQL tests will FAIL. Set MINEWATCH_SKIP_POSTGRES=1 to skip them." >&2
+  fi
+fi
+
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 # The public site (and what it builds on) compiles without the store's `private` feature: no public
 # page, twin or feed can read accounts, subscribers, the outbox or feedback (ARCHITECTURE.md).
 cargo check -p minewatch-site -p minewatch-answers -p minewatch-web -p minewatch-export --quiet
 if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --workspace --no-fail-fast
+  cargo nextest run --workspace --no-fail-fast "${nextest_filter[@]}"
+elif [ "${MINEWATCH_SKIP_POSTGRES:-}" = 1 ]; then
+  cargo test --workspace --no-fail-fast -- --skip postgres::
 else
   cargo test --workspace --no-fail-fast
 fi

@@ -313,10 +313,7 @@ fn pages_and_twins_say_how_to_cite_them_and_their_terms() {
     let (status, _, twin) = get(&s, "/states/UKR.json?as_of=2010-01-01", &[]);
     assert_eq!(status, 200);
     let twin: serde_json::Value = serde_json::from_slice(&twin).unwrap();
-    let record = minewatch_store::Store::open(&s.db())
-        .unwrap()
-        .last_fact_id()
-        .unwrap();
+    let record = crate::support::open_store(&s.db()).last_fact_id().unwrap();
     let cite = &twin["cite"];
     // The permalink is the page's (not the twin's), under the public URL, pinned to the
     // record version, keeping the date.

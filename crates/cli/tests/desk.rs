@@ -270,9 +270,10 @@ fn subscriber_is_told_once_about_an_approved_correction() {
     std::thread::sleep(Duration::from_millis(800));
     assert_eq!(notifications_to(&sink, "reader@example.org").len(), 1);
     // Unsubscribing erased the address, and the mail written to it, from the database.
-    let store = minewatch_store::Store::open(&db).unwrap();
+    let store = crate::support::open_store(&db);
     let kept: i64 = store
         .connection()
+        .expect("an SQLite store")
         .query_row(
             "SELECT (SELECT COUNT(*) FROM subscribers WHERE email LIKE '%reader@example.org%')
                   + (SELECT COUNT(*) FROM outbox WHERE message LIKE '%reader@example.org%')",
@@ -285,9 +286,10 @@ fn subscriber_is_told_once_about_an_approved_correction() {
 
 /// Pending rows of one subscriber in the outbox: (id, due_at).
 fn pending_for(db: &std::path::Path, email: &str) -> Vec<(i64, i64)> {
-    let store = minewatch_store::Store::open(db).unwrap();
+    let store = crate::support::open_store(db);
     let mut st = store
         .connection()
+        .expect("an SQLite store")
         .prepare(
             "SELECT o.id, o.due_at FROM outbox o JOIN subscribers s ON s.id = o.subscriber
              WHERE s.email = ?1 AND o.status = 'pending' ORDER BY o.id",
@@ -349,10 +351,11 @@ fn a_daily_digest_gathers_the_changes_of_the_day_into_one_message() {
     }
 
     // 06:00 comes (the rows are made due now): one message tells both changes.
-    let store = minewatch_store::Store::open(&db).unwrap();
+    let store = crate::support::open_store(&db);
     for (id, _) in &waiting {
         store
             .connection()
+            .expect("an SQLite store")
             .execute(&format!("UPDATE outbox SET due_at = 0 WHERE id = {id}"), [])
             .unwrap();
     }
@@ -783,9 +786,10 @@ fn feedback_reaches_the_admin_inbox_and_is_answered_by_email() {
     assert_eq!(item.status, 200);
     assert!(item.body.contains("(erased)") && item.body.contains("closed"));
     assert_eq!(root.get(&format!("/admin/attachments/{aid}")).status, 404);
-    let store = minewatch_store::Store::open(&db).unwrap();
+    let store = crate::support::open_store(&db);
     let left: i64 = store
         .connection()
+        .expect("an SQLite store")
         .query_row(
             &format!(
                 "SELECT (SELECT COUNT(*) FROM feedback WHERE id = {id} AND (name IS NOT NULL
@@ -1344,11 +1348,7 @@ fn killed_in_the_middle_of_a_cli_import_writes_nothing() {
 }
 
 fn facts_in(db: &std::path::Path) -> i64 {
-    minewatch_store::Store::open(db)
-        .unwrap()
-        .connection()
-        .query_row("SELECT count(*) FROM facts", [], |r| r.get(0))
-        .unwrap()
+    crate::support::open_store(db).fact_count().unwrap()
 }
 
 /// SIGKILL after the relay accepted a message and before the outbox recorded it: on restart the
@@ -1410,8 +1410,8 @@ fn a_cli_import_waits_for_another_writer_and_says_so() {
         "sources.csv",
         b"key,title,publisher,published\nwaited-source,A source that waited,Test,2026\n",
     );
-    let store = minewatch_store::Store::open(&db).unwrap();
-    let holder = store.connection();
+    let store = crate::support::open_store(&db);
+    let holder = store.connection().expect("an SQLite store");
     holder.execute_batch("BEGIN IMMEDIATE").unwrap();
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_minewatch"));
     cmd.arg("--db")

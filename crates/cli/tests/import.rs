@@ -308,7 +308,7 @@ fn reimport_adds_nothing_and_a_changed_row_supersedes() {
 fn facts_are_append_only_in_the_database_itself() {
     let dir = TempDir::new();
     let s = store(&dir, true);
-    let c = s.connection();
+    let c = s.connection().expect("an SQLite store");
     let e = c
         .execute("UPDATE facts SET note = 'x' WHERE id = 1", [])
         .unwrap_err();

@@ -12,7 +12,7 @@ use crate::support::*;
 use minewatch_domain::fact::Retraction;
 use minewatch_domain::{Citation, Payload};
 use minewatch_store::{
-    FactFilter, Mail, NewAttachment, NewFact, NewFeedback, NewProposal, ProposalAction, Store,
+    FactFilter, Mail, NewAttachment, NewFact, NewFeedback, NewProposal, ProposalAction,
 };
 use rusqlite::{Connection, OpenFlags};
 use serde_json::Value;
@@ -146,7 +146,7 @@ fn seed_private(db: &Path) -> Vec<String> {
     .map(String::from)
     .to_vec();
 
-    let mut store = Store::open(db).unwrap();
+    let mut store = crate::support::open_store(db);
     let now = minewatch_store::now_secs();
     let mut tokens = None;
     store
@@ -205,7 +205,7 @@ fn seed_private(db: &Path) -> Vec<String> {
         .unwrap();
 
     // What the database keeps of them: hashes, tokens, the queued message.
-    let c = store.connection();
+    let c = store.connection().expect("an SQLite store");
     for sql in [
         "SELECT password_hash FROM users",
         "SELECT id_hash FROM sessions",
@@ -310,7 +310,7 @@ fn sqlite_snapshot_holds_no_private_data() {
 type Cites = BTreeMap<i64, Vec<(String, Option<String>)>>;
 
 fn record(db: &Path) -> (BTreeSet<i64>, Cites, usize, i64) {
-    let store = Store::open(db).unwrap();
+    let store = crate::support::open_store(db);
     let current = store
         .facts(&FactFilter::default())
         .unwrap()
@@ -973,7 +973,7 @@ fn downloads_list_the_current_record_with_checksums_and_nothing_private() {
     let server = Server::start_on(&db, &[], &[]);
     let (status, m) = server.get("/downloads.json");
     assert_eq!(status, 200, "{m}");
-    let record = Store::open(&db).unwrap().last_fact_id().unwrap();
+    let record = crate::support::open_store(&db).last_fact_id().unwrap();
     assert_eq!(m["record"], record);
     let files = m["files"].as_array().unwrap();
     let names: Vec<&str> = files.iter().map(|f| f["name"].as_str().unwrap()).collect();

@@ -8,7 +8,6 @@
 
 use crate::smtp::Sink;
 use crate::support::*;
-use minewatch_store::Store;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
@@ -98,10 +97,11 @@ fn get(server: &Server, path: &str) -> (u16, String) {
 
 /// One value (as text) from an SQL query on the server's database, opened beside the server.
 fn sql(db: &Path, query: &str) -> String {
-    let s = Store::open(db).unwrap();
-    s.connection()
-        .query_row(query, [], |r| r.get::<_, Option<String>>(0))
+    let s = crate::support::open_store(db);
+    s.query_strings(query)
         .unwrap_or_else(|e| panic!("{query}: {e}"))
+        .into_iter()
+        .next()
         .unwrap_or_default()
 }
 
@@ -605,10 +605,8 @@ fn every_write_route_rejects_anonymous_and_editors_where_admin_only() {
         ],
     );
     assert_eq!(r.status, 200, "{}", r.body);
-    Store::open(&db)
-        .unwrap()
-        .connection()
-        .execute("UPDATE outbox SET status = 'dead' WHERE id = 1", [])
+    crate::support::open_store(&db)
+        .execute_sql("UPDATE outbox SET status = 'dead' WHERE id = 1")
         .unwrap();
     assert_eq!(sql(&db, "SELECT status FROM outbox WHERE id = 1"), "dead");
 

@@ -79,9 +79,47 @@ impl Drop for ChildGuard {
     }
 }
 
-/// A real SQLite file with the reference subjects (and, if asked, the shipped data).
+/// Does the suite run on PostgreSQL? `MINEWATCH_TEST_BACKEND=postgres` (with `MINEWATCH_TEST_PG`,
+/// the test cluster that `scripts/test.sh` starts) runs every test that makes its database
+/// through these helpers on PostgreSQL instead of an SQLite file: see [`db_arg`].
+pub fn on_postgres() -> bool {
+    std::env::var("MINEWATCH_TEST_BACKEND").is_ok_and(|v| v == "postgres")
+}
+
+/// The `--db` value for a test's database file. On SQLite, the file. On PostgreSQL, a database
+/// of the test cluster named after the file's path (made on first use, empty), so that a test
+/// written with a file in a temporary folder runs unchanged on both backends. A value that is
+/// already a `postgres://` URL is kept.
+pub fn db_arg(path: &Path) -> std::ffi::OsString {
+    let text = path.to_string_lossy();
+    if !on_postgres() || text.starts_with("postgres") {
+        return path.as_os_str().to_owned();
+    }
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    let name = format!("mwt_{:016x}", h.finish());
+    let admin = std::env::var("MINEWATCH_TEST_PG").expect(
+        "MINEWATCH_TEST_BACKEND=postgres needs MINEWATCH_TEST_PG (scripts/test.sh sets it)",
+    );
+    let mut c = postgres::Client::connect(&admin, postgres::NoTls).expect("the test cluster");
+    if let Err(e) = c.batch_execute(&format!("CREATE DATABASE {name}")) {
+        let exists = e.code() == Some(&postgres::error::SqlState::DUPLICATE_DATABASE);
+        assert!(exists, "CREATE DATABASE {name}: {e}");
+    }
+    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+    format!("{base}/{name}").into()
+}
+
+/// Opens a test's database (see [`db_arg`]) as the store.
+pub fn open_store(path: &Path) -> Store {
+    Store::open_at(&minewatch_store::Location::parse(&db_arg(path))).unwrap()
+}
+
+/// A real database (an SQLite file, or PostgreSQL: [`db_arg`]) with the reference subjects
+/// (and, if asked, the shipped data).
 pub fn store(dir: &TempDir, with_data: bool) -> Store {
-    let mut s = Store::open(&dir.path("record.sqlite")).unwrap();
+    let mut s = open_store(&dir.path("record.sqlite"));
     shipped::load_subjects(&mut s).unwrap();
     if with_data {
         shipped::load(&mut s).unwrap();
@@ -91,8 +129,7 @@ pub fn store(dir: &TempDir, with_data: bool) -> Store {
 
 /// Counts of every table that an import may write.
 pub fn counts(s: &Store) -> (i64, i64, i64) {
-    let c = s.connection();
-    let q = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+    let q = |sql: &str| -> i64 { s.query_strings(sql).unwrap()[0].parse().unwrap() };
     (
         q("SELECT COUNT(*) FROM facts"),
         q("SELECT COUNT(*) FROM sources"),
@@ -146,7 +183,7 @@ impl Server {
     pub fn start_on(db: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_minewatch"));
         cmd.args(["--db"])
-            .arg(db)
+            .arg(db_arg(db))
             .args(["serve", "--bind", "127.0.0.1:0"])
             .args(args)
             .env_remove("MINEWATCH_FAILPOINT")
@@ -269,7 +306,7 @@ impl Server {
 pub fn minewatch(db: &Path, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_minewatch"))
         .arg("--db")
-        .arg(db)
+        .arg(db_arg(db))
         .args(args)
         .output()
         .unwrap();
@@ -286,7 +323,7 @@ pub fn minewatch_stdin(db: &Path, args: &[&str], input: &str) -> (bool, String, 
     let mut child = ChildGuard::spawn(
         Command::new(env!("CARGO_BIN_EXE_minewatch"))
             .arg("--db")
-            .arg(db)
+            .arg(db_arg(db))
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -618,6 +655,7 @@ pub fn sideways_overflow(b: &crate::webdriver::Browser, url: &str) -> i64 {
 pub fn integrity(db: &Path) -> String {
     let s = Store::open(db).unwrap();
     s.connection()
+        .expect("an SQLite store")
         .query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0))
         .unwrap()
 }

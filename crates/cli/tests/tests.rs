@@ -13,6 +13,7 @@ mod obligation_pages;
 mod obligations;
 mod opendata;
 mod pages;
+mod postgres;
 mod security;
 mod smtp;
 mod snapshots;

@@ -2,7 +2,6 @@
 //! the binary into real SQLite files, and the pages that show it.
 
 use crate::support::*;
-use minewatch_store::Store;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -51,13 +50,13 @@ fn totals(res: &str) -> (u32, u32, u32, u32, u32) {
 }
 
 fn fact_count(db: &Path) -> i64 {
-    let s = Store::open(db).unwrap();
+    let s = crate::support::open_store(db);
     counts(&s).0
 }
 
 fn kinds(db: &Path) -> BTreeMap<String, i64> {
-    let s = Store::open(db).unwrap();
-    let c = s.connection();
+    let s = crate::support::open_store(db);
+    let c = s.connection().expect("an SQLite store");
     let mut st = c
         .prepare("SELECT kind, COUNT(*) FROM facts GROUP BY kind")
         .unwrap();
@@ -87,7 +86,7 @@ fn the_shipped_file_imports_and_reimporting_adds_nothing() {
     let k = kinds(&db);
     assert_eq!(k.get("unga_roll_call"), Some(&6), "{k:?}");
     assert_eq!(k.get("unga_vote"), Some(&(rows as i64)), "{k:?}");
-    let s = Store::open(&db).unwrap();
+    let s = crate::support::open_store(&db);
     let src = s.source("undl-ga-voting-data").unwrap().unwrap();
     assert_eq!(src.source.title, "General Assembly Voting Data");
     assert_eq!(
@@ -130,9 +129,9 @@ fn resolutions_selects_exactly_those() {
         ],
     );
     assert!(ok, "{err}");
-    let s = Store::open(&db).unwrap();
+    let s = crate::support::open_store(&db);
     let calls: Vec<String> = s
-        .connection()
+        .connection().expect("an SQLite store")
         .prepare("SELECT json_extract(payload, '$.resolution') FROM facts WHERE kind = 'unga_roll_call' ORDER BY 1")
         .unwrap()
         .query_map([], |r| r.get(0))
@@ -142,6 +141,7 @@ fn resolutions_selects_exactly_those() {
     assert_eq!(calls, ["63/42", "78/45"], "{out}");
     let votes: i64 = s
         .connection()
+        .expect("an SQLite store")
         .query_row(
             "SELECT COUNT(*) FROM facts WHERE kind = 'unga_vote'",
             [],
