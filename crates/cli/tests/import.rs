@@ -308,15 +308,14 @@ fn reimport_adds_nothing_and_a_changed_row_supersedes() {
 fn facts_are_append_only_in_the_database_itself() {
     let dir = TempDir::new();
     let s = store(&dir, true);
-    let c = s.connection().expect("an SQLite store");
-    let e = c
-        .execute("UPDATE facts SET note = 'x' WHERE id = 1", [])
-        .unwrap_err();
-    assert!(e.to_string().contains("append-only"), "{e}");
-    let e = c.execute("DELETE FROM facts WHERE id = 1", []).unwrap_err();
-    assert!(e.to_string().contains("append-only"), "{e}");
-    let e = c.execute("DELETE FROM sources", []).unwrap_err();
-    assert!(e.to_string().contains("append-only"), "{e}");
+    for sql in [
+        "UPDATE facts SET note = 'x' WHERE id = 1",
+        "DELETE FROM facts WHERE id = 1",
+        "DELETE FROM sources",
+    ] {
+        let e = s.execute_sql(sql).unwrap_err();
+        assert!(e.to_string().contains("append-only"), "{sql}: {e}");
+    }
 }
 
 #[test]

@@ -205,7 +205,6 @@ fn seed_private(db: &Path) -> Vec<String> {
         .unwrap();
 
     // What the database keeps of them: hashes, tokens, the queued message.
-    let c = store.connection().expect("an SQLite store");
     for sql in [
         "SELECT password_hash FROM users",
         "SELECT id_hash FROM sessions",
@@ -218,12 +217,7 @@ fn seed_private(db: &Path) -> Vec<String> {
         "SELECT ikey FROM outbox",
         "SELECT body FROM proposals",
     ] {
-        let mut st = c.prepare(sql).unwrap();
-        let got: Vec<String> = st
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let got: Vec<String> = store.query_strings(sql).unwrap();
         assert!(!got.is_empty(), "{sql}: nothing seeded");
         markers.extend(got);
     }

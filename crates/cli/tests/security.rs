@@ -95,14 +95,13 @@ fn get(server: &Server, path: &str) -> (u16, String) {
     }
 }
 
-/// One value (as text) from an SQL query on the server's database, opened beside the server.
+/// The first column of an SQL query's rows (as text, joined by commas) on the server's
+/// database, opened beside the server (SQLite or PostgreSQL).
 fn sql(db: &Path, query: &str) -> String {
     let s = crate::support::open_store(db);
     s.query_strings(query)
         .unwrap_or_else(|e| panic!("{query}: {e}"))
-        .into_iter()
-        .next()
-        .unwrap_or_default()
+        .join(",")
 }
 
 fn count(db: &Path, table: &str) -> i64 {
@@ -115,11 +114,11 @@ fn count(db: &Path, table: &str) -> i64 {
 /// tokens, accounts.
 fn snapshot(db: &Path) -> String {
     [
-        "SELECT group_concat(id || ':' || status, ',') FROM (SELECT * FROM proposals ORDER BY id)",
-        "SELECT group_concat(id || ':' || disabled || ':' || url, ',') FROM (SELECT * FROM webhooks ORDER BY id)",
-        "SELECT group_concat(id || ':' || status || ':' || COALESCE(answer, ''), ',') FROM (SELECT * FROM feedback ORDER BY id)",
-        "SELECT group_concat(id || ':' || status || ':' || attempts, ',') FROM (SELECT * FROM outbox ORDER BY id)",
-        "SELECT group_concat(username || ':' || role || ':' || disabled, ',') FROM (SELECT * FROM users ORDER BY id)",
+        "SELECT id || ':' || status FROM proposals ORDER BY id",
+        "SELECT id || ':' || disabled || ':' || url FROM webhooks ORDER BY id",
+        "SELECT id || ':' || status || ':' || COALESCE(answer, '') FROM feedback ORDER BY id",
+        "SELECT id || ':' || status || ':' || attempts FROM outbox ORDER BY id",
+        "SELECT username || ':' || role || ':' || disabled FROM users ORDER BY id",
         "SELECT CAST(COUNT(*) AS TEXT) FROM facts",
         "SELECT CAST(COUNT(*) AS TEXT) FROM sources",
         "SELECT CAST(COUNT(*) AS TEXT) FROM batches",
@@ -1295,7 +1294,11 @@ const SQLI: [&str; 8] = [
 fn record_state(server: &Server, db: &Path) -> String {
     let tables = sql(
         db,
-        "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master ORDER BY name)",
+        if crate::support::on_postgres() {
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
+        } else {
+            "SELECT name FROM sqlite_master ORDER BY name"
+        },
     );
     let counts: Vec<String> = [
         "facts",
@@ -1892,7 +1895,7 @@ fn behind_a_proxy_a_forged_forwarded_for_does_not_reset_the_rate_limit() {
         })
         .collect();
     assert_eq!(statuses, [200, 200, 200, 200, 200, 429]);
-    let clients = sql(&db, "SELECT group_concat(DISTINCT client) FROM feedback");
+    let clients = sql(&db, "SELECT DISTINCT client FROM feedback");
     assert_eq!(clients, "203.0.113.50", "the client is the proxy's entry");
 }
 
@@ -2047,7 +2050,7 @@ fn tokens_cannot_be_guessed_or_reused() {
         sql(
             &db,
             &format!(
-                "SELECT (confirmed_at IS NOT NULL) || ',' || (unsubscribed_at IS NOT NULL) FROM subscribers WHERE unsub_token = '{unsub}'"
+                "SELECT CAST(CASE WHEN confirmed_at IS NOT NULL THEN 1 ELSE 0 END AS TEXT) || ',' || CAST(CASE WHEN unsubscribed_at IS NOT NULL THEN 1 ELSE 0 END AS TEXT) FROM subscribers WHERE unsub_token = '{unsub}'"
             ),
         )
     };

@@ -339,7 +339,7 @@ fn pages_api_and_command_line_are_as_in_the_snapshots() {
     for args in COMMANDS {
         let out = Command::new(env!("CARGO_BIN_EXE_minewatch"))
             .arg("--db")
-            .arg(&db)
+            .arg(crate::support::db_arg(&db))
             .args(*args)
             .env("MINEWATCH_NOW", NOW)
             .output()
@@ -425,7 +425,7 @@ fn a_clock_that_is_not_an_instant_is_refused_before_any_work() {
     let db = dir.path("never.sqlite");
     let out = Command::new(env!("CARGO_BIN_EXE_minewatch"))
         .arg("--db")
-        .arg(&db)
+        .arg(crate::support::db_arg(&db))
         .arg("parties")
         .env("MINEWATCH_NOW", "2026-13-01")
         .output()

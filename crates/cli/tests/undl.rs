@@ -56,13 +56,13 @@ fn fact_count(db: &Path) -> i64 {
 
 fn kinds(db: &Path) -> BTreeMap<String, i64> {
     let s = crate::support::open_store(db);
-    let c = s.connection().expect("an SQLite store");
-    let mut st = c
-        .prepare("SELECT kind, COUNT(*) FROM facts GROUP BY kind")
-        .unwrap();
-    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+    s.query_strings("SELECT kind || ' ' || CAST(COUNT(*) AS TEXT) FROM facts GROUP BY kind")
         .unwrap()
-        .map(Result::unwrap)
+        .iter()
+        .map(|row| {
+            let (kind, n) = row.split_once(' ').unwrap();
+            (kind.to_string(), n.parse().unwrap())
+        })
         .collect()
 }
 
@@ -130,23 +130,21 @@ fn resolutions_selects_exactly_those() {
     );
     assert!(ok, "{err}");
     let s = crate::support::open_store(&db);
-    let calls: Vec<String> = s
-        .connection().expect("an SQLite store")
-        .prepare("SELECT json_extract(payload, '$.resolution') FROM facts WHERE kind = 'unga_roll_call' ORDER BY 1")
+    let mut calls: Vec<String> = s
+        .query_strings("SELECT payload FROM facts WHERE kind = 'unga_roll_call'")
         .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
+        .iter()
+        .map(|p| {
+            let v: serde_json::Value = serde_json::from_str(p).unwrap();
+            v["resolution"].as_str().unwrap().to_string()
+        })
         .collect();
+    calls.sort();
     assert_eq!(calls, ["63/42", "78/45"], "{out}");
     let votes: i64 = s
-        .connection()
-        .expect("an SQLite store")
-        .query_row(
-            "SELECT COUNT(*) FROM facts WHERE kind = 'unga_vote'",
-            [],
-            |r| r.get(0),
-        )
+        .query_strings("SELECT COUNT(*) FROM facts WHERE kind = 'unga_vote'")
+        .unwrap()[0]
+        .parse()
         .unwrap();
     let (.., ms63) = totals("A/RES/63/42");
     let (.., ms78) = totals("A/RES/78/45");

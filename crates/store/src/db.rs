@@ -182,6 +182,9 @@ pub(crate) use args;
 pub struct Pg {
     jobs: Option<mpsc::Sender<Job>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// The first error of a statement sent without waiting ([`Conn::execute_later`]), reported
+    /// by the next statement that waits (a commit included).
+    failed: std::sync::Arc<std::sync::Mutex<Option<postgres::Error>>>,
 }
 
 impl fmt::Debug for Pg {
@@ -199,10 +202,11 @@ enum Job {
         Vec<Value>,
         mpsc::Sender<std::result::Result<Rows, postgres::Error>>,
     ),
+    /// Without a sender: nobody waits; an error goes to [`Pg::failed`].
     Execute(
         String,
         Vec<Value>,
-        mpsc::Sender<std::result::Result<u64, postgres::Error>>,
+        Option<mpsc::Sender<std::result::Result<u64, postgres::Error>>>,
     ),
     Batch(
         String,
@@ -222,7 +226,11 @@ impl Drop for Pg {
 
 /// The connection's thread: runs the statements it is sent, in order, with a cache of
 /// prepared statements keyed by the SQL as the store wrote it.
-fn pg_thread(mut client: postgres::Client, jobs: mpsc::Receiver<Job>) {
+fn pg_thread(
+    mut client: postgres::Client,
+    jobs: mpsc::Receiver<Job>,
+    failed: std::sync::Arc<std::sync::Mutex<Option<postgres::Error>>>,
+) {
     let mut statements: HashMap<String, postgres::Statement> = HashMap::new();
     let mut prepare = |client: &mut postgres::Client, sql: &str| {
         if let Some(st) = statements.get(sql) {
@@ -262,7 +270,17 @@ fn pg_thread(mut client: postgres::Client, jobs: mpsc::Receiver<Job>) {
                         values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
                     client.execute(&st, &params)
                 };
-                let _ = reply.send(run(&mut client));
+                match (run(&mut client), reply) {
+                    (r, Some(reply)) => {
+                        let _ = reply.send(r);
+                    }
+                    (Ok(_), None) => {}
+                    (Err(e), None) => {
+                        if let Ok(mut slot) = failed.lock() {
+                            slot.get_or_insert(e);
+                        }
+                    }
+                }
             }
             Job::Batch(sql, reply) => {
                 let _ = reply.send(client.batch_execute(&sql));
@@ -276,6 +294,8 @@ impl Pg {
         let (ready_tx, ready) = mpsc::channel();
         let (jobs, receiver) = mpsc::channel();
         let url = url.to_string();
+        let failed = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let failures = std::sync::Arc::clone(&failed);
         let thread = std::thread::Builder::new()
             .name("minewatch-pg".into())
             .spawn(move || {
@@ -287,13 +307,14 @@ impl Pg {
                     }
                 };
                 if ready_tx.send(Ok(())).is_ok() {
-                    pg_thread(client, receiver);
+                    pg_thread(client, receiver, failures);
                 }
             })
             .map_err(|e| StoreError::Rejected(format!("cannot start a connection thread: {e}")))?;
         let pg = Pg {
             jobs: Some(jobs),
             thread: Some(thread),
+            failed,
         };
         ready.recv().map_err(|_| gone())??;
         Ok(pg)
@@ -309,7 +330,22 @@ impl Pg {
             .ok_or_else(gone)?
             .send(job(reply))
             .map_err(|_| gone())?;
-        Ok(answer.recv().map_err(|_| gone())??)
+        let answer = answer.recv().map_err(|_| gone())?;
+        // A statement sent earlier without waiting failed: that is the error to report (this
+        // one then failed, or, for a COMMIT, quietly rolled back, because of it).
+        if let Some(e) = self.failed.lock().ok().and_then(|mut slot| slot.take()) {
+            return Err(e.into());
+        }
+        Ok(answer?)
+    }
+
+    /// Sends a statement and goes on without waiting for it (see [`Conn::execute_later`]).
+    fn tell(&self, sql: &str, values: Vec<Value>) -> Result<()> {
+        self.jobs
+            .as_ref()
+            .ok_or_else(gone)?
+            .send(Job::Execute(sql.to_string(), values, None))
+            .map_err(|_| gone())
     }
 }
 
@@ -407,7 +443,19 @@ impl Conn {
                 let mut st = c.prepare_cached(sql)?;
                 Ok(st.execute(rusqlite::params_from_iter(values.iter()))? as u64)
             }
-            Conn::Postgres(pg) => pg.ask(|r| Job::Execute(sql.to_string(), values, r)),
+            Conn::Postgres(pg) => pg.ask(|r| Job::Execute(sql.to_string(), values, Some(r))),
+        }
+    }
+
+    /// Runs a statement whose result nobody needs now (the rows of a large write): on
+    /// PostgreSQL it is sent and the caller goes on, so the database works while the next row is
+    /// prepared; an error is reported by the next statement that waits for its answer (the
+    /// commit at the latest, which then fails: the transaction is rolled back). SQLite runs it
+    /// at once.
+    pub fn execute_later(&self, sql: &str, args: &[&dyn ToValue]) -> Result<()> {
+        match self {
+            Conn::Sqlite(_) => self.execute(sql, args).map(|_| ()),
+            Conn::Postgres(pg) => pg.tell(sql, args.iter().map(|a| a.value()).collect()),
         }
     }
 
