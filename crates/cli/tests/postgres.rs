@@ -463,3 +463,82 @@ fn a_burst_of_logins_across_two_servers_gets_no_more_tries() {
         "{checked} passwords were checked in a burst of {N} over two servers: {statuses:?}"
     );
 }
+
+/// On PostgreSQL a batch sends its rows without waiting for each (they go out together with the
+/// next statement that is waited for): a row the database refuses must still fail the batch,
+/// and the commit must write nothing.
+#[test]
+fn a_row_refused_after_it_was_sent_fails_the_whole_batch() {
+    use minewatch_domain::{Citation, Payload, Source};
+    use minewatch_store::{Location, NewFact, Store};
+    let pg = PgDb::new();
+    let mut store = Store::open_at(&Location::Postgres(pg.url.clone())).unwrap();
+    minewatch_import::shipped::load_subjects(&mut store).unwrap();
+    // A database-side refusal that no check in minewatch knows of: a trigger.
+    pg.client()
+        .batch_execute(
+            "CREATE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN RAISE EXCEPTION 'refused by the test trigger'; END $$;
+             CREATE TRIGGER refuse_boom BEFORE INSERT ON citations FOR EACH ROW
+             WHEN (NEW.locator = 'boom') EXECUTE FUNCTION refuse_boom();",
+        )
+        .unwrap();
+    let fact = |n: usize, locator: &str| NewFact {
+        key: Some(format!("pipeline-test:{n}")),
+        subject: "USA".into(),
+        valid_from: None,
+        valid_to: None,
+        payload: Payload::from_stored(
+            "development",
+            &format!(r#"{{"topic": "ban_policy", "summary": "Row {n}."}}"#),
+        )
+        .unwrap(),
+        citations: vec![Citation {
+            source: "pipeline-test".into(),
+            locator: Some(locator.into()),
+        }],
+        note: None,
+        supersedes: None,
+    };
+    let before = pg.count("SELECT COUNT(*) FROM facts");
+    let mut b = store.batch("test", None, "test").unwrap();
+    b.put_source(&Source {
+        key: "pipeline-test".into(),
+        title: "A source of the pipeline test".into(),
+        publisher: None,
+        published: None,
+        url: None,
+        note: None,
+    })
+    .unwrap();
+    // Rows before and after the refused one, so that it is in the middle of what is sent.
+    let mut result = Ok(());
+    for n in 0..600 {
+        let locator = if n == 300 { "boom" } else { "page 1" };
+        if let Err(e) = b.put_fact(&fact(n, locator)) {
+            result = Err(e.to_string());
+            break;
+        }
+    }
+    let result = match result {
+        Ok(()) => b.commit().map(|_| ()).map_err(|e| e.to_string()),
+        Err(e) => {
+            drop(b);
+            Err(e)
+        }
+    };
+    let e = result.expect_err("the batch succeeded although the database refused a row");
+    assert!(e.contains("refused by the test trigger"), "{e}");
+    assert_eq!(pg.count("SELECT COUNT(*) FROM facts"), before);
+    assert_eq!(
+        pg.count("SELECT COUNT(*) FROM sources WHERE key = 'pipeline-test'"),
+        0
+    );
+    // The connection is fine afterwards: the next batch works.
+    let mut b = store.batch("test", None, "test").unwrap();
+    assert!(
+        b.put_fact(&fact(1, "page 1")).is_err(),
+        "the source was rolled back too"
+    );
+    b.rollback().unwrap();
+}

@@ -184,7 +184,7 @@ pub struct Pg {
     thread: Option<std::thread::JoinHandle<()>>,
     /// The first error of a statement sent without waiting ([`Conn::execute_later`]), reported
     /// by the next statement that waits (a commit included).
-    failed: std::sync::Arc<std::sync::Mutex<Option<postgres::Error>>>,
+    failed: Failed,
 }
 
 impl fmt::Debug for Pg {
@@ -224,68 +224,177 @@ impl Drop for Pg {
     }
 }
 
-/// The connection's thread: runs the statements it is sent, in order, with a cache of
-/// prepared statements keyed by the SQL as the store wrote it.
+/// Statements sent without waiting are held until this many, or until a statement that is
+/// waited for, then sent together.
+const PIPELINE: usize = 256;
+
+type Failed = std::sync::Arc<std::sync::Mutex<Option<postgres::Error>>>;
+
+/// The connection's thread: connects, then runs the statements it is sent, in order. Statements
+/// sent without waiting ([`Conn::execute_later`]) are held and then sent in one go with the next
+/// statement that is waited for: PostgreSQL runs them in order, and the rows of a large write
+/// cost one round trip per few hundred statements instead of one each. Prepared statements are
+/// cached, keyed by the SQL as the store wrote it.
 fn pg_thread(
-    mut client: postgres::Client,
+    url: String,
+    ready: mpsc::Sender<Result<()>>,
     jobs: mpsc::Receiver<Job>,
-    failed: std::sync::Arc<std::sync::Mutex<Option<postgres::Error>>>,
+    failed: Failed,
 ) {
-    let mut statements: HashMap<String, postgres::Statement> = HashMap::new();
-    let mut prepare = |client: &mut postgres::Client, sql: &str| {
-        if let Some(st) = statements.get(sql) {
-            return Ok(st.clone());
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            let _ = ready.send(Err(StoreError::Rejected(format!(
+                "cannot start the connection's runtime: {e}"
+            ))));
+            return;
         }
-        let st = client.prepare(&to_postgres(sql))?;
-        if statements.len() > 512 {
-            statements.clear();
-        }
-        statements.insert(sql.to_string(), st.clone());
-        Ok::<_, postgres::Error>(st)
     };
+    let client = match rt.block_on(tokio_postgres::connect(&url, tokio_postgres::NoTls)) {
+        Ok((client, connection)) => {
+            // Driven whenever the thread waits on the runtime (every statement).
+            rt.spawn(async move {
+                let _ = connection.await;
+            });
+            client
+        }
+        Err(e) => {
+            let _ = ready.send(Err(e.into()));
+            return;
+        }
+    };
+    if ready.send(Ok(())).is_err() {
+        return;
+    }
+    let mut cache: HashMap<String, tokio_postgres::Statement> = HashMap::new();
+    let mut held: Vec<(String, Vec<Value>)> = Vec::new();
     for job in jobs {
         match job {
-            Job::Query(sql, values, reply) => {
-                let mut run =
-                    |client: &mut postgres::Client| -> std::result::Result<Rows, postgres::Error> {
-                        let st = prepare(client, &sql)?;
-                        let params: Vec<&(dyn ToSql + Sync)> =
-                            values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
-                        let mut out = Vec::new();
-                        for r in client.query(&st, &params)? {
-                            let mut row = Vec::with_capacity(r.len());
-                            for i in 0..r.len() {
-                                row.push(r.try_get::<_, Value>(i)?);
-                            }
-                            out.push(row);
-                        }
-                        Ok(out)
-                    };
-                let _ = reply.send(run(&mut client));
-            }
-            Job::Execute(sql, values, reply) => {
-                let mut run = |client: &mut postgres::Client| {
-                    let st = prepare(client, &sql)?;
-                    let params: Vec<&(dyn ToSql + Sync)> =
-                        values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
-                    client.execute(&st, &params)
-                };
-                match (run(&mut client), reply) {
-                    (r, Some(reply)) => {
-                        let _ = reply.send(r);
-                    }
-                    (Ok(_), None) => {}
-                    (Err(e), None) => {
-                        if let Ok(mut slot) = failed.lock() {
-                            slot.get_or_insert(e);
-                        }
-                    }
+            Job::Execute(sql, values, None) => {
+                held.push((sql, values));
+                if held.len() >= PIPELINE {
+                    let held = std::mem::take(&mut held);
+                    rt.block_on(run(&client, &mut cache, held, None, &failed));
                 }
             }
-            Job::Batch(sql, reply) => {
-                let _ = reply.send(client.batch_execute(&sql));
+            job => {
+                let held = std::mem::take(&mut held);
+                rt.block_on(run(&client, &mut cache, held, Some(job), &failed));
             }
         }
+    }
+    if !held.is_empty() {
+        rt.block_on(run(&client, &mut cache, held, None, &failed));
+    }
+}
+
+async fn prepared(
+    client: &tokio_postgres::Client,
+    cache: &mut HashMap<String, tokio_postgres::Statement>,
+    sql: &str,
+) -> std::result::Result<tokio_postgres::Statement, postgres::Error> {
+    if let Some(st) = cache.get(sql) {
+        return Ok(st.clone());
+    }
+    let st = client.prepare(&to_postgres(sql)).await?;
+    if cache.len() > 512 {
+        cache.clear();
+    }
+    cache.insert(sql.to_string(), st.clone());
+    Ok(st)
+}
+
+fn note_failure(failed: &Failed, e: postgres::Error) {
+    if let Ok(mut slot) = failed.lock() {
+        slot.get_or_insert(e);
+    }
+}
+
+/// Sends the held statements and then `job`'s, all before waiting for any answer; answers `job`
+/// once the held statements' errors (if any) are recorded, so that its caller sees them.
+async fn run(
+    client: &tokio_postgres::Client,
+    cache: &mut HashMap<String, tokio_postgres::Statement>,
+    held: Vec<(String, Vec<Value>)>,
+    job: Option<Job>,
+    failed: &Failed,
+) {
+    use futures_util::future::{join, join_all};
+    let mut batch = Vec::with_capacity(held.len());
+    for (sql, values) in held {
+        match prepared(client, cache, &sql).await {
+            Ok(st) => batch.push((st, values)),
+            Err(e) => note_failure(failed, e),
+        }
+    }
+    let job_statement = match &job {
+        Some(Job::Query(sql, ..)) | Some(Job::Execute(sql, ..)) => {
+            Some(prepared(client, cache, sql).await)
+        }
+        _ => None,
+    };
+    let earlier = join_all(
+        batch
+            .iter()
+            .map(|(st, values)| client.execute_raw(st, values.iter())),
+    );
+    enum Answer {
+        Rows(std::result::Result<Rows, postgres::Error>),
+        Count(std::result::Result<u64, postgres::Error>),
+        Done(std::result::Result<(), postgres::Error>),
+        Nothing,
+    }
+    let this = async {
+        match (&job, job_statement) {
+            (Some(Job::Query(_, values, _)), Some(st)) => {
+                let read = async {
+                    let st = st?;
+                    let params: Vec<&(dyn ToSql + Sync)> =
+                        values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+                    let mut out = Vec::new();
+                    for r in client.query(&st, &params).await? {
+                        let mut row = Vec::with_capacity(r.len());
+                        for i in 0..r.len() {
+                            row.push(r.try_get::<_, Value>(i)?);
+                        }
+                        out.push(row);
+                    }
+                    Ok(out)
+                };
+                Answer::Rows(read.await)
+            }
+            (Some(Job::Execute(_, values, _)), Some(st)) => {
+                let write = async {
+                    let st = st?;
+                    client.execute_raw(&st, values.iter()).await
+                };
+                Answer::Count(write.await)
+            }
+            (Some(Job::Batch(sql, _)), _) => Answer::Done(client.batch_execute(sql).await),
+            _ => Answer::Nothing,
+        }
+    };
+    let (results, answer) = join(earlier, this).await;
+    for r in results {
+        if let Err(e) = r {
+            note_failure(failed, e);
+        }
+    }
+    match (job, answer) {
+        (Some(Job::Query(.., reply)), Answer::Rows(r)) => {
+            let _ = reply.send(r);
+        }
+        (Some(Job::Execute(.., Some(reply))), Answer::Count(r)) => {
+            let _ = reply.send(r);
+        }
+        (Some(Job::Execute(.., None)), Answer::Count(Err(e))) => note_failure(failed, e),
+        (Some(Job::Batch(_, reply)), Answer::Done(r)) => {
+            let _ = reply.send(r);
+        }
+        _ => {}
     }
 }
 
@@ -294,22 +403,11 @@ impl Pg {
         let (ready_tx, ready) = mpsc::channel();
         let (jobs, receiver) = mpsc::channel();
         let url = url.to_string();
-        let failed = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let failed: Failed = std::sync::Arc::new(std::sync::Mutex::new(None));
         let failures = std::sync::Arc::clone(&failed);
         let thread = std::thread::Builder::new()
             .name("minewatch-pg".into())
-            .spawn(move || {
-                let client = match postgres::Client::connect(&url, postgres::NoTls) {
-                    Ok(c) => c,
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(e));
-                        return;
-                    }
-                };
-                if ready_tx.send(Ok(())).is_ok() {
-                    pg_thread(client, receiver, failures);
-                }
-            })
+            .spawn(move || pg_thread(url, ready_tx, receiver, failures))
             .map_err(|e| StoreError::Rejected(format!("cannot start a connection thread: {e}")))?;
         let pg = Pg {
             jobs: Some(jobs),
