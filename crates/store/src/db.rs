@@ -1,5 +1,5 @@
 //! The two backends behind one small connection type: SQLite (rusqlite, the default) and
-//! PostgreSQL (the synchronous `postgres` client). The store's methods are written once against
+//! PostgreSQL (`tokio-postgres`, on a thread of the connection's own: [`Pg`]). The store's methods are written once against
 //! [`Conn`]; the SQL they send is the dialect both databases share (`?N` parameters, which are
 //! rewritten to `$N` for PostgreSQL, `INSERT ... ON CONFLICT`, `INSERT ... RETURNING id`).
 //! What differs (schema, locking, row claims) is chosen by [`Conn::backend`].
@@ -175,9 +175,9 @@ macro_rules! args {
 }
 pub(crate) use args;
 
-/// A PostgreSQL connection. The synchronous client runs its own small async runtime, which
-/// may not be started on a thread that is driving async tasks (the server's, at start-up and in
-/// a few handlers): so each connection lives on a thread of its own, and the store sends it
+/// A PostgreSQL connection. The client is async and needs a runtime, which may not be started on
+/// a thread that is driving async tasks (the server's, at start-up and in a few handlers): so
+/// each connection lives on a thread of its own with a small runtime, and the store sends it
 /// statements and waits for the rows over channels, from any thread.
 pub struct Pg {
     jobs: Option<mpsc::Sender<Job>>,
