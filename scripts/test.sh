@@ -89,7 +89,7 @@ cargo check -p minewatch-site -p minewatch-answers -p minewatch-web -p minewatch
 # handler; PostgreSQL waits in lock_timeout). Also left out: the 40,000-row approval under load,
 # whose bound on the login's wait is SQLite's; on PostgreSQL that approval is several times
 # slower (one statement per row; BENCHMARKS.md), so the login waits longer (a known gap).
-pg_suite_filter='not test(/^postgres::/) and not test(=import::a_mistyped_db_path_is_an_error_not_an_empty_record) and not test(=desk::a_cli_import_waits_for_another_writer_and_says_so) and not test(=desk::a_login_and_a_cli_import_during_a_long_approval_under_load_are_answered)'
+pg_suite_filter='package(minewatch) and not test(/^postgres::/) and not test(=import::a_mistyped_db_path_is_an_error_not_an_empty_record) and not test(=desk::a_cli_import_waits_for_another_writer_and_says_so) and not test(=desk::a_login_and_a_cli_import_during_a_long_approval_under_load_are_answered)'
 status=0
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast "${nextest_filter[@]}" || status=$?
@@ -97,7 +97,8 @@ if cargo nextest --version >/dev/null 2>&1; then
     echo "note: MINEWATCH_SKIP_POSTGRES=1: the suite on PostgreSQL is SKIPPED" >&2
   else
     echo "the integration suite again, on PostgreSQL" >&2
-    MINEWATCH_TEST_BACKEND=postgres cargo nextest run -p minewatch --no-fail-fast \
+    # --workspace, as above, so that nothing is built again (features resolve the same way).
+    MINEWATCH_TEST_BACKEND=postgres cargo nextest run --workspace --no-fail-fast \
       -E "$pg_suite_filter" || status=$?
   fi
   [ "$status" = 0 ] || exit "$status"
