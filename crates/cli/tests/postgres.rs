@@ -6,7 +6,9 @@
 //! `MINEWATCH_SKIP_POSTGRES=1` leaves them out and says so).
 
 use crate::smtp::Sink;
-use crate::support::{add_user, minewatch, Client, Server, TempDir};
+use crate::support::{
+    add_user, api_token, login_burst, minewatch, post_json, Client, Server, TempDir,
+};
 use serde_json::Value;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -256,26 +258,9 @@ fn two_servers_on_one_database_publish_on_a_see_on_b() {
     let pg = PgDb::new();
     add_user(pg.db(), "alice", "editor", "alice-password-123");
     add_user(pg.db(), "bob", "editor", "bob-password-4567");
-    let token = |u: &str| {
-        minewatch(pg.db(), &["user", "token", u])
-            .1
-            .trim()
-            .to_string()
-    };
-    let (ta, tb) = (token("alice"), token("bob"));
+    let (ta, tb) = (api_token(pg.db(), "alice"), api_token(pg.db(), "bob"));
     let a = Server::start_on(pg.db(), &[], &[]);
     let b = Server::start_on(pg.db(), &[], &[]);
-    let post = |server: &Server, path: &str, token: &str, body: &str| {
-        let r = ureq::post(&format!("{}{path}", server.base))
-            .set("Content-Type", "application/json")
-            .set("Authorization", &format!("Bearer {token}"))
-            .send_string(body);
-        match r {
-            Ok(r) => (r.status(), r.into_json::<Value>().unwrap()),
-            Err(ureq::Error::Status(c, r)) => (c, r.into_json::<Value>().unwrap()),
-            Err(e) => panic!("{e}"),
-        }
-    };
     // Both servers answer (and cache) the country's developments before the change.
     let marker = "A development published through server A.";
     let facts = "/api/v1/states/USA/facts?kind=development";
@@ -289,11 +274,11 @@ fn two_servers_on_one_database_publish_on_a_see_on_b() {
         "valid_from": "2026", "payload": {{"topic": "ban_policy", "summary": "{marker}"}},
         "sources": ["lm-2010-usa"]}}]}}}}"#
     );
-    let (status, v) = post(&a, "/api/v1/proposals", &ta, &doc);
+    let (status, v) = post_json(&a.base, "/api/v1/proposals", &ta, &doc);
     assert_eq!(status, 201, "{v}");
     let id = v["proposal"]["id"].as_i64().unwrap();
     // Four eyes across servers: proposed on A, approved on B by another editor.
-    let (status, v) = post(&b, &format!("/api/v1/proposals/{id}/approve"), &tb, "");
+    let (status, v) = post_json(&b.base, &format!("/api/v1/proposals/{id}/approve"), &tb, "");
     assert_eq!(status, 200, "{v}");
     let published = Instant::now();
     let (_, _, body) = b.get_text(facts);
@@ -339,27 +324,14 @@ fn two_workers_deliver_200_messages_once_through_a_crash() {
     }
     add_user(pg.db(), "alice", "editor", "alice-password-123");
     add_user(pg.db(), "bob", "editor", "bob-password-4567");
-    let token = |u: &str| {
-        minewatch(pg.db(), &["user", "token", u])
-            .1
-            .trim()
-            .to_string()
-    };
-    let (ta, tb) = (token("alice"), token("bob"));
+    let (ta, tb) = (api_token(pg.db(), "alice"), api_token(pg.db(), "bob"));
     let sink = Sink::start();
     let smtp = sink.url();
     let args = ["--smtp", &smtp, "--outbox-poll-ms", "100"];
     let env: [(&str, &str); 0] = [];
     let a = Server::start_on(pg.db(), &args, &env);
     let b = Server::start_on(pg.db(), &args, &env);
-    let post = |path: &str, token: &str, body: &str| {
-        ureq::post(&format!("{}{path}", a.base))
-            .set("Content-Type", "application/json")
-            .set("Authorization", &format!("Bearer {token}"))
-            .send_string(body)
-            .map(|r| r.status())
-            .unwrap_or_else(|e| panic!("{path}: {e}"))
-    };
+    let post = |path: &str, token: &str, body: &str| post_json(&a.base, path, token, body).0;
     let doc = r#"{"summary": "a development", "document": {"facts": [{"subject": "USA", "kind": "development",
         "valid_from": "2026", "payload": {"topic": "ban_policy", "summary": "Two workers, one outbox."},
         "sources": ["lm-2010-usa"]}]}}"#;
@@ -426,29 +398,7 @@ fn a_burst_of_logins_across_two_servers_gets_no_more_tries() {
     assert!(r.get_url().ends_with("/desk"), "{}", r.get_url());
 
     const N: usize = 30;
-    let barrier = std::sync::Arc::new(std::sync::Barrier::new(N));
-    let threads: Vec<_> = (0..N)
-        .map(|i| {
-            let base = servers[i % 2].base.clone();
-            let barrier = std::sync::Arc::clone(&barrier);
-            std::thread::spawn(move || {
-                let mut c = Client::new(&base);
-                let csrf = c.get("/login").csrf();
-                barrier.wait();
-                c.post_form(
-                    "/login",
-                    &[
-                        ("csrf", &csrf),
-                        ("username", "alice"),
-                        ("password", &format!("wrong-password-number-{i}")),
-                        ("next", "/desk"),
-                    ],
-                )
-                .status
-            })
-        })
-        .collect();
-    let statuses: Vec<u16> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let statuses = login_burst(&[&servers[0].base, &servers[1].base], "alice", N);
     let checked = statuses.iter().filter(|s| **s == 401).count();
     let delayed = statuses.iter().filter(|s| **s == 429).count();
     assert_eq!(

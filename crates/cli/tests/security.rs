@@ -1823,29 +1823,7 @@ fn a_burst_of_logins_gets_no_more_tries_than_one_by_one() {
     let (_dir, db) = team();
     let server = Server::start_on(&db, &[], &[]);
     const N: usize = 30;
-    let barrier = std::sync::Arc::new(std::sync::Barrier::new(N));
-    let threads: Vec<_> = (0..N)
-        .map(|i| {
-            let base = server.base.clone();
-            let barrier = std::sync::Arc::clone(&barrier);
-            std::thread::spawn(move || {
-                let mut c = Client::new(&base);
-                let csrf = c.get("/login").csrf();
-                barrier.wait();
-                c.post_form(
-                    "/login",
-                    &[
-                        ("csrf", &csrf),
-                        ("username", "alice"),
-                        ("password", &format!("wrong-password-number-{i}")),
-                        ("next", "/desk"),
-                    ],
-                )
-                .status
-            })
-        })
-        .collect();
-    let statuses: Vec<u16> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let statuses = login_burst(&[&server.base], "alice", N);
     let checked = statuses.iter().filter(|s| **s == 401).count();
     let delayed = statuses.iter().filter(|s| **s == 429).count();
     assert_eq!(

@@ -354,6 +354,55 @@ pub fn add_user(db: &Path, name: &str, role: &str, password: &str) {
     assert!(ok, "user add {name}: {out}{err}");
 }
 
+/// `n` failed logins of `user` sent at once (a barrier releases them together), spread over
+/// the servers at `bases` in turn: each attempt's status (401 checked, 429 delayed).
+pub fn login_burst(bases: &[&str], user: &str, n: usize) -> Vec<u16> {
+    let barrier = Arc::new(std::sync::Barrier::new(n));
+    let threads: Vec<_> = (0..n)
+        .map(|i| {
+            let base = bases[i % bases.len()].to_string();
+            let user = user.to_string();
+            let barrier = Arc::clone(&barrier);
+            std::thread::spawn(move || {
+                let mut c = Client::new(&base);
+                let csrf = c.get("/login").csrf();
+                barrier.wait();
+                c.post_form(
+                    "/login",
+                    &[
+                        ("csrf", &csrf),
+                        ("username", &user),
+                        ("password", &format!("wrong-password-number-{i}")),
+                        ("next", "/desk"),
+                    ],
+                )
+                .status
+            })
+        })
+        .collect();
+    threads.into_iter().map(|t| t.join().unwrap()).collect()
+}
+
+/// An API token for `user` (`minewatch user token`).
+pub fn api_token(db: &Path, user: &str) -> String {
+    let (ok, out, err) = minewatch(db, &["user", "token", user]);
+    assert!(ok, "user token {user}: {err}");
+    out.trim().to_string()
+}
+
+/// A POST of a JSON body with a bearer token: (status, JSON answer).
+pub fn post_json(base: &str, path: &str, token: &str, body: &str) -> (u16, serde_json::Value) {
+    let r = ureq::post(&format!("{base}{path}"))
+        .set("Content-Type", "application/json")
+        .set("Authorization", &format!("Bearer {token}"))
+        .send_string(body);
+    match r {
+        Ok(r) => (r.status(), r.into_json().unwrap()),
+        Err(ureq::Error::Status(c, r)) => (c, r.into_json().unwrap()),
+        Err(e) => panic!("POST {path}: {e}"),
+    }
+}
+
 /// A response: status, headers (lower-case names), body.
 #[derive(Debug, Clone)]
 pub struct Resp {
