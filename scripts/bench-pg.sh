@@ -11,8 +11,11 @@
 #     of the two.
 #  2. import: ROWS generated facts (scripts/gen_scale.py, as bench-scale.sh) into a fresh
 #     PostgreSQL database holding the shipped record (`import facts-csv`), beside psql's `\copy`
-#     of the same file into a bare table of TEXT columns in another fresh database (the floor),
-#     and, for reference, the same import into SQLite and sqlite3's `.import` into a bare table.
+#     of the same file into a bare table of TEXT columns in another fresh database (the floor the
+#     issue names), psql's `\copy` of the rows the import wrote (batch, facts, citations) into
+#     minewatch's own tables of a third database prepared as the first (the floor for this
+#     schema: its indexes and checks), and, for reference, the same import into SQLite and
+#     sqlite3's `.import` into a bare table.
 #     Wall time and peak RSS of the client process (GNU time). An import into PostgreSQL that
 #     runs longer than IMPORT_TIMEOUT seconds is stopped; the script then measures the
 #     generator's PREFIX-row file the same way and extrapolates (labelled as such).
@@ -313,7 +316,27 @@ import_set() {
   read_time "import-pg-$tag"; R[$tag.pg.t]=$T; R[$tag.pg.m]=$M
   R[$tag.pg.size]=$(psql -XAtq "$pg/postgres" -c "SELECT pg_database_size('imp_$tag') / 1048576")
   echo "   minewatch -> PostgreSQL: $T s, $(mb "$M") MB" >&2
+  # The rows that import wrote (its batch, facts, citations), for the second floor below.
+  local batch
+  batch=$(psql -XAtq "$pg/imp_$tag" -c "SELECT MAX(id) FROM batches")
+  psql -XAtq "$pg/imp_$tag" -c "\\copy (SELECT * FROM batches WHERE id = $batch) TO '$out/rows-batches.csv' CSV"
+  psql -XAtq "$pg/imp_$tag" -c "\\copy (SELECT * FROM facts WHERE batch = $batch ORDER BY id) TO '$out/rows-facts.csv' CSV"
+  psql -XAtq "$pg/imp_$tag" -c "\\copy (SELECT c.* FROM citations c JOIN facts f ON f.id = c.fact_id WHERE f.batch = $batch ORDER BY c.fact_id, c.position) TO '$out/rows-citations.csv' CSV"
   psql -XAtq "$pg/postgres" -c "DROP DATABASE imp_$tag" >/dev/null
+  # PostgreSQL: psql \copy of those same rows into minewatch's own tables (their indexes and
+  # checks), in one transaction, on a database prepared as the import's was: the floor for
+  # writing these facts into this schema, whatever reads and checks them.
+  createdb "same_$tag"
+  "$mw" --db "$pg/same_$tag" load >&2
+  "$mw" --db "$pg/same_$tag" import sources "$sources" >&2
+  printf '%s\n' "\\copy batches FROM '$out/rows-batches.csv' CSV" "\\copy facts FROM '$out/rows-facts.csv' CSV" \
+    "\\copy citations FROM '$out/rows-citations.csv' CSV" >"$out/same.sql"
+  timed "copy-same-$tag" psql -XAtq -v ON_ERROR_STOP=1 -1 -f "$out/same.sql" "$pg/same_$tag" ||
+    { cat "$out/copy-same-$tag.log" >&2; echo "error: the \\copy into minewatch's tables failed" >&2; exit 1; }
+  read_time "copy-same-$tag"; R[$tag.same.t]=$T; R[$tag.same.m]=$M
+  echo "   psql \\copy into minewatch's tables: $T s, $(mb "$M") MB" >&2
+  psql -XAtq "$pg/postgres" -c "DROP DATABASE same_$tag" >/dev/null
+  rm -f "$out"/rows-*.csv
   # PostgreSQL: psql \copy into a bare table
   createdb "bare_$tag"
   psql -XAtq "$pg/bare_$tag" -c "CREATE TABLE bare ($bare_cols)" >/dev/null
@@ -392,6 +415,8 @@ import_table() {
     "$(awk -v q="$q" -v m="${R[$tag.pg.m]:-}" 'BEGIN{ t = (q != "n/a" && q <= 3); r = (m != "" && m < 102400); print (t && r) ? "yes" : (t ? "**no** (RSS)" : (r ? "**no** (time)" : "**no**")) }') |"
   echo "| psql \`\\copy\` into a bare table (8 TEXT columns) | ${R[$tag.copy.t]:-?} s | $(rate "$n" "${R[$tag.copy.t]:-}") | $(mb "${R[$tag.copy.m]:-}") MB | | |"
   echo "| ratio PostgreSQL import / \`\\copy\` | ${q}x | | | | |"
+  echo "| psql \`\\copy\` of the rows the import wrote into minewatch's own tables (indexes, checks; one transaction) | ${R[$tag.same.t]:-?} s | $(rate "$n" "${R[$tag.same.t]:-}") | $(mb "${R[$tag.same.m]:-}") MB | | |"
+  echo "| ratio PostgreSQL import / that \`\\copy\` | $(ratio "${R[$tag.pg.t]:-}" "${R[$tag.same.t]:-}")x | | | | |"
   echo "| minewatch \`import facts-csv\` into SQLite (reference) | ${R[$tag.sq.t]:-?} s | $(rate "$n" "${R[$tag.sq.t]:-}") | $(mb "${R[$tag.sq.m]:-}") MB | | |"
   echo "| sqlite3 \`.import --csv\` into a bare table (reference) | ${R[$tag.sq3.t]:-?} s | $(rate "$n" "${R[$tag.sq3.t]:-}") | $(mb "${R[$tag.sq3.m]:-}") MB | | |"
   echo "| ratio SQLite import / sqlite3 \`.import\` | $(ratio "${R[$tag.sq.t]:-}" "${R[$tag.sq3.t]:-}")x | | | | |"

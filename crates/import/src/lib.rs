@@ -255,7 +255,9 @@ fn read_csv<R: Read>(
     let mut header: Vec<String> = Vec::new();
     let mut record = csv::ByteRecord::new();
     let mut rows = 0u64;
-    let mut seen: HashMap<u64, u64> = HashMap::new();
+    // Each row's duplicate key, as a 64-bit hash, with its line: 12 bytes a row, hashed no
+    // further (the key is a hash already).
+    let mut seen: HashMap<u64, u32, std::hash::BuildHasherDefault<Prehashed>> = HashMap::default();
     let mut columns: HashMap<String, usize> = HashMap::new();
     let mut first = true;
     let mut state = kinds::State::default();
@@ -336,7 +338,7 @@ fn read_csv<R: Read>(
         }
         if let Some(k) = dup_key {
             let h = fnv(&k);
-            if let Some(prev) = seen.insert(h, line) {
+            if let Some(prev) = seen.insert(h, u32::try_from(line).unwrap_or(u32::MAX)) {
                 ctx.problem_at(
                     line,
                     None,
@@ -403,7 +405,7 @@ pub(crate) fn write_items(
                     batch.put_source(s).map(|_| ())
                 }
             }
-            Item::Fact(f) => batch.put_fact(f).map(|_| ()),
+            Item::Fact(f) => batch.add_fact(f),
             Item::Claim(f) => batch.put_claim(f).map(|_| ()),
         };
         match r {
@@ -448,6 +450,24 @@ fn check_header(ctx: &mut Ctx<'_>, kind: Kind, header: &[String], line: u64) {
                 &format!("missing column {r:?}; the header must include it"),
             );
         }
+    }
+}
+
+/// The hasher of a map whose keys are hashes already: it passes them through.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl std::hash::Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
     }
 }
 

@@ -26,6 +26,8 @@ pub enum Value {
     Real(f64),
     Text(String),
     Blob(Vec<u8>),
+    /// A parameter only, for PostgreSQL only: a `text[]` (`WHERE key = ANY(?1)`).
+    Texts(Vec<String>),
 }
 
 /// A query parameter.
@@ -212,6 +214,9 @@ enum Job {
         String,
         mpsc::Sender<std::result::Result<(), postgres::Error>>,
     ),
+    /// `COPY ... FROM STDIN (FORMAT binary)` of these rows, in these column types; nobody
+    /// waits, an error goes to [`Pg::failed`].
+    Copy(String, Vec<Type>, Rows),
 }
 
 impl Drop for Pg {
@@ -273,6 +278,15 @@ fn pg_thread(
     let mut held: Vec<(String, Vec<Value>)> = Vec::new();
     for job in jobs {
         match job {
+            Job::Copy(sql, types, rows) => {
+                let held = std::mem::take(&mut held);
+                if !held.is_empty() {
+                    rt.block_on(run(&client, &mut cache, held, None, &failed));
+                }
+                if let Err(e) = rt.block_on(copy_in(&client, &sql, &types, &rows)) {
+                    note_failure(&failed, e);
+                }
+            }
             Job::Execute(sql, values, None) => {
                 held.push((sql, values));
                 if held.len() >= PIPELINE {
@@ -305,6 +319,26 @@ async fn prepared(
     }
     cache.insert(sql.to_string(), st.clone());
     Ok(st)
+}
+
+/// Sends rows with COPY in PostgreSQL's binary format: one statement for all of them, without
+/// the per-row parse, plan and round trip of an INSERT.
+async fn copy_in(
+    client: &tokio_postgres::Client,
+    sql: &str,
+    types: &[Type],
+    rows: &Rows,
+) -> std::result::Result<u64, postgres::Error> {
+    let sink = client.copy_in(sql).await?;
+    let mut writer = std::pin::pin!(tokio_postgres::binary_copy::BinaryCopyInWriter::new(
+        sink, types
+    ));
+    for row in rows {
+        let values: Vec<&(dyn ToSql + Sync)> =
+            row.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+        writer.as_mut().write(&values).await?;
+    }
+    writer.finish().await
 }
 
 fn note_failure(failed: &Failed, e: postgres::Error) {
@@ -517,6 +551,24 @@ impl Conn {
         }
     }
 
+    /// Sends a query and goes on without waiting for its rows: [`Later::rows`] waits for them.
+    /// Statements sent after it run after it. SQLite runs it at once.
+    pub fn query_later(&self, sql: &str, args: &[&dyn ToValue]) -> Result<Later> {
+        match self {
+            Conn::Sqlite(_) => Ok(Later::Ready(self.query(sql, args)?)),
+            Conn::Postgres(pg) => {
+                let values: Vec<Value> = args.iter().map(|a| a.value()).collect();
+                let (reply, answer) = mpsc::channel();
+                pg.jobs
+                    .as_ref()
+                    .ok_or_else(gone)?
+                    .send(Job::Query(sql.to_string(), values, reply))
+                    .map_err(|_| gone())?;
+                Ok(Later::Sent(answer))
+            }
+        }
+    }
+
     /// The first row of a query, if any.
     pub fn opt(&self, sql: &str, args: &[&dyn ToValue]) -> Result<Option<Row>> {
         Ok(self.query(sql, args)?.into_iter().next())
@@ -554,6 +606,36 @@ impl Conn {
         match self {
             Conn::Sqlite(_) => self.execute(sql, args).map(|_| ()),
             Conn::Postgres(pg) => pg.tell(sql, args.iter().map(|a| a.value()).collect()),
+        }
+    }
+
+    /// PostgreSQL only: sends `rows` to `COPY table (columns) FROM STDIN` in the binary format,
+    /// `types` being the columns' types, in order, and goes on without waiting, as
+    /// [`Conn::execute_later`] does (an error is reported by the next statement that waits).
+    /// On SQLite this is refused: its rows are written one by one, in process.
+    pub fn copy_later(
+        &self,
+        table: &str,
+        columns: &[(&str, Type)],
+        rows: Vec<Vec<Value>>,
+    ) -> Result<()> {
+        match self {
+            Conn::Sqlite(_) => Err(StoreError::Rejected(
+                "COPY is PostgreSQL's; SQLite writes rows one by one".into(),
+            )),
+            Conn::Postgres(pg) => {
+                let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
+                let sql = format!(
+                    "COPY {table} ({}) FROM STDIN (FORMAT binary)",
+                    names.join(", ")
+                );
+                let types = columns.iter().map(|(_, t)| t.clone()).collect();
+                pg.jobs
+                    .as_ref()
+                    .ok_or_else(gone)?
+                    .send(Job::Copy(sql, types, rows))
+                    .map_err(|_| gone())
+            }
         }
     }
 
@@ -607,6 +689,33 @@ impl Conn {
     }
 }
 
+/// The rows of a query sent with [`Conn::query_later`].
+#[derive(Debug)]
+pub enum Later {
+    Ready(Vec<Row>),
+    Sent(mpsc::Receiver<std::result::Result<Rows, postgres::Error>>),
+}
+
+impl Later {
+    /// Waits for the rows (and reports an error of a statement sent before them without
+    /// waiting, as every statement that waits does).
+    pub fn rows(self, conn: &Conn) -> Result<Vec<Row>> {
+        match (self, conn) {
+            (Later::Ready(rows), _) => Ok(rows),
+            (Later::Sent(answer), Conn::Postgres(pg)) => {
+                let answer = answer.recv().map_err(|_| gone())?;
+                if let Some(e) = pg.failed.lock().ok().and_then(|mut slot| slot.take()) {
+                    return Err(e.into());
+                }
+                Ok(answer?.into_iter().map(Row).collect())
+            }
+            (Later::Sent(_), Conn::Sqlite(_)) => Err(StoreError::Rejected(
+                "a PostgreSQL answer was awaited on SQLite".into(),
+            )),
+        }
+    }
+}
+
 /// The advisory lock of PostgreSQL's write transactions ("minewatc" in ASCII).
 pub const WRITE_LOCK: i64 = 0x6d69_6e65_7761_7463;
 
@@ -634,6 +743,11 @@ impl rusqlite::ToSql for Value {
             Value::Real(r) => ToSqlOutput::Borrowed(ValueRef::Real(*r)),
             Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
             Value::Blob(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
+            Value::Texts(_) => {
+                return Err(rusqlite::Error::ToSqlConversionFailure(
+                    "SQLite has no array parameters".into(),
+                ))
+            }
         })
     }
 }
@@ -674,6 +788,10 @@ impl ToSql for Value {
             Value::Blob(b) => match *ty {
                 Type::BYTEA => b.as_slice().to_sql(ty, out),
                 _ => Err(format!("bytes cannot be written as {ty}").into()),
+            },
+            Value::Texts(list) => match *ty {
+                Type::TEXT_ARRAY => list.to_sql(ty, out),
+                _ => Err(format!("a list of texts cannot be written as {ty}").into()),
             },
         }
     }

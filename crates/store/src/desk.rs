@@ -9,6 +9,7 @@
 use crate::db::{args, Row};
 use crate::{Backend, Batch, Result, Store, StoreError};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 
 /// A fresh random secret: 32 bytes from the operating system, as 64 hex digits.
 pub fn random_token() -> Result<String> {
@@ -849,13 +850,25 @@ impl Batch<'_> {
                 "proposal {proposal} changed while being approved"
             )));
         }
-        // Group the written facts by subject, in order.
+        // Group the written facts by subject, in order; their subjects and kinds are read a
+        // few hundred at a time.
+        self.flush()?;
+        let mut about: HashMap<i64, (String, String)> = HashMap::new();
+        let written: Vec<(i64, Option<i64>)> = self.written.iter().collect();
+        for chunk in written.chunks(crate::IDS_PER_QUERY) {
+            let ids: Vec<i64> = chunk.iter().map(|(id, _)| *id).collect();
+            let (sql, values) =
+                crate::in_ids("SELECT id, subject, kind FROM facts WHERE id IN", "", &ids);
+            self.tx.each(&sql, &crate::args_of(&values), |r| {
+                about.insert(r.get(0)?, (r.get(1)?, r.get(2)?));
+                Ok(())
+            })?;
+        }
         let mut by_subject: Vec<(String, Vec<ChangedFact>)> = Vec::new();
-        for &(fact, previous) in &self.written {
-            let r = self
-                .tx
-                .one("SELECT subject, kind FROM facts WHERE id = ?1", args![fact])?;
-            let (subject, kind): (String, String) = (r.get(0)?, r.get(1)?);
+        for (fact, previous) in written {
+            let (subject, kind) = about.remove(&fact).ok_or_else(|| {
+                StoreError::Corrupt(format!("fact {fact} was written but is not found"))
+            })?;
             let action = if kind == "retraction" {
                 "retracted"
             } else if previous.is_some() {
@@ -876,7 +889,7 @@ impl Batch<'_> {
                 args![self.recorded_at, subject, proposal, self.id],
             )?;
             for (fact, previous, action) in facts {
-                self.tx.execute(
+                self.tx.execute_later(
                     "INSERT INTO event_facts (event, fact, previous, action) VALUES (?1, ?2, ?3, ?4)",
                     args![event, fact, previous, action],
                 )?;
@@ -893,7 +906,7 @@ impl Batch<'_> {
                 .map(|r| Ok((r.get(0)?, r.get(1)?)))
                 .collect::<Result<Vec<(i64, String)>>>()?;
             for (sid, cadence) in subs {
-                self.tx.execute(
+                self.tx.execute_later(
                     "INSERT INTO outbox (ikey, channel, purpose, subscriber, event, created_at, due_at)
                      VALUES (?1, 'email', 'event', ?2, ?3, ?4, ?5)",
                     args![format!("ev{event}-s{sid}"), sid, event, now, due_at(&cadence, now)],
@@ -910,7 +923,7 @@ impl Batch<'_> {
                 .map(|r| r.get(0))
                 .collect::<Result<Vec<i64>>>()?;
             for wid in hooks {
-                self.tx.execute(
+                self.tx.execute_later(
                     "INSERT INTO outbox (ikey, channel, purpose, webhook, event, created_at, due_at)
                      VALUES (?1, 'webhook', 'event', ?2, ?3, ?4, ?4)",
                     args![format!("ev{event}-w{wid}"), wid, event, now],
@@ -919,11 +932,6 @@ impl Batch<'_> {
             events.push(event);
         }
         Ok(events)
-    }
-
-    /// The facts this batch has written so far: (new id, the id it superseded).
-    pub fn written(&self) -> &[(i64, Option<i64>)] {
-        &self.written
     }
 }
 

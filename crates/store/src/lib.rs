@@ -205,7 +205,8 @@ pub struct NewFact {
 }
 
 impl NewFact {
-    fn content_hash(&self) -> String {
+    /// The hash of everything the fact says; `json` is its payload's [`Payload::to_json`].
+    fn content_hash(&self, json: &str) -> String {
         let mut h = Sha256::new();
         let mut put = |s: &str| {
             h.update((s.len() as u64).to_le_bytes());
@@ -215,7 +216,7 @@ impl NewFact {
         put(self.payload.kind().as_str());
         put(&self.valid_from.map(|d| d.to_string()).unwrap_or_default());
         put(&self.valid_to.map(|d| d.to_string()).unwrap_or_default());
-        put(&self.payload.to_json());
+        put(json);
         for c in &self.citations {
             put(&c.source);
             put(c.locator.as_deref().unwrap_or(""));
@@ -575,6 +576,7 @@ impl Store {
                 Value::Real(x) => x.to_string(),
                 Value::Text(s) => s,
                 Value::Blob(b) => String::from_utf8_lossy(&b).into_owned(),
+                Value::Texts(list) => list.join(","),
             });
             Ok(())
         })?;
@@ -693,8 +695,10 @@ impl Store {
             stats: BatchStats::default(),
             subjects,
             sources,
-            written: Vec::new(),
+            written: Written::default(),
             next_fact,
+            pending: Vec::new(),
+            looking_up: None,
         })
     }
 
@@ -896,10 +900,10 @@ impl Store {
 
 /// Ids per `IN (...)` list: every list is padded to this length (repeating its last id), so one
 /// prepared statement serves every chunk.
-const IDS_PER_QUERY: usize = 256;
+pub(crate) const IDS_PER_QUERY: usize = 256;
 
 /// `{head} (?1, ..., ?N) {tail}` for a chunk of ids, padded to [`IDS_PER_QUERY`].
-fn in_ids(head: &str, tail: &str, ids: &[i64]) -> (String, Vec<Value>) {
+pub(crate) fn in_ids(head: &str, tail: &str, ids: &[i64]) -> (String, Vec<Value>) {
     let marks: Vec<String> = (1..=IDS_PER_QUERY).map(|i| format!("?{i}")).collect();
     let last = ids.last().copied().unwrap_or(0);
     let args = (0..IDS_PER_QUERY)
@@ -908,7 +912,7 @@ fn in_ids(head: &str, tail: &str, ids: &[i64]) -> (String, Vec<Value>) {
     (format!("{head} ({}) {tail}", marks.join(", ")), args)
 }
 
-fn args_of(values: &[Value]) -> Vec<&dyn ToValue> {
+pub(crate) fn args_of(values: &[Value]) -> Vec<&dyn ToValue> {
     values.iter().map(|v| v as &dyn ToValue).collect()
 }
 
@@ -1061,11 +1065,62 @@ pub struct Batch<'c> {
     stats: BatchStats,
     subjects: HashSet<String>,
     sources: HashSet<String>,
-    /// Facts this batch wrote: (new id, the id it superseded).
-    written: Vec<(i64, Option<i64>)>,
+    /// Facts this batch wrote.
+    written: Written,
     /// PostgreSQL: the id the next fact gets (the batch gives ids itself; see `put_fact`).
     next_fact: Option<i64>,
+    /// PostgreSQL: facts given to [`Batch::add_fact`], checked but not yet written; see
+    /// [`Batch::flush`].
+    pending: Vec<Pending>,
+    /// Held facts whose keys are being looked up, with the look-up's answer to come.
+    looking_up: Option<(Vec<Pending>, db::Later)>,
 }
+
+/// The facts a batch wrote, in order, kept small for a batch of millions: runs of consecutive
+/// ids (a batch's ids are consecutive unless another writer's come between), and the fact each
+/// new one superseded, for those that superseded one.
+#[derive(Debug, Default)]
+pub(crate) struct Written {
+    runs: Vec<(i64, i64)>,
+    previous: HashMap<i64, i64>,
+}
+
+impl Written {
+    fn push(&mut self, id: i64, previous: Option<i64>) {
+        match self.runs.last_mut() {
+            Some((_, last)) if *last + 1 == id => *last = id,
+            _ => self.runs.push((id, id)),
+        }
+        if let Some(p) = previous {
+            self.previous.insert(id, p);
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.runs.is_empty()
+    }
+
+    /// (new id, the id it superseded), in the order they were written.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (i64, Option<i64>)> + '_ {
+        self.runs
+            .iter()
+            .flat_map(|&(first, last)| first..=last)
+            .map(|id| (id, self.previous.get(&id).copied()))
+    }
+}
+
+/// A fact that passed every check and waits to be written in bulk.
+#[derive(Debug)]
+struct Pending {
+    key: String,
+    hash: String,
+    row: [Value; 8],
+    citations: Vec<Citation>,
+}
+
+/// How many checked facts [`Batch::add_fact`] holds before it writes them: one look-up and two
+/// COPYs each.
+const BULK: usize = 4096;
 
 fn source_hash(s: &Source) -> String {
     let mut h = Sha256::new();
@@ -1153,17 +1208,168 @@ impl Batch<'_> {
     /// Records a fact. With a key: unchanged content is a no-op, changed content supersedes the
     /// current fact of that key. Checks subject, sources and payload first.
     pub fn put_fact(&mut self, f: &NewFact) -> Result<Outcome> {
+        self.flush()?;
         self.put_fact_with(f, None)
     }
 
-    /// [`Batch::put_fact`], given the current head of the fact's key (id, content hash) when
-    /// the caller has just read it (`Some`), so that it is not read twice.
-    #[allow(clippy::option_option)]
-    fn put_fact_with(
-        &mut self,
-        f: &NewFact,
-        known_head: Option<Option<(i64, String)>>,
-    ) -> Result<Outcome> {
+    /// Records a fact as [`Batch::put_fact`] does, checking it at once (a fact it refuses is
+    /// refused here), but on PostgreSQL without waiting for its write: checked facts are held,
+    /// [`BULK`] at a time, and written together by [`Batch::flush`] (one look-up of their keys'
+    /// current facts, then one COPY of the new facts and one of their citations). Every other
+    /// method of the batch flushes first, so what it reads includes them; their outcomes are in
+    /// [`Batch::stats`] once flushed (a commit flushes). SQLite writes at once: its look-ups
+    /// are in process and cost no round trip.
+    pub fn add_fact(&mut self, f: &NewFact) -> Result<()> {
+        if self.next_fact.is_none() || f.supersedes.is_some() {
+            return self.put_fact(f).map(|_| ());
+        }
+        let (key, hash, json) = self.check(f)?;
+        self.pending.push(Pending {
+            row: Self::row_of(f, &key, &hash, json),
+            key,
+            hash,
+            citations: f.citations.clone(),
+        });
+        if self.pending.len() >= BULK {
+            self.send_held()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the facts [`Batch::add_fact`] holds (see [`Batch::send_held`]) and waits for
+    /// their look-up, so that everything the batch was given is in what it reads next.
+    pub fn flush(&mut self) -> Result<()> {
+        self.send_held()?;
+        self.write_looked_up()
+    }
+
+    /// Sends the look-up of the current fact of each held fact's key, without waiting for it;
+    /// first writes the facts looked up before (their rows go ahead of this look-up on the
+    /// connection, so it sees them). The database thus looks up and writes one lot while the
+    /// next is read and checked here.
+    fn send_held(&mut self) -> Result<()> {
+        self.write_looked_up()?;
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let mut keys: Vec<String> = pending.iter().map(|p| p.key.clone()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let later = self.tx.query_later(
+            "SELECT key, id, content_hash FROM facts WHERE key = ANY(?1)",
+            args![Value::Texts(keys)],
+        )?;
+        self.looking_up = Some((pending, later));
+        Ok(())
+    }
+
+    /// Waits for the look-up [`Batch::send_held`] sent, then, in the order the facts were
+    /// given, skips each whose content is unchanged and gives the others ids, superseding the
+    /// current fact of their key (an earlier one of the same lot included); the rows go in one
+    /// binary COPY per table, sent without waiting.
+    fn write_looked_up(&mut self) -> Result<()> {
+        let Some((pending, later)) = self.looking_up.take() else {
+            return Ok(());
+        };
+        let mut heads: HashMap<String, (i64, String)> = HashMap::new();
+        for r in later.rows(&self.tx)? {
+            let (key, id, hash): (String, i64, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            match heads.get(&key) {
+                Some((newer, _)) if *newer > id => {}
+                _ => {
+                    heads.insert(key, (id, hash));
+                }
+            }
+        }
+        let mut facts = Vec::new();
+        let mut citations = Vec::new();
+        for p in pending {
+            let head = heads.get(&p.key);
+            if let Some((id, h)) = head {
+                if *h == p.hash {
+                    self.stats.count(Outcome::Unchanged(*id), true);
+                    continue;
+                }
+            }
+            let supersedes = head.map(|(id, _)| *id);
+            let Some(new) = self.next_fact else {
+                return Err(StoreError::Rejected(
+                    "facts held for a bulk write on SQLite".into(),
+                ));
+            };
+            self.next_fact = Some(new + 1);
+            let [key, subject, kind, from, to, payload, note, hash] = p.row;
+            facts.push(vec![
+                Value::Int(new),
+                key,
+                subject,
+                kind,
+                from,
+                to,
+                payload,
+                note,
+                Value::Text(self.recorded_at.clone()),
+                Value::Text(self.recorded_by.clone()),
+                supersedes.value(),
+                hash,
+                Value::Int(self.id),
+            ]);
+            for (i, c) in p.citations.into_iter().enumerate() {
+                citations.push(vec![
+                    Value::Int(new),
+                    Value::Int(i as i64),
+                    Value::Text(c.source),
+                    c.locator.value(),
+                ]);
+            }
+            let o = match supersedes {
+                Some(old) => Outcome::Superseded { new, old },
+                None => Outcome::Added(new),
+            };
+            heads.insert(p.key, (new, p.hash));
+            self.written.push(new, supersedes);
+            self.stats.count(o, true);
+        }
+        if facts.is_empty() {
+            return Ok(());
+        }
+        use postgres::types::Type;
+        let text = || Type::TEXT;
+        self.tx.copy_later(
+            "facts",
+            &[
+                ("id", Type::INT8),
+                ("key", text()),
+                ("subject", text()),
+                ("kind", text()),
+                ("valid_from", text()),
+                ("valid_to", text()),
+                ("payload", text()),
+                ("note", text()),
+                ("recorded_at", text()),
+                ("recorded_by", text()),
+                ("supersedes", Type::INT8),
+                ("content_hash", text()),
+                ("batch", Type::INT8),
+            ],
+            facts,
+        )?;
+        self.tx.copy_later(
+            "citations",
+            &[
+                ("fact_id", Type::INT8),
+                ("position", Type::INT8),
+                ("source_key", text()),
+                ("locator", text()),
+            ],
+            citations,
+        )
+    }
+
+    /// What the store checks of a fact before writing it (subject, sources, payload); its key
+    /// (a fact without one is keyed by its content), content hash and payload as JSON.
+    fn check(&self, f: &NewFact) -> Result<(String, String, String)> {
         if !self.subjects.contains(&f.subject) {
             return Err(StoreError::Rejected(format!(
                 "unknown subject code {:?}",
@@ -1186,8 +1392,35 @@ impl Batch<'_> {
         f.payload
             .validate()
             .map_err(|e| StoreError::Rejected(e.to_string()))?;
-        let hash = f.content_hash();
+        let json = f.payload.to_json();
+        let hash = f.content_hash(&json);
         let key = f.key.clone().unwrap_or_else(|| format!("hash:{hash}"));
+        Ok((key, hash, json))
+    }
+
+    /// A fact's own columns: key, subject, kind, valid_from, valid_to, payload, note, hash.
+    fn row_of(f: &NewFact, key: &str, hash: &str, json: String) -> [Value; 8] {
+        [
+            Value::Text(key.to_string()),
+            Value::Text(f.subject.clone()),
+            Value::Text(f.payload.kind().as_str().to_string()),
+            f.valid_from.map(|d| d.to_string()).value(),
+            f.valid_to.map(|d| d.to_string()).value(),
+            Value::Text(json),
+            f.note.value(),
+            Value::Text(hash.to_string()),
+        ]
+    }
+
+    /// [`Batch::put_fact`], given the current head of the fact's key (id, content hash) when
+    /// the caller has just read it (`Some`), so that it is not read twice.
+    #[allow(clippy::option_option)]
+    fn put_fact_with(
+        &mut self,
+        f: &NewFact,
+        known_head: Option<Option<(i64, String)>>,
+    ) -> Result<Outcome> {
+        let (key, hash, json) = self.check(f)?;
         let head: Option<(i64, String)> = match known_head {
             Some(head) => head,
             None => self
@@ -1232,18 +1465,20 @@ impl Batch<'_> {
             (None, Some((old, _))) => Some(*old),
             (None, None) => None,
         };
+        let [key, subject, kind, from, to, payload, note, hash] =
+            Self::row_of(f, &key, &hash, json);
         let values = [
-            Value::Text(key),
-            Value::Text(f.subject.clone()),
-            Value::Text(f.payload.kind().as_str().to_string()),
-            f.valid_from.map(|d| d.to_string()).value(),
-            f.valid_to.map(|d| d.to_string()).value(),
-            Value::Text(f.payload.to_json()),
-            f.note.value(),
+            key,
+            subject,
+            kind,
+            from,
+            to,
+            payload,
+            note,
             Value::Text(self.recorded_at.clone()),
             Value::Text(self.recorded_by.clone()),
             supersedes.value(),
-            Value::Text(hash),
+            hash,
             Value::Int(self.id),
         ];
         let new = match self.next_fact {
@@ -1276,7 +1511,7 @@ impl Batch<'_> {
             Some(old) => Outcome::Superseded { new, old },
             None => Outcome::Added(new),
         };
-        self.written.push((new, supersedes));
+        self.written.push(new, supersedes);
         self.stats.count(o, true);
         Ok(o)
     }
@@ -1289,6 +1524,7 @@ impl Batch<'_> {
     /// re-importing either adds nothing. A different claim under the same key supersedes, as
     /// [`Batch::put_fact`] does.
     pub fn put_claim(&mut self, f: &NewFact) -> Result<Outcome> {
+        self.flush()?;
         let Some(key) = f.key.as_deref() else {
             return self.put_fact(f);
         };
@@ -1368,7 +1604,8 @@ impl Batch<'_> {
     }
 
     /// Makes the batch visible.
-    pub fn commit(self) -> Result<BatchStats> {
+    pub fn commit(mut self) -> Result<BatchStats> {
+        self.flush()?;
         let stats = self.stats;
         if self.next_fact.is_some() && !self.written.is_empty() {
             // The ids were given here: the identity's sequence moves past them.
@@ -1382,7 +1619,9 @@ impl Batch<'_> {
     }
 
     /// Discards the batch (dry runs, failed imports). Dropping a batch does the same.
-    pub fn rollback(self) -> Result<BatchStats> {
+    pub fn rollback(mut self) -> Result<BatchStats> {
+        // The held facts are written first, so that a dry run counts what it would do.
+        self.flush()?;
         let stats = self.stats;
         self.tx.rollback()?;
         Ok(stats)
