@@ -86,10 +86,8 @@ cargo check -p minewatch-site -p minewatch-answers -p minewatch-web -p minewatch
 # (MINEWATCH_TEST_BACKEND=postgres: crates/cli/tests/support.rs maps each test's database file to
 # a database of the cluster). Left out, because they are about SQLite itself: a mistyped folder
 # of a database file, and the command line's "waiting for another writer" message (SQLite's busy
-# handler; PostgreSQL waits in lock_timeout). Also left out: the 40,000-row approval under load,
-# whose bound on the login's wait is SQLite's; on PostgreSQL that approval is several times
-# slower (one statement per row; BENCHMARKS.md), so the login waits longer (a known gap).
-pg_suite_filter='package(minewatch) and not test(/^postgres::/) and not test(=import::a_mistyped_db_path_is_an_error_not_an_empty_record) and not test(=desk::a_cli_import_waits_for_another_writer_and_says_so) and not test(=desk::a_login_and_a_cli_import_during_a_long_approval_under_load_are_answered)'
+# handler; PostgreSQL waits in lock_timeout).
+pg_suite_filter='package(minewatch) and not test(/^postgres::/) and not test(=import::a_mistyped_db_path_is_an_error_not_an_empty_record) and not test(=desk::a_cli_import_waits_for_another_writer_and_says_so)'
 status=0
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast "${nextest_filter[@]}" || status=$?
