@@ -1,7 +1,7 @@
 //! Moving a whole record between databases (`minewatch migrate`): every table, history and the
 //! private tables included, ids kept, in one transaction on the target.
 
-use crate::db::{args, Backend, Conn, ToValue, Value};
+use crate::db::{args, Backend, Conn, Value};
 use crate::{Result, Store, StoreError};
 
 /// Every table, parents before children, with its columns (the same on both backends). A unit
@@ -214,26 +214,55 @@ impl Store {
             let list = columns.join(", ");
             let marks: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
             let insert = format!("INSERT INTO {table} ({list}) VALUES ({})", marks.join(", "));
-            let order = if columns.contains(&"id") {
-                "id".to_string()
+            // Read in pages along the table's key, so that neither backend holds a whole
+            // table (PostgreSQL's client receives a query's rows all at once); the pages are
+            // one snapshot, the read transaction's. The rows are sent without waiting
+            // (pipelined on PostgreSQL); an error fails the commit.
+            let key: Vec<&str> = if columns.contains(&"id") {
+                vec!["id"]
             } else {
-                columns[..key_len(table)].join(", ")
+                columns[..key_len(table)].to_vec()
             };
+            let at: Vec<usize> = key
+                .iter()
+                .filter_map(|k| columns.iter().position(|c| c == k))
+                .collect();
+            let order = key.join(", ");
+            let mut after: Option<Vec<Value>> = None;
             let mut n = 0u64;
-            read.each(
-                &format!("SELECT {list} FROM {table} ORDER BY {order}"),
-                args![],
-                |row| {
+            loop {
+                let (from, last) = match &after {
+                    None => (String::new(), Vec::new()),
+                    Some(last) => {
+                        let marks: Vec<String> = (1..=key.len()).map(|i| format!("?{i}")).collect();
+                        (
+                            format!("WHERE ({order}) > ({})", marks.join(", ")),
+                            last.clone(),
+                        )
+                    }
+                };
+                let page = read.query(
+                    &format!("SELECT {list} FROM {table} {from} ORDER BY {order} LIMIT {PAGE}"),
+                    &crate::args_of(&last),
+                )?;
+                for row in &page {
                     let values: Vec<Value> = (0..columns.len())
                         .map(|i| row.get::<Value>(i))
                         .collect::<Result<_>>()?;
-                    let params: Vec<&dyn ToValue> =
-                        values.iter().map(|v| v as &dyn ToValue).collect();
-                    tx.execute(&insert, &params)?;
+                    tx.execute_later(&insert, &crate::args_of(&values))?;
                     n += 1;
-                    Ok(())
-                },
-            )?;
+                }
+                match page.last() {
+                    Some(row) if page.len() == PAGE => {
+                        after = Some(
+                            at.iter()
+                                .map(|&i| row.get::<Value>(i))
+                                .collect::<Result<_>>()?,
+                        );
+                    }
+                    _ => break,
+                }
+            }
             if tx.backend() == Backend::Postgres && columns.contains(&"id") {
                 tx.execute(
                     &format!(
@@ -250,6 +279,9 @@ impl Store {
         Ok(copied)
     }
 }
+
+/// Rows read per query.
+const PAGE: usize = 5000;
 
 /// How many leading columns make the key of a table without an `id`.
 fn key_len(table: &str) -> usize {
