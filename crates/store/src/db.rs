@@ -333,9 +333,10 @@ async fn copy_in(
     let mut writer = std::pin::pin!(tokio_postgres::binary_copy::BinaryCopyInWriter::new(
         sink, types
     ));
+    let mut values: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(types.len());
     for row in rows {
-        let values: Vec<&(dyn ToSql + Sync)> =
-            row.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+        values.clear();
+        values.extend(row.iter().map(|v| v as &(dyn ToSql + Sync)));
         writer.as_mut().write(&values).await?;
     }
     writer.finish().await
