@@ -1299,22 +1299,9 @@ impl Batch<'_> {
                 ));
             };
             self.next_fact = Some(new + 1);
-            let [key, subject, kind, from, to, payload, note, hash] = p.row;
-            facts.push(vec![
-                Value::Int(new),
-                key,
-                subject,
-                kind,
-                from,
-                to,
-                payload,
-                note,
-                Value::Text(self.recorded_at.clone()),
-                Value::Text(self.recorded_by.clone()),
-                supersedes.value(),
-                hash,
-                Value::Int(self.id),
-            ]);
+            let mut row = vec![Value::Int(new)];
+            row.extend(self.columns(p.row, supersedes));
+            facts.push(row);
             for (i, c) in p.citations.into_iter().enumerate() {
                 citations.push(vec![
                     Value::Int(new),
@@ -1398,6 +1385,26 @@ impl Batch<'_> {
         Ok((key, hash, json))
     }
 
+    /// Every column of a new fact but its id, in the order of the `INSERT` and the `COPY`: its
+    /// own columns ([`Batch::row_of`]) with this batch's and the fact it supersedes.
+    fn columns(&self, own: [Value; 8], supersedes: Option<i64>) -> [Value; 12] {
+        let [key, subject, kind, from, to, payload, note, hash] = own;
+        [
+            key,
+            subject,
+            kind,
+            from,
+            to,
+            payload,
+            note,
+            Value::Text(self.recorded_at.clone()),
+            Value::Text(self.recorded_by.clone()),
+            supersedes.value(),
+            hash,
+            Value::Int(self.id),
+        ]
+    }
+
     /// A fact's own columns: key, subject, kind, valid_from, valid_to, payload, note, hash.
     fn row_of(f: &NewFact, key: &str, hash: &str, json: String) -> [Value; 8] {
         [
@@ -1465,22 +1472,7 @@ impl Batch<'_> {
             (None, Some((old, _))) => Some(*old),
             (None, None) => None,
         };
-        let [key, subject, kind, from, to, payload, note, hash] =
-            Self::row_of(f, &key, &hash, json);
-        let values = [
-            key,
-            subject,
-            kind,
-            from,
-            to,
-            payload,
-            note,
-            Value::Text(self.recorded_at.clone()),
-            Value::Text(self.recorded_by.clone()),
-            supersedes.value(),
-            hash,
-            Value::Int(self.id),
-        ];
+        let values = self.columns(Self::row_of(f, &key, &hash, json), supersedes);
         let new = match self.next_fact {
             // PostgreSQL: the id is the next after the record's newest (this batch holds the
             // write lock), so the rows can be sent without waiting for an id to come back.
